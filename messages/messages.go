@@ -1,0 +1,219 @@
+// Package messages owns the wire types that the coordinator, the workers and
+// the load's durable state share: tasks on the work queue, per-file records in
+// the key-value store, and the table manifest. It imports only the standard
+// library so that any process, or another language, can speak it.
+//
+// Every top-level type carries a version field V. Decoders reject versions
+// they do not know rather than guess at fields.
+package messages
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the wire version this package writes and the only one it reads.
+const Version = 1
+
+// ErrVersion reports a message written by an incompatible version.
+var ErrVersion = errors.New("unsupported message version")
+
+// Source identifies one object of the source bucket as it was listed.
+type Source struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	ETag   string `json:"etag"`
+	Size   int64  `json:"size"`
+}
+
+// Token is a short, subject- and key-safe name for the object's key: object
+// keys may hold dots, spaces, '*' or '>' and must never become NATS tokens raw.
+func (s Source) Token() string { return hashHex(32, s.Bucket, s.Key) }
+
+// Identity names this version of the object: the same key with a new ETag is
+// a different identity, so its output part gets a different name.
+func (s Source) Identity() string { return hashHex(32, s.Bucket, s.Key, s.ETag) }
+
+// String names the object for people: s3://bucket/key.
+func (s Source) String() string { return "s3://" + s.Bucket + "/" + s.Key }
+
+// DedupID is the JetStream message ID of the task that loads src in load:
+// publishing the same file twice within the stream's duplicate window is a
+// no-op.
+func DedupID(loadID string, src Source) string {
+	return hashHex(40, loadID, src.Bucket, src.Key, src.ETag)
+}
+
+func hashHex(n int, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:n]
+}
+
+// Task asks a worker to load one source file into its table's staging area.
+type Task struct {
+	V      int    `json:"v"`
+	LoadID string `json:"load_id"`
+	Table  string `json:"table"`
+	Source Source `json:"source"`
+	// Schema is the table's schema as an Arrow IPC schema message; every file
+	// of the table is decoded into it.
+	Schema []byte `json:"schema"`
+}
+
+// FileState is where one listed file stands in a load.
+type FileState string
+
+const (
+	// StateListed: listed and published, not yet finished.
+	StateListed FileState = "listed"
+	// StateLoaded: its part is durable in the staging area.
+	StateLoaded FileState = "loaded"
+	// StateFailed: it could not be loaded; Error says why.
+	StateFailed FileState = "failed"
+	// StateChanged: its ETag no longer matched the listing when it was read.
+	StateChanged FileState = "changed"
+)
+
+// Terminal reports whether no more work will happen on a file in state s.
+func (s FileState) Terminal() bool {
+	return s == StateLoaded || s == StateFailed || s == StateChanged
+}
+
+// FileRecord is the durable state of one listed file, kept in the load's
+// key-value bucket under the file's token.
+type FileRecord struct {
+	V      int       `json:"v"`
+	LoadID string    `json:"load_id"`
+	Table  string    `json:"table"`
+	Source Source    `json:"source"`
+	State  FileState `json:"state"`
+	// Part is the output file's path relative to the table directory.
+	Part     string    `json:"part,omitempty"`
+	Rows     int64     `json:"rows,omitempty"`
+	Bytes    int64     `json:"bytes,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Attempts int       `json:"attempts,omitempty"`
+	Worker   string    `json:"worker,omitempty"`
+	Updated  time.Time `json:"updated"`
+}
+
+// LoadState is where a whole load stands.
+type LoadState string
+
+const (
+	LoadListing   LoadState = "listing"
+	LoadRunning   LoadState = "running"
+	LoadCompleted LoadState = "completed"
+)
+
+// LoadRecord is the durable state of one load of one job.
+type LoadRecord struct {
+	V       int       `json:"v"`
+	LoadID  string    `json:"load_id"`
+	Job     string    `json:"job"`
+	State   LoadState `json:"state"`
+	Started time.Time `json:"started"`
+}
+
+// TableRecord is the durable state of one table within a load.
+type TableRecord struct {
+	V      int    `json:"v"`
+	LoadID string `json:"load_id"`
+	Table  string `json:"table"`
+	// Schema is the table's Arrow IPC schema, fixed once per load.
+	Schema []byte `json:"schema,omitempty"`
+	// Listed is set once every file of the table has been recorded and
+	// published; until then a restarted coordinator lists again.
+	Listed    bool      `json:"listed"`
+	Files     int       `json:"files"`
+	Skipped   int       `json:"skipped"`
+	Committed bool      `json:"committed"`
+	Error     string    `json:"error,omitempty"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Field is one column of a table's schema as the manifest shows it.
+type Field struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Nullable bool   `json:"nullable"`
+}
+
+// ManifestFile is one committed part file.
+type ManifestFile struct {
+	Path   string `json:"path"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	Source Source `json:"source"`
+}
+
+// ManifestFailure is one listed file that did not load.
+type ManifestFailure struct {
+	Source   Source    `json:"source"`
+	State    FileState `json:"state"`
+	Error    string    `json:"error"`
+	Attempts int       `json:"attempts"`
+}
+
+// Manifest is a committed table's _manifest.json: the table is exactly the
+// files it lists.
+type Manifest struct {
+	V           int               `json:"v"`
+	Table       string            `json:"table"`
+	LoadID      string            `json:"load_id"`
+	CommittedAt time.Time         `json:"committed_at"`
+	Rows        int64             `json:"rows"`
+	Schema      []Field           `json:"schema"`
+	Files       []ManifestFile    `json:"files"`
+	Failed      []ManifestFailure `json:"failed"`
+}
+
+// Marshal encodes any message of this package, stamping the current version.
+func Marshal[T Task | FileRecord | LoadRecord | TableRecord | Manifest](m T) ([]byte, error) {
+	switch v := any(&m).(type) {
+	case *Task:
+		v.V = Version
+	case *FileRecord:
+		v.V = Version
+	case *LoadRecord:
+		v.V = Version
+	case *TableRecord:
+		v.V = Version
+	case *Manifest:
+		v.V = Version
+	}
+	return json.Marshal(m)
+}
+
+// Unmarshal decodes a message of this package and rejects unknown versions.
+func Unmarshal[T Task | FileRecord | LoadRecord | TableRecord | Manifest](data []byte) (T, error) {
+	var m T
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("decoding %T: %w", m, err)
+	}
+	var v int
+	switch x := any(m).(type) {
+	case Task:
+		v = x.V
+	case FileRecord:
+		v = x.V
+	case LoadRecord:
+		v = x.V
+	case TableRecord:
+		v = x.V
+	case Manifest:
+		v = x.V
+	}
+	if v != Version {
+		return m, fmt.Errorf("decoding %T: version %d: %w", m, v, ErrVersion)
+	}
+	return m, nil
+}
