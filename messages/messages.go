@@ -217,3 +217,13 @@ func Unmarshal[T Task | FileRecord | LoadRecord | TableRecord | Manifest](data [
 	}
 	return m, nil
 }
+
+// Errors of the load's state store, shared by every implementation so the
+// coordinator and workers can branch on them.
+var (
+	// ErrNotFound: no record under that key.
+	ErrNotFound = errors.New("record not found")
+	// ErrConflict: the record changed since it was read (or already exists,
+	// for a create). The writer lost a race and must re-read.
+	ErrConflict = errors.New("record changed concurrently")
+)

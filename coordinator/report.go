@@ -1,0 +1,108 @@
+package coordinator
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// Report is the outcome of one load, per table.
+type Report struct {
+	LoadID string        `json:"load_id"`
+	Tables []TableReport `json:"tables"`
+}
+
+// OK reports whether every table committed.
+func (r Report) OK() bool {
+	for _, t := range r.Tables {
+		if !t.Committed {
+			return false
+		}
+	}
+	return true
+}
+
+// TableReport is one table's outcome.
+type TableReport struct {
+	Name      string        `json:"name"`
+	Files     int           `json:"files"`
+	Skipped   int           `json:"skipped"`
+	Loaded    int           `json:"loaded"`
+	Failed    int           `json:"failed"`
+	Changed   int           `json:"changed"`
+	Bytes     int64         `json:"bytes"`
+	Rows      int64         `json:"rows"`
+	Duration  time.Duration `json:"duration_ns"`
+	Committed bool          `json:"committed"`
+	Error     string        `json:"error,omitempty"`
+	// Failures names every file that did not load, and why.
+	Failures []messages.ManifestFailure `json:"failures,omitempty"`
+
+	loaded, failed []messages.FileRecord
+}
+
+// FailedFiles counts files that failed or changed.
+func (t TableReport) FailedFiles() int { return t.Failed + t.Changed }
+
+// MBPerSecond is source bytes loaded per second of the table's wall time.
+func (t TableReport) MBPerSecond() float64 {
+	if t.Duration <= 0 {
+		return 0
+	}
+	return float64(t.Bytes) / 1e6 / t.Duration.Seconds()
+}
+
+func summarize(name string, trec messages.TableRecord, files []messages.FileRecord, d time.Duration) TableReport {
+	sort.Slice(files, func(i, j int) bool { return files[i].Source.Key < files[j].Source.Key })
+	r := TableReport{Name: name, Files: trec.Files, Skipped: trec.Skipped, Duration: d}
+	for _, f := range files {
+		switch f.State {
+		case messages.StateLoaded:
+			r.Loaded++
+			r.Rows += f.Rows
+			r.Bytes += f.Source.Size
+			r.loaded = append(r.loaded, f)
+			continue
+		case messages.StateChanged:
+			r.Changed++
+		default:
+			r.Failed++
+		}
+		r.failed = append(r.failed, f)
+		r.Failures = append(r.Failures, messages.ManifestFailure{Source: f.Source, State: f.State, Error: f.Error, Attempts: f.Attempts})
+	}
+	return r
+}
+
+// WriteText prints the report as a table followed by every failure.
+func (r Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "table\tfiles\tskipped\tloaded\tfailed\tchanged\tMB\trows\tseconds\tMB/s\tcommitted\t\n")
+	for _, t := range r.Tables {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%d\t%.2f\t%.1f\t%v\t\n",
+			t.Name, t.Files, t.Skipped, t.Loaded, t.Failed, t.Changed, float64(t.Bytes)/1e6, t.Rows,
+			t.Duration.Seconds(), t.MBPerSecond(), t.Committed)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "load %s: ", r.LoadID)
+	if r.OK() {
+		fmt.Fprintln(w, "every table committed")
+	} else {
+		fmt.Fprintln(w, "NOT every table committed")
+	}
+	for _, t := range r.Tables {
+		if t.Error != "" {
+			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Error)
+		}
+		for _, f := range t.Failures {
+			fmt.Fprintf(w, "%s: %s %s after %d attempt(s): %s\n", t.Name, f.State, f.Source, f.Attempts, f.Error)
+		}
+	}
+	return nil
+}

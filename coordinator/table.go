@@ -1,0 +1,236 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// runTable lists, publishes, reconciles and commits one table.
+func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *slog.Logger) (TableReport, error) {
+	started := time.Now()
+	rec, rev, err := c.state.Table(ctx, load, t.Name)
+	if errors.Is(err, messages.ErrNotFound) {
+		rec = messages.TableRecord{LoadID: load, Table: t.Name, Updated: time.Now().UTC()}
+		rev, err = c.state.PutTable(ctx, rec, 0)
+	}
+	if err != nil {
+		return TableReport{}, fmt.Errorf("opening table record: %w", err)
+	}
+	if len(rec.Schema) == 0 {
+		schema, err := c.tableSchema(ctx, t)
+		if err != nil {
+			return TableReport{}, err
+		}
+		rec.Schema, rec.Updated = schema, time.Now().UTC()
+		if rev, err = c.state.PutTable(ctx, rec, rev); err != nil {
+			return TableReport{}, fmt.Errorf("recording schema: %w", err)
+		}
+	}
+
+	if !rec.Listed {
+		files, skipped, err := c.listAndPublish(ctx, load, t, rec.Schema)
+		if err != nil {
+			return TableReport{}, err
+		}
+		rec.Listed, rec.Files, rec.Skipped, rec.Updated = true, files, skipped, time.Now().UTC()
+		if rev, err = c.state.PutTable(ctx, rec, rev); err != nil {
+			return TableReport{}, fmt.Errorf("recording listing: %w", err)
+		}
+		log.Info("table listed", "files", files, "skipped", skipped)
+	} else {
+		log.Info("resuming table", "files", rec.Files)
+	}
+
+	files, err := c.await(ctx, load, t, rec, log)
+	if err != nil {
+		return TableReport{}, err
+	}
+	report := summarize(t.Name, rec, files, time.Since(started))
+	if rec.Committed {
+		report.Committed = true
+		return report, nil
+	}
+	if report.FailedFiles() > c.cfg.MaxFailedFiles {
+		report.Error = fmt.Sprintf("%d files failed or changed (max_failed_files is %d): table not committed, the previous commit stays",
+			report.FailedFiles(), c.cfg.MaxFailedFiles)
+		return report, nil
+	}
+	manifest, err := c.committer.Commit(ctx, CommitRequest{
+		Table: t.Name, LoadID: load, Schema: rec.Schema, Loaded: report.loaded, Failed: report.failed,
+	})
+	if err != nil {
+		return report, fmt.Errorf("committing: %w", err)
+	}
+	rec.Committed, rec.Updated = true, time.Now().UTC()
+	if _, err := c.state.PutTable(ctx, rec, rev); err != nil {
+		return report, fmt.Errorf("recording commit: %w", err)
+	}
+	report.Committed, report.Rows = true, manifest.Rows
+	report.Duration = time.Since(started)
+	log.Info("table committed", "rows", manifest.Rows, "files", len(manifest.Files))
+	return report, nil
+}
+
+// tableSchema is the declared schema, or the schema of the first file that
+// can be read. A bad first file does not doom the table: up to a few files
+// are tried, and the bad ones fail on their own when loaded.
+func (c *Coordinator) tableSchema(ctx context.Context, t Table) ([]byte, error) {
+	if len(t.Schema) > 0 {
+		return t.Schema, nil
+	}
+	const maxProbes = 5
+	var errs []error
+	var schema []byte
+	errFound := errors.New("found")
+	err := c.lister.List(ctx, c.cfg.Bucket, t.Prefix, func(page []messages.Source) error {
+		for _, src := range page {
+			if !c.eligible(t, src) {
+				continue
+			}
+			s, err := c.prober.ProbeSchema(ctx, t.Name, src)
+			if err == nil {
+				schema = s
+				return errFound
+			}
+			errs = append(errs, err)
+			if len(errs) == maxProbes {
+				return errFound
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFound) {
+		return nil, fmt.Errorf("listing to infer schema: %w", err)
+	}
+	if schema == nil && len(errs) > 0 {
+		return nil, fmt.Errorf("inferring schema from the first %d files: %w", len(errs), errors.Join(errs...))
+	}
+	// No file at all: the table commits empty, with an empty schema.
+	return schema, nil
+}
+
+func (c *Coordinator) eligible(t Table, src messages.Source) bool {
+	if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
+		return false
+	}
+	return c.cfg.SkipReason(src.Key, src.Size) == ""
+}
+
+// listAndPublish records and publishes every file of the table, page by
+// page, so publishing starts with the first page. Re-running it after a
+// crash is safe: existing records are kept, finished files are not published
+// again, and unfinished ones are deduplicated by the queue.
+func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (files, skipped int, err error) {
+	err = c.lister.List(ctx, c.cfg.Bucket, t.Prefix, func(page []messages.Source) error {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(c.cfg.PublishConcurrency)
+		for _, src := range page {
+			if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
+				continue
+			}
+			if c.cfg.SkipReason(src.Key, src.Size) != "" {
+				skipped++
+				continue
+			}
+			files++
+			g.Go(func() error { return c.recordAndPublish(gctx, load, t.Name, src, schema) })
+		}
+		return g.Wait()
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("listing and publishing: %w", err)
+	}
+	return files, skipped, nil
+}
+
+func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, src messages.Source, schema []byte) error {
+	rec := messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateListed, Updated: time.Now().UTC()}
+	_, err := c.state.PutFile(ctx, rec, 0)
+	if errors.Is(err, messages.ErrConflict) {
+		existing, _, err := c.state.File(ctx, load, table, src.Token())
+		if err != nil {
+			return err
+		}
+		if existing.State.Terminal() {
+			return nil
+		}
+		if existing.Source.ETag != src.ETag {
+			// Listed again with a new ETag: the object changed mid-load. The
+			// pinned task reports it as changed; keep the first listing.
+			src = existing.Source
+		}
+	} else if err != nil {
+		return err
+	}
+	task := messages.Task{LoadID: load, Table: table, Source: src, Schema: schema}
+	return c.publisher.Publish(ctx, task, messages.DedupID(load, src))
+}
+
+// await follows the table's file records until every listed file is in a
+// final state, and returns them. A table whose files stop moving for
+// StallTimeout has its unfinished tasks published again.
+func (c *Coordinator) await(ctx context.Context, load string, t Table, trec messages.TableRecord, log *slog.Logger) ([]messages.FileRecord, error) {
+	files := map[string]messages.FileRecord{}
+	terminal := 0
+	done := errors.New("done")
+	stalls := 0
+	for {
+		wctx, cancel := context.WithCancel(ctx)
+		var timer *time.Timer
+		timer = time.AfterFunc(c.cfg.StallTimeout, cancel)
+		err := c.state.WatchFiles(wctx, load, t.Name, func(rec messages.FileRecord, current bool) error {
+			if rec.Source.Key != "" {
+				token := rec.Source.Token()
+				if old, ok := files[token]; ok && old.State.Terminal() {
+					terminal--
+				}
+				files[token] = rec
+				if rec.State.Terminal() {
+					terminal++
+				}
+				timer.Reset(c.cfg.StallTimeout)
+			}
+			if terminal == trec.Files && (current || rec.Source.Key != "") && len(files) == trec.Files {
+				return done
+			}
+			return nil
+		})
+		timer.Stop()
+		cancel()
+		switch {
+		case errors.Is(err, done):
+			out := make([]messages.FileRecord, 0, len(files))
+			for _, f := range files {
+				out = append(out, f)
+			}
+			return out, nil
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil && !errors.Is(err, context.Canceled):
+			return nil, fmt.Errorf("following file states: %w", err)
+		}
+		// Stalled: nothing moved for StallTimeout.
+		stalls++
+		n := 0
+		for _, f := range files {
+			if f.State.Terminal() {
+				continue
+			}
+			n++
+			task := messages.Task{LoadID: load, Table: t.Name, Source: f.Source, Schema: trec.Schema}
+			if err := c.publisher.Publish(ctx, task, messages.DedupID(load, f.Source)+"-r"+strconv.Itoa(stalls)); err != nil {
+				return nil, err
+			}
+		}
+		log.Warn("table stalled; unfinished tasks published again", "unfinished", n, "stall", stalls)
+		files, terminal = map[string]messages.FileRecord{}, 0
+	}
+}

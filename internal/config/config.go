@@ -1,0 +1,377 @@
+// Package config owns s3load's configuration file: its schema, defaults,
+// environment expansion and validation. Every process of a load (the
+// coordinator, each worker, s3load run) reads the same file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is one full load: where the files are, which tables they form, and
+// where the tables go. Zero values mean "use the default"; WithDefaults fills
+// them in and Validate rejects what cannot work.
+type Config struct {
+	// Source is the bucket the tables are read from. s3load only ever reads it.
+	Source S3 `yaml:"source"`
+	// Tables are the folders of the source bucket, each loaded as one table.
+	Tables []Table `yaml:"tables"`
+	// Target is where committed tables go: file:///abs/path or s3://bucket/prefix.
+	Target string `yaml:"target"`
+	// TargetS3 holds the connection settings for an s3:// target; when absent
+	// the source's settings (region, endpoint, credentials) are used.
+	TargetS3 *S3 `yaml:"target_s3"`
+	// NATS is the queue and state store; an empty URL makes `s3load run` embed one.
+	NATS NATS `yaml:"nats"`
+	// Workers is the number of in-process workers of `s3load run`; default: CPUs.
+	Workers int `yaml:"workers"`
+	// MaxFailedFiles is, per table, how many files may fail (or change) and the
+	// table still commit. Default 0: any failure keeps the old table.
+	MaxFailedFiles int `yaml:"max_failed_files"`
+	// Retry bounds how often one file is tried.
+	Retry Retry `yaml:"retry"`
+}
+
+// S3 is a connection to an S3 or S3-compatible store.
+type S3 struct {
+	Region    string `yaml:"region"`
+	Bucket    string `yaml:"bucket"`
+	Endpoint  string `yaml:"endpoint"`
+	PathStyle bool   `yaml:"path_style"`
+	// AccessKeyID and SecretAccessKey are both set or both empty; empty means
+	// the standard AWS credential chain.
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey Secret `yaml:"secret_access_key"`
+}
+
+// Table is one folder of the source bucket.
+type Table struct {
+	Name   string `yaml:"name"`
+	Prefix string `yaml:"prefix"`
+	// Glob filters keys below Prefix ("**" spans folders); empty matches all.
+	Glob string `yaml:"glob"`
+	// Format is csv, json or parquet; empty means "from each file's extension".
+	Format string `yaml:"format"`
+	CSV    CSV    `yaml:"csv"`
+	// Schema declares the table's columns; empty means "inferred from the first file".
+	Schema []Column `yaml:"schema"`
+}
+
+// CSV is the dialect of a table's CSV files.
+type CSV struct {
+	Delimiter  string   `yaml:"delimiter"`
+	Quote      string   `yaml:"quote"`
+	Header     *bool    `yaml:"header"`
+	NullValues []string `yaml:"null_values"`
+}
+
+// Column is one declared column of a table.
+type Column struct {
+	Name     string `yaml:"name"`
+	Type     string `yaml:"type"`
+	Nullable *bool  `yaml:"nullable"`
+}
+
+// NATS locates the JetStream server.
+type NATS struct {
+	URL string `yaml:"url"`
+	// AckWait is how long a worker may hold a task without a heartbeat.
+	AckWait Duration `yaml:"ack_wait"`
+}
+
+// Retry bounds the attempts on one file.
+type Retry struct {
+	// MaxAttempts counts tries that failed for a reason other than throttling.
+	MaxAttempts int      `yaml:"max_attempts"`
+	Backoff     Duration `yaml:"backoff"`
+	MaxBackoff  Duration `yaml:"max_backoff"`
+}
+
+// Secret is a string that never prints: logs, errors and reports see "[redacted]".
+type Secret string
+
+func (Secret) String() string               { return "[redacted]" }
+func (Secret) GoString() string             { return "[redacted]" }
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+func (s Secret) Reveal() string             { return string(s) }
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[redacted]")) }
+func (s S3) String() string {
+	return fmt.Sprintf("s3://%s (region %s, endpoint %q)", s.Bucket, s.Region, s.Endpoint)
+}
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Duration is a time.Duration written as "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads "90s", "2m" and the like.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("parsing duration %q: %w", n.Value, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Load reads, expands and validates the config file at path, with defaults
+// applied.
+func Load(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading config: %w", err)
+	}
+	c, err := Parse(raw, os.LookupEnv)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes a config document. ${VAR} in any value is expanded through
+// lookup; an unset variable is an error naming the key. Unknown keys are
+// rejected with their full path.
+func Parse(raw []byte, lookup func(string) (string, bool)) (Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return Config{}, fmt.Errorf("parsing yaml: %w", err)
+	}
+	if len(doc.Content) == 0 {
+		return Config{}, errors.New("the config is empty")
+	}
+	if err := expandEnv(doc.Content[0], "", lookup); err != nil {
+		return Config{}, err
+	}
+	if err := checkKeys(doc.Content[0], "", configType); err != nil {
+		return Config{}, err
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(mustMarshal(&doc)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("decoding: %w", err)
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func mustMarshal(n *yaml.Node) []byte {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		// A node tree yaml just parsed always marshals.
+		panic(fmt.Sprintf("re-encoding parsed yaml: %v", err))
+	}
+	return b
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+func expandEnv(n *yaml.Node, path string, lookup func(string) (string, bool)) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		var missing string
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			v, ok := lookup(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return fmt.Errorf("%s: environment variable %s is not set", path, missing)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := expandEnv(n.Content[i+1], join(path, n.Content[i].Value), lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := expandEnv(c, fmt.Sprintf("%s[%d]", path, i), lookup); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// WithDefaults returns c with every unset value filled in.
+func (c Config) WithDefaults() Config {
+	if c.Workers == 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if c.NATS.AckWait == 0 {
+		c.NATS.AckWait = Duration(60 * time.Second)
+	}
+	if c.Retry.MaxAttempts == 0 {
+		c.Retry.MaxAttempts = 5
+	}
+	if c.Retry.Backoff == 0 {
+		c.Retry.Backoff = Duration(time.Second)
+	}
+	if c.Retry.MaxBackoff == 0 {
+		c.Retry.MaxBackoff = Duration(time.Minute)
+	}
+	if c.Source.Region == "" {
+		c.Source.Region = "us-east-1"
+	}
+	tables := make([]Table, len(c.Tables))
+	for i, t := range c.Tables {
+		if t.CSV.Delimiter == "" {
+			t.CSV.Delimiter = ","
+		}
+		if t.CSV.Quote == "" {
+			t.CSV.Quote = `"`
+		}
+		if t.CSV.Header == nil {
+			header := true
+			t.CSV.Header = &header
+		}
+		if t.CSV.NullValues == nil {
+			t.CSV.NullValues = []string{""}
+		}
+		tables[i] = t
+	}
+	c.Tables = tables
+	return c
+}
+
+var tableName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// Validate reports the first value that cannot work, naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	validateS3(c.Source, "source", true, bad)
+	if c.TargetS3 != nil {
+		validateS3(*c.TargetS3, "target_s3", false, bad)
+	}
+	if len(c.Tables) == 0 {
+		bad("tables", "at least one table is required")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Tables {
+		key := fmt.Sprintf("tables[%d]", i)
+		switch {
+		case !tableName.MatchString(t.Name):
+			bad(key+".name", "must be 1-128 letters, digits, '_' or '-' (got %q)", t.Name)
+		case seen[t.Name]:
+			bad(key+".name", "table %q is named twice", t.Name)
+		}
+		seen[t.Name] = true
+		if t.Glob != "" {
+			if _, err := CompileGlob(t.Glob); err != nil {
+				bad(key+".glob", "%v", err)
+			}
+		}
+		switch t.Format {
+		case "", "csv", "json", "parquet":
+		default:
+			bad(key+".format", "must be csv, json or parquet (got %q)", t.Format)
+		}
+		if n := len([]rune(t.CSV.Delimiter)); n != 1 {
+			bad(key+".csv.delimiter", "must be one character (got %q)", t.CSV.Delimiter)
+		}
+		if n := len([]rune(t.CSV.Quote)); n != 1 {
+			bad(key+".csv.quote", "must be one character (got %q)", t.CSV.Quote)
+		}
+		if t.CSV.Quote == t.CSV.Delimiter {
+			bad(key+".csv.quote", "must differ from the delimiter")
+		}
+		for j, col := range t.Schema {
+			if col.Name == "" {
+				bad(fmt.Sprintf("%s.schema[%d].name", key, j), "is required")
+			}
+			if col.Type == "" {
+				bad(fmt.Sprintf("%s.schema[%d].type", key, j), "is required")
+			}
+		}
+	}
+	if err := validateTarget(c, bad); err != nil {
+		errs = append(errs, err)
+	}
+	if c.NATS.URL != "" {
+		if u, err := url.Parse(c.NATS.URL); err != nil || u.Host == "" {
+			bad("nats.url", "must be a URL such as nats://host:4222 (got %q)", c.NATS.URL)
+		}
+	}
+	if c.Workers < 1 {
+		bad("workers", "must be at least 1 (got %d)", c.Workers)
+	}
+	if c.MaxFailedFiles < 0 {
+		bad("max_failed_files", "must not be negative (got %d)", c.MaxFailedFiles)
+	}
+	if c.Retry.MaxAttempts < 1 {
+		bad("retry.max_attempts", "must be at least 1 (got %d)", c.Retry.MaxAttempts)
+	}
+	if time.Duration(c.NATS.AckWait) < time.Second {
+		bad("nats.ack_wait", "must be at least 1s (got %s)", time.Duration(c.NATS.AckWait))
+	}
+	return errors.Join(errs...)
+}
+
+func validateS3(s S3, key string, needBucket bool, bad func(key, format string, args ...any)) {
+	if needBucket && s.Bucket == "" {
+		bad(key+".bucket", "is required")
+	}
+	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
+		bad(key, "access_key_id and secret_access_key must be given together (or neither, for the AWS credential chain)")
+	}
+	if s.Endpoint != "" {
+		if u, err := url.Parse(s.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(key+".endpoint", "must be an http:// or https:// URL (got %q)", s.Endpoint)
+		}
+	}
+}
+
+func validateTarget(c Config, bad func(key, format string, args ...any)) error {
+	if c.Target == "" {
+		bad("target", "is required (file:///path or s3://bucket/prefix)")
+		return nil
+	}
+	u, err := url.Parse(c.Target)
+	if err != nil {
+		bad("target", "not a URL: %v", err)
+		return nil
+	}
+	switch u.Scheme {
+	case "file":
+		if u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+			bad("target", "a file target is file:///absolute/path (got %q)", c.Target)
+		}
+	case "s3":
+		if u.Host == "" {
+			bad("target", "an s3 target is s3://bucket/prefix (got %q)", c.Target)
+		}
+		sameStore := c.TargetS3 == nil || c.TargetS3.Endpoint == c.Source.Endpoint
+		if u.Host == c.Source.Bucket && sameStore {
+			bad("target", "must not be in the source bucket %q: s3load never writes to its source", c.Source.Bucket)
+		}
+	default:
+		bad("target", "scheme must be file or s3 (got %q)", c.Target)
+	}
+	return nil
+}

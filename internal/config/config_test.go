@@ -1,0 +1,131 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+const valid = `
+source:
+  region: eu-central-1
+  bucket: raw-data
+  endpoint: http://127.0.0.1:7070
+  path_style: true
+  access_key_id: ${S3_KEY}
+  secret_access_key: ${S3_SECRET}
+tables:
+  - name: orders
+    prefix: orders/
+    glob: "**/*.csv.gz"
+    format: csv
+    csv: { delimiter: "\t", quote: "\"", header: true, null_values: ["", "NULL"] }
+  - name: events
+    prefix: events/
+    schema:
+      - { name: id, type: int64, nullable: false }
+      - { name: at, type: "timestamp[us, tz=UTC]" }
+target: file:///var/lib/s3load/out
+nats:
+  url: nats://127.0.0.1:4222
+workers: 4
+max_failed_files: 2
+`
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestParseValid(t *testing.T) {
+	c, err := Parse([]byte(valid), env(map[string]string{"S3_KEY": "AKIA", "S3_SECRET": "s3cr3t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Source.AccessKeyID != "AKIA" || c.Source.SecretAccessKey.Reveal() != "s3cr3t" {
+		t.Errorf("env not expanded: %+v", c.Source)
+	}
+	if got := c.Tables[0].CSV.Delimiter; got != "\t" {
+		t.Errorf("delimiter = %q", got)
+	}
+	if c.Tables[1].CSV.Delimiter != "," || !*c.Tables[1].CSV.Header || c.Tables[1].CSV.NullValues[0] != "" {
+		t.Errorf("csv defaults not applied: %+v", c.Tables[1].CSV)
+	}
+	if c.Workers != 4 || c.MaxFailedFiles != 2 || c.Retry.MaxAttempts != 5 || time.Duration(c.NATS.AckWait) != time.Minute {
+		t.Errorf("values or defaults wrong: %+v", c)
+	}
+	if *c.Tables[1].Schema[0].Nullable {
+		t.Error("nullable: false lost")
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	c, err := Parse([]byte(valid), env(map[string]string{"S3_KEY": "AKIA", "S3_SECRET": "s3cr3t-value"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", c.Source), fmt.Sprintf("%s", c.Source.SecretAccessKey)} {
+		if strings.Contains(s, "s3cr3t-value") {
+			t.Fatalf("secret printed: %s", s)
+		}
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	base := func(replace, with string) string { return strings.Replace(valid, replace, with, 1) }
+	vars := env(map[string]string{"S3_KEY": "k", "S3_SECRET": "s"})
+	tests := []struct {
+		name, doc, wantKey string
+		lookup            func(string) (string, bool)
+	}{
+		{"unknown top-level key", valid + "wokers: 3\n", "wokers: unknown key", vars},
+		{"unknown nested key", base("delimiter:", "delimeter:"), "tables[0].csv.delimeter: unknown key", vars},
+		{"unknown source key", base("path_style: true", "path_style: true\n  secret: x"), "source.secret: unknown key", vars},
+		{"bad format", base("format: csv", "format: xml"), "tables[0].format", vars},
+		{"bad table name", base("name: orders", "name: or.ders"), "tables[0].name", vars},
+		{"duplicate table", base("name: events", "name: orders"), "tables[1].name", vars},
+		{"bad glob", base(`"**/*.csv.gz"`, `"[x"`), "tables[0].glob", vars},
+		{"long delimiter", base(`delimiter: "\t"`, `delimiter: ";;"`), "tables[0].csv.delimiter", vars},
+		{"unset env", valid, "source.access_key_id: environment variable S3_KEY is not set", env(nil)},
+		{"bad target scheme", base("file:///var", "ftp:///var"), "target", vars},
+		{"relative file target", base("file:///var/lib/s3load/out", "file://out"), "target", vars},
+		{"target in source bucket", base("file:///var/lib/s3load/out", "s3://raw-data/out"), "target: must not be in the source bucket", vars},
+		{"half credentials", base("secret_access_key: ${S3_SECRET}", ""), "source: access_key_id and secret_access_key", vars},
+		{"bad endpoint", base("http://127.0.0.1:7070", "127.0.0.1:7070"), "source.endpoint", vars},
+		{"negative max failed", base("max_failed_files: 2", "max_failed_files: -1"), "max_failed_files", vars},
+		{"schema without type", base("{ name: id, type: int64, nullable: false }", "{ name: id }"), "tables[1].schema[0].type", vars},
+		{"no tables", strings.Split(valid, "tables:")[0] + "target: file:///x\n", "tables: at least one", vars},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc), tt.lookup)
+			if err == nil || !strings.Contains(err.Error(), tt.wantKey) {
+				t.Fatalf("err = %v, want it to name %q", err, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestGlob(t *testing.T) {
+	tests := []struct {
+		pattern, rel string
+		want         bool
+	}{
+		{"**/*.csv.gz", "a.csv.gz", true},
+		{"**/*.csv.gz", "2024/01/a.csv.gz", true},
+		{"**/*.csv.gz", "2024/01/a.csv", false},
+		{"*.json", "x/a.json", false},
+		{"2024/**", "2024/01/a", true},
+		{"2024/*/a.csv", "2024/01/a.csv", true},
+		{"2024/*/a.csv", "2024/01/02/a.csv", false},
+	}
+	for _, tt := range tests {
+		g, err := CompileGlob(tt.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.Match(tt.rel); got != tt.want {
+			t.Errorf("%q.Match(%q) = %v, want %v", tt.pattern, tt.rel, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package messages
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoundTrip(t *testing.T) {
+	src := Source{Bucket: "raw", Key: "orders/2024/a b.csv.gz", ETag: "9b2cf535f27731c974343645a3985328", Size: 1234}
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	check := func(t *testing.T, got, want any) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round trip changed the message:\n got %+v\nwant %+v", got, want)
+		}
+	}
+	t.Run("task", func(t *testing.T) {
+		in := Task{V: Version, LoadID: "l1", Table: "orders", Source: src, Schema: []byte{1, 2, 3}}
+		data, err := Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Unmarshal[Task](data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, out, in)
+	})
+	t.Run("file record", func(t *testing.T) {
+		in := FileRecord{V: Version, LoadID: "l1", Table: "orders", Source: src, State: StateFailed, Error: "bad", Attempts: 3, Updated: now}
+		data, err := Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Unmarshal[FileRecord](data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, out, in)
+	})
+	t.Run("manifest", func(t *testing.T) {
+		in := Manifest{V: Version, Table: "orders", LoadID: "l1", CommittedAt: now, Rows: 10,
+			Schema: []Field{{Name: "id", Type: "int64", Nullable: true}},
+			Files:  []ManifestFile{{Path: "part-x.parquet", Rows: 10, Bytes: 99, Source: src}},
+			Failed: []ManifestFailure{{Source: src, State: StateChanged, Error: "changed", Attempts: 1}}}
+		data, err := Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{`"table"`, `"load_id"`, `"committed_at"`, `"rows"`, `"schema"`, `"files"`, `"failed"`, `"path"`, `"etag"`, `"attempts"`} {
+			if !strings.Contains(string(data), key) {
+				t.Errorf("manifest JSON lacks %s: %s", key, data)
+			}
+		}
+		out, err := Unmarshal[Manifest](data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, out, in)
+	})
+}
+
+func TestUnmarshalRejectsOtherVersions(t *testing.T) {
+	for _, doc := range []string{`{"v":2,"load_id":"x"}`, `{"load_id":"x"}`} {
+		if _, err := Unmarshal[Task]([]byte(doc)); !errors.Is(err, ErrVersion) {
+			t.Errorf("Unmarshal(%s) = %v, want ErrVersion", doc, err)
+		}
+	}
+}
+
+func TestTokensAreSafeAndDistinct(t *testing.T) {
+	a := Source{Bucket: "b", Key: "a.b/c*>d e", ETag: "1"}
+	b := Source{Bucket: "b", Key: "a.b/c*>d e", ETag: "2"}
+	if a.Token() != b.Token() {
+		t.Error("a key's token must not depend on its ETag")
+	}
+	if a.Identity() == b.Identity() {
+		t.Error("a new ETag must give a new identity")
+	}
+	if DedupID("l1", a) == DedupID("l2", a) {
+		t.Error("dedup IDs must differ between loads")
+	}
+	for _, tok := range []string{a.Token(), a.Identity()} {
+		if strings.ContainsAny(tok, ".*> /") {
+			t.Errorf("token %q holds a character NATS treats specially", tok)
+		}
+	}
+	// Length-prefixed hashing: moving a boundary between parts changes the hash.
+	if (Source{Bucket: "ab", Key: "c"}).Token() == (Source{Bucket: "a", Key: "bc"}).Token() {
+		t.Error("bucket/key boundary is ambiguous")
+	}
+}

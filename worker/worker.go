@@ -1,0 +1,398 @@
+// Package worker owns the policy of loading one task: claim the file's
+// record, keep the task alive while the file loads, record the outcome, and
+// settle the task (ack, retry or terminate) only after the output is
+// durable. The queue, the state store and the loading pipeline are small
+// interfaces that adapters under internal/ implement.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// Delivery is one received task and the handle to settle it.
+type Delivery interface {
+	Task() messages.Task
+	// Delivered counts deliveries of this task, 1 the first time.
+	Delivered() int
+	InProgress(ctx context.Context) error
+	// Ack settles the task and returns once the queue has confirmed it.
+	Ack(ctx context.Context) error
+	Retry(ctx context.Context, delay time.Duration) error
+	Term(ctx context.Context, reason string) error
+}
+
+// Queue hands out tasks one at a time.
+type Queue[D Delivery] interface {
+	// Next waits a bounded time for a task; it returns an error (such as
+	// "none available") rather than block past its own wait.
+	Next(ctx context.Context) (D, error)
+}
+
+// FileStore holds the durable record of each listed file.
+type FileStore interface {
+	File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error)
+	// PutFile writes rec if the stored revision is still rev, else it
+	// returns messages.ErrConflict.
+	PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error)
+}
+
+// Loader fetches, decodes and writes one file; the part is durable when it
+// returns a loaded outcome.
+type Loader interface {
+	Load(ctx context.Context, task messages.Task) Outcome
+}
+
+// Kind classifies what happened to one attempt at a file.
+type Kind int
+
+const (
+	// Loaded: the part is durable.
+	Loaded Kind = iota
+	// Changed: the object's ETag no longer matches the listing.
+	Changed
+	// Permanent: the file itself is bad; trying again cannot help.
+	Permanent
+	// Transient: the network, the store or this worker failed; try again.
+	Transient
+	// Throttled: the store asked us to slow down; try again later without
+	// spending one of the file's attempts.
+	Throttled
+)
+
+func (k Kind) String() string {
+	return [...]string{"loaded", "changed", "permanent", "transient", "throttled"}[k]
+}
+
+// Outcome is the result of one attempt at a file.
+type Outcome struct {
+	Kind  Kind
+	Part  string // path relative to the table's directory
+	Rows  int64
+	Bytes int64
+	Err   error
+}
+
+// Policy bounds retries.
+type Policy struct {
+	// MaxAttempts counts attempts that ended Transient (or were lost with
+	// their worker); throttling does not count.
+	MaxAttempts int
+	Backoff     time.Duration
+	MaxBackoff  time.Duration
+	// MaxDeliveries caps all deliveries, throttled ones included, so a store
+	// that throttles forever still ends the file.
+	MaxDeliveries int
+}
+
+// Action is what happens to a task after an attempt.
+type Action int
+
+const (
+	Ack Action = iota
+	Retry
+	Terminate
+)
+
+// Disposition is Decide's verdict: the action, the delay before a retry, and
+// the file state to record.
+type Disposition struct {
+	Action Action
+	Delay  time.Duration
+	State  messages.FileState
+	// CountsAttempt says whether this outcome spends one of the file's attempts.
+	CountsAttempt bool
+}
+
+// Decide is the one place that maps a file's outcome to ack, retry or
+// terminate. attempts is the number of counted attempts including this one
+// (an attempt whose worker died unrecorded counts too); delivered counts
+// every delivery.
+func Decide(o Outcome, attempts, delivered int, p Policy) Disposition {
+	switch o.Kind {
+	case Loaded:
+		return Disposition{Action: Ack, State: messages.StateLoaded, CountsAttempt: true}
+	case Changed:
+		return Disposition{Action: Terminate, State: messages.StateChanged, CountsAttempt: true}
+	case Permanent:
+		return Disposition{Action: Terminate, State: messages.StateFailed, CountsAttempt: true}
+	case Throttled:
+		if delivered >= p.MaxDeliveries {
+			return Disposition{Action: Terminate, State: messages.StateFailed}
+		}
+		// Back off harder than for errors: the store is overloaded, not broken.
+		return Disposition{Action: Retry, Delay: backoff(attempts+delivered, p), State: messages.StateListed}
+	default:
+		if attempts >= p.MaxAttempts || delivered >= p.MaxDeliveries {
+			return Disposition{Action: Terminate, State: messages.StateFailed, CountsAttempt: true}
+		}
+		return Disposition{Action: Retry, Delay: backoff(attempts, p), State: messages.StateListed, CountsAttempt: true}
+	}
+}
+
+// backoff is exponential with full jitter, so retries of many files that
+// failed together spread out.
+func backoff(n int, p Policy) time.Duration {
+	d := p.Backoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+// Config configures a Worker.
+type Config struct {
+	// ID names this worker in records and logs.
+	ID     string
+	Policy Policy
+	// Heartbeat is how often a task in work is reported alive; keep it well
+	// under the queue's ack wait.
+	Heartbeat time.Duration
+	// Slots is how many files this worker loads at once.
+	Slots  int
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Policy.MaxAttempts == 0 {
+		c.Policy.MaxAttempts = 5
+	}
+	if c.Policy.Backoff == 0 {
+		c.Policy.Backoff = time.Second
+	}
+	if c.Policy.MaxBackoff == 0 {
+		c.Policy.MaxBackoff = time.Minute
+	}
+	if c.Policy.MaxDeliveries == 0 {
+		c.Policy.MaxDeliveries = c.Policy.MaxAttempts * 20
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	if c.Slots == 0 {
+		c.Slots = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.ID == "" {
+		return errors.New("worker: ID is required")
+	}
+	if c.Heartbeat <= 0 || c.Slots < 1 || c.Policy.MaxAttempts < 1 {
+		return errors.New("worker: Heartbeat, Slots and Policy.MaxAttempts must be positive")
+	}
+	return nil
+}
+
+// Worker loads tasks from a queue until stopped.
+type Worker[D Delivery] struct {
+	cfg    Config
+	queue  Queue[D]
+	files  FileStore
+	loader Loader
+}
+
+// New checks cfg and returns a worker.
+func New[D Delivery](cfg Config, q Queue[D], files FileStore, loader Loader) (*Worker[D], error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Worker[D]{cfg: cfg, queue: q, files: files, loader: loader}, nil
+}
+
+// Run loads tasks until fetchCtx ends, then finishes the files in hand and
+// returns. workCtx bounds those files: cancelling it abandons them (their
+// tasks are redelivered elsewhere). Stopping fetch first is what makes a
+// SIGTERM drain: the current file finishes, no new one starts.
+func (w *Worker[D]) Run(fetchCtx, workCtx context.Context) error {
+	errs := make(chan error, w.cfg.Slots)
+	for range w.cfg.Slots {
+		go func() { // owned by Run: it waits for every slot below.
+			errs <- w.slot(fetchCtx, workCtx)
+		}()
+	}
+	var first error
+	for range w.cfg.Slots {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (w *Worker[D]) slot(fetchCtx, workCtx context.Context) error {
+	for fetchCtx.Err() == nil {
+		d, err := w.queue.Next(fetchCtx)
+		if err != nil {
+			if fetchCtx.Err() != nil {
+				return nil
+			}
+			// Nothing to do, or the queue is briefly away (NATS restarting):
+			// pause a little instead of spinning.
+			w.cfg.Logger.Debug("no task", "err", err)
+			select {
+			case <-fetchCtx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		w.Handle(workCtx, d)
+	}
+	return nil
+}
+
+// Handle loads one delivered task and settles it.
+func (w *Worker[D]) Handle(ctx context.Context, d D) {
+	task := d.Task()
+	log := w.cfg.Logger.With("table", task.Table, "file", task.Source.String(), "delivery", d.Delivered())
+	token := task.Source.Token()
+
+	rec, rev, err := w.files.File(ctx, task.LoadID, task.Table, token)
+	if errors.Is(err, messages.ErrNotFound) {
+		// Published before its record was written cannot happen (the
+		// coordinator records first); an old load's task can. Drop it.
+		log.Warn("task of an unknown file dropped", "load", task.LoadID)
+		_ = d.Term(ctx, "no record of this file in its load")
+		return
+	}
+	if err != nil {
+		log.Warn("reading file record", "err", err)
+		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+		return
+	}
+	if rec.State.Terminal() {
+		// Already settled by an earlier delivery: only the ack was lost.
+		w.ack(ctx, d, log)
+		return
+	}
+
+	if rec.Attempts >= w.cfg.Policy.MaxAttempts {
+		// Every earlier attempt was claimed and never recorded: its worker
+		// died or hung on this file. Stop feeding it workers.
+		rec.State, rec.Updated = messages.StateFailed, time.Now().UTC()
+		rec.Error = fmt.Sprintf("%s: gave up after %d attempts that never finished (worker lost or stuck); last error: %s",
+			task.Source, rec.Attempts, rec.Error)
+		if _, err := w.files.PutFile(ctx, rec, rev); err == nil {
+			_ = d.Term(ctx, rec.Error)
+		}
+		return
+	}
+
+	// Claim the file: the revision we write now fences every other holder of
+	// this task, and the claim spends an attempt up front so a file that
+	// kills its workers still runs out of attempts.
+	rec.Worker = w.cfg.ID
+	rec.Attempts++
+	rec.Updated = time.Now().UTC()
+	rev, err = w.files.PutFile(ctx, rec, rev)
+	if err != nil {
+		log.Warn("claiming file", "err", err)
+		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+		return
+	}
+
+	out := w.loadWithHeartbeat(ctx, d, task)
+	disp := Decide(out, rec.Attempts, d.Delivered(), w.cfg.Policy)
+	attempts := rec.Attempts
+	if !disp.CountsAttempt {
+		attempts--
+	}
+	if ctx.Err() != nil {
+		// Stopped mid-file: leave the task to be redelivered.
+		log.Info("abandoned file on shutdown")
+		return
+	}
+
+	rec.State = disp.State
+	rec.Attempts = attempts
+	rec.Updated = time.Now().UTC()
+	rec.Error = ""
+	if out.Err != nil {
+		rec.Error = out.Err.Error()
+	}
+	if disp.State == messages.StateFailed && out.Kind == Throttled {
+		rec.Error = fmt.Sprintf("still throttled after %d deliveries: %v", d.Delivered(), out.Err)
+	}
+	if disp.State == messages.StateLoaded {
+		rec.Part, rec.Rows, rec.Bytes = out.Part, out.Rows, out.Bytes
+	}
+	if _, err := w.files.PutFile(ctx, rec, rev); err != nil {
+		if errors.Is(err, messages.ErrConflict) {
+			// Another delivery claimed the file while we worked (we were
+			// paused past the ack wait): its result stands, ours is dropped.
+			log.Warn("fenced: file claimed by another worker; result discarded")
+			return
+		}
+		log.Warn("recording outcome", "err", err)
+		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+		return
+	}
+	switch disp.Action {
+	case Retry:
+		log.Info("retrying file", "kind", out.Kind, "err", out.Err, "delay", disp.Delay, "attempts", attempts)
+		_ = d.Retry(ctx, disp.Delay)
+	case Terminate:
+		_ = d.Term(ctx, rec.Error)
+	default:
+		if disp.State == messages.StateLoaded {
+			log.Debug("file loaded", "rows", out.Rows, "bytes", out.Bytes)
+		} else {
+			log.Warn("file not loaded", "state", disp.State, "err", out.Err, "attempts", attempts)
+		}
+		w.ack(ctx, d, log)
+	}
+}
+
+func (w *Worker[D]) ack(ctx context.Context, d D, log *slog.Logger) {
+	if err := d.Ack(ctx); err != nil {
+		// The record is already terminal, so a redelivery only acks again.
+		log.Warn("acknowledging task", "err", err)
+	}
+}
+
+// loadWithHeartbeat runs the loader while telling the queue, every
+// Heartbeat, that the task is still in work.
+func (w *Worker[D]) loadWithHeartbeat(ctx context.Context, d D, task messages.Task) Outcome {
+	hbCtx, stop := context.WithCancel(ctx)
+	beats := make(chan struct{})
+	go func() { // owned here: stop() ends it and we wait on beats.
+		defer close(beats)
+		t := time.NewTicker(w.cfg.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-hbCtx.Done():
+				return
+			case <-t.C:
+				_ = d.InProgress(hbCtx)
+			}
+		}
+	}()
+	out := w.safeLoad(ctx, task)
+	stop()
+	<-beats
+	return out
+}
+
+// safeLoad turns a panic anywhere in the loader into a permanent failure of
+// this file, so one bad file never takes the worker down.
+func (w *Worker[D]) safeLoad(ctx context.Context, task messages.Task) (out Outcome) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = Outcome{Kind: Permanent, Err: fmt.Errorf("%s: loader panic: %v", task.Source, r)}
+		}
+	}()
+	return w.loader.Load(ctx, task)
+}

@@ -1,0 +1,227 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+func TestDecide(t *testing.T) {
+	p := Policy{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: 4 * time.Second, MaxDeliveries: 10}
+	tests := []struct {
+		name                string
+		kind                Kind
+		attempts, delivered int
+		want                Action
+		state               messages.FileState
+		counts              bool
+	}{
+		{"loaded", Loaded, 1, 1, Ack, messages.StateLoaded, true},
+		{"changed ends at once", Changed, 1, 1, Terminate, messages.StateChanged, true},
+		{"bad file ends at once", Permanent, 1, 1, Terminate, messages.StateFailed, true},
+		{"transient retries", Transient, 1, 1, Retry, messages.StateListed, true},
+		{"transient gives up at max attempts", Transient, 3, 3, Terminate, messages.StateFailed, true},
+		{"throttling is free", Throttled, 3, 5, Retry, messages.StateListed, false},
+		{"throttling ends at max deliveries", Throttled, 1, 10, Terminate, messages.StateFailed, false},
+		{"transient ends at max deliveries", Transient, 1, 10, Terminate, messages.StateFailed, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Decide(Outcome{Kind: tt.kind}, tt.attempts, tt.delivered, p)
+			if d.Action != tt.want || d.State != tt.state || d.CountsAttempt != tt.counts {
+				t.Fatalf("Decide = %+v, want action %v state %s counts %v", d, tt.want, tt.state, tt.counts)
+			}
+			if d.Action == Retry && (d.Delay <= 0 || d.Delay > p.MaxBackoff) {
+				t.Fatalf("retry delay %v outside (0, %v]", d.Delay, p.MaxBackoff)
+			}
+		})
+	}
+}
+
+// Fakes for the unit tests below; the integration tests run the same code
+// against real NATS and S3 servers.
+
+type fakeDelivery struct {
+	task      messages.Task
+	delivered int
+	mu        sync.Mutex
+	settled   []string
+}
+
+func (d *fakeDelivery) Task() messages.Task                { return d.task }
+func (d *fakeDelivery) Delivered() int                     { return d.delivered }
+func (d *fakeDelivery) InProgress(context.Context) error   { d.note("progress"); return nil }
+func (d *fakeDelivery) Ack(context.Context) error          { d.note("ack"); return nil }
+func (d *fakeDelivery) Term(context.Context, string) error { d.note("term"); return nil }
+func (d *fakeDelivery) Retry(context.Context, time.Duration) error {
+	d.note("retry")
+	return nil
+}
+func (d *fakeDelivery) note(s string) { d.mu.Lock(); d.settled = append(d.settled, s); d.mu.Unlock() }
+func (d *fakeDelivery) last() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := len(d.settled) - 1; i >= 0; i-- {
+		if d.settled[i] != "progress" {
+			return d.settled[i]
+		}
+	}
+	return ""
+}
+
+type memFiles struct {
+	mu   sync.Mutex
+	recs map[string]messages.FileRecord
+	revs map[string]uint64
+}
+
+func newMemFiles(recs ...messages.FileRecord) *memFiles {
+	m := &memFiles{recs: map[string]messages.FileRecord{}, revs: map[string]uint64{}}
+	for _, r := range recs {
+		m.recs[r.Source.Token()] = r
+		m.revs[r.Source.Token()] = 1
+	}
+	return m
+}
+
+func (m *memFiles) File(_ context.Context, _, _, token string) (messages.FileRecord, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.recs[token]
+	if !ok {
+		return r, 0, messages.ErrNotFound
+	}
+	return r, m.revs[token], nil
+}
+
+func (m *memFiles) PutFile(_ context.Context, rec messages.FileRecord, rev uint64) (uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tok := rec.Source.Token()
+	if m.revs[tok] != rev {
+		return 0, messages.ErrConflict
+	}
+	m.recs[tok] = rec
+	m.revs[tok]++
+	return m.revs[tok], nil
+}
+
+type loaderFunc func(ctx context.Context, task messages.Task) Outcome
+
+func (f loaderFunc) Load(ctx context.Context, task messages.Task) Outcome { return f(ctx, task) }
+
+func newTestWorker(t *testing.T, files FileStore, l Loader) *Worker[*fakeDelivery] {
+	t.Helper()
+	w, err := New[*fakeDelivery](Config{ID: "w1", Heartbeat: time.Millisecond, Policy: Policy{MaxAttempts: 2}}, nil, files, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+var src = messages.Source{Bucket: "b", Key: "t/a.csv", ETag: "e1", Size: 10}
+
+func listed() messages.FileRecord {
+	return messages.FileRecord{LoadID: "l", Table: "t", Source: src, State: messages.StateListed}
+}
+
+func TestHandle(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name      string
+		out       Outcome
+		panics    bool
+		delivered int
+		wantState messages.FileState
+		wantLast  string
+	}{
+		{"loaded is recorded then acked", Outcome{Kind: Loaded, Part: "p", Rows: 3, Bytes: 9}, false, 1, messages.StateLoaded, "ack"},
+		{"transient is retried", Outcome{Kind: Transient, Err: boom}, false, 1, messages.StateListed, "retry"},
+		{"bad file is terminated", Outcome{Kind: Permanent, Err: boom}, false, 1, messages.StateFailed, "term"},
+		{"loader panic fails the file, not the worker", Outcome{}, true, 1, messages.StateFailed, "term"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := newMemFiles(listed())
+			w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
+				if tt.panics {
+					panic("decoder exploded")
+				}
+				return tt.out
+			}))
+			d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: tt.delivered}
+			w.Handle(context.Background(), d)
+			rec, _, _ := files.File(context.Background(), "l", "t", src.Token())
+			if rec.State != tt.wantState || d.last() != tt.wantLast {
+				t.Fatalf("state %s, settled %v; want %s, %s", rec.State, d.settled, tt.wantState, tt.wantLast)
+			}
+			if rec.State == messages.StateLoaded && (rec.Rows != 3 || rec.Part != "p" || rec.Bytes != 9) {
+				t.Fatalf("loaded record lost its figures: %+v", rec)
+			}
+			if rec.Attempts != 1 {
+				t.Fatalf("attempts = %d, want 1", rec.Attempts)
+			}
+		})
+	}
+}
+
+func TestHandleAcksAnAlreadySettledFile(t *testing.T) {
+	rec := listed()
+	rec.State = messages.StateLoaded
+	files := newMemFiles(rec)
+	w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
+		t.Fatal("a settled file must not be loaded again")
+		return Outcome{}
+	}))
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: 2}
+	w.Handle(context.Background(), d)
+	if d.last() != "ack" {
+		t.Fatalf("settled %v, want ack", d.settled)
+	}
+}
+
+// A worker paused past the ack wait comes back after another worker claimed
+// the file: its result must not overwrite the newer one.
+func TestHandleFencesAZombie(t *testing.T) {
+	files := newMemFiles(listed())
+	var w *Worker[*fakeDelivery]
+	w = newTestWorker(t, files, loaderFunc(func(ctx context.Context, task messages.Task) Outcome {
+		// While we "pause", the task is redelivered and another worker
+		// claims and finishes the file.
+		rec, rev, _ := files.File(ctx, "l", "t", src.Token())
+		rec.Worker, rec.State, rec.Rows = "w2", messages.StateLoaded, 7
+		if _, err := files.PutFile(ctx, rec, rev); err != nil {
+			t.Fatal(err)
+		}
+		return Outcome{Kind: Loaded, Rows: 999}
+	}))
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: 1}
+	w.Handle(context.Background(), d)
+	rec, _, _ := files.File(context.Background(), "l", "t", src.Token())
+	if rec.Worker != "w2" || rec.Rows != 7 {
+		t.Fatalf("zombie overwrote the newer result: %+v", rec)
+	}
+	if d.last() == "ack" || d.last() == "term" {
+		t.Fatalf("zombie settled a task it no longer owns: %v", d.settled)
+	}
+}
+
+func TestHandleGivesUpOnAFileThatKillsWorkers(t *testing.T) {
+	rec := listed()
+	rec.Attempts = 2 // two claims that never recorded an outcome
+	files := newMemFiles(rec)
+	w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
+		t.Fatal("must not try again")
+		return Outcome{}
+	}))
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: 3}
+	w.Handle(context.Background(), d)
+	got, _, _ := files.File(context.Background(), "l", "t", src.Token())
+	if got.State != messages.StateFailed || d.last() != "term" {
+		t.Fatalf("state %s settled %v; want failed, term", got.State, d.settled)
+	}
+}
