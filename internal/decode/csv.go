@@ -1,0 +1,334 @@
+package decode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// csvHead is what the start of a CSV file says: column names and, when
+// asked for, the first records kept for decoding after inference.
+type csvHead struct {
+	names   []string
+	kinds   []uint8
+	pending []csvRecord
+}
+
+// readCSVHeader reads the header record, if the file has one, and returns
+// its column names; nil means no header or an empty file.
+func readCSVHeader(cr *csvReader, s *settings) ([]string, error) {
+	if !s.header {
+		return nil, nil
+	}
+	rec, err := cr.next()
+	if err == io.EOF {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, rec.len())
+	for i := range names {
+		f := rec.field(i)
+		if !utf8.Valid(f) {
+			return nil, dataErrf(cr.name, rec.line, "", "header field %d: %v", i+1, errUTF8)
+		}
+		names[i] = string(f)
+	}
+	return uniqueNames(names), nil
+}
+
+// uniqueNames names unnamed columns columnN and suffixes repeated names
+// (_2, _3, ...) so every column can be addressed.
+func uniqueNames(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	for i, n := range names {
+		if n == "" {
+			n = "column" + strconv.Itoa(i)
+		}
+		base := n
+		for k := 2; seen[n]; k++ {
+			n = base + "_" + strconv.Itoa(k)
+		}
+		seen[n] = true
+		names[i] = n
+	}
+	return names
+}
+
+func positionalNames(n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "column" + strconv.Itoa(i)
+	}
+	return names
+}
+
+// sampleCSV classifies up to the sample bound of records, starting with
+// h.pending, into h.kinds; keep also keeps the records read. ncols < 0
+// means take the count from the first record.
+func sampleCSV(cr *csvReader, s *settings, h *csvHead, ncols int, keep bool) error {
+	var rows, bytes int
+	visit := func(rec *csvRecord) error {
+		if ncols < 0 {
+			ncols = rec.len()
+		}
+		if rec.len() != ncols {
+			return fieldCountErr(cr.name, rec, ncols)
+		}
+		if h.kinds == nil {
+			h.kinds = make([]uint8, ncols)
+		}
+		for i := range ncols {
+			if f := rec.field(i); rec.quoted[i] || !isNull(f, s.nulls) {
+				h.kinds[i] |= classify(f)
+			}
+		}
+		rows++
+		bytes += len(rec.buf)
+		return nil
+	}
+	for i := range h.pending {
+		if err := visit(&h.pending[i]); err != nil {
+			return err
+		}
+	}
+	for rows < sampleRows && bytes < sampleBytes {
+		rec, err := cr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := visit(rec); err != nil {
+			return err
+		}
+		if keep {
+			h.pending = append(h.pending, rec.clone())
+		}
+	}
+	if h.kinds == nil && ncols > 0 {
+		h.kinds = make([]uint8, ncols)
+	}
+	if h.names == nil {
+		h.names = positionalNames(len(h.kinds))
+	}
+	return nil
+}
+
+func isNull(f []byte, nulls []string) bool {
+	for _, n := range nulls {
+		if string(f) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// inferredSchema is the schema a sample's kinds make. Inferred columns are
+// nullable: a later file of the table may have nulls where this one had
+// none.
+func (h *csvHead) inferredSchema() *arrow.Schema {
+	fields := make([]arrow.Field, len(h.names))
+	for i, n := range h.names {
+		fields[i] = arrow.Field{Name: n, Type: typeOfKinds(h.kinds[i]), Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+func inferCSV(cr *csvReader, s *settings) (*arrow.Schema, error) {
+	names, err := readCSVHeader(cr, s)
+	if err != nil {
+		return nil, err
+	}
+	h := &csvHead{names: names}
+	if err := sampleCSV(cr, s, h, ncolsOf(names), false); err != nil {
+		return nil, err
+	}
+	return h.inferredSchema(), nil
+}
+
+func ncolsOf(names []string) int {
+	if names == nil {
+		return -1
+	}
+	return len(names)
+}
+
+// decodeCSV decodes the records of cr into s.schema (or the inferred one).
+func decodeCSV(ctx context.Context, cr *csvReader, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
+	names, err := readCSVHeader(cr, s)
+	if err != nil {
+		return 0, err
+	}
+	h := &csvHead{names: names}
+	schema := s.schema
+	var colMap []int // file column → schema column
+	if schema == nil {
+		if err := sampleCSV(cr, s, h, ncolsOf(names), true); err != nil {
+			return 0, err
+		}
+		schema = h.inferredSchema()
+		colMap = identity(schema.NumFields())
+	} else {
+		if names == nil {
+			// No header: the first record says how many columns there are.
+			rec, err := cr.next()
+			if err == io.EOF {
+				return 0, nil
+			}
+			if err != nil {
+				return 0, err
+			}
+			h.pending = append(h.pending, rec.clone())
+			// Positional: the table's names where the file has columns,
+			// columnN past them, so a count mismatch names each extra
+			// or missing column.
+			h.names = positionalNames(rec.len())
+			copy(h.names, schemaNames(schema))
+			if rec.len() == schema.NumFields() {
+				colMap = identity(rec.len())
+			}
+		} else {
+			colMap = mapByName(h.names, schema)
+		}
+		if colMap == nil {
+			return 0, csvSchemaError(cr, s, h, schema)
+		}
+	}
+	return decodeCSVRecords(ctx, cr, s, schema, h, colMap, emit)
+}
+
+func identity(n int) []int {
+	m := make([]int, n)
+	for i := range m {
+		m[i] = i
+	}
+	return m
+}
+
+func schemaNames(schema *arrow.Schema) []string {
+	names := make([]string, schema.NumFields())
+	for i, f := range schema.Fields() {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// mapByName matches header names to the table's columns in any order, or
+// returns nil if the two sets differ.
+func mapByName(names []string, schema *arrow.Schema) []int {
+	if len(names) != schema.NumFields() {
+		return nil
+	}
+	m := make([]int, len(names))
+	for i, n := range names {
+		idx := schema.FieldIndices(n)
+		if len(idx) != 1 {
+			return nil
+		}
+		m[i] = idx[0]
+	}
+	return m
+}
+
+// csvSchemaError reports the columns where the file and the table differ.
+// CSV has no types of its own, so columns only the file has are described
+// by inferring them from a sample.
+func csvSchemaError(cr *csvReader, s *settings, h *csvHead, schema *arrow.Schema) error {
+	if err := sampleCSV(cr, s, h, len(h.names), false); err != nil {
+		var de *DataError
+		if !errors.As(err, &de) {
+			return err // an I/O error is the caller's to retry
+		}
+		h.kinds = make([]uint8, len(h.names)) // describe the columns as utf8
+	}
+	return &SchemaError{File: cr.name, Diffs: compareNames(schema, h.inferredSchema())}
+}
+
+// compareNames is compareSchemas for CSV: only presence counts, since a
+// text column's inferred type is no reason to refuse it.
+func compareNames(want, found *arrow.Schema) []ColumnDiff {
+	var diffs []ColumnDiff
+	for _, d := range compareSchemas(want, found) {
+		if d.Expected != absent && d.Found != absent {
+			continue
+		}
+		diffs = append(diffs, d)
+	}
+	if len(diffs) == 0 {
+		// Same names, but one is repeated in the table: say so.
+		diffs = append(diffs, ColumnDiff{Column: "(all)", Expected: fmt.Sprintf("%d columns", want.NumFields()), Found: fmt.Sprintf("%d columns", found.NumFields())})
+	}
+	return diffs
+}
+
+func decodeCSVRecords(ctx context.Context, cr *csvReader, s *settings, schema *arrow.Schema, h *csvHead, colMap []int, emit func(arrow.RecordBatch) error) (int64, error) {
+	for _, f := range schema.Fields() {
+		if !isTextType(f.Type) {
+			return 0, dataErrf(cr.name, 0, f.Name, "type %s cannot be read from CSV", f.Type)
+		}
+	}
+	b := newBatcher(s.mem, schema, s.batchRows, emit)
+	defer b.release()
+	apps := make([]textAppender, schema.NumFields())
+	blds := make([]array.Builder, schema.NumFields())
+	for j, f := range schema.Fields() {
+		blds[j] = b.rb.Field(j)
+		apps[j] = newTextAppender(blds[j], f.Type)
+	}
+	ncols := len(colMap)
+	row := func(rec *csvRecord) error {
+		if rec.len() != ncols {
+			return fieldCountErr(cr.name, rec, ncols)
+		}
+		for i, j := range colMap {
+			f := rec.field(i)
+			if !rec.quoted[i] && isNull(f, s.nulls) {
+				if !schema.Field(j).Nullable {
+					return dataErrf(cr.name, rec.line, schema.Field(j).Name, "null value in a non-nullable column")
+				}
+				blds[j].AppendNull()
+				continue
+			}
+			if err := apps[j](f); err != nil {
+				return dataErr(cr.name, rec.line, schema.Field(j).Name, err)
+			}
+		}
+		return b.rowDone(ctx)
+	}
+	for i := range h.pending {
+		if err := row(&h.pending[i]); err != nil {
+			return b.total, err
+		}
+	}
+	h.pending = nil
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return b.total, err
+			}
+		}
+		rec, err := cr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return b.total, err
+		}
+		if err := row(rec); err != nil {
+			return b.total, err
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return b.total, err
+	}
+	return b.total, nil
+}

@@ -1,0 +1,177 @@
+package decode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Infer reads a bounded sample of obj (the footer for Parquet; at most
+// sampleRows rows or sampleBytes bytes of CSV and JSON) and returns the
+// file's schema.
+func Infer(ctx context.Context, obj Object, opts Options) (schema *arrow.Schema, err error) {
+	s, err := resolve(obj.Name(), opts)
+	if err != nil {
+		return nil, err
+	}
+	errs := &ioErrors{name: obj.Name()}
+	g := &emitGuard{}
+	defer g.recover(obj.Name(), &err)
+	err = run(ctx, obj, &s, errs, func(p *pqFile) error {
+		schema = p.schema
+		return nil
+	}, func(cr *csvReader) error {
+		schema, err = inferCSV(cr, &s)
+		return err
+	}, func(sc *jsonScanner) error {
+		schema, err = inferJSON(sc)
+		return err
+	})
+	if err != nil {
+		return nil, errs.prefer(err)
+	}
+	return schema, nil
+}
+
+// Decode streams obj as record batches that conform exactly to
+// opts.Schema, or to the file's inferred schema when it is nil, and returns
+// the number of rows emitted. emit must not retain the batch after it
+// returns; its error stops decoding and is returned unchanged.
+func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.RecordBatch) error) (rows int64, err error) {
+	s, err := resolve(obj.Name(), opts)
+	if err != nil {
+		return 0, err
+	}
+	errs := &ioErrors{name: obj.Name()}
+	g := &emitGuard{fn: emit}
+	defer g.recover(obj.Name(), &err)
+	err = run(ctx, obj, &s, errs, func(p *pqFile) error {
+		rows, err = decodeParquet(ctx, p, &s, g.emit)
+		return err
+	}, func(cr *csvReader) error {
+		rows, err = decodeCSV(ctx, cr, &s, g.emit)
+		return err
+	}, func(sc *jsonScanner) error {
+		rows, err = decodeJSON(ctx, sc, &s, g.emit)
+		return err
+	})
+	if err != nil && !g.isEmitErr(err) && !isContextErr(err) {
+		err = errs.prefer(err)
+	}
+	return rows, err
+}
+
+// run opens obj as whatever format it turns out to be and hands it to the
+// matching function.
+func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
+	parquetFn func(*pqFile) error, csvFn func(*csvReader) error, jsonFn func(*jsonScanner) error) error {
+	if s.format != FormatParquet {
+		st, err := openStream(ctx, obj, errs)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		format := s.format
+		if looksLikeParquet(st.Reader) {
+			if format != "" {
+				return dataErrf(obj.Name(), 0, "", "content looks like Parquet, not %s", format)
+			}
+			format = FormatParquet
+		}
+		if format == "" {
+			format, err = sniffFormat(obj.Name(), st)
+			if err != nil {
+				return err
+			}
+		}
+		switch format {
+		case FormatCSV:
+			return csvFn(newCSVReader(st.Reader, obj.Name(), s.delimiter, s.quote))
+		case FormatJSON:
+			return jsonFn(newJSONScanner(st.Reader, obj.Name()))
+		}
+		st.Close() // Parquet reads by range instead
+	}
+	src, err := openParquetSource(ctx, obj, errs)
+	if err != nil {
+		return err
+	}
+	defer src.cleanup()
+	p, err := openParquet(src, s)
+	if err != nil {
+		return err
+	}
+	return parquetFn(p)
+}
+
+// sniffFormat guesses the format of content whose name says nothing:
+// JSON if it starts with '{' or '['; otherwise the caller must say.
+func sniffFormat(name string, st *stream) (Format, error) {
+	b, _ := st.Peek(512)
+	for _, c := range b {
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		if c == '{' || c == '[' {
+			return FormatJSON, nil
+		}
+		break
+	}
+	return "", dataErrf(name, 0, "", "cannot tell the format from the name or the content; set the format")
+}
+
+// emitGuard tells the caller's emit apart from the decoders: a panic in
+// emit is the caller's and is re-raised, and emit's errors are returned
+// unchanged.
+type emitGuard struct {
+	fn  func(arrow.RecordBatch) error
+	err error
+}
+
+func (g *emitGuard) emit(rec arrow.RecordBatch) error {
+	panicking := true
+	defer func() {
+		if !panicking {
+			return
+		}
+		// Mark the panic as the caller's so no recover here keeps it.
+		// (recover is nil for runtime.Goexit, which must go on unhindered.)
+		if r := recover(); r != nil {
+			panic(emitPanic{r})
+		}
+	}()
+	err := g.fn(rec)
+	panicking = false
+	if err != nil {
+		g.err = err
+	}
+	return err
+}
+
+// emitPanic carries a panic raised by the caller's emit through the
+// decoders' recovers.
+type emitPanic struct{ value any }
+
+func (g *emitGuard) isEmitErr(err error) bool {
+	return g.err != nil && err == g.err
+}
+
+// recover turns a decoder panic into a DataError in *err: arrow-go panics
+// on some corrupt input, and a worker must not crash on a bad file. The
+// caller's own panics from emit are raised again.
+func (g *emitGuard) recover(name string, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if ep, ok := r.(emitPanic); ok {
+		panic(ep.value)
+	}
+	*err = &DataError{File: name, RowGroup: -1, Err: fmt.Errorf("decoder panic: %v", r)}
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,381 @@
+package decode
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// kindNested marks a JSON object or array value in a sample.
+const kindNested uint8 = 1 << 6
+
+// jsonRow is one sampled object kept for decoding after inference.
+type jsonRow struct {
+	start, end int
+	line       int64
+}
+
+// jsonSample is what the first objects of a file say: the keys in order of
+// first appearance with the kinds of their values.
+type jsonSample struct {
+	names []string
+	index map[string]int
+	kinds []uint8
+	buf   []byte // the kept objects, back to back
+	rows  []jsonRow
+}
+
+func classifyJSON(kind jsonKind, raw []byte) uint8 {
+	switch kind {
+	case jsonBool:
+		return kindBool
+	case jsonNumber:
+		if isIntLiteral(raw) {
+			if _, err := parseInt(raw, 64); err == nil {
+				return kindInt
+			}
+		}
+		return kindFloat
+	case jsonString:
+		return kindString
+	case jsonObject, jsonArray:
+		return kindNested
+	}
+	return 0
+}
+
+// typeOfJSONKinds is a key's inferred type: bool, int64 widened to float64,
+// and utf8 for strings, nested values (as JSON text), mixtures and keys
+// that were only ever null.
+func typeOfJSONKinds(k uint8) arrow.DataType {
+	switch {
+	case k == kindBool:
+		return arrow.FixedWidthTypes.Boolean
+	case k != 0 && k&^(kindInt|kindFloat) == 0:
+		if k&kindFloat != 0 {
+			return arrow.PrimitiveTypes.Float64
+		}
+		return arrow.PrimitiveTypes.Int64
+	}
+	return arrow.BinaryTypes.String
+}
+
+// sampleJSON reads up to the sample bound of objects; keep also keeps them.
+func sampleJSON(sc *jsonScanner, keep bool) (*jsonSample, error) {
+	smp := &jsonSample{index: map[string]int{}}
+	var seen []int // per key, the last row it appeared in, to catch repeats
+	var scratch []byte
+	for n := 1; n <= sampleRows && len(smp.buf) < sampleBytes; n++ {
+		obj, line, err := sc.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		var rowErr error
+		walkObject(obj, func(key []byte, kind jsonKind, raw []byte) bool {
+			key = unquoteKey(key, &scratch)
+			i, ok := smp.index[string(key)]
+			if !ok {
+				i = len(smp.names)
+				smp.index[string(key)] = i
+				smp.names = append(smp.names, string(key))
+				smp.kinds = append(smp.kinds, 0)
+				seen = append(seen, 0)
+			}
+			if seen[i] == n {
+				rowErr = dataErrf(sc.name, line, string(key), "key appears twice in one object")
+				return false
+			}
+			seen[i] = n
+			smp.kinds[i] |= classifyJSON(kind, raw)
+			return true
+		})
+		if rowErr != nil {
+			return nil, rowErr
+		}
+		if keep {
+			start := len(smp.buf)
+			smp.buf = append(smp.buf, obj...)
+			smp.rows = append(smp.rows, jsonRow{start: start, end: len(smp.buf), line: line})
+		}
+	}
+	return smp, nil
+}
+
+// schema is the sample's inferred schema, every column nullable.
+func (smp *jsonSample) schema() *arrow.Schema {
+	fields := make([]arrow.Field, len(smp.names))
+	for i, n := range smp.names {
+		fields[i] = arrow.Field{Name: n, Type: typeOfJSONKinds(smp.kinds[i]), Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// diffs lists the sampled keys the table lacks and the keys whose sampled
+// values cannot go into the table's column type. Keys the sample lacks are
+// fine: they decode as nulls.
+func (smp *jsonSample) diffs(table *arrow.Schema) []ColumnDiff {
+	var out []ColumnDiff
+	for _, f := range table.Fields() {
+		i, ok := smp.index[f.Name]
+		if !ok {
+			continue
+		}
+		if k := smp.kinds[i]; !jsonKindsFit(k, f.Type) {
+			found := typeOfJSONKinds(k).String()
+			if k == kindNested {
+				found = "nested JSON"
+			}
+			out = append(out, ColumnDiff{Column: f.Name, Expected: f.Type.String(), Found: found})
+		}
+	}
+	for i, n := range smp.names {
+		if !table.HasField(n) {
+			out = append(out, ColumnDiff{Column: n, Expected: absent, Found: typeOfJSONKinds(smp.kinds[i]).String()})
+		}
+	}
+	return out
+}
+
+// jsonKindsFit reports whether values of every kind in k decode into dt.
+func jsonKindsFit(k uint8, dt arrow.DataType) bool {
+	for bit := uint8(1); bit != 0 && bit <= kindNested; bit <<= 1 {
+		if k&bit != 0 && !jsonKindFits(bit, dt) {
+			return false
+		}
+	}
+	return true
+}
+
+func jsonKindFits(bit uint8, dt arrow.DataType) bool {
+	id := dt.ID()
+	switch id {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return true
+	}
+	switch bit {
+	case kindInt:
+		return arrow.IsInteger(id) || arrow.IsFloating(id) || arrow.IsDecimal(id)
+	case kindFloat:
+		return arrow.IsFloating(id) || arrow.IsDecimal(id)
+	case kindBool:
+		return id == arrow.BOOL
+	case kindString:
+		switch id {
+		case arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW, arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP:
+			return true
+		}
+		return arrow.IsDecimal(id)
+	case kindNested:
+		return isNestedJSONType(dt)
+	}
+	return false
+}
+
+func isNestedJSONType(dt arrow.DataType) bool {
+	switch dt.ID() {
+	case arrow.STRUCT, arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST, arrow.MAP:
+		return true
+	}
+	return false
+}
+
+func inferJSON(sc *jsonScanner) (*arrow.Schema, error) {
+	smp, err := sampleJSON(sc, false)
+	if err != nil {
+		return nil, err
+	}
+	return smp.schema(), nil
+}
+
+// jsonAppender puts one non-null JSON value into a column.
+type jsonAppender func(kind jsonKind, raw []byte) error
+
+func decodeJSON(ctx context.Context, sc *jsonScanner, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
+	smp, err := sampleJSON(sc, true)
+	if err != nil {
+		return 0, err
+	}
+	schema := s.schema
+	if schema == nil {
+		schema = smp.schema()
+	} else if diffs := smp.diffs(schema); len(diffs) > 0 {
+		return 0, &SchemaError{File: sc.name, Diffs: diffs}
+	}
+	b := newBatcher(s.mem, schema, s.batchRows, emit)
+	defer b.release()
+	nf := schema.NumFields()
+	apps := make([]jsonAppender, nf)
+	blds := make([]array.Builder, nf)
+	index := make(map[string]int, nf)
+	var text, compact, keyBuf []byte
+	for j, f := range schema.Fields() {
+		blds[j] = b.rb.Field(j)
+		apps[j] = newJSONAppender(blds[j], f.Type, &text, &compact)
+		if apps[j] == nil {
+			return 0, dataErrf(sc.name, 0, f.Name, "type %s cannot be read from JSON", f.Type)
+		}
+		index[f.Name] = j
+	}
+	seen := make([]int64, nf)
+	var rowNo int64
+	row := func(obj []byte, line int64) error {
+		rowNo++
+		var rowErr error
+		walkObject(obj, func(key []byte, kind jsonKind, raw []byte) bool {
+			key = unquoteKey(key, &keyBuf)
+			j, ok := index[string(key)]
+			if !ok {
+				rowErr = dataErrf(sc.name, line, string(key), "key is not a column of the table (it first appears after the sampled rows; declare the schema to load it)")
+				return false
+			}
+			if seen[j] == rowNo {
+				rowErr = dataErrf(sc.name, line, string(key), "key appears twice in one object")
+				return false
+			}
+			seen[j] = rowNo
+			if kind == jsonNull {
+				if !schema.Field(j).Nullable {
+					rowErr = dataErrf(sc.name, line, string(key), "null value in a non-nullable column")
+					return false
+				}
+				blds[j].AppendNull()
+				return true
+			}
+			if err := apps[j](kind, raw); err != nil {
+				rowErr = dataErr(sc.name, line, string(key), err)
+				return false
+			}
+			return true
+		})
+		if rowErr != nil {
+			return rowErr
+		}
+		for j := range nf {
+			if seen[j] != rowNo {
+				if !schema.Field(j).Nullable {
+					return dataErrf(sc.name, line, schema.Field(j).Name, "missing value for a non-nullable column")
+				}
+				blds[j].AppendNull()
+			}
+		}
+		return b.rowDone(ctx)
+	}
+	for _, r := range smp.rows {
+		if err := row(smp.buf[r.start:r.end], r.line); err != nil {
+			return b.total, err
+		}
+	}
+	smp = nil
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return b.total, err
+			}
+		}
+		obj, line, err := sc.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return b.total, err
+		}
+		if err := row(obj, line); err != nil {
+			return b.total, err
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return b.total, err
+	}
+	return b.total, nil
+}
+
+// newJSONAppender returns how values go into a column of type dt, or nil
+// if JSON cannot fill such a column. text and compact are scratch buffers
+// shared by all columns of one decode.
+func newJSONAppender(bld array.Builder, dt arrow.DataType, text, compact *[]byte) jsonAppender {
+	conflict := func(kind jsonKind, raw []byte) error {
+		return fmt.Errorf("expected %s, found %s %s", dt, kind, clip(raw))
+	}
+	if isNestedJSONType(dt) {
+		return func(kind jsonKind, raw []byte) error {
+			if kind != jsonObject && kind != jsonArray {
+				return conflict(kind, raw)
+			}
+			// Arrow's builders read nested values from a JSON array of them.
+			wrapped := append(append(append((*compact)[:0], '['), raw...), ']')
+			*compact = wrapped
+			if err := bld.UnmarshalJSON(wrapped); err != nil {
+				return fmt.Errorf("decoding %s as %s: %w", kind, dt, err)
+			}
+			return nil
+		}
+	}
+	if !isTextType(dt) {
+		return nil
+	}
+	app := newTextAppender(bld, dt)
+	id := dt.ID()
+	switch {
+	case id == arrow.STRING || id == arrow.LARGE_STRING || id == arrow.STRING_VIEW:
+		// Anything can be text: strings unquoted, scalars as written,
+		// nested values as compact JSON.
+		return func(kind jsonKind, raw []byte) error {
+			switch kind {
+			case jsonString:
+				*text = unquote(raw, (*text)[:0])
+				return app(*text)
+			case jsonObject, jsonArray:
+				buf := bytes.NewBuffer((*compact)[:0])
+				if err := json.Compact(buf, raw); err != nil {
+					return err
+				}
+				*compact = buf.Bytes()
+				return app(*compact)
+			}
+			return app(raw)
+		}
+	case id == arrow.BOOL:
+		bb := bld.(*array.BooleanBuilder)
+		return func(kind jsonKind, raw []byte) error {
+			if kind != jsonBool {
+				return conflict(kind, raw)
+			}
+			bb.Append(raw[0] == 't')
+			return nil
+		}
+	case arrow.IsInteger(id) || arrow.IsFloating(id):
+		return func(kind jsonKind, raw []byte) error {
+			if kind != jsonNumber {
+				return conflict(kind, raw)
+			}
+			return app(raw)
+		}
+	case arrow.IsDecimal(id):
+		return func(kind jsonKind, raw []byte) error {
+			switch kind {
+			case jsonNumber:
+				return app(raw)
+			case jsonString:
+				*text = unquote(raw, (*text)[:0])
+				return app(*text)
+			}
+			return conflict(kind, raw)
+		}
+	}
+	// Binary, dates and timestamps come from strings.
+	return func(kind jsonKind, raw []byte) error {
+		if kind != jsonString {
+			return conflict(kind, raw)
+		}
+		*text = unquote(raw, (*text)[:0])
+		return app(*text)
+	}
+}

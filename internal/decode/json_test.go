@@ -1,0 +1,155 @@
+package decode
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func jsonObj(text string) *memObject { return &memObject{name: "s3://b/k.json", data: []byte(text)} }
+
+func TestJSONDecode(t *testing.T) {
+	tests := []struct {
+		name  string
+		text  string
+		types string
+		rows  []string
+	}{
+		{
+			name:  "json lines",
+			text:  `{"id":1,"name":"a","score":1.5,"ok":true}` + "\n" + `{"id":2,"name":"b\u00e9\n","score":2,"ok":false}` + "\n",
+			types: "id:int64,name:utf8,score:float64,ok:bool",
+			rows:  []string{"1|a|1.5|true", "2|bé\n|2|false"},
+		},
+		{
+			name:  "top-level array with whitespace, BOM and CRLF",
+			text:  "\xEF\xBB\xBF \r\n[ {\"id\": 1},\r\n {\"id\": 2, \"extra\": null} ]\r\n",
+			types: "id:int64,extra:utf8",
+			rows:  []string{"1|null", "2|null"},
+		},
+		{
+			name:  "empty array",
+			text:  "[]",
+			types: "",
+		},
+		{
+			name:  "missing fields are null; keys in any order",
+			text:  `{"a":1}` + "\n" + `{"b":"x"}` + "\n" + `{"b":"y","a":3}`,
+			types: "a:int64,b:utf8",
+			rows:  []string{"1|null", "null|x", "3|y"},
+		},
+		{
+			name:  "nested values kept as JSON text",
+			text:  `{"o":{"k": [1, 2]},"l":[{"x":null}]}`,
+			types: "o:utf8,l:utf8",
+			rows:  []string{`{"k":[1,2]}|[{"x":null}]`},
+		},
+		{
+			name:  "mixed kinds widen to text",
+			text:  `{"v":1}` + "\n" + `{"v":"two"}` + "\n" + `{"v":true}`,
+			types: "v:utf8",
+			rows:  []string{"1", "two", "true"},
+		},
+		{
+			name:  "escaped keys and strings",
+			text:  `{"a\"b":"\ud83d\ude00\t\/"}`,
+			types: `a"b:utf8`,
+			rows:  []string{"😀\t/"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Infer(context.Background(), jsonObj(tc.text), Options{})
+			if err != nil {
+				t.Fatalf("Infer: %v", err)
+			}
+			if got := typesOf(s); got != tc.types {
+				t.Errorf("types\n got %s\nwant %s", got, tc.types)
+			}
+			res := decodeAll(t, jsonObj(tc.text), Options{BatchRows: 2})
+			if res.err != nil {
+				t.Fatalf("Decode: %v", res.err)
+			}
+			if strings.Join(res.rows, "\n") != strings.Join(tc.rows, "\n") {
+				t.Errorf("rows\n got %q\nwant %q", res.rows, tc.rows)
+			}
+		})
+	}
+}
+
+func TestJSONIntoTableSchema(t *testing.T) {
+	table := schemaOf(t, "id", "int32", "at", "timestamp[us, tz=UTC]", "amount", "decimal128(10,2)", "f", "float64", "note", "utf8")
+	text := `{"id":1,"at":"2024-01-02T03:04:05Z","amount":12.5,"f":3,"note":{"a":1}}` + "\n" + `{"id":2,"amount":"7"}`
+	res := decodeAll(t, jsonObj(text), Options{Schema: table})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	want := []string{`1|2024-01-02T03:04:05Z|12.5|3|{"a":1}`, "2|null|7|null|null"}
+	if strings.Join(res.rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows %q", res.rows)
+	}
+}
+
+func TestJSONNestedTableTypes(t *testing.T) {
+	// A table whose schema came from elsewhere (e.g. Parquet) can hold
+	// real nested types.
+	table := schemaFromJSONTypes(t)
+	res := decodeAll(t, jsonObj(`{"s":{"x":1},"l":[1,2,null]}`+"\n"+`{"s":null}`), Options{Schema: table})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	want := []string{`{"x":1}|[1,2,null]`, "null|null"}
+	if strings.Join(res.rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows %q", res.rows)
+	}
+}
+
+func TestJSONErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		text   string
+		table  []string
+		line   int64
+		column string
+		msg    string
+	}{
+		{"conflict after the sample", strings.Repeat(`{"v":1}`+"\n", sampleRows) + `{"v":"x"}`, []string{"v", "int64"}, sampleRows + 1, "v",
+			`line 10001, column "v": expected int64, found string "x"`},
+		{"fraction into int after the sample", strings.Repeat(`{"v":1}`+"\n", sampleRows) + `{"v":1.5}`, []string{"v", "int64"}, sampleRows + 1, "v", `parsing "1.5" as int64`},
+		{"invalid JSON", "{\"v\":1}\n\n{\"v\":}\n", nil, 3, "", "invalid JSON"},
+		{"not an object", "{\"v\":1}\n[1]\n", nil, 2, "", "expected a JSON object"},
+		{"invalid UTF-8", "{\"v\":\"a\"}\n{\"v\":\"\xff\"}\n", nil, 2, "", "invalid UTF-8"},
+		{"duplicate key", `{"v":1,"v":2}`, nil, 1, "v", "key appears twice"},
+		{"truncated", `{"v":1}` + "\n" + `{"v":`, nil, 2, "", "file ends inside a JSON value"},
+		{"unclosed array", `[{"v":1}`, nil, 1, "", "top-level array not closed"},
+		{"junk after array", `[{"v":1}] x`, nil, 1, "", "after the top-level array"},
+		{"new key after the sample", strings.Repeat(`{"v":1}`+"\n", sampleRows) + `{"w":1}`, nil, sampleRows + 1, "w", "not a column of the table"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := Options{}
+			if tc.table != nil {
+				opts.Schema = schemaOf(t, tc.table...)
+			}
+			res := decodeAll(t, jsonObj(tc.text), opts)
+			de := mustErrAs[*DataError](t, res.err)
+			if de.Line != tc.line || de.Column != tc.column {
+				t.Errorf("line %d column %q, want %d %q (%v)", de.Line, de.Column, tc.line, tc.column, de)
+			}
+			if !strings.Contains(res.err.Error(), tc.msg) {
+				t.Errorf("error %q does not contain %q", res.err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestJSONSchemaMismatch(t *testing.T) {
+	table := schemaOf(t, "id", "int64", "amount", "int64", "name", "utf8", "when", "date32")
+	text := `{"id":1,"amount":"abc","extra":5,"name":7,"when":"2024-01-01"}`
+	res := decodeAll(t, jsonObj(text), Options{Schema: table})
+	mustErrAs[*SchemaError](t, res.err)
+	want := `s3://b/k.json: schema differs from the table: column "amount": expected int64, found utf8; column "extra": expected (absent), found int64`
+	if res.err.Error() != want {
+		t.Errorf("error\n got %s\nwant %s", res.err, want)
+	}
+}

@@ -1,0 +1,177 @@
+package decode
+
+import (
+	"bytes"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Kinds of JSON value, as the object walker reports them.
+type jsonKind uint8
+
+const (
+	jsonNull jsonKind = iota
+	jsonBool
+	jsonNumber
+	jsonString
+	jsonObject
+	jsonArray
+)
+
+func (k jsonKind) String() string {
+	return [...]string{"null", "boolean", "number", "string", "object", "array"}[k]
+}
+
+// walkObject calls fn for each member of obj, which must be a valid JSON
+// object (the scanner checked it). key is the raw key between its quotes
+// (escapes not yet undone) and raw the value's bytes, quotes included for
+// strings. A false return stops the walk.
+func walkObject(obj []byte, fn func(key []byte, kind jsonKind, raw []byte) bool) {
+	i := skipWS(obj, 1)
+	for i < len(obj) && obj[i] != '}' {
+		kEnd := stringEnd(obj, i)
+		key := obj[i+1 : kEnd-1]
+		i = skipWS(obj, kEnd)
+		i = skipWS(obj, i+1) // past ':'
+		kind, vEnd := valueEnd(obj, i)
+		if !fn(key, kind, obj[i:vEnd]) {
+			return
+		}
+		i = skipWS(obj, vEnd)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipWS(obj, i+1)
+		}
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string starting at b[i] == '"'.
+func stringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the kind of the value starting at b[i] and the index
+// just past it.
+func valueEnd(b []byte, i int) (jsonKind, int) {
+	switch b[i] {
+	case '"':
+		return jsonString, stringEnd(b, i)
+	case '{', '[':
+		kind := jsonObject
+		if b[i] == '[' {
+			kind = jsonArray
+		}
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return kind, j + 1
+				}
+			}
+		}
+		return kind, len(b)
+	case 't':
+		return jsonBool, i + 4
+	case 'f':
+		return jsonBool, i + 5
+	case 'n':
+		return jsonNull, i + 4
+	}
+	j := i
+	for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+		j++
+	}
+	return jsonNumber, j
+}
+
+// unquote returns the contents of the JSON string raw (quotes included),
+// undoing escapes into scratch when there are any. The input is valid
+// UTF-8 JSON; lone surrogate escapes become U+FFFD as in encoding/json.
+func unquote(raw []byte, scratch []byte) []byte {
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	out := scratch[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := hex4(s[i+1 : i+5])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					r2 = hex4(s[i+3 : i+7])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default: // '"', '\\', '/'
+			out = append(out, s[i])
+		}
+	}
+	return out
+}
+
+func hex4(b []byte) rune {
+	v, _ := strconv.ParseUint(view(b), 16, 32)
+	return rune(v)
+}
+
+// isIntLiteral reports whether a JSON number has no fraction or exponent.
+func isIntLiteral(raw []byte) bool {
+	return bytes.IndexAny(raw, ".eE") < 0
+}
+
+// unquoteKey undoes the escapes of an object key given without its quotes,
+// using *scratch when there are any.
+func unquoteKey(key []byte, scratch *[]byte) []byte {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return key
+	}
+	quoted := append(append(append((*scratch)[:0], '"'), key...), '"')
+	*scratch = unquote(quoted, nil)
+	return *scratch
+}

@@ -1,0 +1,162 @@
+package decode
+
+import (
+	"path"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Format is a source file's encoding.
+type Format string
+
+const (
+	FormatCSV     Format = "csv"
+	FormatJSON    Format = "json"
+	FormatParquet Format = "parquet"
+)
+
+// Compression is a whole-file compression wrapped around a Format.
+type Compression string
+
+const (
+	CompressionNone  Compression = "none"
+	CompressionGzip  Compression = "gzip"
+	CompressionZstd  Compression = "zstd"
+	CompressionBzip2 Compression = "bzip2"
+)
+
+// CSVOptions configures CSV files. Zero values mean the defaults below.
+type CSVOptions struct {
+	Delimiter  rune     // 0 means ',' (or '\t' for a .tsv name)
+	Quote      rune     // 0 means '"'
+	Header     bool     // the first record names the columns
+	NullValues []string // nil means []string{""}; quoted fields are never null
+}
+
+// Options says how to read one file.
+type Options struct {
+	// Format "" means from the name's extension (after any compression
+	// extension), and failing that from the content.
+	Format Format
+	// Compression "" means from the extension (.gz .zst .bz2). Either way the
+	// content's magic bytes have the last word.
+	Compression Compression
+	CSV         CSVOptions
+	// Schema is the table's schema; nil means the file's own, inferred.
+	Schema *arrow.Schema
+	// BatchRows is the most rows in one emitted batch; 0 means 64Ki.
+	BatchRows int
+	// Mem allocates the batches; nil means memory.DefaultAllocator.
+	Mem memory.Allocator
+}
+
+const (
+	defaultBatchRows = 64 << 10
+	// Inference looks at no more than this many rows and bytes of CSV or
+	// JSON, so Infer costs the same on a 1 KB and a 100 GB file.
+	sampleRows  = 10_000
+	sampleBytes = 4 << 20
+	// maxRecordBytes bounds one CSV record or JSON row, so a file with an
+	// unterminated quote cannot make us buffer all of it.
+	maxRecordBytes = 64 << 20
+)
+
+// settings are Options with every default applied.
+type settings struct {
+	format      Format // "" when neither Options nor the name say
+	compression Compression
+	delimiter   byte
+	quote       byte
+	header      bool
+	nulls       []string
+	schema      *arrow.Schema
+	batchRows   int
+	mem         memory.Allocator
+}
+
+// resolve applies the defaults of opts for the object called name. Runes
+// that are not single bytes are refused: the CSV decoder works on bytes.
+func resolve(name string, opts Options) (settings, error) {
+	s := settings{
+		format:      opts.Format,
+		compression: opts.Compression,
+		header:      opts.CSV.Header,
+		nulls:       opts.CSV.NullValues,
+		schema:      opts.Schema,
+		batchRows:   opts.BatchRows,
+		mem:         opts.Mem,
+	}
+	base := strings.ToLower(path.Base(name))
+	if s.compression == "" {
+		s.compression, base = compressionFromName(base)
+	} else {
+		_, base = compressionFromName(base)
+	}
+	ext := path.Ext(base)
+	if s.format == "" {
+		s.format = formatFromExt(ext)
+	}
+	switch s.format {
+	case "", FormatCSV, FormatJSON, FormatParquet:
+	default:
+		return s, dataErrf(name, 0, "", "unknown format %q", s.format)
+	}
+	switch s.compression {
+	case CompressionNone, CompressionGzip, CompressionZstd, CompressionBzip2:
+	default:
+		return s, dataErrf(name, 0, "", "unknown compression %q", s.compression)
+	}
+	delim := opts.CSV.Delimiter
+	if delim == 0 {
+		delim = ','
+		if ext == ".tsv" || ext == ".tab" {
+			delim = '\t'
+		}
+	}
+	quote := opts.CSV.Quote
+	if quote == 0 {
+		quote = '"'
+	}
+	if delim >= 0x80 || quote >= 0x80 || delim == '\n' || delim == '\r' || quote == '\n' || quote == '\r' || delim == quote {
+		return s, dataErrf(name, 0, "", "unsupported CSV delimiter %q or quote %q", delim, quote)
+	}
+	s.delimiter, s.quote = byte(delim), byte(quote)
+	if s.nulls == nil {
+		s.nulls = []string{""}
+	}
+	if s.batchRows <= 0 {
+		s.batchRows = defaultBatchRows
+	}
+	if s.mem == nil {
+		s.mem = memory.DefaultAllocator
+	}
+	return s, nil
+}
+
+// compressionFromName returns the compression a lower-cased base name
+// declares and the name without that extension.
+func compressionFromName(base string) (Compression, string) {
+	switch ext := path.Ext(base); ext {
+	case ".gz", ".gzip":
+		return CompressionGzip, strings.TrimSuffix(base, ext)
+	case ".zst", ".zstd":
+		return CompressionZstd, strings.TrimSuffix(base, ext)
+	case ".bz2":
+		return CompressionBzip2, strings.TrimSuffix(base, ext)
+	}
+	return CompressionNone, base
+}
+
+func formatFromExt(ext string) Format {
+	switch ext {
+	case ".csv", ".tsv", ".tab", ".txt":
+		return FormatCSV
+	case ".json", ".jsonl", ".ndjson":
+		return FormatJSON
+	case ".parquet", ".parq", ".pq":
+		return FormatParquet
+	}
+	return ""
+}

@@ -1,0 +1,461 @@
+package decode
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+const (
+	// maxPageSize bounds one page, compressed or not. A page is decoded
+	// whole, so this is what one bad (or huge) page can cost a worker in
+	// memory; 256 MiB is arrow-go's default. A file with larger pages (the
+	// conformance corpus has a 1 GiB map page) fails with a clear error
+	// instead of taking gigabytes and, on 2 cores, the worker's heartbeats
+	// with them.
+	maxPageSize = 256 << 20
+
+	julianUnixEpoch = 2_440_588 // Julian day number of 1970-01-01
+	// maxInt96Days bounds the days from 1970 that timestamp[us] can hold.
+	maxInt96Days = math.MaxInt64 / 86_400_000_000
+)
+
+// int96Type is what INT96 timestamps become: Spark and Impala write years
+// that nanoseconds since 1970 cannot hold. Spark's precision is
+// microseconds; Impala's nanoseconds are truncated.
+var int96Type = &arrow.TimestampType{Unit: arrow.Microsecond}
+
+// parquetReaderAt is what arrow's Parquet reader reads from.
+type parquetReaderAt interface {
+	io.ReaderAt
+	io.Seeker
+}
+
+// pqSource is a Parquet file's bytes: the Object itself through ranged
+// reads, or a temporary file holding its decompressed content.
+type pqSource struct {
+	name    string
+	ra      parquetReaderAt
+	size    int64
+	cleanup func()
+}
+
+// openParquetSource returns obj's Parquet bytes, decompressing a whole-file
+// compressed Parquet (.parquet.gz) to a temporary file so memory stays
+// bounded; close the source's cleanup when done.
+func openParquetSource(ctx context.Context, obj Object, errs *ioErrors) (*pqSource, error) {
+	ra := &objectReaderAt{ctx: ctx, obj: obj, errs: errs}
+	src := &pqSource{name: obj.Name(), ra: ra, size: obj.Size(), cleanup: func() {}}
+	head := make([]byte, 4)
+	if n, err := ra.ReadAt(head, 0); n < len(head) {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, errs.prefer(err)
+		}
+		return nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
+	}
+	if sniffCompression(head) == "" {
+		return src, nil
+	}
+	st, err := openStream(ctx, obj, errs)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	f, err := os.CreateTemp("", "s3load-decode-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("creating temporary file for %s: %w", src.name, err)
+	}
+	cleanup := func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	w := &writeErrs{w: f}
+	n, err := io.Copy(w, st)
+	if err != nil {
+		cleanup()
+		if w.err != nil {
+			return nil, fmt.Errorf("writing temporary file for %s: %w", src.name, w.err)
+		}
+		return nil, errs.prefer(err)
+	}
+	return &pqSource{name: src.name, ra: f, size: n, cleanup: cleanup}, nil
+}
+
+// writeErrs remembers a write error, to tell it from a read error after
+// io.Copy.
+type writeErrs struct {
+	w   io.Writer
+	err error
+}
+
+func (w *writeErrs) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// pqFile is an open Parquet file and how its columns are read: INT96
+// columns by hand (see int96Type), the rest through pqarrow.
+type pqFile struct {
+	name   string
+	pf     *file.Reader
+	fr     *pqarrow.FileReader
+	schema *arrow.Schema // the file's schema as this package presents it
+	leaves []int         // leaf columns read through pqarrow
+	arrow  []int         // fields read through pqarrow, in order
+	int96  []int96Field
+}
+
+type int96Field struct {
+	field, leaf int
+	maxDef      int16
+}
+
+func openParquet(src *pqSource, s *settings) (*pqFile, error) {
+	md, footer, err := readFooter(src)
+	if err != nil {
+		return nil, err
+	}
+	pf, fr, err := openReaders(src, md, s)
+	if err != nil && strings.Contains(err.Error(), "MAP") {
+		// arrow-go refuses some maps other readers accept; read them as
+		// lists of key-value structs instead (see relabelMaps).
+		if fixed, n, ferr := relabelMaps(footer); ferr == nil && n > 0 {
+			if md2, perr := parseFooter(fixed); perr == nil {
+				md2.SetSourceFileSize(src.size)
+				md = md2
+				pf, fr, err = openReaders(src, md, s)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &pqFile{name: src.name, pf: pf, fr: fr}
+	fields := make([]arrow.Field, len(fr.Manifest.Fields))
+	for i, sf := range fr.Manifest.Fields {
+		// Field metadata (Parquet field ids) is the file's, not the table's.
+		fields[i] = arrow.Field{Name: sf.Field.Name, Type: sf.Field.Type, Nullable: sf.Field.Nullable}
+		if len(sf.Children) == 0 && sf.ColIndex >= 0 {
+			col := md.Schema.Column(sf.ColIndex)
+			if col.PhysicalType() == parquet.Types.Int96 && col.MaxRepetitionLevel() == 0 {
+				fields[i].Type = int96Type
+				p.int96 = append(p.int96, int96Field{field: i, leaf: sf.ColIndex, maxDef: col.MaxDefinitionLevel()})
+				continue
+			}
+		}
+		p.arrow = append(p.arrow, i)
+		p.leaves = appendLeaves(p.leaves, &sf)
+	}
+	p.schema = arrow.NewSchema(fields, nil)
+	return p, nil
+}
+
+func appendLeaves(dst []int, sf *pqarrow.SchemaField) []int {
+	if len(sf.Children) == 0 {
+		if sf.ColIndex >= 0 {
+			dst = append(dst, sf.ColIndex)
+		}
+		return dst
+	}
+	for i := range sf.Children {
+		dst = appendLeaves(dst, &sf.Children[i])
+	}
+	return dst
+}
+
+func openReaders(src *pqSource, md *metadata.FileMetaData, s *settings) (pf *file.Reader, fr *pqarrow.FileReader, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = dataErrf(src.name, 0, "", "reading Parquet schema: decoder panic: %v", r)
+		}
+	}()
+	props := parquet.NewReaderProperties(s.mem)
+	props.MaxUncompressedPageSize = maxPageSize
+	props.MaxCompressedPageSize = maxPageSize
+	pf, err = file.NewParquetReader(src.ra, file.WithReadProps(props), file.WithMetadata(md))
+	if err != nil {
+		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("opening Parquet file: %w", err))
+	}
+	// Parallel reads would run arrow's decoding in goroutines where a
+	// panic on corrupt data cannot be recovered.
+	fr, err = pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: false, BatchSize: int64(s.batchRows)}, s.mem)
+	if err != nil {
+		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("reading Parquet schema: %w", err))
+	}
+	return pf, fr, nil
+}
+
+// readFooter reads the footer with two ranged reads and parses it,
+// returning its bytes too for a second attempt.
+func readFooter(src *pqSource) (*metadata.FileMetaData, []byte, error) {
+	const tail = 8 // footer length and magic
+	if src.size < int64(len(parquetMagic)+tail) {
+		return nil, nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
+	}
+	buf := make([]byte, tail)
+	if err := readFull(src, buf, 0, len(parquetMagic)); err != nil {
+		return nil, nil, err
+	}
+	if !bytes.Equal(buf[:4], parquetMagic) {
+		return nil, nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not start with PAR1")
+	}
+	if err := readFull(src, buf, src.size-tail, tail); err != nil {
+		return nil, nil, err
+	}
+	switch magic := buf[4:]; {
+	case string(magic) == "PARE":
+		return nil, nil, dataErrf(src.name, 0, "", "encrypted Parquet files are not supported")
+	case !bytes.Equal(magic, parquetMagic):
+		return nil, nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not end with PAR1 (truncated?)")
+	}
+	n := int64(binary.LittleEndian.Uint32(buf[:4]))
+	if n > src.size-int64(len(parquetMagic)+tail) {
+		return nil, nil, dataErrf(src.name, 0, "", "corrupt Parquet footer: length %d exceeds the file", n)
+	}
+	footer := make([]byte, n)
+	if err := readFull(src, footer, src.size-tail-n, int(n)); err != nil {
+		return nil, nil, err
+	}
+	md, err := parseFooter(footer)
+	if err != nil {
+		// arrow-go panics on logical types newer than it; read those
+		// columns as their physical type instead.
+		if fixed, dropped, ferr := dropUnknownLogicalTypes(footer); ferr == nil && dropped > 0 {
+			if md, err = parseFooter(fixed); err == nil {
+				footer = fixed
+			}
+		}
+	}
+	if err != nil {
+		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("reading Parquet footer: %w", err))
+	}
+	md.SetSourceFileSize(src.size)
+	return md, footer, nil
+}
+
+// readFull reads n bytes at off into buf, telling a short file (a
+// DataError) from a failed read (the Object's error).
+func readFull(src *pqSource, buf []byte, off int64, n int) error {
+	got, err := src.ra.ReadAt(buf[:n], off)
+	if got == n {
+		return nil
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		if _, ok := src.ra.(*objectReaderAt); ok {
+			return src.ra.(*objectReaderAt).errs.prefer(err)
+		}
+		return fmt.Errorf("reading temporary file for %s: %w", src.name, err)
+	}
+	return dataErrf(src.name, 0, "", "Parquet file truncated: read %d of %d bytes at offset %d", got, n, off)
+}
+
+func parseFooter(b []byte) (md *metadata.FileMetaData, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			md, err = nil, fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return metadata.NewFileMetaData(b, nil)
+}
+
+// conform maps the table's columns to the file's, or explains how they
+// differ.
+func (p *pqFile) conform(table *arrow.Schema) ([]int, error) {
+	if diffs := compareSchemas(table, p.schema); len(diffs) > 0 {
+		return nil, &SchemaError{File: p.name, Diffs: diffs}
+	}
+	m := make([]int, table.NumFields())
+	for j, f := range table.Fields() {
+		m[j] = p.schema.FieldIndices(f.Name)[0]
+	}
+	return m, nil
+}
+
+func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
+	table := s.schema
+	if table == nil {
+		table = p.schema
+	}
+	colMap, err := p.conform(table)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for rg := range p.pf.NumRowGroups() {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, err := p.readRowGroup(ctx, rg, table, colMap, s, emit)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// readRowGroup emits one row group's rows in batches. A panic in arrow's
+// decoding becomes a DataError naming the row group.
+func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, colMap []int, s *settings, emit func(arrow.RecordBatch) error) (total int64, err error) {
+	rowErr := func(err error) error {
+		var de *DataError
+		if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return &DataError{File: p.name, RowGroup: rg, Err: err}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(emitPanic); ok {
+				panic(r)
+			}
+			err = &DataError{File: p.name, RowGroup: rg, Err: fmt.Errorf("decoder panic: %v", r)}
+		}
+	}()
+	want := p.pf.MetaData().RowGroup(rg).NumRows()
+	if want == 0 {
+		return 0, nil
+	}
+	var rr pqarrow.RecordReader
+	if len(p.leaves) > 0 {
+		rr, err = p.fr.GetRecordReader(ctx, p.leaves, []int{rg})
+		if err != nil {
+			return 0, rowErr(err)
+		}
+		defer rr.Release()
+	}
+	i96 := make([]*file.Int96ColumnChunkReader, len(p.int96))
+	for k, f := range p.int96 {
+		ccr, err := p.pf.RowGroup(rg).Column(f.leaf)
+		if err != nil {
+			return 0, rowErr(err)
+		}
+		defer ccr.Close()
+		r, ok := ccr.(*file.Int96ColumnChunkReader)
+		if !ok {
+			return 0, rowErr(fmt.Errorf("column %d is not INT96", f.leaf))
+		}
+		i96[k] = r
+	}
+	cols := make([]arrow.Array, p.schema.NumFields())
+	out := make([]arrow.Array, table.NumFields())
+	for total < want {
+		clear(cols)
+		var n int64
+		if rr != nil {
+			if !rr.Next() {
+				break
+			}
+			rec := rr.RecordBatch()
+			n = rec.NumRows()
+			for k, fi := range p.arrow {
+				cols[fi] = rec.Column(k)
+			}
+		} else {
+			n = min(int64(s.batchRows), want-total)
+		}
+		if n == 0 {
+			break
+		}
+		var owned []arrow.Array
+		for k, f := range p.int96 {
+			arr, err := readInt96(i96[k], n, f.maxDef, s)
+			if err != nil {
+				releaseAll(owned)
+				return total, rowErr(fmt.Errorf("column %q: %w", p.schema.Field(f.field).Name, err))
+			}
+			owned = append(owned, arr)
+			cols[f.field] = arr
+		}
+		for j, fi := range colMap {
+			out[j] = cols[fi]
+			if !table.Field(j).Nullable && out[j].NullN() > 0 {
+				releaseAll(owned)
+				return total, &DataError{File: p.name, RowGroup: rg, Column: table.Field(j).Name, Err: errors.New("null value in a non-nullable column")}
+			}
+		}
+		rec := array.NewRecordBatch(table, out, n)
+		err := emit(rec)
+		rec.Release()
+		releaseAll(owned)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+	if rr != nil {
+		if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+			return total, rowErr(err)
+		}
+	}
+	if total != want {
+		return total, rowErr(fmt.Errorf("read %d of the row group's %d rows", total, want))
+	}
+	return total, nil
+}
+
+func releaseAll(arrs []arrow.Array) {
+	for _, a := range arrs {
+		a.Release()
+	}
+}
+
+// readInt96 reads n rows of a flat INT96 column as timestamp[us].
+func readInt96(r *file.Int96ColumnChunkReader, n int64, maxDef int16, s *settings) (arrow.Array, error) {
+	vals := make([]parquet.Int96, n)
+	defs := make([]int16, n)
+	var levels, values int64
+	for levels < n {
+		t, v, err := r.ReadBatch(n-levels, vals[values:], defs[levels:], nil)
+		if err != nil {
+			return nil, err
+		}
+		if t == 0 {
+			return nil, fmt.Errorf("INT96 column ended after %d of %d values", levels, n)
+		}
+		levels += t
+		values += int64(v)
+	}
+	b := array.NewTimestampBuilder(s.mem, int96Type)
+	defer b.Release()
+	b.Reserve(int(n))
+	vi := 0
+	for k := range n {
+		if maxDef > 0 && defs[k] < maxDef {
+			b.AppendNull()
+			continue
+		}
+		v := vals[vi]
+		vi++
+		// Writers store a signed Julian day and nanoseconds of that day.
+		nanos := int64(binary.LittleEndian.Uint64(v[:8]))
+		days := int64(int32(binary.LittleEndian.Uint32(v[8:]))) - julianUnixEpoch
+		if nanos < 0 || nanos >= 86_400_000_000_000 {
+			return nil, fmt.Errorf("invalid INT96 timestamp: nanoseconds of day %d", nanos)
+		}
+		if days >= maxInt96Days || days <= -maxInt96Days {
+			return nil, fmt.Errorf("INT96 timestamp %d days from 1970 is outside timestamp[us]", days)
+		}
+		b.Append(arrow.Timestamp(days*86_400_000_000 + nanos/1000))
+	}
+	return b.NewArray(), nil
+}
