@@ -1,0 +1,31 @@
+package s3store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// SetMaxKeys sets the ListObjectsV2 page size, to exercise pagination with
+// few objects.
+func SetMaxKeys(s *Store, n int32) { s.maxKeys = n }
+
+// SetPartSize sets Put's multipart threshold and part size.
+func SetPartSize(s *Store, n int64) { s.partSize = n }
+
+// NewNoRetry is New with the SDK's retries off, so error tests see the
+// first answer at once instead of backing off for seconds.
+func NewNoRetry(ctx context.Context, cfg Config) (*Store, error) {
+	return newStore(ctx, cfg, func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
+}
+
+// NewStallTimeout is NewNoRetry with a short read inactivity timeout.
+func NewStallTimeout(ctx context.Context, cfg Config, d time.Duration) (*Store, error) {
+	return newStore(ctx, cfg, func(o *s3.Options) {
+		o.Retryer = aws.NopRetryer{}
+		o.HTTPClient = awshttp.NewBuildableClient().WithReadTimeout(d)
+	})
+}

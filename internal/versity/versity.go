@@ -1,0 +1,186 @@
+// Package versity runs a versitygw S3 server as a child process on a local
+// directory: the S3 store of `make demo`, and of every test that needs one.
+package versity
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Server is a running versitygw process with one root account.
+type Server struct {
+	Endpoint        string
+	Region          string
+	AccessKeyID     string
+	SecretAccessKey string
+	// Dir is the posix backend's root: each subdirectory is a bucket.
+	Dir string
+	// AccessLogPath is the server's access log, one line per request.
+	AccessLogPath string
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	output *syncBuffer
+}
+
+// Options say which binary to run and where it keeps its data.
+type Options struct {
+	Binary string // path of the versitygw binary
+	Dir    string // root for the server's data; created if missing
+}
+
+const (
+	readyTimeout = 30 * time.Second
+	pollInterval = 20 * time.Millisecond
+	// startAttempts covers the window between picking a free port and the
+	// server binding it, in which another process may take the port.
+	startAttempts = 3
+)
+
+// Start launches versitygw with fresh random credentials and waits until it
+// answers. Stop ends the process; it also dies with its parent on Linux.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if fi, err := os.Stat(o.Binary); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+		return nil, fmt.Errorf("versitygw not found at %q: run `make tools`", o.Binary)
+	}
+	var lastErr error
+	for range startAttempts {
+		s, err := start(ctx, o)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("starting versitygw: %w", lastErr)
+}
+
+func start(ctx context.Context, o Options) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	run := filepath.Join(o.Dir, fmt.Sprintf("run-%d", port))
+	s := &Server{
+		Endpoint:        fmt.Sprintf("http://127.0.0.1:%d", port),
+		Region:          "us-east-1",
+		AccessKeyID:     "AK" + randomHex(9),
+		SecretAccessKey: randomHex(20),
+		Dir:             filepath.Join(run, "buckets"),
+		AccessLogPath:   filepath.Join(run, "access.log"),
+		exited:          make(chan struct{}),
+		output:          &syncBuffer{},
+	}
+	sidecar := filepath.Join(run, "meta")
+	for _, d := range []string{s.Dir, sidecar} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	s.cmd = exec.Command(o.Binary,
+		"--port", fmt.Sprintf("127.0.0.1:%d", port),
+		"--access", s.AccessKeyID, "--secret", s.SecretAccessKey,
+		"--region", s.Region,
+		"--access-log", s.AccessLogPath,
+		"--quiet",
+		// The sidecar keeps metadata (ETags) out of xattrs, which a
+		// temporary filesystem may not support.
+		"posix", "--sidecar", sidecar, s.Dir)
+	// Credentials go on the command line and the environment is minimal, so
+	// the server never picks up a developer's own AWS or VGW variables.
+	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + run}
+	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
+	dieWithParent(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("running %s: %w", o.Binary, err)
+	}
+	go func() { // ends when the process does; Stop waits for it
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	if err := s.waitReady(ctx); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%w; server output:\n%s", err, s.output.String())
+	}
+	return s, nil
+}
+
+// waitReady polls until the server answers HTTP at all (even 403 means it
+// is serving), it exits, or the deadline passes.
+func (s *Server) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint, nil)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-s.exited:
+			return errors.New("versitygw exited during start")
+		case <-ctx.Done():
+			return fmt.Errorf("versitygw not ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Stop kills the server and waits for it to exit.
+func (s *Server) Stop() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
+// Output is what the server printed.
+func (s *Server) Output() string { return s.output.String() }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer collects the server's output, written from its pipes'
+// goroutines and read by whoever reports an error.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
