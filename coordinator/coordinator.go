@@ -96,7 +96,10 @@ type Config struct {
 	PublishConcurrency int
 	// TableConcurrency bounds tables listed and reconciled at once.
 	TableConcurrency int
-	Logger           *slog.Logger
+	// RetryFor bounds how long one write to the queue or state store is
+	// retried before the load gives up (and stays open to be resumed).
+	RetryFor time.Duration
+	Logger   *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -111,6 +114,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TableConcurrency == 0 {
 		c.TableConcurrency = 4
+	}
+	if c.RetryFor == 0 {
+		c.RetryFor = 5 * time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -150,8 +156,10 @@ func New(cfg Config, l Lister, p Prober, pub Publisher, s StateStore, c Committe
 }
 
 // Run carries the job's open load to its end (or starts a new one), and
-// reports per table. The error is non-nil only when the load could not be
-// run; tables that did not commit are in the report.
+// reports per table. A table that ends uncommitted (too many failed files,
+// no readable file to infer a schema from) is in the report. An error means
+// the load could not be carried through (the store or queue failed, ctx
+// ended): the load stays open, and running again resumes it.
 func (c *Coordinator) Run(ctx context.Context) (Report, error) {
 	load, err := c.openLoad(ctx)
 	if err != nil {
@@ -167,10 +175,7 @@ func (c *Coordinator) Run(ctx context.Context) (Report, error) {
 		g.Go(func() error {
 			tr, err := c.runTable(gctx, load.LoadID, t, log.With("table", t.Name))
 			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				tr.Name, tr.Error = t.Name, err.Error()
+				return fmt.Errorf("table %s: %w", t.Name, err)
 			}
 			report.Tables[i] = tr
 			return nil

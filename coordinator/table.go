@@ -26,6 +26,10 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 	}
 	if len(rec.Schema) == 0 {
 		schema, err := c.tableSchema(ctx, t)
+		var unreadable *unreadableError
+		if errors.As(err, &unreadable) {
+			return TableReport{Name: t.Name, Error: err.Error(), Duration: time.Since(started)}, nil
+		}
 		if err != nil {
 			return TableReport{}, err
 		}
@@ -111,7 +115,7 @@ func (c *Coordinator) tableSchema(ctx context.Context, t Table) ([]byte, error) 
 		return nil, fmt.Errorf("listing to infer schema: %w", err)
 	}
 	if schema == nil && len(errs) > 0 {
-		return nil, fmt.Errorf("inferring schema from the first %d files: %w", len(errs), errors.Join(errs...))
+		return nil, &unreadableError{fmt.Errorf("inferring the schema from the first %d files: %w", len(errs), errors.Join(errs...))}
 	}
 	// No file at all: the table commits empty, with an empty schema.
 	return schema, nil
@@ -133,11 +137,14 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(c.cfg.PublishConcurrency)
 		for _, src := range page {
-			if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
-				continue
-			}
+			// Markers count as skipped even where the glob would not match
+			// them: the report accounts for everything in the folder that
+			// looks like part of the table.
 			if c.cfg.SkipReason(src.Key, src.Size) != "" {
 				skipped++
+				continue
+			}
+			if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
 				continue
 			}
 			files++
@@ -153,9 +160,16 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 
 func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, src messages.Source, schema []byte) error {
 	rec := messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateListed, Updated: time.Now().UTC()}
-	_, err := c.state.PutFile(ctx, rec, 0)
+	err := c.retry(ctx, "recording "+src.String(), func() error {
+		_, err := c.state.PutFile(ctx, rec, 0)
+		return err
+	})
 	if errors.Is(err, messages.ErrConflict) {
-		existing, _, err := c.state.File(ctx, load, table, src.Token())
+		var existing messages.FileRecord
+		err := c.retry(ctx, "reading "+src.String(), func() (err error) {
+			existing, _, err = c.state.File(ctx, load, table, src.Token())
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -171,7 +185,30 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 		return err
 	}
 	task := messages.Task{LoadID: load, Table: table, Source: src, Schema: schema}
-	return c.publisher.Publish(ctx, task, messages.DedupID(load, src))
+	return c.retry(ctx, "publishing "+src.String(), func() error {
+		return c.publisher.Publish(ctx, task, messages.DedupID(load, src))
+	})
+}
+
+// retry runs op until it succeeds, ctx ends or RetryFor passes: the queue
+// and the state store are briefly away when NATS restarts or a cluster
+// elects a new leader, and a load should wait that out, not fail.
+func (c *Coordinator) retry(ctx context.Context, what string, op func() error) error {
+	deadline := time.Now().Add(c.cfg.RetryFor)
+	wait := 100 * time.Millisecond
+	for {
+		err := op()
+		if err == nil || errors.Is(err, messages.ErrConflict) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		c.cfg.Logger.Warn("retrying", "op", what, "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
 }
 
 // await follows the table's file records until every listed file is in a
@@ -198,7 +235,7 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 				}
 				timer.Reset(c.cfg.StallTimeout)
 			}
-			if terminal == trec.Files && (current || rec.Source.Key != "") && len(files) == trec.Files {
+			if terminal == trec.Files && len(files) == trec.Files {
 				return done
 			}
 			return nil
@@ -215,7 +252,16 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		case err != nil && !errors.Is(err, context.Canceled):
-			return nil, fmt.Errorf("following file states: %w", err)
+			// The watcher broke (NATS restarting, a leader change): follow
+			// again from the current records.
+			log.Warn("following file states; watching again", "err", err)
+			files, terminal = map[string]messages.FileRecord{}, 0
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+			continue
 		}
 		// Stalled: nothing moved for StallTimeout.
 		stalls++
@@ -226,7 +272,8 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 			}
 			n++
 			task := messages.Task{LoadID: load, Table: t.Name, Source: f.Source, Schema: trec.Schema}
-			if err := c.publisher.Publish(ctx, task, messages.DedupID(load, f.Source)+"-r"+strconv.Itoa(stalls)); err != nil {
+			id := messages.DedupID(load, f.Source) + "-r" + strconv.Itoa(stalls)
+			if err := c.retry(ctx, "publishing "+f.Source.String(), func() error { return c.publisher.Publish(ctx, task, id) }); err != nil {
 				return nil, err
 			}
 		}
@@ -234,3 +281,10 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 		files, terminal = map[string]messages.FileRecord{}, 0
 	}
 }
+
+// unreadableError: no file of the table could be read to infer its schema.
+// The table ends uncommitted; the load goes on.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }

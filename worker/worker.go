@@ -344,13 +344,10 @@ func (w *Worker[D]) Handle(ctx context.Context, d D) {
 		log.Info("retrying file", "kind", out.Kind, "err", out.Err, "delay", disp.Delay, "attempts", attempts)
 		_ = d.Retry(ctx, disp.Delay)
 	case Terminate:
+		log.Warn("file not loaded", "state", disp.State, "err", out.Err, "attempts", attempts)
 		_ = d.Term(ctx, rec.Error)
 	default:
-		if disp.State == messages.StateLoaded {
-			log.Debug("file loaded", "rows", out.Rows, "bytes", out.Bytes)
-		} else {
-			log.Warn("file not loaded", "state", disp.State, "err", out.Err, "attempts", attempts)
-		}
+		log.Debug("file loaded", "rows", out.Rows, "bytes", out.Bytes)
 		w.ack(ctx, d, log)
 	}
 }

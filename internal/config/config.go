@@ -86,6 +86,9 @@ type NATS struct {
 	URL string `yaml:"url"`
 	// AckWait is how long a worker may hold a task without a heartbeat.
 	AckWait Duration `yaml:"ack_wait"`
+	// Replicas of the task stream and the state bucket: 1, or 3 (or 5) on
+	// a NATS cluster, so losing a node loses nothing.
+	Replicas int `yaml:"replicas"`
 }
 
 // Retry bounds the attempts on one file.
@@ -221,6 +224,9 @@ func (c Config) WithDefaults() Config {
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
 	}
+	if c.NATS.Replicas == 0 {
+		c.NATS.Replicas = 1
+	}
 	if c.NATS.AckWait == 0 {
 		c.NATS.AckWait = Duration(60 * time.Second)
 	}
@@ -317,6 +323,9 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.NATS.URL); err != nil || u.Host == "" {
 			bad("nats.url", "must be a URL such as nats://host:4222 (got %q)", c.NATS.URL)
 		}
+	}
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		bad("nats.replicas", "must be 1 to 5 (got %d)", c.NATS.Replicas)
 	}
 	if c.Workers < 1 {
 		bad("workers", "must be at least 1 (got %d)", c.Workers)

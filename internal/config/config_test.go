@@ -76,7 +76,7 @@ func TestParseRejects(t *testing.T) {
 	vars := env(map[string]string{"S3_KEY": "k", "S3_SECRET": "s"})
 	tests := []struct {
 		name, doc, wantKey string
-		lookup            func(string) (string, bool)
+		lookup             func(string) (string, bool)
 	}{
 		{"unknown top-level key", valid + "wokers: 3\n", "wokers: unknown key", vars},
 		{"unknown nested key", base("delimiter:", "delimeter:"), "tables[0].csv.delimeter: unknown key", vars},
