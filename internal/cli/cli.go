@@ -1,0 +1,160 @@
+// Package cli owns s3load's command line: it parses flags, builds the
+// adapters from the config, and composes the coordinator, the workers and
+// an embedded NATS server as actors (oklog/run) for each subcommand.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/oklog/run"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitNotComplete = 1 // the load ran, and some table did not commit
+	ExitUsage       = 2 // bad flags or config
+	ExitFailure     = 3 // the load could not run
+)
+
+const usage = `s3load: full loads of S3 folders into Parquet tables
+
+usage:
+  s3load run         --config load.yaml [--nats URL] [--workers N]   embedded NATS + workers, one process
+  s3load coordinator --config load.yaml --nats URL                   list, publish, reconcile, commit
+  s3load worker      --config load.yaml --nats URL [--concurrency N] load files until stopped
+  s3load health      [--url http://127.0.0.1:8081/healthz]           exit 0 if a worker/coordinator is healthy
+  s3load demo-data   --endpoint URL [--bucket demo]                  fill a bucket with the demo data set
+  s3load version
+
+Run 's3load <command> -h' for a command's flags.
+`
+
+// Main runs the s3load command line with args (without the program name)
+// and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitUsage
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "coordinator":
+		err = cmdCoordinator(ctx, args[1:], stdout, stderr)
+	case "worker":
+		err = cmdWorker(ctx, args[1:], stderr)
+	case "health":
+		err = cmdHealth(ctx, args[1:], stdout, stderr)
+	case "demo-data":
+		err = cmdDemoData(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "s3load", Version)
+		return ExitOK
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return ExitOK
+	default:
+		fmt.Fprintf(stderr, "s3load: unknown command %q\n\n%s", args[0], usage)
+		return ExitUsage
+	}
+	var exit exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintf(stderr, "s3load %s: %v\n", args[0], exit.err)
+		}
+		return exit.code
+	default:
+		fmt.Fprintf(stderr, "s3load %s: %v\n", args[0], err)
+		return ExitFailure
+	}
+}
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d: %v", e.code, e.err) }
+
+func usageErr(err error) error { return exitError{code: ExitUsage, err: err} }
+
+// common are the flags every command shares.
+type common struct {
+	config     string
+	natsURL    string
+	logLevel   string
+	logJSON    bool
+	healthAddr string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "path of the load config (YAML); required")
+	fs.StringVar(&c.natsURL, "nats", "", "NATS URL; overrides nats.url of the config")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
+	fs.StringVar(&c.healthAddr, "health-addr", "", "serve GET /healthz on this address (e.g. :8081); empty: off")
+}
+
+func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, usageErr(fmt.Errorf("--log-level: %w", err))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logJSON {
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts)), nil
+}
+
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErr(err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr(fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	return nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "worker"
+	}
+	return h
+}
+
+// addHealth adds the health endpoint actor when --health-addr is set.
+func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn) error {
+	if c.healthAddr == "" {
+		return nil
+	}
+	execute, interrupt, err := serveHealth(ctx, c.healthAddr, conn.nc)
+	if err != nil {
+		return err
+	}
+	g.Add(execute, interrupt)
+	return nil
+}

@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/oklog/run"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/config"
+	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/worker"
+)
+
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		return config.Config{}, usageErr(errors.New("--config is required"))
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		return c, usageErr(err)
+	}
+	return c, nil
+}
+
+type reportFlags struct{ jsonPath string }
+
+func (r *reportFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.jsonPath, "report-json", "", "also write the load report as JSON to this file")
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var cf common
+	var rf reportFlags
+	cf.register(fs)
+	rf.register(fs)
+	workers := fs.Int("workers", 0, "in-process workers; overrides workers of the config")
+	stateDir := fs.String("state-dir", "", "embedded NATS storage directory; keep it to resume an interrupted load (default: a temporary directory)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	c, err := loadConfig(cf.config)
+	if err != nil {
+		return err
+	}
+	if *workers > 0 {
+		c.Workers = *workers
+	}
+	if cf.natsURL != "" {
+		c.NATS.URL = cf.natsURL
+	}
+	log, err := cf.logger(stderr)
+	if err != nil {
+		return err
+	}
+
+	var g run.Group
+	natsURL := c.NATS.URL
+	if natsURL == "" {
+		dir := *stateDir
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "s3load-nats-")
+			if err != nil {
+				return fmt.Errorf("creating embedded nats storage: %w", err)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		srv, err := natsq.StartEmbedded(dir, "127.0.0.1", 0)
+		if err != nil {
+			return err
+		}
+		defer srv.Shutdown()
+		natsURL = srv.URL()
+		log.Info("embedded nats started", "url", natsURL, "store", dir)
+	}
+
+	job := jobID(c)
+	ad, err := buildAdapters(ctx, c)
+	if err != nil {
+		return err
+	}
+	conn, err := connectNATS(ctx, natsURL, "s3load-run", job, c)
+	if err != nil {
+		return err
+	}
+	defer conn.nc.Close()
+
+	// Coordinator actor: the run ends when it does.
+	var report coordinator.Report
+	coordCtx, stopCoord := context.WithCancel(ctx)
+	g.Add(func() error {
+		r, err := runCoordinator(coordCtx, c, job, ad, conn, log)
+		report = r
+		return err
+	}, func(error) { stopCoord() })
+
+	// Worker actor.
+	wcfg := workerConfig(c, hostname()+"-run", c.Workers)
+	wcfg.Logger = log.With("worker", wcfg.ID)
+	w, err := worker.New(wcfg, conn.queue, conn.state, ad.pipeline)
+	if err != nil {
+		return err
+	}
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	g.Add(func() error { return w.Run(fetchCtx, workCtx) }, func(error) {
+		stopFetch()
+		stopWork() // the coordinator is done or gone: nothing waits for these files
+	})
+
+	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
+	if err := cf.addHealth(ctx, &g, conn); err != nil {
+		return err
+	}
+	err = g.Run()
+	var sig *run.SignalError
+	if errors.As(err, &sig) {
+		return exitError{code: ExitFailure, err: fmt.Errorf("interrupted by %v; run again with the same --state-dir to resume", sig.Signal)}
+	}
+	if err != nil {
+		return err
+	}
+	return finishReport(report, rf, stdout)
+}
+
+func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
+	var cf common
+	var rf reportFlags
+	cf.register(fs)
+	rf.register(fs)
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	c, err := loadConfig(cf.config)
+	if err != nil {
+		return err
+	}
+	if cf.natsURL != "" {
+		c.NATS.URL = cf.natsURL
+	}
+	if c.NATS.URL == "" {
+		return usageErr(errors.New("--nats (or nats.url in the config) is required; use `s3load run` for an embedded server"))
+	}
+	log, err := cf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	job := jobID(c)
+	ad, err := buildAdapters(ctx, c)
+	if err != nil {
+		return err
+	}
+	conn, err := connectNATS(ctx, c.NATS.URL, "s3load-coordinator", job, c)
+	if err != nil {
+		return err
+	}
+	defer conn.nc.Close()
+
+	var g run.Group
+	var report coordinator.Report
+	coordCtx, stop := context.WithCancel(ctx)
+	g.Add(func() error {
+		r, err := runCoordinator(coordCtx, c, job, ad, conn, log)
+		report = r
+		return err
+	}, func(error) { stop() })
+	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
+	if err := cf.addHealth(ctx, &g, conn); err != nil {
+		return err
+	}
+	err = g.Run()
+	var sig *run.SignalError
+	if errors.As(err, &sig) {
+		return exitError{code: ExitFailure, err: fmt.Errorf("interrupted by %v; the load's state is in NATS: run the coordinator again to resume", sig.Signal)}
+	}
+	if err != nil {
+		return err
+	}
+	return finishReport(report, rf, stdout)
+}
+
+func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	var cf common
+	cf.register(fs)
+	concurrency := fs.Int("concurrency", 1, "files loaded at once by this worker")
+	id := fs.String("id", "", "worker name in records and logs (default: host name and process id)")
+	drain := fs.Duration("drain-timeout", 10*time.Minute, "on SIGTERM, how long files in hand may take to finish before they are abandoned to redelivery")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	c, err := loadConfig(cf.config)
+	if err != nil {
+		return err
+	}
+	if cf.natsURL != "" {
+		c.NATS.URL = cf.natsURL
+	}
+	if c.NATS.URL == "" {
+		return usageErr(errors.New("--nats (or nats.url in the config) is required"))
+	}
+	if *concurrency < 1 {
+		return usageErr(errors.New("--concurrency must be at least 1"))
+	}
+	if *id == "" {
+		*id = fmt.Sprintf("%s-%d", hostname(), os.Getpid())
+	}
+	log, err := cf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	job := jobID(c)
+	ad, err := buildAdapters(ctx, c)
+	if err != nil {
+		return err
+	}
+	conn, err := connectNATS(ctx, c.NATS.URL, "s3load-worker-"+*id, job, c)
+	if err != nil {
+		return err
+	}
+	defer conn.nc.Close()
+	wcfg := workerConfig(c, *id, *concurrency)
+	wcfg.Logger = log.With("worker", *id)
+	w, err := worker.New(wcfg, conn.queue, conn.state, ad.pipeline)
+	if err != nil {
+		return err
+	}
+	log.Info("worker started", "id", *id, "job", job, "concurrency", *concurrency)
+
+	// A signal stops fetching at once; files in hand get drain-timeout to
+	// finish before their work context is cancelled too.
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var g run.Group
+	g.Add(func() error { return w.Run(fetchCtx, workCtx) }, func(error) {
+		stopFetch()
+		time.AfterFunc(*drain, stopWork)
+	})
+	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
+	if err := cf.addHealth(ctx, &g, conn); err != nil {
+		return err
+	}
+	err = g.Run()
+	var sig *run.SignalError
+	if errors.As(err, &sig) {
+		log.Info("worker drained and stopped", "signal", sig.Signal.String())
+		return nil
+	}
+	return err
+}
+
+func runCoordinator(ctx context.Context, c config.Config, job string, ad *adapters, conn *natsConn, log *slog.Logger) (coordinator.Report, error) {
+	tables, err := coordinatorTables(c)
+	if err != nil {
+		return coordinator.Report{}, usageErr(err)
+	}
+	co, err := coordinator.New(coordinator.Config{
+		Job:            job,
+		Bucket:         c.Source.Bucket,
+		Tables:         tables,
+		MaxFailedFiles: c.MaxFailedFiles,
+		SkipReason:     decode.SkipReason,
+		Logger:         log.With("job", job),
+	}, ad.source, ad.pipeline, conn.queue, conn.state, ad.target)
+	if err != nil {
+		return coordinator.Report{}, err
+	}
+	return co.Run(ctx)
+}
+
+func finishReport(r coordinator.Report, rf reportFlags, stdout io.Writer) error {
+	if err := r.WriteText(stdout); err != nil {
+		return err
+	}
+	if rf.jsonPath != "" {
+		data, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding report: %w", err)
+		}
+		if err := os.WriteFile(rf.jsonPath, data, 0o644); err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+	}
+	if !r.OK() {
+		return exitError{code: ExitNotComplete}
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/config"
+	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/internal/testenv"
+	"github.com/s3load/s3load/messages"
+	"github.com/s3load/s3load/worker"
+)
+
+// loadEnv is one integration test's world: a real versitygw S3 server with a
+// source bucket, a real embedded JetStream server, and a target directory.
+type loadEnv struct {
+	t       *testing.T
+	s3      *testenv.S3Server
+	bucket  string
+	natsURL string
+	out     string
+}
+
+func newLoadEnv(t *testing.T) *loadEnv {
+	t.Helper()
+	e := &loadEnv{t: t, s3: testenv.Versity(t), bucket: "src", out: t.TempDir()}
+	e.s3.CreateBucket(t, e.bucket)
+	srv, err := natsq.StartEmbedded(t.TempDir(), "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	e.natsURL = srv.URL()
+	t.Setenv("TEST_S3_KEY", e.s3.AccessKeyID)
+	t.Setenv("TEST_S3_SECRET", e.s3.SecretAccessKey)
+	return e
+}
+
+func (e *loadEnv) put(key string, data []byte) messages.Source {
+	return e.s3.Put(e.t, e.bucket, key, data)
+}
+
+// writeConfig writes a config with the given tables (YAML list items) and
+// extra top-level keys, and returns its path.
+func (e *loadEnv) writeConfig(tables, extra string) string {
+	e.t.Helper()
+	doc := fmt.Sprintf(`source:
+  region: %s
+  bucket: %s
+  endpoint: %s
+  path_style: true
+  access_key_id: ${TEST_S3_KEY}
+  secret_access_key: ${TEST_S3_SECRET}
+tables:
+%s
+target: file://%s
+nats:
+  url: %s
+  ack_wait: 3s
+workers: 2
+retry: { backoff: 100ms, max_backoff: 500ms }
+%s`, e.s3.Region, e.bucket, e.s3.Endpoint, tables, e.out, e.natsURL, extra)
+	path := filepath.Join(e.t.TempDir(), "load.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}
+
+func (e *loadEnv) config(path string) config.Config {
+	e.t.Helper()
+	c, err := config.Load(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// runCLI runs the s3load command line in-process.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	code = Main(ctx, args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// inProcess builds the real coordinator and workers of a config, so a test
+// can stop, wrap or restart each of them.
+type inProcess struct {
+	e    *loadEnv
+	cfg  config.Config
+	job  string
+	ad   *adapters
+	conn *natsConn
+}
+
+func (e *loadEnv) inProcess(cfgPath string) *inProcess {
+	e.t.Helper()
+	c := e.config(cfgPath)
+	ctx := context.Background()
+	ad, err := buildAdapters(ctx, c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	job := jobID(c)
+	conn, err := connectNATS(ctx, e.natsURL, "test", job, c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(conn.nc.Close)
+	return &inProcess{e: e, cfg: c, job: job, ad: ad, conn: conn}
+}
+
+func (p *inProcess) coordinator(pub coordinator.Publisher) *coordinator.Coordinator {
+	p.e.t.Helper()
+	tables, err := coordinatorTables(p.cfg)
+	if err != nil {
+		p.e.t.Fatal(err)
+	}
+	if pub == nil {
+		pub = p.conn.queue
+	}
+	co, err := coordinator.New(coordinator.Config{
+		Job: p.job, Bucket: p.cfg.Source.Bucket, Tables: tables, MaxFailedFiles: p.cfg.MaxFailedFiles,
+		SkipReason: skipReason,
+	}, p.ad.source, p.ad.pipeline, pub, p.conn.state, p.ad.target)
+	if err != nil {
+		p.e.t.Fatal(err)
+	}
+	return co
+}
+
+// startWorker runs a worker until the returned stop is called. wrap, if
+// given, wraps the real pipeline. stop(true) drains; stop(false) abandons
+// files in hand, as a killed process would.
+func (p *inProcess) startWorker(id string, wrap func(worker.Loader) worker.Loader) (stop func(drain bool)) {
+	p.e.t.Helper()
+	var loader worker.Loader = p.ad.pipeline
+	if wrap != nil {
+		loader = wrap(loader)
+	}
+	w, err := worker.New(workerConfig(p.cfg, id, 1), p.conn.queue, p.conn.state, loader)
+	if err != nil {
+		p.e.t.Fatal(err)
+	}
+	fetchCtx, stopFetch := context.WithCancel(context.Background())
+	workCtx, stopWork := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = w.Run(fetchCtx, workCtx)
+	}()
+	var once sync.Once
+	stop = func(drain bool) {
+		once.Do(func() {
+			stopFetch()
+			if !drain {
+				stopWork()
+			}
+			<-done
+			stopWork()
+		})
+	}
+	p.e.t.Cleanup(func() { stop(false) })
+	return stop
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// fileStates counts the table's file records by state.
+func (p *inProcess) fileStates(load, table string) map[messages.FileState]int {
+	recs, err := p.conn.state.Files(context.Background(), load, table)
+	if err != nil {
+		p.e.t.Fatal(err)
+	}
+	out := map[messages.FileState]int{}
+	for _, r := range recs {
+		out[r.State]++
+	}
+	return out
+}
+
+func (p *inProcess) currentLoad() string {
+	rec, _, err := p.conn.state.Load(context.Background(), p.job)
+	if err != nil {
+		if errors.Is(err, messages.ErrNotFound) {
+			return ""
+		}
+		p.e.t.Fatal(err)
+	}
+	return rec.LoadID
+}
+
+// verifyTable checks a committed table: the directory holds exactly the
+// manifest's files and _manifest.json, every part's footer agrees with the
+// manifest, and the rows add up to want.
+func verifyTable(t *testing.T, out, table string, wantRows int64, wantFiles int) messages.Manifest {
+	t.Helper()
+	dir := filepath.Join(out, table)
+	data, err := os.ReadFile(filepath.Join(dir, "_manifest.json"))
+	if err != nil {
+		t.Fatalf("table %s has no manifest: %v", table, err)
+	}
+	m, err := messages.Unmarshal[messages.Manifest](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDisk, listed []string
+	for _, en := range entries {
+		onDisk = append(onDisk, en.Name())
+	}
+	listed = append(listed, "_manifest.json")
+	var rows int64
+	sources := map[string]bool{}
+	for _, f := range m.Files {
+		listed = append(listed, f.Path)
+		if sources[f.Source.Key] {
+			t.Errorf("table %s: source %s listed twice", table, f.Source.Key)
+		}
+		sources[f.Source.Key] = true
+		r, err := file.OpenParquetFile(filepath.Join(dir, f.Path), false)
+		if err != nil {
+			t.Fatalf("table %s: part %s: %v", table, f.Path, err)
+		}
+		if r.NumRows() != f.Rows {
+			t.Errorf("table %s: part %s has %d rows, manifest says %d", table, f.Path, r.NumRows(), f.Rows)
+		}
+		rows += r.NumRows()
+		r.Close()
+	}
+	sort.Strings(onDisk)
+	sort.Strings(listed)
+	if !slices.Equal(onDisk, listed) {
+		t.Errorf("table %s: directory holds %v, manifest lists %v", table, onDisk, listed)
+	}
+	if rows != m.Rows || rows != wantRows {
+		t.Errorf("table %s: parts hold %d rows, manifest says %d, want %d", table, rows, m.Rows, wantRows)
+	}
+	if len(m.Files) != wantFiles {
+		t.Errorf("table %s: %d files committed, want %d", table, len(m.Files), wantFiles)
+	}
+	if m.Table != table || m.LoadID == "" || m.CommittedAt.IsZero() {
+		t.Errorf("table %s: manifest header incomplete: %+v", table, m)
+	}
+	return m
+}
+
+func mustContain(t *testing.T, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s lacks %q:\n%s", what, sub, s)
+		}
+	}
+}

@@ -1,0 +1,354 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/demo"
+	"github.com/s3load/s3load/messages"
+	"github.com/s3load/s3load/worker"
+)
+
+var skipReason = decode.SkipReason
+
+// Every format and compression, loaded end to end by `s3load run` through a
+// real S3 server and JetStream.
+func TestFullLoadFormats(t *testing.T) {
+	e := newLoadEnv(t)
+	tricky := "\ufeffid,name,amount,at,ok\r\n" +
+		"1,\"Smith, John\",1.5,2024-01-02T03:04:05Z,true\r\n" +
+		"2,\"say \"\"hi\"\"\",2.5,2024-01-02T03:04:06Z,false\r\n" +
+		"3,\"two\nlines\",3.5,2024-01-02T03:04:07Z,true\r\n"
+	type table struct {
+		name, yaml string
+		files      map[string][]byte
+		rows       int64
+	}
+	tables := []table{
+		{"csv_plain", "prefix: csv_plain/", map[string][]byte{
+			"csv_plain/tricky.csv": []byte(tricky), "csv_plain/b.csv": csvRows(10, 200, ",", true)}, 203},
+		{"csv_gz", "prefix: csv_gz/", map[string][]byte{
+			"csv_gz/a.csv.gz": gz(t, csvRows(0, 300, ",", true)), "csv_gz/b.csv.gz": gz(t, csvRows(300, 300, ",", true))}, 600},
+		{"csv_zst", "prefix: csv_zst/", map[string][]byte{"csv_zst/a.csv.zst": zst(t, csvRows(0, 250, ",", true))}, 250},
+		{"csv_bz2", "prefix: csv_bz2/", map[string][]byte{"csv_bz2/a.csv.bz2": bz2(t, csvRows(0, 120, ",", true))}, 120},
+		{"tsv", "prefix: tsv/\n    format: csv\n    csv: { delimiter: \"\\t\", header: false }", map[string][]byte{
+			"tsv/a.tsv": csvRows(0, 50, "\t", false), "tsv/b.tsv": csvRows(50, 70, "\t", false)}, 120},
+		{"json", "prefix: json/", map[string][]byte{
+			"json/a.jsonl": jsonLines(0, 100), "json/b.json": jsonArray(100, 40),
+			"json/c.json.gz": gz(t, jsonLines(140, 60)), "json/d.jsonl.zst": zst(t, jsonLines(200, 10)),
+			"json/e.json.bz2": bz2(t, jsonLines(210, 5))}, 215},
+		{"pq", "prefix: pq/", map[string][]byte{
+			"pq/a.parquet": parquetRows(t, 0, 1000), "pq/b.parquet": parquetRows(t, 1000, 10),
+			"pq/c.parquet.gz": gz(t, parquetRows(t, 2000, 30))}, 1040},
+	}
+	var yaml strings.Builder
+	for _, tb := range tables {
+		yaml.WriteString("  - name: " + tb.name + "\n    " + tb.yaml + "\n")
+		for k, v := range tb.files {
+			e.put(k, v)
+		}
+	}
+	// Markers beside the data: skipped and counted, never loaded or failed.
+	e.put("csv_gz/_SUCCESS", nil)
+	e.put("csv_gz/sub/", nil)
+	e.put("json/.a.jsonl.crc", []byte("crc"))
+
+	cfg := e.writeConfig(yaml.String(), "")
+	report := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--report-json", report)
+	if code != ExitOK {
+		t.Fatalf("s3load run exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, tb := range tables {
+		verifyTable(t, e.out, tb.name, tb.rows, len(tb.files))
+	}
+	var r coordinator.Report
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range r.Tables {
+		if tr.Name == "csv_gz" && tr.Skipped != 2 || tr.Name == "json" && tr.Skipped != 1 {
+			t.Errorf("table %s: skipped %d", tr.Name, tr.Skipped)
+		}
+		if tr.Failed != 0 || tr.Bytes == 0 || tr.Rows == 0 {
+			t.Errorf("table %s: report %+v", tr.Name, tr)
+		}
+	}
+	mustContain(t, "report", stdout, "every table committed", "csv_plain", "MB/s")
+
+	m := verifyTable(t, e.out, "csv_plain", 203, 2)
+	wantSchema := map[string]string{"id": "int64", "name": "utf8", "amount": "float64", "ok": "bool"}
+	for _, f := range m.Schema {
+		if w, ok := wantSchema[f.Name]; ok && w != f.Type {
+			t.Errorf("csv_plain column %s: type %s, want %s", f.Name, f.Type, w)
+		}
+	}
+	if !strings.HasPrefix(m.Schema[0].Name, "id") {
+		t.Errorf("BOM not stripped from the first column name: %q", m.Schema[0].Name)
+	}
+}
+
+// The demo data set: three tables, markers skipped, all committed.
+func TestMultiTableDemoLoad(t *testing.T) {
+	e := newLoadEnv(t)
+	ds, err := demo.Build(7, 5, 700)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ds.Objects {
+		e.put(o.Key, o.Data)
+	}
+	cfg := e.writeConfig(`  - { name: orders, prefix: orders/, glob: "**/*.csv.gz" }
+  - { name: events, prefix: events/ }
+  - { name: products, prefix: products/ }`, "")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for table, rows := range ds.Rows {
+		verifyTable(t, e.out, table, rows, 5)
+	}
+
+	// A second full load replaces the first as a whole.
+	first, _ := os.Readlink(filepath.Join(e.out, "orders"))
+	code, stdout, stderr = runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("second load: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	second, _ := os.Readlink(filepath.Join(e.out, "orders"))
+	if first == second {
+		t.Errorf("second load did not commit a new table version (%s)", second)
+	}
+	verifyTable(t, e.out, "orders", ds.Rows["orders"], 5)
+	if _, err := os.Stat(filepath.Join(e.out, first)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the first load's directory was not cleaned up: %v", err)
+	}
+}
+
+// A worker stopped mid-file never acks; the task is redelivered after the
+// ack wait, loaded once, and the stray partial output is not committed.
+func TestWorkerStoppedMidFile(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 4 {
+		e.put("t/f"+string(rune('a'+i))+".csv", csvRows(i*100, 100, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
+
+	started := make(chan messages.Task, 1)
+	stopA := p.startWorker("worker-a", func(l worker.Loader) worker.Loader {
+		return loaderFunc(func(ctx context.Context, task messages.Task) worker.Outcome {
+			// Leave a half-written part behind, as a killed worker would.
+			part, err := p.ad.target.CreatePart(ctx, task.Table, task.LoadID, task.Source)
+			if err == nil {
+				_, _ = part.Write([]byte("PAR1 half a file"))
+			}
+			started <- task
+			<-ctx.Done()
+			return worker.Outcome{Kind: worker.Transient, Err: ctx.Err()}
+		})
+	})
+
+	co := p.coordinator(nil)
+	type result struct {
+		r   coordinator.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := co.Run(context.Background())
+		done <- result{r, err}
+	}()
+	var stuck messages.Task
+	select {
+	case stuck = <-started:
+	case <-time.After(time.Minute):
+		t.Fatal("worker A never got a task")
+	}
+	stopA(false) // killed: no ack, no record
+
+	p.startWorker("worker-b", nil)
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("load did not finish after the redelivery")
+	}
+	if res.err != nil || !res.r.OK() {
+		t.Fatalf("load: %v %+v", res.err, res.r)
+	}
+	m := verifyTable(t, e.out, "t", 400, 4)
+	for _, f := range m.Files {
+		if f.Source.Key == stuck.Source.Key && f.Rows != 100 {
+			t.Errorf("redelivered file has %d rows", f.Rows)
+		}
+	}
+}
+
+type loaderFunc func(ctx context.Context, task messages.Task) worker.Outcome
+
+func (f loaderFunc) Load(ctx context.Context, task messages.Task) worker.Outcome { return f(ctx, task) }
+
+// crashingPublisher lets n publishes through, then stops the coordinator
+// dead, as a kill mid-publish would.
+type crashingPublisher struct {
+	next  coordinator.Publisher
+	n     int64
+	seen  atomic.Int64
+	crash context.CancelFunc
+}
+
+func (c *crashingPublisher) Publish(ctx context.Context, task messages.Task, id string) error {
+	if c.seen.Add(1) > c.n {
+		c.crash()
+		return context.Canceled
+	}
+	return c.next.Publish(ctx, task, id)
+}
+
+// A coordinator that dies mid-publish and is started again resumes the same
+// load: nothing is skipped, nothing loads twice.
+func TestCoordinatorRestartMidLoad(t *testing.T) {
+	e := newLoadEnv(t)
+	const files = 30
+	for i := range files {
+		e.put(filepath.Join("t", "day="+string(rune('a'+i%5)), "f"+string(rune('A'+i))+".csv"), csvRows(i*10, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
+
+	// 12 tasks get out before the crash.
+	ctx, crash := context.WithCancel(context.Background())
+	_, err := p.coordinator(&crashingPublisher{next: p.conn.queue, n: 12, crash: crash}).Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first coordinator: %v, want it stopped mid-publish", err)
+	}
+	load := p.currentLoad()
+	if load == "" {
+		t.Fatal("no load recorded before the crash")
+	}
+
+	// Workers load what was published; then the coordinator comes back.
+	p.startWorker("w1", nil)
+	p.startWorker("w2", nil)
+	waitFor(t, "the published files to load", time.Minute, func() bool {
+		return p.fileStates(load, "t")[messages.StateLoaded] >= 12
+	})
+	r, err := p.coordinator(nil).Run(context.Background())
+	if err != nil || !r.OK() {
+		t.Fatalf("restarted coordinator: %v %+v", err, r)
+	}
+	if r.LoadID != load {
+		t.Errorf("restart began a new load %s instead of resuming %s", r.LoadID, load)
+	}
+	verifyTable(t, e.out, "t", files*10, files)
+	if st := p.fileStates(load, "t"); st[messages.StateLoaded] != files {
+		t.Errorf("file states after resume: %v", st)
+	}
+}
+
+// An object overwritten after listing is reported as changed, not loaded.
+func TestFileChangedAfterListing(t *testing.T) {
+	e := newLoadEnv(t)
+	for _, k := range []string{"a", "b", "c"} {
+		e.put("t/"+k+".csv", csvRows(0, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "max_failed_files: 1\n"))
+	co := p.coordinator(nil)
+	done := make(chan coordinator.Report, 1)
+	go func() {
+		r, err := co.Run(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		done <- r
+	}()
+	// Listed and published, no worker yet: now the object changes.
+	waitFor(t, "the listing", time.Minute, func() bool {
+		load := p.currentLoad()
+		return load != "" && len(p.fileStates(load, "t")) > 0 && p.fileStates(load, "t")[messages.StateListed] == 3
+	})
+	e.put("t/b.csv", csvRows(0, 99, ",", true))
+	p.startWorker("w", nil)
+	var r coordinator.Report
+	select {
+	case r = <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("load did not finish")
+	}
+	if !r.OK() || r.Tables[0].Changed != 1 {
+		t.Fatalf("report: %+v", r.Tables)
+	}
+	m := verifyTable(t, e.out, "t", 20, 2)
+	if len(m.Failed) != 1 || m.Failed[0].State != messages.StateChanged || m.Failed[0].Source.Key != "t/b.csv" {
+		t.Errorf("manifest failures: %+v", m.Failed)
+	}
+}
+
+// A file whose columns differ fails, naming the file and each column; the
+// other files of the table load. With max_failed_files 0 the table is not
+// committed and the exit code says so.
+func TestSchemaInconsistentFile(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("t/1.csv", csvRows(0, 10, ",", true))
+	e.put("t/2.csv", csvRows(10, 10, ",", true))
+	e.put("t/3-odd.csv", []byte("id,name,amount,extra\nx,n,1.5,7\n"))
+
+	code, stdout, stderr := runCLI(t, "run", "--config", e.writeConfig("  - { name: t, prefix: t/ }", ""))
+	if code != ExitNotComplete {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitNotComplete, stdout, stderr)
+	}
+	mustContain(t, "report", stdout, "NOT every table committed", "s3://src/t/3-odd.csv", `"extra"`, `"at"`)
+	if _, err := os.Stat(filepath.Join(e.out, "t")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a table over max_failed_files was committed: %v", err)
+	}
+
+	code, stdout, stderr = runCLI(t, "run", "--config", e.writeConfig("  - { name: t, prefix: t/ }", "max_failed_files: 1\n"))
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	m := verifyTable(t, e.out, "t", 20, 2)
+	if len(m.Failed) != 1 || !strings.Contains(m.Failed[0].Error, "3-odd.csv") {
+		t.Errorf("failures: %+v", m.Failed)
+	}
+}
+
+// A file that takes longer than the ack wait stays with its worker: the
+// heartbeats keep the task from being redelivered.
+func TestLongFileHeartbeat(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("t/slow.csv", csvRows(0, 10, ",", true))
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "")) // ack_wait: 3s
+	var calls atomic.Int32
+	slow := func(l worker.Loader) worker.Loader {
+		return loaderFunc(func(ctx context.Context, task messages.Task) worker.Outcome {
+			calls.Add(1)
+			select { // three ack waits
+			case <-time.After(9 * time.Second):
+			case <-ctx.Done():
+			}
+			return l.Load(ctx, task)
+		})
+	}
+	p.startWorker("w1", slow)
+	p.startWorker("w2", slow)
+	r, err := p.coordinator(nil).Run(context.Background())
+	if err != nil || !r.OK() {
+		t.Fatalf("load: %v %+v", err, r)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the slow file was loaded %d times; heartbeats should have kept it with one worker", n)
+	}
+	verifyTable(t, e.out, "t", 10, 1)
+}

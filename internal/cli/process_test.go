@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/internal/demo"
+)
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+	binaryDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
+	os.Exit(code)
+}
+
+// s3loadBinary builds cmd/s3load once per test run.
+func s3loadBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		binaryDir, binaryErr = os.MkdirTemp("", "s3load-bin-")
+		if binaryErr != nil {
+			return
+		}
+		binaryPath = filepath.Join(binaryDir, "s3load")
+		out, err := exec.Command("go", "build", "-o", binaryPath, "github.com/s3load/s3load/cmd/s3load").CombinedOutput()
+		if err != nil {
+			binaryErr = fmt.Errorf("building s3load: %v\n%s", err, out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binaryPath
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// The scaled-out shape, as real processes: one coordinator and two workers
+// on a shared NATS server. Workers report healthy, the coordinator exits 0
+// with every table committed, and SIGTERM stops the workers cleanly.
+func TestSeparateProcesses(t *testing.T) {
+	bin := s3loadBinary(t)
+	e := newLoadEnv(t)
+	ds, err := demo.Build(3, 6, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ds.Objects {
+		e.put(o.Key, o.Data)
+	}
+	cfg := e.writeConfig(`  - { name: orders, prefix: orders/, glob: "**/*.csv.gz" }
+  - { name: events, prefix: events/ }
+  - { name: products, prefix: products/ }`, "")
+
+	type proc struct {
+		cmd    *exec.Cmd
+		out    bytes.Buffer
+		health string
+		done   chan error
+	}
+	var workers []*proc
+	for i := range 2 {
+		p := &proc{health: freeAddr(t), done: make(chan error, 1)}
+		p.cmd = exec.Command(bin, "worker", "--config", cfg, "--nats", e.natsURL, "--concurrency", "2",
+			"--id", fmt.Sprintf("w%d", i), "--health-addr", p.health)
+		p.cmd.Env = os.Environ()
+		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { p.done <- p.cmd.Wait() }()
+		t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+		workers = append(workers, p)
+	}
+	for _, p := range workers {
+		waitFor(t, "worker health", 30*time.Second, func() bool {
+			return exec.Command(bin, "health", "--url", "http://"+p.health+"/healthz").Run() == nil
+		})
+	}
+
+	coord := exec.Command(bin, "coordinator", "--config", cfg, "--nats", e.natsURL)
+	coord.Env = os.Environ()
+	var out, errb bytes.Buffer
+	coord.Stdout, coord.Stderr = &out, &errb
+	if err := coord.Run(); err != nil {
+		t.Fatalf("coordinator: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
+	}
+	mustContain(t, "coordinator report", out.String(), "every table committed")
+	for table, rows := range ds.Rows {
+		verifyTable(t, e.out, table, rows, 6)
+	}
+
+	for _, p := range workers {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range workers {
+		select {
+		case err := <-p.done:
+			if err != nil {
+				t.Errorf("worker %d exited with %v (%s) after SIGTERM:\n%s", i, err, p.cmd.ProcessState, p.out.String())
+			}
+			mustContain(t, "worker log", p.out.String(), "worker drained and stopped")
+		case <-time.After(30 * time.Second):
+			t.Fatalf("worker %d did not stop after SIGTERM", i)
+		}
+	}
+}
