@@ -27,14 +27,14 @@ import (
 // loadEnv is one integration test's world: a real versitygw S3 server with a
 // source bucket, a real embedded JetStream server, and a target directory.
 type loadEnv struct {
-	t       *testing.T
+	t       testing.TB
 	s3      *testenv.S3Server
 	bucket  string
 	natsURL string
 	out     string
 }
 
-func newLoadEnv(t *testing.T) *loadEnv {
+func newLoadEnv(t testing.TB) *loadEnv {
 	t.Helper()
 	e := &loadEnv{t: t, s3: testenv.Versity(t), bucket: "src", out: t.TempDir()}
 	e.s3.CreateBucket(t, e.bucket)
@@ -90,7 +90,7 @@ func (e *loadEnv) config(path string) config.Config {
 }
 
 // runCLI runs the s3load command line in-process.
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runCLI(t testing.TB, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
