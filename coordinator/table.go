@@ -160,14 +160,15 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 
 func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, src messages.Source, schema []byte) error {
 	rec := messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateListed, Updated: time.Now().UTC()}
-	err := c.retry(ctx, "recording "+src.String(), func() error {
-		_, err := c.state.PutFile(ctx, rec, 0)
+	var rev uint64
+	err := c.retry(ctx, "recording "+src.String(), func() (err error) {
+		rev, err = c.state.PutFile(ctx, rec, 0)
 		return err
 	})
 	if errors.Is(err, messages.ErrConflict) {
 		var existing messages.FileRecord
 		err := c.retry(ctx, "reading "+src.String(), func() (err error) {
-			existing, _, err = c.state.File(ctx, load, table, src.Token())
+			existing, rev, err = c.state.File(ctx, load, table, src.Token())
 			return err
 		})
 		if err != nil {
@@ -184,7 +185,7 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 	} else if err != nil {
 		return err
 	}
-	task := messages.Task{LoadID: load, Table: table, Source: src, Schema: schema}
+	task := messages.Task{LoadID: load, Table: table, Source: src, Schema: schema, Revision: rev}
 	return c.retry(ctx, "publishing "+src.String(), func() error {
 		return c.publisher.Publish(ctx, task, messages.DedupID(load, src))
 	})

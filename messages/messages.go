@@ -66,6 +66,9 @@ type Task struct {
 	// Schema is the table's schema as an Arrow IPC schema message; every file
 	// of the table is decoded into it.
 	Schema []byte `json:"schema"`
+	// Revision is the file record's revision when the task was published,
+	// so a first delivery can claim the file without reading it first.
+	Revision uint64 `json:"revision,omitempty"`
 }
 
 // FileState is where one listed file stands in a load.

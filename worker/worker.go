@@ -22,17 +22,17 @@ type Delivery interface {
 	// Delivered counts deliveries of this task, 1 the first time.
 	Delivered() int
 	InProgress(ctx context.Context) error
-	// Ack settles the task and returns once the queue has confirmed it.
+	// Ack settles the task.
 	Ack(ctx context.Context) error
 	Retry(ctx context.Context, delay time.Duration) error
 	Term(ctx context.Context, reason string) error
 }
 
 // Queue hands out tasks one at a time.
-type Queue[D Delivery] interface {
+type Queue interface {
 	// Next waits a bounded time for a task; it returns an error (such as
 	// "none available") rather than block past its own wait.
-	Next(ctx context.Context) (D, error)
+	Next(ctx context.Context) (Delivery, error)
 }
 
 // FileStore holds the durable record of each listed file.
@@ -196,27 +196,27 @@ func (c Config) validate() error {
 }
 
 // Worker loads tasks from a queue until stopped.
-type Worker[D Delivery] struct {
+type Worker struct {
 	cfg    Config
-	queue  Queue[D]
+	queue  Queue
 	files  FileStore
 	loader Loader
 }
 
 // New checks cfg and returns a worker.
-func New[D Delivery](cfg Config, q Queue[D], files FileStore, loader Loader) (*Worker[D], error) {
+func New(cfg Config, q Queue, files FileStore, loader Loader) (*Worker, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Worker[D]{cfg: cfg, queue: q, files: files, loader: loader}, nil
+	return &Worker{cfg: cfg, queue: q, files: files, loader: loader}, nil
 }
 
 // Run loads tasks until fetchCtx ends, then finishes the files in hand and
 // returns. workCtx bounds those files: cancelling it abandons them (their
 // tasks are redelivered elsewhere). Stopping fetch first is what makes a
 // SIGTERM drain: the current file finishes, no new one starts.
-func (w *Worker[D]) Run(fetchCtx, workCtx context.Context) error {
+func (w *Worker) Run(fetchCtx, workCtx context.Context) error {
 	errs := make(chan error, w.cfg.Slots)
 	for range w.cfg.Slots {
 		go func() { // owned by Run: it waits for every slot below.
@@ -232,7 +232,7 @@ func (w *Worker[D]) Run(fetchCtx, workCtx context.Context) error {
 	return first
 }
 
-func (w *Worker[D]) slot(fetchCtx, workCtx context.Context) error {
+func (w *Worker) slot(fetchCtx, workCtx context.Context) error {
 	for fetchCtx.Err() == nil {
 		d, err := w.queue.Next(fetchCtx)
 		if err != nil {
@@ -253,13 +253,36 @@ func (w *Worker[D]) slot(fetchCtx, workCtx context.Context) error {
 	return nil
 }
 
+// fileRecord is the record to claim. A first delivery trusts the task's
+// revision and saves a read (the claim's compare-and-set catches a record
+// that moved on); a redelivery reads the stored record.
+func (w *Worker) fileRecord(ctx context.Context, d Delivery, task messages.Task, token string) (messages.FileRecord, uint64, error) {
+	if d.Delivered() == 1 && task.Revision != 0 {
+		return messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: task.Source, State: messages.StateListed}, task.Revision, nil
+	}
+	return w.files.File(ctx, task.LoadID, task.Table, token)
+}
+
+// handleStored re-handles a first delivery whose claim lost a race, as if
+// it were a redelivery: from the stored record.
+func (w *Worker) handleStored(ctx context.Context, d Delivery, log *slog.Logger) {
+	log.Debug("claim raced; reading the stored record")
+	w.Handle(ctx, redelivered{d})
+}
+
+// redelivered makes a delivery look redelivered, so Handle reads the stored
+// record instead of trusting the task's revision.
+type redelivered struct{ Delivery }
+
+func (r redelivered) Delivered() int { return max(2, r.Delivery.Delivered()) }
+
 // Handle loads one delivered task and settles it.
-func (w *Worker[D]) Handle(ctx context.Context, d D) {
+func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	task := d.Task()
 	log := w.cfg.Logger.With("table", task.Table, "file", task.Source.String(), "delivery", d.Delivered())
 	token := task.Source.Token()
 
-	rec, rev, err := w.files.File(ctx, task.LoadID, task.Table, token)
+	rec, rev, err := w.fileRecord(ctx, d, task, token)
 	if errors.Is(err, messages.ErrNotFound) {
 		// Published before its record was written cannot happen (the
 		// coordinator records first); an old load's task can. Drop it.
@@ -297,6 +320,12 @@ func (w *Worker[D]) Handle(ctx context.Context, d D) {
 	rec.Attempts++
 	rec.Updated = time.Now().UTC()
 	rev, err = w.files.PutFile(ctx, rec, rev)
+	if errors.Is(err, messages.ErrConflict) && d.Delivered() == 1 {
+		// The record moved on since the task was published (a duplicate
+		// task, or a resumed load): decide again from what is stored.
+		w.handleStored(ctx, d, log)
+		return
+	}
 	if err != nil {
 		log.Warn("claiming file", "err", err)
 		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
@@ -352,7 +381,7 @@ func (w *Worker[D]) Handle(ctx context.Context, d D) {
 	}
 }
 
-func (w *Worker[D]) ack(ctx context.Context, d D, log *slog.Logger) {
+func (w *Worker) ack(ctx context.Context, d Delivery, log *slog.Logger) {
 	if err := d.Ack(ctx); err != nil {
 		// The record is already terminal, so a redelivery only acks again.
 		log.Warn("acknowledging task", "err", err)
@@ -361,7 +390,7 @@ func (w *Worker[D]) ack(ctx context.Context, d D, log *slog.Logger) {
 
 // loadWithHeartbeat runs the loader while telling the queue, every
 // Heartbeat, that the task is still in work.
-func (w *Worker[D]) loadWithHeartbeat(ctx context.Context, d D, task messages.Task) Outcome {
+func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task messages.Task) Outcome {
 	hbCtx, stop := context.WithCancel(ctx)
 	beats := make(chan struct{})
 	go func() { // owned here: stop() ends it and we wait on beats.
@@ -385,7 +414,7 @@ func (w *Worker[D]) loadWithHeartbeat(ctx context.Context, d D, task messages.Ta
 
 // safeLoad turns a panic anywhere in the loader into a permanent failure of
 // this file, so one bad file never takes the worker down.
-func (w *Worker[D]) safeLoad(ctx context.Context, task messages.Task) (out Outcome) {
+func (w *Worker) safeLoad(ctx context.Context, task messages.Task) (out Outcome) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = Outcome{Kind: Permanent, Err: fmt.Errorf("%s: loader panic: %v", task.Source, r)}

@@ -114,9 +114,9 @@ type loaderFunc func(ctx context.Context, task messages.Task) Outcome
 
 func (f loaderFunc) Load(ctx context.Context, task messages.Task) Outcome { return f(ctx, task) }
 
-func newTestWorker(t *testing.T, files FileStore, l Loader) *Worker[*fakeDelivery] {
+func newTestWorker(t *testing.T, files FileStore, l Loader) *Worker {
 	t.Helper()
-	w, err := New[*fakeDelivery](Config{ID: "w1", Heartbeat: time.Millisecond, Policy: Policy{MaxAttempts: 2}}, nil, files, l)
+	w, err := New(Config{ID: "w1", Heartbeat: time.Millisecond, Policy: Policy{MaxAttempts: 2}}, nil, files, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestHandleAcksAnAlreadySettledFile(t *testing.T) {
 // the file: its result must not overwrite the newer one.
 func TestHandleFencesAZombie(t *testing.T) {
 	files := newMemFiles(listed())
-	var w *Worker[*fakeDelivery]
+	var w *Worker
 	w = newTestWorker(t, files, loaderFunc(func(ctx context.Context, task messages.Task) Outcome {
 		// While we "pause", the task is redelivered and another worker
 		// claims and finishes the file.
@@ -224,4 +224,47 @@ func TestHandleGivesUpOnAFileThatKillsWorkers(t *testing.T) {
 	if got.State != messages.StateFailed || d.last() != "term" {
 		t.Fatalf("state %s settled %v; want failed, term", got.State, d.settled)
 	}
+}
+
+// A first delivery claims with the task's revision, without a read; if the
+// record moved on meanwhile, the claim fails and the stored record decides.
+func TestHandleFirstDeliveryWithAStaleRevision(t *testing.T) {
+	rec := listed()
+	files := newMemFiles(rec) // revision 1
+	done := rec
+	done.State = messages.StateLoaded
+	if _, err := files.PutFile(context.Background(), done, 1); err != nil { // now revision 2
+		t.Fatal(err)
+	}
+	w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
+		t.Fatal("a finished file must not be loaded again")
+		return Outcome{}
+	}))
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src, Revision: 1}, delivered: 1}
+	w.Handle(context.Background(), d)
+	if d.last() != "ack" {
+		t.Fatalf("settled %v, want ack", d.settled)
+	}
+}
+
+func TestHandleFirstDeliverySkipsTheRead(t *testing.T) {
+	files := &countingFiles{memFiles: newMemFiles(listed())}
+	w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
+		return Outcome{Kind: Loaded, Part: "p", Rows: 1, Bytes: 1}
+	}))
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src, Revision: 1}, delivered: 1}
+	w.Handle(context.Background(), d)
+	if files.reads != 0 || d.last() != "ack" {
+		t.Fatalf("reads %d, settled %v; want 0 reads and an ack", files.reads, d.settled)
+	}
+}
+
+type countingFiles struct {
+	*memFiles
+	reads int
+}
+
+func (c *countingFiles) File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error) {
+	c.reads++
+	return c.memFiles.File(ctx, load, table, token)
 }

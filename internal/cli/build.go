@@ -164,3 +164,15 @@ func workerConfig(c config.Config, id string, slots int) worker.Config {
 		Heartbeat: time.Duration(c.NATS.AckWait) / 4,
 	}
 }
+
+// deliveries adapts the NATS queue to the worker's Queue, whose Next returns
+// the worker's Delivery interface.
+type deliveries struct{ q *natsq.Queue }
+
+func (d deliveries) Next(ctx context.Context) (worker.Delivery, error) {
+	del, err := d.q.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return del, nil
+}

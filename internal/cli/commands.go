@@ -108,7 +108,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Worker actor.
 	wcfg := workerConfig(c, hostname()+"-run", c.Workers)
 	wcfg.Logger = log.With("worker", wcfg.ID)
-	w, err := worker.New(wcfg, conn.queue, conn.state, ad.pipeline)
+	w, err := worker.New(wcfg, deliveries{conn.queue}, conn.state, ad.pipeline)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	defer conn.nc.Close()
 	wcfg := workerConfig(c, *id, *concurrency)
 	wcfg.Logger = log.With("worker", *id)
-	w, err := worker.New(wcfg, conn.queue, conn.state, ad.pipeline)
+	w, err := worker.New(wcfg, deliveries{conn.queue}, conn.state, ad.pipeline)
 	if err != nil {
 		return err
 	}

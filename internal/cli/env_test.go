@@ -154,7 +154,7 @@ func (p *inProcess) startWorker(id string, wrap func(worker.Loader) worker.Loade
 	if wrap != nil {
 		loader = wrap(loader)
 	}
-	w, err := worker.New(workerConfig(p.cfg, id, 1), p.conn.queue, p.conn.state, loader)
+	w, err := worker.New(workerConfig(p.cfg, id, 1), deliveries{p.conn.queue}, p.conn.state, loader)
 	if err != nil {
 		p.e.t.Fatal(err)
 	}

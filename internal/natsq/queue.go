@@ -172,8 +172,10 @@ func (d *Delivery) Delivered() int { return d.delivered }
 // InProgress resets the task's ack timer.
 func (d *Delivery) InProgress(context.Context) error { return d.msg.InProgress() }
 
-// Ack settles the task and waits for the server to confirm it.
-func (d *Delivery) Ack(ctx context.Context) error { return d.msg.DoubleAck(ctx) }
+// Ack settles the task. It does not wait for the server's confirmation:
+// the worker acks only after the file's record is final, so a lost ack costs
+// one redelivery that finds the record final and acks again.
+func (d *Delivery) Ack(context.Context) error { return d.msg.Ack() }
 
 // Retry asks for redelivery after delay.
 func (d *Delivery) Retry(_ context.Context, delay time.Duration) error {
