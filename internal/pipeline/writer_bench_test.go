@@ -1,0 +1,104 @@
+package pipeline
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// wideBatches builds the 7-column shape of the performance issue (int,
+// string, float, int, string, timestamp, bool) as 64Ki-row batches.
+func wideBatches(b *testing.B, rows int) []arrow.RecordBatch {
+	b.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "quantity", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "city", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "ordered_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+		{Name: "paid", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	}, nil)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	var out []arrow.RecordBatch
+	for first := 0; first < rows; first += 1 << 16 {
+		n := min(1<<16, rows-first)
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		for i := first; i < first+n; i++ {
+			bld.Field(0).(*array.Int64Builder).Append(int64(i))
+			bld.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("customer-%07d", i*7919%1000000))
+			bld.Field(2).(*array.Float64Builder).Append(float64(i%100000) + float64(i%100)/100)
+			bld.Field(3).(*array.Int64Builder).Append(int64(i % 50))
+			bld.Field(4).(*array.StringBuilder).Append(fmt.Sprintf("city number %d", i%1000))
+			bld.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(base + int64(i)*1e6))
+			bld.Field(6).(*array.BooleanBuilder).Append(i%3 == 0)
+		}
+		out = append(out, bld.NewRecordBatch())
+		bld.Release()
+	}
+	return out
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkParquetWrite compares output settings on the same batches:
+// the figures behind writerProperties.
+func BenchmarkParquetWrite(b *testing.B) {
+	const rows = 1 << 20
+	batches := wideBatches(b, rows)
+	defer func() {
+		for _, r := range batches {
+			r.Release()
+		}
+	}()
+	cases := []struct {
+		name  string
+		props []parquet.WriterProperty
+	}{
+		{"snappy-dict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(true)}},
+		{"snappy-nodict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false)}},
+		{"zstd1-dict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1), parquet.WithDictionaryDefault(true)}},
+		{"zstd3-dict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3), parquet.WithDictionaryDefault(true)}},
+		{"zstd1-nodict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1), parquet.WithDictionaryDefault(false)}},
+		{"zstd1-dictstrings", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1), parquet.WithDictionaryDefault(false),
+			parquet.WithDictionaryFor("customer", true), parquet.WithDictionaryFor("city", true)}},
+		{"lz4-nodict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Lz4Raw), parquet.WithDictionaryDefault(false)}},
+		{"none-dict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Uncompressed), parquet.WithDictionaryDefault(true)}},
+		{"current", nil},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			var out countingWriter
+			for b.Loop() {
+				props := writerProperties(batches[0].Schema())
+				if tc.props != nil {
+					props = parquet.NewWriterProperties(append(tc.props, parquet.WithMaxRowGroupLength(512*1024))...)
+				}
+				out = countingWriter{}
+				w, err := pqarrow.NewFileWriter(batches[0].Schema(), &out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range batches {
+					if err := w.WriteBuffered(r); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(out.n)/rows, "out-B/row")
+		})
+	}
+}
