@@ -1,0 +1,36 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/worker"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want worker.Kind
+	}{
+		{"etag changed", fmt.Errorf("getting s3://b/k: %w", s3store.ErrChanged), worker.Changed},
+		{"throttled", fmt.Errorf("getting s3://b/k: %w", s3store.ErrThrottled), worker.Throttled},
+		{"truncated body", fmt.Errorf("reading: %w", s3store.ErrTruncated), worker.Transient},
+		{"bad data", &decode.DataError{File: "s3://b/k", Line: 3, Err: errors.New("ragged")}, worker.Permanent},
+		{"schema", &decode.SchemaError{File: "s3://b/k"}, worker.Permanent},
+		{"table not configured", fmt.Errorf("x: %w", errConfig), worker.Permanent},
+		{"stopped", context.Canceled, worker.Transient},
+		{"anything else", errors.New("connection reset by peer"), worker.Transient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := classify(tt.err); got != tt.want {
+				t.Fatalf("classify(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}
