@@ -31,10 +31,11 @@ type Prober interface {
 	ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error)
 }
 
-// Publisher puts tasks on the work queue; the same msgID twice within the
-// queue's duplicate window is published once.
+// Publisher puts tasks on the work queue and returns once all are stored;
+// the same task ID twice within the queue's duplicate window is published
+// once.
 type Publisher interface {
-	Publish(ctx context.Context, task messages.Task, msgID string) error
+	Publish(ctx context.Context, tasks ...messages.Task) error
 }
 
 // StateStore holds the load's durable records. Writes are compare-and-set on
@@ -46,6 +47,9 @@ type StateStore interface {
 	PutTable(ctx context.Context, rec messages.TableRecord, rev uint64) (uint64, error)
 	File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error)
 	PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error)
+	// CreateFiles creates many file records at once and returns each one's
+	// revision, or 0 where the record already existed.
+	CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error)
 	// WatchFiles calls fn with each current record of the table, then once
 	// with a zero record and current=true, then with each change.
 	WatchFiles(ctx context.Context, load, table string, fn func(rec messages.FileRecord, current bool) error) error
@@ -92,8 +96,6 @@ type Config struct {
 	// unfinished tasks are published again (a queue that lost messages must
 	// not hang the load).
 	StallTimeout time.Duration
-	// PublishConcurrency bounds tasks being recorded and published at once.
-	PublishConcurrency int
 	// TableConcurrency bounds tables listed and reconciled at once.
 	TableConcurrency int
 	// RetryFor bounds how long one write to the queue or state store is
@@ -108,9 +110,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StallTimeout == 0 {
 		c.StallTimeout = 5 * time.Minute
-	}
-	if c.PublishConcurrency == 0 {
-		c.PublishConcurrency = 64
 	}
 	if c.TableConcurrency == 0 {
 		c.TableConcurrency = 4

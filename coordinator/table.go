@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/s3load/s3load/messages"
 )
 
@@ -129,13 +127,14 @@ func (c *Coordinator) eligible(t Table, src messages.Source) bool {
 }
 
 // listAndPublish records and publishes every file of the table, page by
-// page, so publishing starts with the first page. Re-running it after a
+// page, so publishing starts with the first page; each page's records and
+// tasks go out pipelined, one round trip per page. Re-running it after a
 // crash is safe: existing records are kept, finished files are not published
 // again, and unfinished ones are deduplicated by the queue.
 func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (files, skipped int, err error) {
 	err = c.lister.List(ctx, c.cfg.Bucket, t.Prefix, func(page []messages.Source) error {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(c.cfg.PublishConcurrency)
+		var recs []messages.FileRecord
+		now := time.Now().UTC()
 		for _, src := range page {
 			// Markers count as skipped even where the glob would not match
 			// them: the report accounts for everything in the folder that
@@ -147,10 +146,10 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 			if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
 				continue
 			}
-			files++
-			g.Go(func() error { return c.recordAndPublish(gctx, load, t.Name, src, schema) })
+			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateListed, Updated: now})
 		}
-		return g.Wait()
+		files += len(recs)
+		return c.recordAndPublish(ctx, load, t.Name, recs, schema)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("listing and publishing: %w", err)
@@ -158,37 +157,41 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	return files, skipped, nil
 }
 
-func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, src messages.Source, schema []byte) error {
-	rec := messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateListed, Updated: time.Now().UTC()}
-	var rev uint64
-	err := c.retry(ctx, "recording "+src.String(), func() (err error) {
-		rev, err = c.state.PutFile(ctx, rec, 0)
+// recordAndPublish creates the records of one page of files, then publishes
+// a task for each file that is not finished: a record is always written
+// before its task, so a worker never meets a task without a record.
+func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord, schema []byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var revs []uint64
+	if err := c.retry(ctx, "recording a page of files", func() (err error) {
+		revs, err = c.state.CreateFiles(ctx, recs)
 		return err
-	})
-	if errors.Is(err, messages.ErrConflict) {
-		var existing messages.FileRecord
-		err := c.retry(ctx, "reading "+src.String(), func() (err error) {
-			existing, rev, err = c.state.File(ctx, load, table, src.Token())
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if existing.State.Terminal() {
-			return nil
-		}
-		if existing.Source.ETag != src.ETag {
-			// Listed again with a new ETag: the object changed mid-load. The
-			// pinned task reports it as changed; keep the first listing.
-			src = existing.Source
-		}
-	} else if err != nil {
+	}); err != nil {
 		return err
 	}
-	task := messages.Task{LoadID: load, Table: table, Source: src, Schema: schema, Revision: rev}
-	return c.retry(ctx, "publishing "+src.String(), func() error {
-		return c.publisher.Publish(ctx, task, messages.DedupID(load, src))
-	})
+	tasks := make([]messages.Task, 0, len(recs))
+	for i, rec := range recs {
+		src, rev := rec.Source, revs[i]
+		if rev == 0 { // recorded by an earlier run of this load
+			var existing messages.FileRecord
+			if err := c.retry(ctx, "reading "+src.String(), func() (err error) {
+				existing, rev, err = c.state.File(ctx, load, table, src.Token())
+				return err
+			}); err != nil {
+				return err
+			}
+			if existing.State.Terminal() {
+				continue
+			}
+			// Listed again with a new ETag means the object changed
+			// mid-load: keep the first listing; the pinned read reports it.
+			src = existing.Source
+		}
+		tasks = append(tasks, messages.Task{ID: messages.DedupID(load, src), LoadID: load, Table: table, Source: src, Schema: schema, Revision: rev})
+	}
+	return c.retry(ctx, "publishing a page of tasks", func() error { return c.publisher.Publish(ctx, tasks...) })
 }
 
 // retry runs op until it succeeds, ctx ends or RetryFor passes: the queue
@@ -266,18 +269,18 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 		}
 		// Stalled: nothing moved for StallTimeout.
 		stalls++
-		n := 0
+		var tasks []messages.Task
 		for _, f := range files {
 			if f.State.Terminal() {
 				continue
 			}
-			n++
-			task := messages.Task{LoadID: load, Table: t.Name, Source: f.Source, Schema: trec.Schema}
 			id := messages.DedupID(load, f.Source) + "-r" + strconv.Itoa(stalls)
-			if err := c.retry(ctx, "publishing "+f.Source.String(), func() error { return c.publisher.Publish(ctx, task, id) }); err != nil {
-				return nil, err
-			}
+			tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: t.Name, Source: f.Source, Schema: trec.Schema})
 		}
+		if err := c.retry(ctx, "publishing unfinished tasks again", func() error { return c.publisher.Publish(ctx, tasks...) }); err != nil {
+			return nil, err
+		}
+		n := len(tasks)
 		log.Warn("table stalled; unfinished tasks published again", "unfinished", n, "stall", stalls)
 		files, terminal = map[string]messages.FileRecord{}, 0
 	}

@@ -59,7 +59,10 @@ func hashHex(n int, parts ...string) string {
 
 // Task asks a worker to load one source file into its table's staging area.
 type Task struct {
-	V      int    `json:"v"`
+	V int `json:"v"`
+	// ID is the task's message ID on the queue: DedupID, plus a suffix when
+	// a stalled table publishes its unfinished tasks again.
+	ID     string `json:"id"`
 	LoadID string `json:"load_id"`
 	Table  string `json:"table"`
 	Source Source `json:"source"`

@@ -210,12 +210,17 @@ type crashingPublisher struct {
 	crash context.CancelFunc
 }
 
-func (c *crashingPublisher) Publish(ctx context.Context, task messages.Task, id string) error {
-	if c.seen.Add(1) > c.n {
-		c.crash()
-		return context.Canceled
+func (c *crashingPublisher) Publish(ctx context.Context, tasks ...messages.Task) error {
+	for _, task := range tasks {
+		if c.seen.Add(1) > c.n {
+			c.crash()
+			return context.Canceled
+		}
+		if err := c.next.Publish(ctx, task); err != nil {
+			return err
+		}
 	}
-	return c.next.Publish(ctx, task, id)
+	return nil
 }
 
 // A coordinator that dies mid-publish and is started again resumes the same

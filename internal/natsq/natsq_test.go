@@ -60,8 +60,12 @@ func TestStateCompareAndSet(t *testing.T) {
 	if err != nil || got.State != messages.StateLoaded || got.Source != src {
 		t.Fatalf("read back %+v %v", got, err)
 	}
+	revs, err := st.CreateFiles(ctx, []messages.FileRecord{rec, {LoadID: "l", Table: "t", Source: messages.Source{Bucket: "b", Key: "other"}}})
+	if err != nil || revs[0] != 0 || revs[1] == 0 {
+		t.Fatalf("CreateFiles = %v, %v; want 0 for the existing record and a revision for the new one", revs, err)
+	}
 	files, err := st.Files(ctx, "l", "t")
-	if err != nil || len(files) != 1 {
+	if err != nil || len(files) != 2 {
 		t.Fatalf("Files = %v, %v", files, err)
 	}
 	if files, _ := st.Files(ctx, "l", "other"); len(files) != 0 {
@@ -72,9 +76,9 @@ func TestStateCompareAndSet(t *testing.T) {
 func TestQueueDeduplicatesAndRedelivers(t *testing.T) {
 	q, _ := connect(t, Options{AckWait: time.Second, FetchWait: 200 * time.Millisecond})
 	ctx := context.Background()
-	task := messages.Task{LoadID: "l", Table: "t", Source: src}
+	task := messages.Task{ID: messages.DedupID("l", src), LoadID: "l", Table: "t", Source: src}
 	for range 2 {
-		if err := q.Publish(ctx, task, messages.DedupID("l", src)); err != nil {
+		if err := q.Publish(ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}

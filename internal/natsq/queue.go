@@ -81,20 +81,37 @@ func OpenQueue(ctx context.Context, js jetstream.JetStream, job string, opts Opt
 
 func (q *Queue) subject(table string) string { return "s3load.tasks." + q.job + "." + table }
 
-// Publish puts task on the queue under msgID; the stream drops a second
-// publish of the same ID within its duplicate window.
-func (q *Queue) Publish(ctx context.Context, task messages.Task, msgID string) error {
-	data, err := messages.Marshal(task)
-	if err != nil {
-		return fmt.Errorf("encoding task: %w", err)
+// Publish puts tasks on the queue, each under its ID (the stream drops a
+// second publish of an ID within its duplicate window), and returns once the
+// stream has stored them all. Publishing is asynchronous and pipelined:
+// one round trip per batch, not per task.
+func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
+	futures := make([]jetstream.PubAckFuture, 0, len(tasks))
+	for _, task := range tasks {
+		data, err := messages.Marshal(task)
+		if err != nil {
+			return fmt.Errorf("encoding task: %w", err)
+		}
+		msg := nats.NewMsg(q.subject(task.Table))
+		msg.Data = data
+		f, err := q.js.PublishMsgAsync(msg, jetstream.WithMsgID(task.ID))
+		if err != nil {
+			return fmt.Errorf("publishing task for %s: %w", task.Source, err)
+		}
+		futures = append(futures, f)
 	}
-	if _, err := q.js.Publish(ctx, q.subject(task.Table), data, jetstream.WithMsgID(msgID)); err != nil {
-		return fmt.Errorf("publishing task for %s: %w", task.Source, err)
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return fmt.Errorf("publishing task for %s: %w", tasks[i].Source, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return nil
 }
 
-// Pending is the number of tasks of this job not yet acknowledged.
 func (q *Queue) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	if q.cons != nil {
 		return q.cons, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/s3load/s3load/messages"
@@ -19,7 +20,10 @@ import (
 //
 // Every write is compare-and-set on the revision it read, so two writers
 // never silently overwrite each other.
-type State struct{ kv jetstream.KeyValue }
+type State struct {
+	js jetstream.JetStream
+	kv jetstream.KeyValue
+}
 
 // OpenState creates or opens the state bucket.
 func OpenState(ctx context.Context, js jetstream.JetStream, opts Options) (*State, error) {
@@ -34,7 +38,7 @@ func OpenState(ctx context.Context, js jetstream.JetStream, opts Options) (*Stat
 	if err != nil {
 		return nil, fmt.Errorf("opening kv bucket %s: %w", StateBucket, err)
 	}
-	return &State{kv: kv}, nil
+	return &State{js: js, kv: kv}, nil
 }
 
 func jobKey(job string) string             { return "job." + job }
@@ -69,6 +73,40 @@ func (s *State) File(ctx context.Context, load, table, token string) (messages.F
 // PutFile writes one file's record; rev 0 creates it.
 func (s *State) PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error) {
 	return put(ctx, s.kv, filePrefix(rec.LoadID, rec.Table)+rec.Source.Token(), rec, rev)
+}
+
+// CreateFiles creates the records of many files at once, pipelined: each
+// is a publish to the bucket's subject that expects no earlier value, which
+// is what a KV create is, sent without waiting for the one before. It
+// returns each record's revision, or 0 where the record already existed.
+func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error) {
+	futures := make([]jetstream.PubAckFuture, len(recs))
+	for i, rec := range recs {
+		data, err := messages.Marshal(rec)
+		if err != nil {
+			return nil, fmt.Errorf("encoding file record: %w", err)
+		}
+		msg := nats.NewMsg("$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Source.Token())
+		msg.Data = data
+		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+		if futures[i], err = s.js.PublishMsgAsync(msg); err != nil {
+			return nil, fmt.Errorf("recording %s: %w", rec.Source, err)
+		}
+	}
+	revs := make([]uint64, len(recs))
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			revs[i] = ack.Sequence
+		case err := <-f.Err():
+			if !isWrongLastSequence(err) {
+				return nil, fmt.Errorf("recording %s: %w", recs[i].Source, err)
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return revs, nil
 }
 
 // WatchFiles sends every file record of the table, first the current ones
