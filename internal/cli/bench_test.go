@@ -1,14 +1,21 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -56,13 +63,9 @@ func BenchmarkLoadSmallFiles(b *testing.B) {
 	body := wideCSV(0, 140) // ~10 KB
 	var g errgroup.Group
 	g.SetLimit(16)
-	var mu sync.Mutex
 	for i := range files {
 		g.Go(func() error {
-			src := e.put(fmt.Sprintf("small/%05d.csv", i), body)
-			mu.Lock()
-			defer mu.Unlock()
-			_ = src
+			e.put(fmt.Sprintf("small/%05d.csv", i), body)
 			return nil
 		})
 	}
@@ -87,4 +90,113 @@ func BenchmarkLoadCSV(b *testing.B) {
 	b.ResetTimer()
 	benchLoad(b, e, cfg, 1)
 	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkBigFile loads one large file with `s3load run --workers 1` as a
+// child process under /usr/bin/time -v and reports its peak resident set
+// size beside the throughput. (The child's own rusage would not do: a child
+// exec'd from this test process inherits its large peak.) The process holds
+// the embedded NATS server and the coordinator too, so the worker's own peak
+// is at most this. Size: S3LOAD_BENCH_BIG_MB (default 256).
+func BenchmarkBigFile(b *testing.B) {
+	mb := benchEnvInt("S3LOAD_BENCH_BIG_MB", 256)
+	rows := mb << 20 / 72 // the wide shape is ~72 bytes a row
+	cases := []struct {
+		name, key string
+		make      func() []byte
+	}{
+		{"csv", "big/data.csv", func() []byte { return wideCSV(0, rows) }},
+		{"jsonl.gz", "big/data.jsonl.gz", func() []byte { return gz(b, wideJSONLines(rows)) }},
+		{"parquet", "big/data.parquet", func() []byte { return wideParquet(b, rows) }},
+	}
+	bin := s3loadBinary(b)
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newLoadEnv(b)
+			data := tc.make()
+			e.put(tc.key, data)
+			cfg := e.writeConfig("  - { name: big, prefix: big/ }", "")
+			b.SetBytes(int64(len(data)))
+			var peakKB int64
+			for b.Loop() {
+				out, err := exec.Command("/usr/bin/time", "-v", bin, "run", "--config", cfg, "--workers", "1", "--log-level", "warn").CombinedOutput()
+				if err != nil {
+					b.Fatalf("/usr/bin/time -v s3load run (Debian package: time): %v\n%s", err, out)
+				}
+				peakKB = max(peakKB, maxRSS(b, out))
+			}
+			b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
+			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// maxRSS reads "Maximum resident set size (kbytes): N" from time -v.
+func maxRSS(b *testing.B, out []byte) int64 {
+	const label = "Maximum resident set size (kbytes):"
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	b.Fatalf("no %q in:\n%s", label, out)
+	return 0
+}
+
+func wideJSONLines(n int) []byte {
+	var b strings.Builder
+	b.Grow(n * 130)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		fmt.Fprintf(&b, `{"id":%d,"customer":"customer-%07d","amount":%d.%02d,"quantity":%d,"city":"city number %d","ordered_at":%q,"paid":%t}`+"\n",
+			i, i*7919%1000000, i%100000, i%100, i%50, i%1000, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%3 == 0)
+	}
+	return []byte(b.String())
+}
+
+// wideParquet writes the wide shape as one Parquet file with row groups of
+// 4 Mi rows: large row groups are what stress a reader's memory.
+func wideParquet(b *testing.B, n int) []byte {
+	b.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "quantity", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "city", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "ordered_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
+		{Name: "paid", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	}, nil)
+	var out bytes.Buffer
+	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(4<<20)), pqarrow.DefaultWriterProps())
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	for first := 0; first < n; first += 1 << 16 {
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		for i := first; i < min(first+1<<16, n); i++ {
+			bld.Field(0).(*array.Int64Builder).Append(int64(i))
+			bld.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("customer-%07d", i*7919%1000000))
+			bld.Field(2).(*array.Float64Builder).Append(float64(i%100000) + float64(i%100)/100)
+			bld.Field(3).(*array.Int64Builder).Append(int64(i % 50))
+			bld.Field(4).(*array.StringBuilder).Append(fmt.Sprintf("city number %d", i%1000))
+			bld.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(base + int64(i)*1e6))
+			bld.Field(6).(*array.BooleanBuilder).Append(i%3 == 0)
+		}
+		rec := bld.NewRecordBatch()
+		if err := w.WriteBuffered(rec); err != nil {
+			b.Fatal(err)
+		}
+		rec.Release()
+		bld.Release()
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -74,7 +74,7 @@ func parquetRows(t *testing.T, first, n int) []byte {
 	return out.Bytes()
 }
 
-func gz(t *testing.T, data []byte) []byte {
+func gz(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 // s3loadBinary builds cmd/s3load once per test run.
-func s3loadBinary(t *testing.T) string {
+func s3loadBinary(t testing.TB) string {
 	t.Helper()
 	binaryOnce.Do(func() {
 		binaryDir, binaryErr = os.MkdirTemp("", "s3load-bin-")
