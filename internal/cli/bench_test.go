@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/s3load/s3load/internal/demo"
 )
 
 // End-to-end benchmarks: `s3load run` (embedded NATS, in-process workers)
@@ -29,21 +30,6 @@ func benchEnvInt(name string, def int) int {
 		return v
 	}
 	return def
-}
-
-// wideCSV is the 7-column shape of the performance issue: int, string,
-// float, int, string, timestamp, bool.
-func wideCSV(first, n int) []byte {
-	var b strings.Builder
-	b.Grow(n * 72)
-	b.WriteString("id,customer,amount,quantity,city,ordered_at,paid\n")
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := first; i < first+n; i++ {
-		fmt.Fprintf(&b, "%d,customer-%07d,%d.%02d,%d,city number %d,%s,%t\n",
-			i, i*7919%1000000, i%100000, i%100, i%50, i%1000,
-			base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%3 == 0)
-	}
-	return []byte(b.String())
 }
 
 func benchLoad(b *testing.B, e *loadEnv, cfg string, workers int) {
@@ -60,7 +46,7 @@ func benchLoad(b *testing.B, e *loadEnv, cfg string, workers int) {
 func BenchmarkLoadSmallFiles(b *testing.B) {
 	files := benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 2000)
 	e := newLoadEnv(b)
-	body := wideCSV(0, 140) // ~10 KB
+	body := demo.WideCSV(0, 140) // ~10 KB
 	var g errgroup.Group
 	g.SetLimit(16)
 	for i := range files {
@@ -83,7 +69,7 @@ func BenchmarkLoadSmallFiles(b *testing.B) {
 func BenchmarkLoadCSV(b *testing.B) {
 	rows := benchEnvInt("S3LOAD_BENCH_CSV_ROWS", 1_000_000)
 	e := newLoadEnv(b)
-	data := wideCSV(0, rows)
+	data := demo.WideCSV(0, rows)
 	e.put("big/data.csv", data)
 	cfg := e.writeConfig("  - { name: big, prefix: big/ }", "")
 	b.SetBytes(int64(len(data)))
@@ -105,8 +91,8 @@ func BenchmarkBigFile(b *testing.B) {
 		name, key string
 		make      func() []byte
 	}{
-		{"csv", "big/data.csv", func() []byte { return wideCSV(0, rows) }},
-		{"jsonl.gz", "big/data.jsonl.gz", func() []byte { return gz(b, wideJSONLines(rows)) }},
+		{"csv", "big/data.csv", func() []byte { return demo.WideCSV(0, rows) }},
+		{"jsonl.gz", "big/data.jsonl.gz", func() []byte { return gz(b, demo.WideJSONLines(rows)) }},
 		{"parquet", "big/data.parquet", func() []byte { return wideParquet(b, rows) }},
 	}
 	bin := s3loadBinary(b)
@@ -146,48 +132,20 @@ func maxRSS(b *testing.B, out []byte) int64 {
 	return 0
 }
 
-func wideJSONLines(n int) []byte {
-	var b strings.Builder
-	b.Grow(n * 130)
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range n {
-		fmt.Fprintf(&b, `{"id":%d,"customer":"customer-%07d","amount":%d.%02d,"quantity":%d,"city":"city number %d","ordered_at":%q,"paid":%t}`+"\n",
-			i, i*7919%1000000, i%100000, i%100, i%50, i%1000, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%3 == 0)
-	}
-	return []byte(b.String())
-}
-
 // wideParquet writes the wide shape as one Parquet file with row groups of
 // 4 Mi rows: large row groups are what stress a reader's memory.
 func wideParquet(b *testing.B, n int) []byte {
 	b.Helper()
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "quantity", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "city", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "ordered_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
-		{Name: "paid", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-	}, nil)
+	schema := demo.WideSchema()
 	var out bytes.Buffer
 	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(4<<20)), pqarrow.DefaultWriterProps())
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 	for first := 0; first < n; first += 1 << 16 {
 		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		for i := first; i < min(first+1<<16, n); i++ {
-			bld.Field(0).(*array.Int64Builder).Append(int64(i))
-			bld.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("customer-%07d", i*7919%1000000))
-			bld.Field(2).(*array.Float64Builder).Append(float64(i%100000) + float64(i%100)/100)
-			bld.Field(3).(*array.Int64Builder).Append(int64(i % 50))
-			bld.Field(4).(*array.StringBuilder).Append(fmt.Sprintf("city number %d", i%1000))
-			bld.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(base + int64(i)*1e6))
-			bld.Field(6).(*array.BooleanBuilder).Append(i%3 == 0)
-		}
+		demo.AppendWide(bld, first, min(1<<16, n-first))
 		rec := bld.NewRecordBatch()
 		if err := w.WriteBuffered(rec); err != nil {
 			b.Fatal(err)

@@ -38,6 +38,77 @@ func (r *reportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.jsonPath, "report-json", "", "also write the load report as JSON to this file")
 }
 
+// session is what every command starts from: the config with the flags'
+// overrides, the logger, the adapters and the NATS connection.
+type session struct {
+	cfg  config.Config
+	log  *slog.Logger
+	job  string
+	ad   *adapters
+	conn *natsConn
+}
+
+// configure loads the config, applies the shared flags and builds the
+// logger.
+func (cf *common) configure(stderr io.Writer) (config.Config, *slog.Logger, error) {
+	c, err := loadConfig(cf.config)
+	if err != nil {
+		return c, nil, err
+	}
+	if cf.natsURL != "" {
+		c.NATS.URL = cf.natsURL
+	}
+	log, err := cf.logger(stderr)
+	return c, log, err
+}
+
+func openSession(ctx context.Context, c config.Config, log *slog.Logger, natsURL, client string) (*session, error) {
+	job := jobID(c)
+	ad, err := buildAdapters(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := connectNATS(ctx, natsURL, client, job, c)
+	if err != nil {
+		return nil, err
+	}
+	return &session{cfg: c, log: log, job: job, ad: ad, conn: conn}, nil
+}
+
+func (s *session) close() { s.conn.nc.Close() }
+
+// addCoordinator adds the coordinator actor; the group ends when it does,
+// and the report is filled in by then.
+func (s *session) addCoordinator(ctx context.Context, g *run.Group) *coordinator.Report {
+	report := new(coordinator.Report)
+	ctx, stop := context.WithCancel(ctx)
+	g.Add(func() error {
+		r, err := runCoordinator(ctx, s.cfg, s.job, s.ad, s.conn, s.log)
+		*report = r
+		return err
+	}, func(error) { stop() })
+	return report
+}
+
+func (s *session) newWorker(id string, slots int) (*worker.Worker, error) {
+	wcfg := workerConfig(s.cfg, id, slots)
+	wcfg.Logger = s.log.With("worker", id)
+	return worker.New(wcfg, deliveries{s.conn.queue}, s.conn.state, s.ad.pipeline)
+}
+
+// finishLoad turns the end of a run or coordinator group into the report and
+// the exit code; resume tells the user how to pick an interrupted load up.
+func finishLoad(err error, report *coordinator.Report, rf reportFlags, stdout io.Writer, resume string) error {
+	var sig *run.SignalError
+	if errors.As(err, &sig) {
+		return exitError{code: ExitFailure, err: fmt.Errorf("interrupted by %v; %s", sig.Signal, resume)}
+	}
+	if err != nil {
+		return err
+	}
+	return finishReport(*report, rf, stdout)
+}
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var cf common
@@ -49,22 +120,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	c, err := loadConfig(cf.config)
+	c, log, err := cf.configure(stderr)
 	if err != nil {
 		return err
 	}
 	if *workers > 0 {
 		c.Workers = *workers
 	}
-	if cf.natsURL != "" {
-		c.NATS.URL = cf.natsURL
-	}
-	log, err := cf.logger(stderr)
-	if err != nil {
-		return err
-	}
-
-	var g run.Group
 	natsURL := c.NATS.URL
 	if natsURL == "" {
 		dir := *stateDir
@@ -84,31 +146,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		natsURL = srv.URL()
 		log.Info("embedded nats started", "url", natsURL, "store", dir)
 	}
-
-	job := jobID(c)
-	ad, err := buildAdapters(ctx, c)
+	s, err := openSession(ctx, c, log, natsURL, "s3load-run")
 	if err != nil {
 		return err
 	}
-	conn, err := connectNATS(ctx, natsURL, "s3load-run", job, c)
-	if err != nil {
-		return err
-	}
-	defer conn.nc.Close()
+	defer s.close()
 
-	// Coordinator actor: the run ends when it does.
-	var report coordinator.Report
-	coordCtx, stopCoord := context.WithCancel(ctx)
-	g.Add(func() error {
-		r, err := runCoordinator(coordCtx, c, job, ad, conn, log)
-		report = r
-		return err
-	}, func(error) { stopCoord() })
-
-	// Worker actor.
-	wcfg := workerConfig(c, hostname()+"-run", c.Workers)
-	wcfg.Logger = log.With("worker", wcfg.ID)
-	w, err := worker.New(wcfg, deliveries{conn.queue}, conn.state, ad.pipeline)
+	var g run.Group
+	report := s.addCoordinator(ctx, &g)
+	w, err := s.newWorker(hostname()+"-run", c.Workers)
 	if err != nil {
 		return err
 	}
@@ -118,20 +164,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		stopFetch()
 		stopWork() // the coordinator is done or gone: nothing waits for these files
 	})
-
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, conn); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
 		return err
 	}
-	err = g.Run()
-	var sig *run.SignalError
-	if errors.As(err, &sig) {
-		return exitError{code: ExitFailure, err: fmt.Errorf("interrupted by %v; run again with the same --state-dir to resume", sig.Signal)}
-	}
-	if err != nil {
-		return err
-	}
-	return finishReport(report, rf, stdout)
+	return finishLoad(g.Run(), report, rf, stdout, "run again with the same --state-dir to resume")
 }
 
 func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -143,52 +180,26 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	c, err := loadConfig(cf.config)
+	c, log, err := cf.configure(stderr)
 	if err != nil {
 		return err
-	}
-	if cf.natsURL != "" {
-		c.NATS.URL = cf.natsURL
 	}
 	if c.NATS.URL == "" {
 		return usageErr(errors.New("--nats (or nats.url in the config) is required; use `s3load run` for an embedded server"))
 	}
-	log, err := cf.logger(stderr)
+	s, err := openSession(ctx, c, log, c.NATS.URL, "s3load-coordinator")
 	if err != nil {
 		return err
 	}
-	job := jobID(c)
-	ad, err := buildAdapters(ctx, c)
-	if err != nil {
-		return err
-	}
-	conn, err := connectNATS(ctx, c.NATS.URL, "s3load-coordinator", job, c)
-	if err != nil {
-		return err
-	}
-	defer conn.nc.Close()
+	defer s.close()
 
 	var g run.Group
-	var report coordinator.Report
-	coordCtx, stop := context.WithCancel(ctx)
-	g.Add(func() error {
-		r, err := runCoordinator(coordCtx, c, job, ad, conn, log)
-		report = r
-		return err
-	}, func(error) { stop() })
+	report := s.addCoordinator(ctx, &g)
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, conn); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
 		return err
 	}
-	err = g.Run()
-	var sig *run.SignalError
-	if errors.As(err, &sig) {
-		return exitError{code: ExitFailure, err: fmt.Errorf("interrupted by %v; the load's state is in NATS: run the coordinator again to resume", sig.Signal)}
-	}
-	if err != nil {
-		return err
-	}
-	return finishReport(report, rf, stdout)
+	return finishLoad(g.Run(), report, rf, stdout, "the load's state is in NATS: run the coordinator again to resume")
 }
 
 func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
@@ -201,12 +212,9 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	c, err := loadConfig(cf.config)
+	c, log, err := cf.configure(stderr)
 	if err != nil {
 		return err
-	}
-	if cf.natsURL != "" {
-		c.NATS.URL = cf.natsURL
 	}
 	if c.NATS.URL == "" {
 		return usageErr(errors.New("--nats (or nats.url in the config) is required"))
@@ -217,27 +225,16 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if *id == "" {
 		*id = fmt.Sprintf("%s-%d", hostname(), os.Getpid())
 	}
-	log, err := cf.logger(stderr)
+	s, err := openSession(ctx, c, log, c.NATS.URL, "s3load-worker-"+*id)
 	if err != nil {
 		return err
 	}
-	job := jobID(c)
-	ad, err := buildAdapters(ctx, c)
+	defer s.close()
+	w, err := s.newWorker(*id, *concurrency)
 	if err != nil {
 		return err
 	}
-	conn, err := connectNATS(ctx, c.NATS.URL, "s3load-worker-"+*id, job, c)
-	if err != nil {
-		return err
-	}
-	defer conn.nc.Close()
-	wcfg := workerConfig(c, *id, *concurrency)
-	wcfg.Logger = log.With("worker", *id)
-	w, err := worker.New(wcfg, deliveries{conn.queue}, conn.state, ad.pipeline)
-	if err != nil {
-		return err
-	}
-	log.Info("worker started", "id", *id, "job", job, "concurrency", *concurrency)
+	log.Info("worker started", "id", *id, "job", s.job, "concurrency", *concurrency)
 
 	// A signal stops fetching at once; files in hand get drain-timeout to
 	// finish before their work context is cancelled too.
@@ -250,7 +247,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		time.AfterFunc(*drain, stopWork)
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, conn); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
 		return err
 	}
 	err = g.Run()

@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -11,35 +9,20 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3load/s3load/internal/demo"
 )
 
 // wideBatches builds the 7-column shape of the performance issue (int,
 // string, float, int, string, timestamp, bool) as 64Ki-row batches.
 func wideBatches(b *testing.B, rows int) []arrow.RecordBatch {
 	b.Helper()
-	schema := arrow.NewSchema([]arrow.Field{
-		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "customer", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "amount", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
-		{Name: "quantity", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "city", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "ordered_at", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, Nullable: true},
-		{Name: "paid", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-	}, nil)
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	schema := demo.WideSchema()
 	var out []arrow.RecordBatch
 	for first := 0; first < rows; first += 1 << 16 {
 		n := min(1<<16, rows-first)
 		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		for i := first; i < first+n; i++ {
-			bld.Field(0).(*array.Int64Builder).Append(int64(i))
-			bld.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("customer-%07d", i*7919%1000000))
-			bld.Field(2).(*array.Float64Builder).Append(float64(i%100000) + float64(i%100)/100)
-			bld.Field(3).(*array.Int64Builder).Append(int64(i % 50))
-			bld.Field(4).(*array.StringBuilder).Append(fmt.Sprintf("city number %d", i%1000))
-			bld.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(base + int64(i)*1e6))
-			bld.Field(6).(*array.BooleanBuilder).Append(i%3 == 0)
-		}
+		demo.AppendWide(bld, first, n)
 		out = append(out, bld.NewRecordBatch())
 		bld.Release()
 	}
