@@ -357,3 +357,50 @@ func TestLongFileHeartbeat(t *testing.T) {
 	}
 	verifyTable(t, e.out, "t", 10, 1)
 }
+
+// Stopping a worker (SIGTERM's path) drains it: the file in hand finishes and
+// is recorded, and no new file starts.
+func TestWorkerDrainsOnStop(t *testing.T) {
+	e := newLoadEnv(t)
+	for _, k := range []string{"a", "b", "c"} {
+		e.put("t/"+k+".csv", csvRows(0, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
+	started := make(chan struct{}, 3)
+	release := make(chan struct{})
+	stop := p.startWorker("w", func(l worker.Loader) worker.Loader {
+		return loaderFunc(func(ctx context.Context, task messages.Task) worker.Outcome {
+			started <- struct{}{}
+			<-release
+			return l.Load(ctx, task)
+		})
+	})
+	co := p.coordinator(nil)
+	go func() { _, _ = co.Run(context.Background()) }()
+	select {
+	case <-started:
+	case <-time.After(time.Minute):
+		t.Fatal("no file started")
+	}
+	stopped := make(chan struct{})
+	go func() { stop(true); close(stopped) }()
+	// The stop must wait for the file in hand.
+	select {
+	case <-stopped:
+		t.Fatal("the worker stopped before its file finished")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("the worker did not stop after its file finished")
+	}
+	load := p.currentLoad()
+	if st := p.fileStates(load, "t"); st[messages.StateLoaded] != 1 || st[messages.StateListed] != 2 {
+		t.Errorf("after the drain: %v, want 1 loaded and 2 untouched", st)
+	}
+	if len(started) != 0 {
+		t.Errorf("a new file started during the drain")
+	}
+}
