@@ -20,9 +20,10 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-// Lister lists the objects below a prefix, a page at a time, in key order.
+// Lister lists the objects below a prefix whose keys come after startAfter,
+// a page at a time, in key order.
 type Lister interface {
-	List(ctx context.Context, bucket, prefix string, fn func(page []messages.Source) error) error
+	List(ctx context.Context, bucket, prefix, startAfter string, fn func(page []messages.Source) error) error
 }
 
 // Prober infers a table's schema from one of its files and returns it

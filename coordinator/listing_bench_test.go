@@ -16,7 +16,7 @@ import (
 // pagedLister serves n synthetic keys in pages of 1000, as ListObjectsV2 would.
 type pagedLister struct{ n int }
 
-func (l pagedLister) List(ctx context.Context, bucket, prefix string, fn func([]messages.Source) error) error {
+func (l pagedLister) List(ctx context.Context, bucket, prefix, _ string, fn func([]messages.Source) error) error {
 	for first := 0; first < l.n; first += 1000 {
 		page := make([]messages.Source, 0, 1000)
 		for i := first; i < min(first+1000, l.n); i++ {

@@ -88,26 +88,13 @@ func (c *Coordinator) tableSchema(ctx context.Context, t Table) ([]byte, error) 
 	if len(t.Schema) > 0 {
 		return t.Schema, nil
 	}
-	const maxProbes = 5
 	var errs []error
 	var schema []byte
 	errFound := errors.New("found")
-	err := c.lister.List(ctx, c.cfg.Bucket, t.Prefix, func(page []messages.Source) error {
-		for _, src := range page {
-			if !c.eligible(t, src) {
-				continue
-			}
-			s, err := c.prober.ProbeSchema(ctx, t.Name, src)
-			if err == nil {
-				schema = s
-				return errFound
-			}
-			errs = append(errs, err)
-			if len(errs) == maxProbes {
-				return errFound
-			}
-		}
-		return nil
+	probe := c.probeFirst(ctx, t, &schema, &errs, errFound)
+	err := c.retry(ctx, "listing "+t.Prefix, func() error {
+		errs = errs[:0]
+		return c.lister.List(ctx, c.cfg.Bucket, t.Prefix, "", probe)
 	})
 	if err != nil && !errors.Is(err, errFound) {
 		return nil, fmt.Errorf("listing to infer schema: %w", err)
@@ -117,6 +104,27 @@ func (c *Coordinator) tableSchema(ctx context.Context, t Table) ([]byte, error) 
 	}
 	// No file at all: the table commits empty, with an empty schema.
 	return schema, nil
+}
+
+func (c *Coordinator) probeFirst(ctx context.Context, t Table, schema *[]byte, errs *[]error, errFound error) func([]messages.Source) error {
+	const maxProbes = 5
+	return func(page []messages.Source) error {
+		for _, src := range page {
+			if !c.eligible(t, src) {
+				continue
+			}
+			s, err := c.prober.ProbeSchema(ctx, t.Name, src)
+			if err == nil {
+				*schema = s
+				return final{errFound}
+			}
+			*errs = append(*errs, err)
+			if len(*errs) == maxProbes {
+				return final{errFound}
+			}
+		}
+		return nil
+	}
 }
 
 func (c *Coordinator) eligible(t Table, src messages.Source) bool {
@@ -132,29 +140,50 @@ func (c *Coordinator) eligible(t Table, src messages.Source) bool {
 // crash is safe: existing records are kept, finished files are not published
 // again, and unfinished ones are deduplicated by the queue.
 func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (files, skipped int, err error) {
-	err = c.lister.List(ctx, c.cfg.Bucket, t.Prefix, func(page []messages.Source) error {
-		var recs []messages.FileRecord
-		now := time.Now().UTC()
-		for _, src := range page {
-			// Markers count as skipped even where the glob would not match
-			// them: the report accounts for everything in the folder that
-			// looks like part of the table.
-			if c.cfg.SkipReason(src.Key, src.Size) != "" {
-				skipped++
-				continue
+	// A listing the store keeps refusing (throttling past the client's own
+	// retries) resumes after the last page handled, not from the start.
+	after := ""
+	err = c.retry(ctx, "listing "+t.Prefix, func() error {
+		return c.lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
+			n, s, err := c.publishPage(ctx, load, t, schema, page)
+			if err != nil {
+				return final{err}
 			}
-			if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
-				continue
-			}
-			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateListed, Updated: now})
-		}
-		files += len(recs)
-		return c.recordAndPublish(ctx, load, t.Name, recs, schema)
+			files, skipped, after = files+n, skipped+s, page[len(page)-1].Key
+			return nil
+		})
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("listing and publishing: %w", err)
 	}
 	return files, skipped, nil
+}
+
+// final marks an error that retrying the operation around it cannot help:
+// it was retried where it happened.
+type final struct{ err error }
+
+func (f final) Error() string { return f.err.Error() }
+func (f final) Unwrap() error { return f.err }
+
+// publishPage records and publishes the eligible files of one page.
+func (c *Coordinator) publishPage(ctx context.Context, load string, t Table, schema []byte, page []messages.Source) (files, skipped int, err error) {
+	var recs []messages.FileRecord
+	now := time.Now().UTC()
+	for _, src := range page {
+		// Markers count as skipped even where the glob would not match
+		// them: the report accounts for everything in the folder that looks
+		// like part of the table.
+		if c.cfg.SkipReason(src.Key, src.Size) != "" {
+			skipped++
+			continue
+		}
+		if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
+			continue
+		}
+		recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateListed, Updated: now})
+	}
+	return len(recs), skipped, c.recordAndPublish(ctx, load, t.Name, recs, schema)
 }
 
 // recordAndPublish creates the records of one page of files, then publishes
@@ -202,7 +231,8 @@ func (c *Coordinator) retry(ctx context.Context, what string, op func() error) e
 	wait := 100 * time.Millisecond
 	for {
 		err := op()
-		if err == nil || errors.Is(err, messages.ErrConflict) || ctx.Err() != nil || time.Now().After(deadline) {
+		var fin final
+		if err == nil || errors.Is(err, messages.ErrConflict) || errors.As(err, &fin) || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
 		c.cfg.Logger.Warn("retrying", "op", what, "err", err, "in", wait)

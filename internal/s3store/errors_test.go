@@ -52,7 +52,7 @@ func TestErrorClassification(t *testing.T) {
 			// is just missing.
 			_, getErr := st.Get(ctx, "b", "k")
 			check(t, "Get", getErr, false, tc.throttled, tc.transient)
-			listErr := st.List(ctx, "b", "", func([]messages.Source) error { return nil })
+			listErr := st.List(ctx, "b", "", "", func([]messages.Source) error { return nil })
 			check(t, "List", listErr, false, tc.throttled, tc.transient)
 		})
 	}

@@ -10,12 +10,16 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-// List calls fn with each page of objects under prefix, in key order, as
-// ListObjectsV2 returns them, so the caller can act on the first page while
-// later ones are still to be fetched. An error from fn stops the listing
-// and is returned wrapped.
-func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(page []messages.Source) error) error {
+// List calls fn with each page of objects under prefix whose keys come
+// after startAfter ("" for all), in key order, as ListObjectsV2 returns them,
+// so the caller can act on the first page while later ones are still to be
+// fetched, and resume a broken listing where it stopped. An error from fn
+// stops the listing and is returned wrapped.
+func (s *Store) List(ctx context.Context, bucket, prefix, startAfter string, fn func(page []messages.Source) error) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
 	if s.maxKeys > 0 {
 		in.MaxKeys = aws.Int32(s.maxKeys)
 	}
@@ -49,7 +53,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string, fn func(page []
 // whose listings are small.
 func (s *Store) ListKeys(ctx context.Context, bucket, prefix string) ([]messages.Source, error) {
 	var all []messages.Source
-	err := s.List(ctx, bucket, prefix, func(page []messages.Source) error {
+	err := s.List(ctx, bucket, prefix, "", func(page []messages.Source) error {
 		all = append(all, page...)
 		return nil
 	})

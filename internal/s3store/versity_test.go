@@ -68,7 +68,7 @@ func TestListPaginatesInKeyOrder(t *testing.T) {
 
 	mark := e.logMark(t)
 	var pages [][]messages.Source
-	err := e.st.List(context.Background(), srcBucket, "t/", func(page []messages.Source) error {
+	err := e.st.List(context.Background(), srcBucket, "t/", "", func(page []messages.Source) error {
 		pages = append(pages, page)
 		return nil
 	})
@@ -90,6 +90,18 @@ func TestListPaginatesInKeyOrder(t *testing.T) {
 	if n := countOps(e.logSince(t, mark), srcBucket, "ListObjectsV2"); n != 4 {
 		t.Errorf("%d ListObjectsV2 requests, want 4", n)
 	}
+
+	// A broken listing resumes after the last key handled.
+	var rest []messages.Source
+	if err := e.st.List(context.Background(), srcBucket, "t/", want[4].Key, func(page []messages.Source) error {
+		rest = append(rest, page...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rest, want[5:]) {
+		t.Errorf("listing after %q gave\n%v\nwant\n%v", want[4].Key, rest, want[5:])
+	}
 }
 
 // TestListIsPipelined: the caller sees the first page before any later page
@@ -103,7 +115,7 @@ func TestListIsPipelined(t *testing.T) {
 	stop := errors.New("stop")
 	mark := e.logMark(t)
 	calls := 0
-	err := e.st.List(context.Background(), srcBucket, "", func(page []messages.Source) error {
+	err := e.st.List(context.Background(), srcBucket, "", "", func(page []messages.Source) error {
 		calls++
 		if n := countOps(e.logSince(t, mark), srcBucket, "ListObjectsV2"); n != 1 {
 			t.Errorf("first page handed over after %d list requests, want 1", n)
@@ -124,14 +136,14 @@ func TestListIsPipelined(t *testing.T) {
 func TestListEmptyAndMissing(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	err := e.st.List(ctx, srcBucket, "nothing/", func([]messages.Source) error {
+	err := e.st.List(ctx, srcBucket, "nothing/", "", func([]messages.Source) error {
 		t.Error("callback called for an empty listing")
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("empty listing: %v", err)
 	}
-	err = e.st.List(ctx, "no-such-bucket", "", func([]messages.Source) error { return nil })
+	err = e.st.List(ctx, "no-such-bucket", "", "", func([]messages.Source) error { return nil })
 	if err == nil || s3store.IsTransient(err) || !strings.Contains(err.Error(), "s3://no-such-bucket/") {
 		t.Fatalf("missing bucket: %v; want a permanent error naming the bucket", err)
 	}
@@ -281,7 +293,7 @@ func TestSourceSeesOnlyReads(t *testing.T) {
 
 	mark := e.logMark(t)
 	read := map[string]bool{}
-	err := e.st.List(ctx, srcBucket, "", func(page []messages.Source) error {
+	err := e.st.List(ctx, srcBucket, "", "", func(page []messages.Source) error {
 		for _, src := range page {
 			obj := e.st.Object(src)
 			body, err := obj.Open(ctx)

@@ -68,7 +68,7 @@ func TestServersAreIndependent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.List(context.Background(), "only-a", "", func([]messages.Source) error { return nil }); err == nil {
+	if err := st.List(context.Background(), "only-a", "", "", func([]messages.Source) error { return nil }); err == nil {
 		t.Fatal("server b accepted server a's credentials")
 	}
 }
