@@ -6,7 +6,7 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(BIN)/versitygw
 export S3LOAD_VERSITYGW := $(VERSITYGW)
 
-.PHONY: all build demo test test-unit test-integration lint tools clean
+.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images
 
 all: build
 
@@ -27,13 +27,76 @@ demo: tools
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/...
 
-# The whole suite, against real servers (versitygw and nats-server).
+# The whole suite, against real servers (versitygw and nats-server), then
+# the end-to-end tests in containers.
 test: tools lint
 	$(GO) test -count=1 -timeout 18m ./...
+	$(MAKE) test-e2e
+
+# Decoder benchmarks with the stock arrow-go readers as baselines in the same
+# run (one core, 6 repetitions), a summary table, and the raw go test output
+# in bench/out/<commit>.txt for benchstat across commits. See bench/run.sh.
+.PHONY: bench
+bench:
+	test -x $(BIN)/benchstat || GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+	GO=$(GO) bench/run.sh
 
 test-unit: lint
 	$(GO) test -count=1 -short ./...
 
+# Container images, all FROM scratch with static binaries built here (no
+# image is pulled): s3load, nats-server (the version in go.mod) and
+# versitygw. Build contexts go to deploy/build/, which is not committed.
+# The tags are written to .env, which docker compose reads, so that
+# `docker compose up` uses them instead of the public images.
+IMAGE_TAG ?= dev
+NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
+S3LOAD_IMAGE ?= localhost/s3load:$(IMAGE_TAG)
+NATS_IMAGE ?= localhost/s3load-nats:$(patsubst v%,%,$(NATS_VERSION))
+VERSITYGW_IMAGE ?= localhost/s3load-versitygw:$(VERSITYGW_VERSION)
+FAULTPROXY_IMAGE ?= localhost/s3load-faultproxy:$(IMAGE_TAG)
+IMAGES_BUILD := $(CURDIR)/deploy/build
+STATIC_GO := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w'
+# The legacy builder is the one a Docker Engine without buildx has; -q keeps
+# the log to the image ID.
+DOCKER_BUILD := DOCKER_BUILDKIT=0 docker build -q
+
+images: tools
+	rm -rf $(IMAGES_BUILD)/s3load $(IMAGES_BUILD)/nats $(IMAGES_BUILD)/versitygw
+	mkdir -p $(IMAGES_BUILD)/s3load/rootfs/tmp $(IMAGES_BUILD)/s3load/data/out \
+		$(IMAGES_BUILD)/nats $(IMAGES_BUILD)/versitygw/rootfs/tmp $(IMAGES_BUILD)/versitygw/state/data $(IMAGES_BUILD)/versitygw/state/meta
+	chmod 1777 $(IMAGES_BUILD)/s3load/rootfs/tmp $(IMAGES_BUILD)/versitygw/rootfs/tmp
+	CGO_ENABLED=0 $(GO) build -trimpath \
+		-ldflags "-s -w -X github.com/s3load/s3load/internal/cli.Version=$$(git describe --always --dirty 2>/dev/null || echo dev)" \
+		-o $(IMAGES_BUILD)/s3load/s3load ./cmd/s3load
+	cp /etc/ssl/certs/ca-certificates.crt $(IMAGES_BUILD)/s3load/
+	$(STATIC_GO) -o $(IMAGES_BUILD)/nats/nats-server github.com/nats-io/nats-server/v2
+	cp deploy/nats/nats-server.conf $(IMAGES_BUILD)/nats/
+	cp $(VERSITYGW) $(IMAGES_BUILD)/versitygw/
+	$(DOCKER_BUILD) -t $(S3LOAD_IMAGE) -f deploy/s3load.Dockerfile $(IMAGES_BUILD)/s3load
+	$(DOCKER_BUILD) -t $(NATS_IMAGE) -f deploy/nats.Dockerfile $(IMAGES_BUILD)/nats
+	$(DOCKER_BUILD) -t $(VERSITYGW_IMAGE) -f deploy/versitygw.Dockerfile $(IMAGES_BUILD)/versitygw
+	printf '%s\n' '# written by make images: the locally built images for docker compose' \
+		'S3LOAD_IMAGE=$(S3LOAD_IMAGE)' 'NATS_IMAGE=$(NATS_IMAGE)' 'VERSITYGW_IMAGE=$(VERSITYGW_IMAGE)' \
+		> $(IMAGES_BUILD)/images.env
+	@if [ ! -e .env ] || head -1 .env | grep -q '^# written by make images'; then \
+		cp $(IMAGES_BUILD)/images.env .env; echo "images: tags written to .env for docker compose"; \
+	else echo "images: .env is yours, left alone; the tags are in $(IMAGES_BUILD)/images.env"; fi
+
+# The end-to-end tests' own image: the fault-injecting S3 proxy.
+e2e-images:
+	rm -rf $(IMAGES_BUILD)/faultproxy && mkdir -p $(IMAGES_BUILD)/faultproxy
+	$(STATIC_GO) -o $(IMAGES_BUILD)/faultproxy/faultproxy ./e2e/faultproxy
+	$(DOCKER_BUILD) -t $(FAULTPROXY_IMAGE) -f e2e/faultproxy/Dockerfile $(IMAGES_BUILD)/faultproxy
+	echo 'FAULTPROXY_IMAGE=$(FAULTPROXY_IMAGE)' > $(IMAGES_BUILD)/faultproxy.env
+
+# End-to-end tests: compose-like deployments in containers under faults
+# (testcontainers-go). They build the images once (make images e2e-images)
+# and fail, not skip, without a Docker engine.
+test-e2e:
+	TESTCONTAINERS_RYUK_DISABLED=true $(GO) test -count=1 -tags e2e -timeout 14m -v ./e2e/
+
 clean:
-	rm -rf $(BIN) demo-out
+	rm -rf $(BIN) demo-out $(IMAGES_BUILD)

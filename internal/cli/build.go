@@ -139,12 +139,7 @@ func connectNATS(ctx context.Context, url, name, job string, c config.Config) (*
 	if err != nil {
 		return nil, err
 	}
-	q, err := natsq.OpenQueue(ctx, js, job, queueOptions(c))
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	st, err := natsq.OpenState(ctx, js, queueOptions(c))
+	q, st, err := openJetStream(ctx, js, job, c)
 	if err != nil {
 		nc.Close()
 		return nil, err
