@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // csvHead is what the start of a CSV file says: column names and, when
@@ -276,59 +275,24 @@ func decodeCSVRecords(ctx context.Context, cr *csvReader, s *settings, schema *a
 			return 0, dataErrf(cr.name, 0, f.Name, "type %s cannot be read from CSV", f.Type)
 		}
 	}
-	b := newBatcher(s.mem, schema, s.batchRows, emit)
-	defer b.release()
-	apps := make([]textAppender, schema.NumFields())
-	blds := make([]array.Builder, schema.NumFields())
-	for j, f := range schema.Fields() {
-		blds[j] = b.rb.Field(j)
-		apps[j] = newTextAppender(blds[j], f.Type)
-	}
-	ncols := len(colMap)
-	row := func(rec *csvRecord) error {
-		if rec.len() != ncols {
-			return fieldCountErr(cr.name, rec, ncols)
-		}
-		for i, j := range colMap {
-			f := rec.field(i)
-			if !rec.quoted[i] && isNull(f, s.nulls) {
-				if !schema.Field(j).Nullable {
-					return dataErrf(cr.name, rec.line, schema.Field(j).Name, "null value in a non-nullable column")
-				}
-				blds[j].AppendNull()
-				continue
-			}
-			if err := apps[j](f); err != nil {
-				return dataErr(cr.name, rec.line, schema.Field(j).Name, err)
-			}
-		}
-		return b.rowDone(ctx)
-	}
+	cs := newColumns(s.mem, schema, s.batchRows, s.nulls)
+	defer cs.release()
+	d := newCSVDecoder(cr, cs, colMap, s.generalOnly)
 	for i := range h.pending {
-		if err := row(&h.pending[i]); err != nil {
-			return b.total, err
+		cs.room()
+		if err := d.putRecord(&h.pending[i]); err != nil {
+			return cs.total, err
+		}
+		if err := cs.rowDone(ctx, emit); err != nil {
+			return cs.total, err
 		}
 	}
 	h.pending = nil
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return b.total, err
-			}
-		}
-		rec, err := cr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return b.total, err
-		}
-		if err := row(rec); err != nil {
-			return b.total, err
-		}
+	if err := d.run(ctx, emit); err != nil {
+		return cs.total, err
 	}
-	if err := b.flush(ctx); err != nil {
-		return b.total, err
+	if err := cs.flush(ctx, emit); err != nil {
+		return cs.total, err
 	}
-	return b.total, nil
+	return cs.total, nil
 }

@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,6 +8,13 @@ import (
 )
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
+
+// csvPad is slack past the data in the buffer, so the field scanner
+// may load 8 bytes at a time near the end.
+const csvPad = 8
+
+// errNeedMore says a record runs past the buffered data and more may come.
+var errNeedMore = errors.New("need more input")
 
 // csvRecord is one parsed record: field i is buf[start(i):ends[i]].
 type csvRecord struct {
@@ -46,138 +52,170 @@ func (r *csvRecord) clone() csvRecord {
 // with a configurable quote byte, line numbers for every record, a stripped
 // UTF-8 BOM, CRLF or LF line ends, and blank lines skipped. A quote inside
 // an unquoted field is taken literally; text after a closing quote is an
-// error. It reuses its buffers: a record is valid until the next read.
+// error. At the end of the stream a last line needs no line end (and
+// keeps a trailing '\r', as it is not part of a CRLF).
+//
+// It reads into its own buffer, which holds whole records (growing for a
+// long one, up to maxRecordBytes), so the fast path in csv_fast.go can
+// decode rows where they lie; next is the general path, which copies a
+// record's fields out. A record from next is valid until the next read.
 type csvReader struct {
-	r      *bufio.Reader
-	name   string
-	delim  byte
-	quote  byte
-	line   int64 // lines consumed so far
-	rec    csvRecord
-	long   []byte // assembles a line longer than r's buffer
-	bomOff bool   // the BOM check has been done
+	window
+	name  string
+	delim byte
+	quote byte
+	line  int64 // lines consumed so far
+	rec   csvRecord
+	began bool // the BOM check has been done
 }
 
-func newCSVReader(r *bufio.Reader, name string, delim, quote byte) *csvReader {
-	return &csvReader{r: r, name: name, delim: delim, quote: quote}
+func newCSVReader(r io.Reader, name string, delim, quote byte) *csvReader {
+	return &csvReader{window: window{src: r, pad: csvPad}, name: name, delim: delim, quote: quote}
 }
 
-// readLine returns the next physical line including its '\n' (absent only
-// at the end of the stream), or io.EOF when there is none.
-func (c *csvReader) readLine() ([]byte, error) {
-	line, err := c.r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		c.long = append(c.long[:0], line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			if len(c.long) > maxRecordBytes {
-				return nil, dataErrf(c.name, c.line+1, "", "line longer than %d bytes", maxRecordBytes)
-			}
-			line, err = c.r.ReadSlice('\n')
-			c.long = append(c.long, line...)
-		}
-		line = c.long
-	}
-	if err == io.EOF {
-		if len(line) == 0 {
-			return nil, io.EOF
-		}
-		err = nil
-	}
+// fill reads more, and strips a BOM at the start of the stream.
+func (c *csvReader) fill() error {
+	err := c.window.fill(func() error {
+		return dataErrf(c.name, c.line+1, "", "record longer than %d bytes", maxRecordBytes)
+	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c.line++
-	if !c.bomOff {
-		c.bomOff = true
-		line = bytes.TrimPrefix(line, utf8BOM)
-	}
-	return line, nil
-}
-
-// lineEnd is the length of line without its "\n" or "\r\n".
-func lineEnd(line []byte) int {
-	n := len(line)
-	if n > 0 && line[n-1] == '\n' {
-		n--
-		if n > 0 && line[n-1] == '\r' {
-			n--
+	if !c.began && (c.end >= len(utf8BOM) || c.eof) {
+		c.began = true
+		if bytes.HasPrefix(c.buf[c.pos:c.end], utf8BOM) {
+			c.pos += len(utf8BOM)
 		}
 	}
-	return n
+	return nil
 }
 
 // next reads the next record into c.rec; io.EOF means no more records.
 func (c *csvReader) next() (*csvRecord, error) {
-	rec := &c.rec
-	rec.reset()
-	var line []byte
 	for {
-		var err error
-		if line, err = c.readLine(); err != nil {
+		if !c.began {
+			if err := c.fill(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err := c.parseRecord()
+		if err != errNeedMore {
+			if err != nil {
+				return nil, err
+			}
+			return &c.rec, nil
+		}
+		if err := c.fill(); err != nil {
 			return nil, err
 		}
-		if lineEnd(line) > 0 {
+	}
+}
+
+// parseRecord parses the record at c.pos into c.rec and consumes it, or
+// returns errNeedMore (consuming at most blank lines) when it runs past the
+// buffered data before the end of the stream.
+func (c *csvReader) parseRecord() error {
+	b := c.buf[:c.end]
+	p := c.pos
+	// Skip blank lines.
+	for {
+		nl := bytes.IndexByte(b[p:], '\n')
+		if nl < 0 {
+			if !c.eof {
+				c.pos = p
+				return errNeedMore
+			}
+			if p == len(b) {
+				c.pos = p
+				return io.EOF
+			}
 			break
 		}
+		if nl > 1 || nl == 1 && b[p] != '\r' {
+			break
+		}
+		p += nl + 1
+		c.line++
 	}
-	rec.line = c.line
-	pos := 0
+	c.pos = p
+	rec := &c.rec
+	rec.reset()
+	rec.line = c.line + 1
+	cur := rec.line // the physical line p is on
 	for {
-		end := lineEnd(line)
-		if pos < end && line[pos] == c.quote {
-			// Quoted field: may span lines, "" is a literal quote.
-			pos++
+		if p < len(b) && b[p] == c.quote {
+			// Quoted field: may span lines; a doubled quote is a literal one.
+			p++
 			for {
-				end = lineEnd(line)
-				i := bytes.IndexByte(line[pos:end], c.quote)
+				i := bytes.IndexByte(b[p:], c.quote)
 				if i < 0 {
-					// The field goes on past this line, newline included.
-					rec.buf = append(rec.buf, line[pos:]...)
-					if len(rec.buf) > maxRecordBytes {
-						return nil, dataErrf(c.name, rec.line, "", "record longer than %d bytes", maxRecordBytes)
+					if !c.eof {
+						return errNeedMore
 					}
-					var err error
-					if line, err = c.readLine(); err != nil {
-						if err == io.EOF {
-							return nil, dataErrf(c.name, rec.line, "", "quoted field not closed before the end of the file")
-						}
-						return nil, err
-					}
-					pos = 0
-					continue
+					return dataErrf(c.name, rec.line, "", "quoted field not closed before the end of the file")
 				}
-				rec.buf = append(rec.buf, line[pos:pos+i]...)
-				pos += i + 1
-				if pos < end && line[pos] == c.quote {
+				seg := b[p : p+i]
+				cur += int64(bytes.Count(seg, []byte{'\n'}))
+				rec.buf = append(rec.buf, seg...)
+				p += i + 1
+				if p == len(b) && !c.eof {
+					return errNeedMore // a doubled quote may follow
+				}
+				if p < len(b) && b[p] == c.quote {
 					rec.buf = append(rec.buf, c.quote)
-					pos++
+					p++
 					continue
 				}
 				break
 			}
 			rec.ends = append(rec.ends, len(rec.buf))
 			rec.quoted = append(rec.quoted, true)
-			if pos >= end {
-				return rec, nil
+			switch {
+			case p == len(b): // the end of the stream
+			case b[p] == '\n':
+				p++
+			case b[p] == '\r' && p+1 == len(b) && !c.eof:
+				return errNeedMore
+			case b[p] == '\r' && p+1 < len(b) && b[p+1] == '\n':
+				p += 2
+			case b[p] == c.delim:
+				p++
+				continue
+			default:
+				return dataErrf(c.name, cur, "", "unexpected %q after closing quote of field %d", b[p], len(rec.ends))
 			}
-			if line[pos] != c.delim {
-				return nil, dataErrf(c.name, c.line, "", "unexpected %q after closing quote of field %d", line[pos], len(rec.ends))
-			}
-			pos++
-			continue
+			break
 		}
-		i := bytes.IndexByte(line[pos:end], c.delim)
-		if i < 0 {
-			rec.buf = append(rec.buf, line[pos:end]...)
+		// Unquoted field: up to the delimiter or the end of the line.
+		le, next := len(b), len(b)
+		if nl := bytes.IndexByte(b[p:], '\n'); nl >= 0 {
+			le, next = p+nl, p+nl+1
+			if le > p && b[le-1] == '\r' {
+				le--
+			}
+		} else if !c.eof {
+			return errNeedMore
+		}
+		if i := bytes.IndexByte(b[p:le], c.delim); i >= 0 {
+			rec.buf = append(rec.buf, b[p:p+i]...)
 			rec.ends = append(rec.ends, len(rec.buf))
 			rec.quoted = append(rec.quoted, false)
-			return rec, nil
+			p += i + 1
+			continue
 		}
-		rec.buf = append(rec.buf, line[pos:pos+i]...)
+		rec.buf = append(rec.buf, b[p:le]...)
 		rec.ends = append(rec.ends, len(rec.buf))
 		rec.quoted = append(rec.quoted, false)
-		pos += i + 1
+		p = next
+		break
 	}
+	if len(rec.buf) > maxRecordBytes {
+		return dataErrf(c.name, rec.line, "", "record longer than %d bytes", maxRecordBytes)
+	}
+	c.pos = p
+	c.line = cur
+	return nil
 }
 
 // fieldCountErr is the error for a ragged row.

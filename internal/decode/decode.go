@@ -25,7 +25,7 @@ func Infer(ctx context.Context, obj Object, opts Options) (schema *arrow.Schema,
 	}, func(cr *csvReader) error {
 		schema, err = inferCSV(cr, &s)
 		return err
-	}, func(sc *jsonScanner) error {
+	}, func(sc *jsonReader) error {
 		schema, err = inferJSON(sc)
 		return err
 	})
@@ -53,7 +53,7 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 	}, func(cr *csvReader) error {
 		rows, err = decodeCSV(ctx, cr, &s, g.emit)
 		return err
-	}, func(sc *jsonScanner) error {
+	}, func(sc *jsonReader) error {
 		rows, err = decodeJSON(ctx, sc, &s, g.emit)
 		return err
 	})
@@ -66,7 +66,7 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 // run opens obj as whatever format it turns out to be and hands it to the
 // matching function.
 func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
-	parquetFn func(*pqFile) error, csvFn func(*csvReader) error, jsonFn func(*jsonScanner) error) error {
+	parquetFn func(*pqFile) error, csvFn func(*csvReader) error, jsonFn func(*jsonReader) error) error {
 	if s.format != FormatParquet {
 		st, err := openStream(ctx, obj, errs)
 		if err != nil {
@@ -90,7 +90,7 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 		case FormatCSV:
 			return csvFn(newCSVReader(st.Reader, obj.Name(), s.delimiter, s.quote))
 		case FormatJSON:
-			return jsonFn(newJSONScanner(st.Reader, obj.Name()))
+			return jsonFn(newJSONReader(st.Reader, obj.Name()))
 		}
 		st.Close() // Parquet reads by range instead
 	}

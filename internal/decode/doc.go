@@ -16,6 +16,15 @@
 // bytes whatever the name or Options say, and a file labelled CSV or JSON
 // whose content starts with Parquet's magic is refused as mislabelled.
 //
+// Speed: the CSV and JSON decoders read into a buffer of their own and
+// parse values where they lie, straight into the memory of the Arrow
+// arrays they emit (columns.go): no per-value builder calls and no
+// allocation per row. CSV rows without quotes take a fast path
+// (csv_fast.go) that parses each value while finding its end; every other
+// row, and every error, goes through the general path, which the fast
+// path must match exactly (FuzzCSV checks). docs/performance.md has the
+// figures and how to reproduce them.
+//
 // Type and matching rules:
 //   - CSV inference yields int64, float64, bool, date32 (2006-01-02),
 //     timestamp[us, tz=UTC] (RFC 3339 or "2006-01-02 15:04:05" with an

@@ -66,7 +66,7 @@ func typeOfJSONKinds(k uint8) arrow.DataType {
 }
 
 // sampleJSON reads up to the sample bound of objects; keep also keeps them.
-func sampleJSON(sc *jsonScanner, keep bool) (*jsonSample, error) {
+func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 	smp := &jsonSample{index: map[string]int{}}
 	var seen []int // per key, the last row it appeared in, to catch repeats
 	var scratch []byte
@@ -187,7 +187,7 @@ func isNestedJSONType(dt arrow.DataType) bool {
 	return false
 }
 
-func inferJSON(sc *jsonScanner) (*arrow.Schema, error) {
+func inferJSON(sc *jsonReader) (*arrow.Schema, error) {
 	smp, err := sampleJSON(sc, false)
 	if err != nil {
 		return nil, err
@@ -198,8 +198,8 @@ func inferJSON(sc *jsonScanner) (*arrow.Schema, error) {
 // jsonAppender puts one non-null JSON value into a column.
 type jsonAppender func(kind jsonKind, raw []byte) error
 
-func decodeJSON(ctx context.Context, sc *jsonScanner, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
-	smp, err := sampleJSON(sc, true)
+func decodeJSON(ctx context.Context, jr *jsonReader, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
+	smp, err := sampleJSON(jr, true)
 	if err != nil {
 		return 0, err
 	}
@@ -207,94 +207,36 @@ func decodeJSON(ctx context.Context, sc *jsonScanner, s *settings, emit func(arr
 	if schema == nil {
 		schema = smp.schema()
 	} else if diffs := smp.diffs(schema); len(diffs) > 0 {
-		return 0, &SchemaError{File: sc.name, Diffs: diffs}
+		return 0, &SchemaError{File: jr.name, Diffs: diffs}
 	}
-	b := newBatcher(s.mem, schema, s.batchRows, emit)
-	defer b.release()
-	nf := schema.NumFields()
-	apps := make([]jsonAppender, nf)
-	blds := make([]array.Builder, nf)
-	index := make(map[string]int, nf)
-	var text, compact, keyBuf []byte
-	for j, f := range schema.Fields() {
-		blds[j] = b.rb.Field(j)
-		apps[j] = newJSONAppender(blds[j], f.Type, &text, &compact)
-		if apps[j] == nil {
-			return 0, dataErrf(sc.name, 0, f.Name, "type %s cannot be read from JSON", f.Type)
-		}
-		index[f.Name] = j
+	cs := newColumns(s.mem, schema, s.batchRows, nil)
+	defer cs.release()
+	d, err := newJSONDecoder(jr, cs)
+	if err != nil {
+		return 0, err
 	}
-	seen := make([]int64, nf)
-	var rowNo int64
-	row := func(obj []byte, line int64) error {
-		rowNo++
-		var rowErr error
-		walkObject(obj, func(key []byte, kind jsonKind, raw []byte) bool {
-			key = unquoteKey(key, &keyBuf)
-			j, ok := index[string(key)]
-			if !ok {
-				rowErr = dataErrf(sc.name, line, string(key), "key is not a column of the table (it first appears after the sampled rows; declare the schema to load it)")
-				return false
-			}
-			if seen[j] == rowNo {
-				rowErr = dataErrf(sc.name, line, string(key), "key appears twice in one object")
-				return false
-			}
-			seen[j] = rowNo
-			if kind == jsonNull {
-				if !schema.Field(j).Nullable {
-					rowErr = dataErrf(sc.name, line, string(key), "null value in a non-nullable column")
-					return false
-				}
-				blds[j].AppendNull()
-				return true
-			}
-			if err := apps[j](kind, raw); err != nil {
-				rowErr = dataErr(sc.name, line, string(key), err)
-				return false
-			}
-			return true
-		})
-		if rowErr != nil {
-			return rowErr
-		}
-		for j := range nf {
-			if seen[j] != rowNo {
-				if !schema.Field(j).Nullable {
-					return dataErrf(sc.name, line, schema.Field(j).Name, "missing value for a non-nullable column")
-				}
-				blds[j].AppendNull()
-			}
-		}
-		return b.rowDone(ctx)
-	}
+	// The sampled objects, back to back, are checked JSON; the padding
+	// ends the last one as the reader's buffer does.
+	buf := append(smp.buf, make([]byte, jsonPad)...)
 	for _, r := range smp.rows {
-		if err := row(smp.buf[r.start:r.end], r.line); err != nil {
-			return b.total, err
+		cs.room()
+		if _, pos, fail, err := d.object(buf[:r.end+jsonPad], r.start, r.line); err != nil {
+			return cs.total, err
+		} else if fail != jsonOK {
+			return cs.total, dataErrf(jr.name, r.line, "", "invalid JSON at byte %d of the object", pos-r.start)
+		}
+		if err := cs.rowDone(ctx, emit); err != nil {
+			return cs.total, err
 		}
 	}
 	smp = nil
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return b.total, err
-			}
-		}
-		obj, line, err := sc.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return b.total, err
-		}
-		if err := row(obj, line); err != nil {
-			return b.total, err
-		}
+	if err := d.run(ctx, emit); err != nil {
+		return cs.total, err
 	}
-	if err := b.flush(ctx); err != nil {
-		return b.total, err
+	if err := cs.flush(ctx, emit); err != nil {
+		return cs.total, err
 	}
-	return b.total, nil
+	return cs.total, nil
 }
 
 // newJSONAppender returns how values go into a column of type dt, or nil
@@ -330,7 +272,7 @@ func newJSONAppender(bld array.Builder, dt arrow.DataType, text, compact *[]byte
 		return func(kind jsonKind, raw []byte) error {
 			switch kind {
 			case jsonString:
-				*text = unquote(raw, (*text)[:0])
+				*text = appendUnescaped((*text)[:0], raw[1:len(raw)-1])
 				return app(*text)
 			case jsonObject, jsonArray:
 				buf := bytes.NewBuffer((*compact)[:0])
@@ -364,7 +306,7 @@ func newJSONAppender(bld array.Builder, dt arrow.DataType, text, compact *[]byte
 			case jsonNumber:
 				return app(raw)
 			case jsonString:
-				*text = unquote(raw, (*text)[:0])
+				*text = appendUnescaped((*text)[:0], raw[1:len(raw)-1])
 				return app(*text)
 			}
 			return conflict(kind, raw)
@@ -375,7 +317,7 @@ func newJSONAppender(bld array.Builder, dt arrow.DataType, text, compact *[]byte
 		if kind != jsonString {
 			return conflict(kind, raw)
 		}
-		*text = unquote(raw, (*text)[:0])
+		*text = appendUnescaped((*text)[:0], raw[1:len(raw)-1])
 		return app(*text)
 	}
 }

@@ -1,175 +1,183 @@
 package decode
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"unicode/utf8"
 )
 
-// jsonScanner splits a stream into its top-level JSON objects: JSON lines
+// jsonReader frames a stream into its top-level JSON objects: JSON lines
 // (or any whitespace-separated objects), or the elements of one top-level
-// array, told apart by the first non-space byte. Each object is checked to
-// be valid UTF-8 JSON, and comes with the line it starts on.
-type jsonScanner struct {
-	r       *bufio.Reader
+// array, told apart by the first non-space byte. It reads into its own
+// buffer, which holds whole objects (growing for a long one, up to
+// maxRecordBytes) followed by jsonPad zero bytes, so objects are parsed
+// where they lie.
+type jsonReader struct {
+	window
 	name    string
-	line    int64 // line of the next unread byte, from 1
-	started bool
-	array   bool // inside a top-level array
-	closed  bool // the top-level array's ']' was read
-	elems   int  // elements read from the array
-	buf     []byte
+	line    int64 // line of buf[pos], from 1
+	began   bool  // the BOM and the first byte have been looked at
+	array   bool  // inside a top-level array
+	closed  bool  // the top-level array's ']' was read
+	elems   int   // objects read
+	objLine int64 // line of the object start returns
 }
 
-func newJSONScanner(r *bufio.Reader, name string) *jsonScanner {
-	return &jsonScanner{r: r, name: name, line: 1}
+func newJSONReader(r io.Reader, name string) *jsonReader {
+	return &jsonReader{window: window{src: r, pad: jsonPad}, name: name, line: 1}
 }
 
-// skipSpace consumes whitespace, counting lines, and returns the next byte
-// without consuming it; io.EOF at the end.
-func (s *jsonScanner) skipSpace() (byte, error) {
+func (j *jsonReader) fill() error {
+	return j.window.fill(func() error {
+		return dataErrf(j.name, j.line, "", "JSON object longer than %d bytes", maxRecordBytes)
+	})
+}
+
+// data is the buffered input with its zero padding.
+func (j *jsonReader) data() []byte { return j.buf[:j.end+jsonPad] }
+
+// skipSpace consumes whitespace, counting lines, and returns the next
+// byte without consuming it; io.EOF at the end.
+func (j *jsonReader) skipSpace() (byte, error) {
 	for {
-		c, err := s.r.ReadByte()
-		if err != nil {
+		for j.pos < j.end {
+			switch c := j.buf[j.pos]; c {
+			case '\n':
+				j.line++
+			case ' ', '\t', '\r':
+			default:
+				return c, nil
+			}
+			j.pos++
+		}
+		if j.eof {
+			return 0, io.EOF
+		}
+		if err := j.fill(); err != nil {
 			return 0, err
 		}
-		switch c {
-		case '\n':
-			s.line++
-		case ' ', '\t', '\r':
-		default:
-			return c, s.r.UnreadByte()
-		}
 	}
 }
 
-// next returns the next object's bytes, valid until the following call,
-// and the line it starts on; io.EOF when there are no more.
-func (s *jsonScanner) next() ([]byte, int64, error) {
-	if !s.started {
-		s.started = true
-		if b, _ := s.r.Peek(3); bytes.Equal(b, utf8BOM) {
-			s.r.Discard(3)
+// start moves to the '{' of the next object and returns io.EOF when there
+// are no more. The object's line is in j.objLine.
+func (j *jsonReader) start() error {
+	if !j.began {
+		j.began = true
+		if err := j.fill(); err != nil {
+			return err
 		}
-		c, err := s.skipSpace()
+		for j.end-j.pos < len(utf8BOM) && !j.eof {
+			if err := j.fill(); err != nil {
+				return err
+			}
+		}
+		if bytes.HasPrefix(j.buf[j.pos:j.end], utf8BOM) {
+			j.pos += len(utf8BOM)
+		}
+		c, err := j.skipSpace()
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
 		if c == '[' {
-			s.r.ReadByte()
-			s.array = true
+			j.pos++
+			j.array = true
 		}
 	}
-	c, err := s.skipSpace()
+	c, err := j.skipSpace()
 	if err == io.EOF {
-		if s.array && !s.closed {
-			return nil, 0, dataErrf(s.name, s.line, "", "top-level array not closed before the end of the file")
+		if j.array && !j.closed {
+			return dataErrf(j.name, j.line, "", "top-level array not closed before the end of the file")
 		}
-		return nil, 0, io.EOF
+		return io.EOF
 	}
 	if err != nil {
-		return nil, 0, err
+		return err
 	}
-	if s.closed {
-		return nil, 0, dataErrf(s.name, s.line, "", "unexpected %q after the top-level array", c)
+	if j.closed {
+		return dataErrf(j.name, j.line, "", "unexpected %q after the top-level array", c)
 	}
-	if s.array {
+	if j.array {
 		if c == ']' {
-			s.r.ReadByte()
-			s.closed = true
-			return s.next()
+			j.pos++
+			j.closed = true
+			return j.start()
 		}
-		if s.elems > 0 {
+		if j.elems > 0 {
 			if c != ',' {
-				return nil, 0, dataErrf(s.name, s.line, "", "expected ',' or ']' between array elements, found %q", c)
+				return dataErrf(j.name, j.line, "", "expected ',' or ']' between array elements, found %q", c)
 			}
-			s.r.ReadByte()
-			if c, err = s.skipSpace(); err != nil {
-				return nil, 0, s.eofInside(err)
+			j.pos++
+			if c, err = j.skipSpace(); err != nil {
+				return j.eofInside(err)
 			}
 		}
 	}
 	if c != '{' {
-		return nil, 0, dataErrf(s.name, s.line, "", "expected a JSON object, found %q", c)
+		return dataErrf(j.name, j.line, "", "expected a JSON object, found %q", c)
 	}
-	line := s.line
-	if err := s.scanObject(); err != nil {
-		return nil, 0, err
-	}
-	s.elems++
-	if !utf8.Valid(s.buf) {
-		return nil, 0, dataErr(s.name, line, "", errUTF8)
-	}
-	if !json.Valid(s.buf) {
-		return nil, 0, dataErr(s.name, line, "", jsonSyntaxErr(s.buf))
-	}
-	return s.buf, line, nil
+	j.objLine = j.line
+	return nil
 }
 
-func (s *jsonScanner) eofInside(err error) error {
+func (j *jsonReader) eofInside(err error) error {
 	if err == io.EOF {
-		return dataErrf(s.name, s.line, "", "file ends inside a JSON value")
+		return dataErrf(j.name, j.line, "", "file ends inside a JSON value")
 	}
 	return err
 }
 
-// scanObject reads one balanced {...} into s.buf, tracking strings so that
-// brackets inside them do not count. Validity is checked afterwards.
-func (s *jsonScanner) scanObject() error {
-	s.buf = s.buf[:0]
-	depth, inStr, esc := 0, false, false
+// consume ends the object that started at j.pos at end.
+func (j *jsonReader) consume(end int) {
+	j.line += int64(bytes.Count(j.buf[j.pos:end], []byte{'\n'}))
+	j.pos = end
+	j.elems++
+}
+
+// failed turns a parse failure at pos of the object at j.pos into its
+// error: errNeedMore when the data ran out and more may come.
+func (j *jsonReader) failed(pos int, fail jsonFail) error {
+	if pos >= j.end {
+		if !j.eof {
+			return errNeedMore
+		}
+		return dataErrf(j.name, j.objLine+int64(bytes.Count(j.buf[j.pos:j.end], []byte{'\n'})), "", "file ends inside a JSON value")
+	}
+	if fail == jsonBadUTF8 {
+		return dataErr(j.name, j.objLine, "", errUTF8)
+	}
+	return dataErr(j.name, j.objLine, "", jsonSyntaxErr(j.buf[j.pos:pos+1]))
+}
+
+// next returns the next object's bytes, checked, valid until the
+// following call, and the line it starts on; io.EOF when there are no
+// more. The general path, for sampling.
+func (j *jsonReader) next() ([]byte, int64, error) {
+	if err := j.start(); err != nil {
+		return nil, 0, err
+	}
 	for {
-		if s.r.Buffered() == 0 {
-			if _, err := s.r.Peek(1); err != nil {
-				return s.eofInside(err)
-			}
+		end, fail := skipValue(j.data(), j.pos, 0)
+		if fail == jsonOK {
+			obj := j.buf[j.pos:end]
+			line := j.objLine
+			j.consume(end)
+			return obj, line, nil
 		}
-		chunk, _ := s.r.Peek(s.r.Buffered())
-		end := -1
-	scan:
-		for i, c := range chunk {
-			if c == '\n' {
-				s.line++
-			}
-			switch {
-			case inStr:
-				switch {
-				case esc:
-					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
-					inStr = false
-				}
-			case c == '"':
-				inStr = true
-			case c == '{' || c == '[':
-				depth++
-			case c == '}' || c == ']':
-				depth--
-				if depth == 0 {
-					end = i + 1
-					break scan
-				}
-			}
+		if err := j.failed(end, fail); err != errNeedMore {
+			return nil, 0, err
 		}
-		if end >= 0 {
-			s.buf = append(s.buf, chunk[:end]...)
-			s.r.Discard(end)
-			return nil
-		}
-		s.buf = append(s.buf, chunk...)
-		s.r.Discard(len(chunk))
-		if len(s.buf) > maxRecordBytes {
-			return dataErrf(s.name, s.line, "", "JSON object longer than %d bytes", maxRecordBytes)
+		if err := j.fill(); err != nil {
+			return nil, 0, err
 		}
 	}
 }
 
-// jsonSyntaxErr says what is wrong with an invalid object.
+// jsonSyntaxErr says what is wrong with invalid JSON: b runs up to and
+// including the first byte the parser refused, so encoding/json stops at
+// the same place.
 func jsonSyntaxErr(b []byte) error {
 	var v any
 	err := json.Unmarshal(b, &v)
@@ -177,8 +185,5 @@ func jsonSyntaxErr(b []byte) error {
 	if errors.As(err, &se) {
 		return errors.New("invalid JSON: " + se.Error())
 	}
-	if err == nil {
-		err = errors.New("invalid JSON")
-	}
-	return err
+	return fmt.Errorf("invalid JSON at byte %d of the object", len(b))
 }

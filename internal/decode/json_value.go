@@ -3,8 +3,6 @@ package decode
 import (
 	"bytes"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // Kinds of JSON value, as the object walker reports them.
@@ -105,56 +103,6 @@ func valueEnd(b []byte, i int) (jsonKind, int) {
 	return jsonNumber, j
 }
 
-// unquote returns the contents of the JSON string raw (quotes included),
-// undoing escapes into scratch when there are any. The input is valid
-// UTF-8 JSON; lone surrogate escapes become U+FFFD as in encoding/json.
-func unquote(raw []byte, scratch []byte) []byte {
-	s := raw[1 : len(raw)-1]
-	if bytes.IndexByte(s, '\\') < 0 {
-		return s
-	}
-	out := scratch[:0]
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r := hex4(s[i+1 : i+5])
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-					r2 = hex4(s[i+3 : i+7])
-				}
-				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default: // '"', '\\', '/'
-			out = append(out, s[i])
-		}
-	}
-	return out
-}
-
 func hex4(b []byte) rune {
 	v, _ := strconv.ParseUint(view(b), 16, 32)
 	return rune(v)
@@ -171,7 +119,6 @@ func unquoteKey(key []byte, scratch *[]byte) []byte {
 	if bytes.IndexByte(key, '\\') < 0 {
 		return key
 	}
-	quoted := append(append(append((*scratch)[:0], '"'), key...), '"')
-	*scratch = unquote(quoted, nil)
+	*scratch = appendUnescaped((*scratch)[:0], key)
 	return *scratch
 }

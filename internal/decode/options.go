@@ -74,6 +74,9 @@ type settings struct {
 	schema      *arrow.Schema
 	batchRows   int
 	mem         memory.Allocator
+	// generalOnly turns the CSV fast path off, so tests can check that it
+	// decodes exactly as the general path does.
+	generalOnly bool
 }
 
 // resolve applies the defaults of opts for the object called name. Runes

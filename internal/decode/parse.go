@@ -281,12 +281,28 @@ func parseTimestamp(b []byte) (sec int64, nsec int64, err error) {
 // (0=s, 1=ms, 2=us, 3=ns, arrow.TimeUnit's order), refusing overflow and
 // dropping precision finer than unit.
 func timestampIn(sec, nsec int64, unit int) (int64, error) {
-	mul := [...]int64{1, 1_000, 1_000_000, 1_000_000_000}[unit]
-	div := [...]int64{1_000_000_000, 1_000_000, 1_000, 1}[unit]
-	if sec > math.MaxInt64/mul-1 || sec < math.MinInt64/mul+1 {
+	// One case per unit: constant divisors compile to multiplications.
+	switch unit {
+	case 0:
+		if sec > math.MaxInt64-1 || sec < math.MinInt64+1 {
+			return 0, errRange
+		}
+		return sec, nil
+	case 1:
+		if sec > math.MaxInt64/1_000-1 || sec < math.MinInt64/1_000+1 {
+			return 0, errRange
+		}
+		return sec*1_000 + nsec/1_000_000, nil
+	case 2:
+		if sec > math.MaxInt64/1_000_000-1 || sec < math.MinInt64/1_000_000+1 {
+			return 0, errRange
+		}
+		return sec*1_000_000 + nsec/1_000, nil
+	}
+	if sec > math.MaxInt64/1_000_000_000-1 || sec < math.MinInt64/1_000_000_000+1 {
 		return 0, errRange
 	}
-	return sec*mul + nsec/div, nil
+	return sec*1_000_000_000 + nsec, nil
 }
 
 func num(b []byte) (int64, bool) {

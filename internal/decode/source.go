@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	// streamBuffer is the read size on the Object's stream and on the
-	// decompressed text.
+	// streamBuffer is the read size on the Object's stream, and the most
+	// the text readers ask for at once.
 	streamBuffer = 256 << 10
 	// zstdMaxWindow refuses frames that would need more memory than a
 	// worker should spend on one file's decompression window.
@@ -61,7 +61,8 @@ func openStream(ctx context.Context, obj Object, errs *ioErrors) (*stream, error
 		return nil, fmt.Errorf("opening %s: %w", obj.Name(), err)
 	}
 	s := &stream{closers: []io.Closer{body}}
-	raw := bufio.NewReaderSize(&streamReader{r: body, errs: errs}, streamBuffer)
+	// No larger than the object: a small file gets a small buffer.
+	raw := bufio.NewReaderSize(&streamReader{r: body, errs: errs}, int(min(streamBuffer, max(obj.Size(), 0)+64)))
 	magic, err := raw.Peek(4)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		s.Close()
@@ -96,7 +97,9 @@ func openStream(ctx context.Context, obj Object, errs *ioErrors) (*stream, error
 		s.Reader = raw
 		return s, nil
 	}
-	s.Reader = bufio.NewReaderSize(&decompressReader{r: r, name: obj.Name(), compression: compression, errs: errs}, streamBuffer)
+	// Small: it serves the format sniffing, then the text readers' reads
+	// (at least as large) go through it without a copy.
+	s.Reader = bufio.NewReaderSize(&decompressReader{r: r, name: obj.Name(), compression: compression, errs: errs}, firstRead)
 	return s, nil
 }
 
