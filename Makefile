@@ -39,7 +39,7 @@ test: tools lint
 # run (one core, 6 repetitions), a summary table, and the raw go test output
 # in bench/out/<commit>.txt for benchstat across commits. See bench/run.sh.
 .PHONY: bench
-bench:
+bench: tools
 	test -x $(BIN)/benchstat || GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 	GO=$(GO) bench/run.sh
 

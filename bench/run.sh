@@ -6,7 +6,8 @@
 #     bin/benchstat bench/out/<old>.txt bench/out/<new>.txt
 #
 # Environment: BENCH_COUNT (repetitions, default 6), BENCH_OUT (directory,
-# default bench/out), BENCH_FILTER (-bench regexp, default all).
+# default bench/out), BENCH_FILTER (-bench regexp, default all), BENCH_E2E=0
+# (skip the end-to-end benchmarks), BENCH_E2E_COUNT (their repetitions, 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,16 +37,15 @@ raw="$out/$rev.txt"
 		"$out/decode.test" -test.run '^$' -test.bench "$filter" -test.benchmem -test.cpu 1 -test.count 1 -test.timeout 60m
 	done
 
-	# --- end-to-end figures go here ---
-	# Benchmarks of whole loads (s3load run MB/s, files/s, peak RSS) are
-	# appended to the same file in the same format: report figures with
-	# b.ReportMetric(v, "files/s"), "MB/s" via b.SetBytes, "peak-RSS-MB", and
-	# name a baseline sub-benchmark impl=stock (or impl=duckdb) beside
-	# impl=s3load to get a ratio column. bench/table shows every unit it
-	# finds. For example:
-	#   $GO test -run '^$' -bench . -benchtime 1x -cpu 2 -count "$count" ./internal/cli/
-	if [ -n "${BENCH_E2E:-}" ]; then
-		eval "$BENCH_E2E"
+	# End to end: whole loads against a real versitygw and embedded NATS
+	# (s3load run MB/s and rows/s, files/s for many small files, peak RSS
+	# under /usr/bin/time -v), the Parquet writer settings, and listing and
+	# publishing keys. Sizes: S3LOAD_BENCH_* (see internal/cli/bench_test.go).
+	# BENCH_E2E=0 skips them.
+	if [ "${BENCH_E2E:-1}" != 0 ]; then
+		$GO test -run '^$' -bench 'BenchmarkLoad|BenchmarkBigFile' -benchtime 1x -count "${BENCH_E2E_COUNT:-2}" -timeout 60m ./internal/cli/
+		$GO test -run '^$' -bench 'BenchmarkParquetWrite' -benchtime 2x -cpu 1 -count "${BENCH_E2E_COUNT:-2}" ./internal/pipeline/
+		$GO test -run '^$' -bench 'BenchmarkListAndPublish' -benchtime 1x -count 1 ./coordinator/
 	fi
 } | tee "$raw"
 
