@@ -188,6 +188,10 @@ func openReaders(src *pqSource, md *metadata.FileMetaData, s *settings) (pf *fil
 	props := parquet.NewReaderProperties(s.mem)
 	props.MaxUncompressedPageSize = maxPageSize
 	props.MaxCompressedPageSize = maxPageSize
+	// Read column chunks a buffer at a time instead of whole: a worker's
+	// memory then follows the batch size, not the row-group size.
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
 	pf, err = file.NewParquetReader(src.ra, file.WithReadProps(props), file.WithMetadata(md))
 	if err != nil {
 		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("opening Parquet file: %w", err))
