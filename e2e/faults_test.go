@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -372,10 +373,29 @@ func TestScaleWorkers(t *testing.T) {
 	d.startWorkers("w1")
 	started := time.Now()
 	d.startCoordinator()
-	d.waitProgress(0.15)
-	d.startWorkers("w2", "w3", "w4", "w5", "w6")
+	d.waitProgress(0.05)
+	all := []string{"w1", "w2", "w3", "w4", "w5", "w6"}
+	d.startWorkers(all[1:]...)
 	t.Logf("scaled 1 -> 6 at %d/%d parts", d.partsWritten(), totalFiles)
-	d.waitProgress(0.55)
+	// Scale down once every new worker has taken part (not after a share of
+	// the load: a fast first worker can leave too little for the others).
+	nc, js := d.js()
+	defer nc.Close()
+	waitFor(t, 2*time.Minute, "every worker to load a file", func() (bool, error) {
+		by, err := loadedBy(d.ctx, js)
+		if err != nil {
+			return false, nil // NATS briefly unreadable: ask again
+		}
+		for _, n := range all {
+			if by[n] == 0 {
+				if d.partsWritten() >= totalFiles {
+					return false, fmt.Errorf("the load finished before %s loaded a file (%v)", n, by)
+				}
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 	t.Logf("scaling 6 -> 2 at %d/%d parts", d.partsWritten(), totalFiles)
 	// All four get SIGTERM at once, as `--scale worker=2` does.
 	stopping := []string{"w3", "w4", "w5", "w6"}
@@ -403,22 +423,31 @@ func TestScaleWorkers(t *testing.T) {
 	}
 	wall := d.finish(started)
 
-	nc, js := d.js()
-	defer nc.Close()
-	recs, err := fileRecords(d.ctx, js)
+	by, err := loadedBy(d.ctx, js)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loadedBy := map[string]int{}
-	for _, r := range recs {
-		loadedBy[r.Worker]++
-	}
-	for _, n := range []string{"w1", "w2", "w3", "w4", "w5", "w6"} {
-		if loadedBy[n] == 0 {
-			t.Errorf("%s loaded no file: the scaling did not take effect (%v)", n, loadedBy)
+	for _, n := range all {
+		if by[n] == 0 {
+			t.Errorf("%s loaded no file: the scaling did not take effect (%v)", n, by)
 		}
 	}
-	report(t, "%6.1fs  files per worker %v", wall.Seconds(), loadedBy)
+	report(t, "%6.1fs  files per worker %v", wall.Seconds(), by)
+}
+
+// loadedBy counts the loaded files of the load by worker.
+func loadedBy(ctx context.Context, js jetstream.JetStream) (map[string]int, error) {
+	recs, err := fileRecords(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]int{}
+	for _, r := range recs {
+		if r.State == messages.StateLoaded {
+			by[r.Worker]++
+		}
+	}
+	return by, nil
 }
 
 // 8. S3 faults between the fleet and the store: 30% of object GETs answered
