@@ -18,6 +18,7 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/config"
+	"github.com/s3load/s3load/internal/demo"
 	"github.com/s3load/s3load/internal/natsq"
 	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
@@ -47,6 +48,22 @@ func newLoadEnv(t testing.TB) *loadEnv {
 	t.Setenv("TEST_S3_KEY", e.s3.AccessKeyID)
 	t.Setenv("TEST_S3_SECRET", e.s3.SecretAccessKey)
 	return e
+}
+
+// seedDemo puts the demo data set in the source bucket and returns it with
+// the path of a config that loads its three tables.
+func (e *loadEnv) seedDemo(seed uint64, files, rows int) (demo.Dataset, string) {
+	e.t.Helper()
+	ds, err := demo.Build(seed, files, rows)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, o := range ds.Objects {
+		e.put(o.Key, o.Data)
+	}
+	return ds, e.writeConfig(`  - { name: orders, prefix: orders/, glob: "**/*.csv.gz" }
+  - { name: events, prefix: events/ }
+  - { name: products, prefix: products/ }`, "")
 }
 
 func (e *loadEnv) put(key string, data []byte) messages.Source {

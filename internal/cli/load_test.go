@@ -13,7 +13,6 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
-	"github.com/s3load/s3load/internal/demo"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -104,16 +103,7 @@ func TestFullLoadFormats(t *testing.T) {
 // The demo data set: three tables, markers skipped, all committed.
 func TestMultiTableDemoLoad(t *testing.T) {
 	e := newLoadEnv(t)
-	ds, err := demo.Build(7, 5, 700)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range ds.Objects {
-		e.put(o.Key, o.Data)
-	}
-	cfg := e.writeConfig(`  - { name: orders, prefix: orders/, glob: "**/*.csv.gz" }
-  - { name: events, prefix: events/ }
-  - { name: products, prefix: products/ }`, "")
+	ds, cfg := e.seedDemo(7, 5, 700)
 	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

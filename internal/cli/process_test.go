@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/s3load/s3load/internal/demo"
 )
 
 var (
@@ -66,16 +64,7 @@ func freeAddr(t *testing.T) string {
 func TestSeparateProcesses(t *testing.T) {
 	bin := s3loadBinary(t)
 	e := newLoadEnv(t)
-	ds, err := demo.Build(3, 6, 500)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range ds.Objects {
-		e.put(o.Key, o.Data)
-	}
-	cfg := e.writeConfig(`  - { name: orders, prefix: orders/, glob: "**/*.csv.gz" }
-  - { name: events, prefix: events/ }
-  - { name: products, prefix: products/ }`, "")
+	ds, cfg := e.seedDemo(3, 6, 500)
 
 	type proc struct {
 		cmd    *exec.Cmd

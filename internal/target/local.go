@@ -102,8 +102,6 @@ func syncDir(dir string) error {
 	return nil
 }
 
-func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
-
 func (l *localFS) commit(req coordinator.CommitRequest, m messages.Manifest) error {
 	dir := l.loadDir(req.Table, req.LoadID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -113,7 +114,7 @@ func (t *Target) ReadManifest(ctx context.Context, table string) (messages.Manif
 	if t.s3 != nil {
 		data, err = t.s3.store.Get(ctx, t.s3.bucket, t.s3.tableKey(table, ManifestName))
 	} else {
-		data, err = readFile(filepath.Join(t.local.root, table, ManifestName))
+		data, err = os.ReadFile(filepath.Join(t.local.root, table, ManifestName))
 	}
 	if err != nil {
 		return messages.Manifest{}, fmt.Errorf("reading manifest of %s: %w", table, err)

@@ -148,9 +148,6 @@ func (s *Server) Stop() {
 	<-s.exited
 }
 
-// Output is what the server printed.
-func (s *Server) Output() string { return s.output.String() }
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
