@@ -52,6 +52,19 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 	}
 
 	files, err := c.await(ctx, load, t, rec, log)
+	for round := 1; err == nil; round++ {
+		stranded := strandedFiles(files)
+		if len(stranded) == 0 {
+			break
+		}
+		if round > 10 {
+			err = fmt.Errorf("%d files stay in incomplete batch parts after %d reloads", len(stranded), round-1)
+			break
+		}
+		if err = c.reload(ctx, load, t.Name, rec.Schema, stranded, round, log); err == nil {
+			files, err = c.await(ctx, load, t, rec, log)
+		}
+	}
 	if err != nil {
 		return TableReport{}, err
 	}
@@ -200,7 +213,7 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 	}); err != nil {
 		return err
 	}
-	tasks := make([]messages.Task, 0, len(recs))
+	files := make([]messages.TaskFile, 0, len(recs))
 	for i, rec := range recs {
 		src, rev := rec.Source, revs[i]
 		if rev == 0 { // recorded by an earlier run of this load
@@ -218,9 +231,35 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 			// mid-load: keep the first listing; the pinned read reports it.
 			src = existing.Source
 		}
-		tasks = append(tasks, messages.Task{ID: messages.DedupID(load, src), LoadID: load, Table: table, Source: src, Schema: schema, Revision: rev})
+		files = append(files, messages.TaskFile{Source: src, Revision: rev})
 	}
+	tasks := c.batch(load, table, schema, files)
 	return c.retry(ctx, "publishing a page of tasks", func() error { return c.publisher.Publish(ctx, tasks...) })
+}
+
+// batch makes the tasks of one page: small files share tasks, up to
+// BatchFiles each; larger files get one each.
+func (c *Coordinator) batch(load, table string, schema []byte, files []messages.TaskFile) []messages.Task {
+	var tasks []messages.Task
+	task := func(fs []messages.TaskFile) messages.Task {
+		return messages.Task{ID: messages.TaskID(load, fs), LoadID: load, Table: table, Files: fs, Schema: schema}
+	}
+	var small []messages.TaskFile
+	for _, f := range files {
+		if f.Source.Size > c.cfg.SmallFileBytes || c.cfg.BatchFiles == 1 {
+			tasks = append(tasks, task([]messages.TaskFile{f}))
+			continue
+		}
+		small = append(small, f)
+		if len(small) == c.cfg.BatchFiles {
+			tasks = append(tasks, task(small))
+			small = nil
+		}
+	}
+	if len(small) > 0 {
+		tasks = append(tasks, task(small))
+	}
+	return tasks
 }
 
 // retry runs op until it succeeds, ctx ends or RetryFor passes: the queue
@@ -305,7 +344,7 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 				continue
 			}
 			id := messages.DedupID(load, f.Source) + "-r" + strconv.Itoa(stalls)
-			tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: t.Name, Source: f.Source, Schema: trec.Schema})
+			tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: t.Name, Files: []messages.TaskFile{{Source: f.Source}}, Schema: trec.Schema})
 		}
 		if err := c.retry(ctx, "publishing unfinished tasks again", func() error { return c.publisher.Publish(ctx, tasks...) }); err != nil {
 			return nil, err
@@ -314,6 +353,61 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 		log.Warn("table stalled; unfinished tasks published again", "unfinished", n, "stall", stalls)
 		files, terminal = map[string]messages.FileRecord{}, 0
 	}
+}
+
+// strandedFiles are the loaded files whose part does not hold exactly the
+// files recorded in it. A batch's part holds the rows of every file in it,
+// but its worker records the files one by one: a worker that dies between
+// those writes leaves a part whose other files are loaded again elsewhere,
+// and committing it would count their rows twice.
+func strandedFiles(files []messages.FileRecord) []messages.FileRecord {
+	members := map[string]int{}
+	for _, f := range files {
+		if f.State == messages.StateLoaded {
+			members[f.Part]++
+		}
+	}
+	var out []messages.FileRecord
+	for _, f := range files {
+		if f.State == messages.StateLoaded && members[f.Part] != max(f.PartFiles, 1) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// reload sets stranded files back to listed and publishes a task for each,
+// so each loads into a part of its own.
+func (c *Coordinator) reload(ctx context.Context, load, table string, schema []byte, stranded []messages.FileRecord, round int, log *slog.Logger) error {
+	var tasks []messages.Task
+	for _, f := range stranded {
+		token := f.Source.Token()
+		var rev uint64
+		err := c.retry(ctx, "reloading "+f.Source.String(), func() error {
+			rec, r, err := c.state.File(ctx, load, table, token)
+			if err != nil || rec.State != messages.StateLoaded || rec.Part != f.Part {
+				return err // moved on since: nothing to undo
+			}
+			rec.State, rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = messages.StateListed, "", 0, 0, 0
+			rec.Error = "loading again: its part " + f.Part + " also holds a file recorded in another part"
+			rec.Updated = time.Now().UTC()
+			rev, err = c.state.PutFile(ctx, rec, r)
+			return err
+		})
+		if errors.Is(err, messages.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if rev == 0 {
+			continue
+		}
+		id := messages.DedupID(load, f.Source) + "-p" + strconv.Itoa(round)
+		tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: table, Files: []messages.TaskFile{{Source: f.Source, Revision: rev}}, Schema: schema})
+	}
+	log.Warn("files of incomplete batch parts loaded again", "files", len(tasks))
+	return c.retry(ctx, "publishing reloads", func() error { return c.publisher.Publish(ctx, tasks...) })
 }
 
 // unreadableError: no file of the table could be read to infer its schema.

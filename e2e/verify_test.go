@@ -89,6 +89,13 @@ func checkTable(dir, table string, keys map[string]bool, errorf func(string, ...
 			errorf("%s: %s is missing from the manifest", table, k)
 		}
 	}
+	listed := map[string]bool{}
+	for _, p := range m.Parts {
+		listed[p.Path] = true
+	}
+	if len(listed) != len(parts) || len(m.Parts) != len(parts) {
+		errorf("%s: the manifest's parts %v are not the parts its files name %v", table, m.Parts, parts)
+	}
 
 	// The directory: exactly the manifest's parts.
 	entries, err := os.ReadDir(dir)

@@ -48,6 +48,36 @@ func DedupID(loadID string, src Source) string {
 	return hashHex(40, loadID, src.Bucket, src.Key, src.ETag)
 }
 
+// TaskID is the message ID of a task loading files in load: DedupID for one
+// file, and for a batch a hash of every file's identity, so the same batch
+// published twice is one task.
+func TaskID(loadID string, files []TaskFile) string {
+	if len(files) == 1 {
+		return DedupID(loadID, files[0].Source)
+	}
+	parts := make([]string, 0, len(files)+1)
+	parts = append(parts, loadID)
+	for _, f := range files {
+		parts = append(parts, f.Source.Identity())
+	}
+	return hashHex(40, parts...)
+}
+
+// BatchPartName names the part holding the rows of several files: a hash of
+// their identities, so loading the same set again rewrites the same part
+// rather than adding a second copy of their rows.
+func BatchPartName(srcs []Source) string {
+	ids := make([]string, len(srcs))
+	for i, s := range srcs {
+		ids[i] = s.Identity()
+	}
+	return "batch-" + hashHex(32, ids...) + ".parquet"
+}
+
+// PartName names the part holding one file's rows; a redelivered task
+// writes the same name, so it replaces its part instead of adding one.
+func PartName(src Source) string { return "part-" + src.Identity() + ".parquet" }
+
 func hashHex(n int, parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
@@ -57,18 +87,25 @@ func hashHex(n int, parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:n]
 }
 
-// Task asks a worker to load one source file into its table's staging area.
+// Task asks a worker to load source files into one part of their table's
+// staging area: one file, or a batch of small files whose per-file costs
+// (a queue message, a part, an fsync) would otherwise dwarf their data.
 type Task struct {
 	V int `json:"v"`
-	// ID is the task's message ID on the queue: DedupID, plus a suffix when
+	// ID is the task's message ID on the queue: TaskID, plus a suffix when
 	// a stalled table publishes its unfinished tasks again.
-	ID     string `json:"id"`
-	LoadID string `json:"load_id"`
-	Table  string `json:"table"`
-	Source Source `json:"source"`
+	ID     string     `json:"id"`
+	LoadID string     `json:"load_id"`
+	Table  string     `json:"table"`
+	Files  []TaskFile `json:"files"`
 	// Schema is the table's schema as an Arrow IPC schema message; every file
 	// of the table is decoded into it.
 	Schema []byte `json:"schema"`
+}
+
+// TaskFile is one file of a task.
+type TaskFile struct {
+	Source Source `json:"source"`
 	// Revision is the file record's revision when the task was published,
 	// so a first delivery can claim the file without reading it first.
 	Revision uint64 `json:"revision,omitempty"`
@@ -102,7 +139,12 @@ type FileRecord struct {
 	Source Source    `json:"source"`
 	State  FileState `json:"state"`
 	// Part is the output file's path relative to the table directory.
-	Part     string    `json:"part,omitempty"`
+	Part string `json:"part,omitempty"`
+	// PartFiles is how many files' rows the part holds (1, or a batch's
+	// size): the part may be committed only if every one of them is
+	// recorded loaded into it.
+	PartFiles int `json:"part_files,omitempty"`
+	// Rows are this file's rows; Bytes is the size of its part.
 	Rows     int64     `json:"rows,omitempty"`
 	Bytes    int64     `json:"bytes,omitempty"`
 	Error    string    `json:"error,omitempty"`
@@ -153,12 +195,19 @@ type Field struct {
 	Nullable bool   `json:"nullable"`
 }
 
-// ManifestFile is one committed part file.
+// ManifestPart is one Parquet file of the table.
+type ManifestPart struct {
+	Path  string `json:"path"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+}
+
+// ManifestFile is one loaded source file and the part holding its rows
+// (small files share parts).
 type ManifestFile struct {
+	Source Source `json:"source"`
 	Path   string `json:"path"`
 	Rows   int64  `json:"rows"`
-	Bytes  int64  `json:"bytes"`
-	Source Source `json:"source"`
 }
 
 // ManifestFailure is one listed file that did not load.
@@ -172,14 +221,17 @@ type ManifestFailure struct {
 // Manifest is a committed table's _manifest.json: the table is exactly the
 // files it lists.
 type Manifest struct {
-	V           int               `json:"v"`
-	Table       string            `json:"table"`
-	LoadID      string            `json:"load_id"`
-	CommittedAt time.Time         `json:"committed_at"`
-	Rows        int64             `json:"rows"`
-	Schema      []Field           `json:"schema"`
-	Files       []ManifestFile    `json:"files"`
-	Failed      []ManifestFailure `json:"failed"`
+	V           int       `json:"v"`
+	Table       string    `json:"table"`
+	LoadID      string    `json:"load_id"`
+	CommittedAt time.Time `json:"committed_at"`
+	Rows        int64     `json:"rows"`
+	Schema      []Field   `json:"schema"`
+	// Parts are the files to read: the table is exactly these.
+	Parts []ManifestPart `json:"parts"`
+	// Files account for every loaded source file.
+	Files  []ManifestFile    `json:"files"`
+	Failed []ManifestFailure `json:"failed"`
 }
 
 // Marshal encodes any message of this package, stamping the current version.

@@ -18,7 +18,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	t.Run("task", func(t *testing.T) {
-		in := Task{V: Version, LoadID: "l1", Table: "orders", Source: src, Schema: []byte{1, 2, 3}}
+		in := Task{V: Version, LoadID: "l1", Table: "orders", Files: []TaskFile{{Source: src, Revision: 7}}, Schema: []byte{1, 2, 3}}
 		data, err := Marshal(in)
 		if err != nil {
 			t.Fatal(err)
@@ -44,13 +44,14 @@ func TestRoundTrip(t *testing.T) {
 	t.Run("manifest", func(t *testing.T) {
 		in := Manifest{V: Version, Table: "orders", LoadID: "l1", CommittedAt: now, Rows: 10,
 			Schema: []Field{{Name: "id", Type: "int64", Nullable: true}},
-			Files:  []ManifestFile{{Path: "part-x.parquet", Rows: 10, Bytes: 99, Source: src}},
+			Parts:  []ManifestPart{{Path: "part-x.parquet", Rows: 10, Bytes: 99}},
+			Files:  []ManifestFile{{Path: "part-x.parquet", Rows: 10, Source: src}},
 			Failed: []ManifestFailure{{Source: src, State: StateChanged, Error: "changed", Attempts: 1}}}
 		data, err := Marshal(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, key := range []string{`"table"`, `"load_id"`, `"committed_at"`, `"rows"`, `"schema"`, `"files"`, `"failed"`, `"path"`, `"etag"`, `"attempts"`} {
+		for _, key := range []string{`"table"`, `"load_id"`, `"committed_at"`, `"rows"`, `"schema"`, `"parts"`, `"files"`, `"failed"`, `"path"`, `"etag"`, `"attempts"`} {
 			if !strings.Contains(string(data), key) {
 				t.Errorf("manifest JSON lacks %s: %s", key, data)
 			}
@@ -91,5 +92,25 @@ func TestTokensAreSafeAndDistinct(t *testing.T) {
 	// Length-prefixed hashing: moving a boundary between parts changes the hash.
 	if (Source{Bucket: "ab", Key: "c"}).Token() == (Source{Bucket: "a", Key: "bc"}).Token() {
 		t.Error("bucket/key boundary is ambiguous")
+	}
+}
+
+func TestTaskAndPartNames(t *testing.T) {
+	a := Source{Bucket: "b", Key: "k/a", ETag: "1"}
+	b := Source{Bucket: "b", Key: "k/b", ETag: "1"}
+	if TaskID("l", []TaskFile{{Source: a}}) != DedupID("l", a) {
+		t.Error("a one-file task's ID is not the file's DedupID")
+	}
+	ab := TaskID("l", []TaskFile{{Source: a}, {Source: b}})
+	if ab == TaskID("l", []TaskFile{{Source: a}}) || ab != TaskID("l", []TaskFile{{Source: a}, {Source: b}}) || ab == TaskID("l2", []TaskFile{{Source: a}, {Source: b}}) {
+		t.Error("batch task IDs are not one per (load, files)")
+	}
+	if BatchPartName([]Source{a, b}) != BatchPartName([]Source{a, b}) || BatchPartName([]Source{a, b}) == BatchPartName([]Source{a}) {
+		t.Error("batch part names are not one per set of files")
+	}
+	b2 := b
+	b2.ETag = "2"
+	if PartName(b) == PartName(b2) || !strings.HasPrefix(PartName(b), "part-") || !strings.HasSuffix(PartName(b), ".parquet") {
+		t.Error("part names are not one per identity")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/s3load/s3load/messages"
@@ -43,10 +44,11 @@ type FileStore interface {
 	PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error)
 }
 
-// Loader fetches, decodes and writes one file; the part is durable when it
-// returns a loaded outcome.
+// Loader fetches, decodes and writes a task's files into one part and
+// returns one outcome per file, in order; the part is durable when any
+// outcome is Loaded. A file that fails leaves no rows in the part.
 type Loader interface {
-	Load(ctx context.Context, task messages.Task) Outcome
+	Load(ctx context.Context, task messages.Task) []Outcome
 }
 
 // Kind classifies what happened to one attempt at a file.
@@ -72,11 +74,13 @@ func (k Kind) String() string {
 
 // Outcome is the result of one attempt at a file.
 type Outcome struct {
-	Kind  Kind
-	Part  string // path relative to the table's directory
-	Rows  int64
-	Bytes int64
-	Err   error
+	Kind Kind
+	Part string // path relative to the table's directory
+	// PartFiles counts the files whose rows the part holds.
+	PartFiles int
+	Rows      int64 // this file's rows
+	Bytes     int64 // the part's size
+	Err       error
 }
 
 // Policy bounds retries.
@@ -253,99 +257,175 @@ func (w *Worker) slot(fetchCtx, workCtx context.Context) error {
 	return nil
 }
 
-// fileRecord is the record to claim. A first delivery trusts the task's
-// revision and saves a read (the claim's compare-and-set catches a record
-// that moved on); a redelivery reads the stored record.
-func (w *Worker) fileRecord(ctx context.Context, d Delivery, task messages.Task, token string) (messages.FileRecord, uint64, error) {
-	if d.Delivered() == 1 && task.Revision != 0 {
-		return messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: task.Source, State: messages.StateListed}, task.Revision, nil
+// errSettled: the file needs no work from this delivery (already final,
+// or unknown to its load). errGaveUp: the claim found the file out of
+// attempts and recorded it failed.
+var (
+	errSettled = errors.New("file already settled")
+	errGaveUp  = errors.New("file out of attempts")
+)
+
+// claimed is a file this delivery holds: its record as claimed and the
+// revision that fences every other holder.
+type claimed struct {
+	rec messages.FileRecord
+	rev uint64
+}
+
+// claim takes one file of the task. A first delivery trusts the task's
+// revision and saves a read (the compare-and-set catches a record that
+// moved on, and then the stored record decides); a redelivery reads the
+// stored record. The claim spends an attempt up front so a file that kills
+// its workers still runs out of attempts.
+func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f messages.TaskFile, log *slog.Logger) (claimed, error) {
+	trusted := d.Delivered() == 1 && f.Revision != 0
+	for {
+		rec, rev := messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: f.Source, State: messages.StateListed}, f.Revision
+		if !trusted {
+			var err error
+			rec, rev, err = w.files.File(ctx, task.LoadID, task.Table, f.Source.Token())
+			if errors.Is(err, messages.ErrNotFound) {
+				// Published before its record was written cannot happen (the
+				// coordinator records first); an old load's task can.
+				log.Warn("task of an unknown file dropped", "file", f.Source.String(), "load", task.LoadID)
+				return claimed{}, errSettled
+			}
+			if err != nil {
+				return claimed{}, fmt.Errorf("reading the record of %s: %w", f.Source, err)
+			}
+		}
+		if rec.State.Terminal() {
+			// Settled by an earlier delivery: only the ack was lost.
+			return claimed{}, errSettled
+		}
+		if rec.Attempts >= w.cfg.Policy.MaxAttempts {
+			// Every earlier attempt was claimed and never recorded: its worker
+			// died or hung on this file. Stop feeding it workers.
+			rec.State, rec.Updated = messages.StateFailed, time.Now().UTC()
+			rec.Error = fmt.Sprintf("%s: gave up after %d attempts that never finished (worker lost or stuck); last error: %s",
+				f.Source, rec.Attempts, rec.Error)
+			if _, err := w.files.PutFile(ctx, rec, rev); err != nil {
+				return claimed{}, fmt.Errorf("recording %s failed: %w", f.Source, err)
+			}
+			log.Warn("file not loaded", "file", f.Source.String(), "err", rec.Error)
+			return claimed{}, errGaveUp
+		}
+		rec.Worker = w.cfg.ID
+		rec.Attempts++
+		rec.Updated = time.Now().UTC()
+		rev, err := w.files.PutFile(ctx, rec, rev)
+		if errors.Is(err, messages.ErrConflict) && trusted {
+			// The record moved on since the task was published (a duplicate
+			// task, or a resumed load): decide again from what is stored.
+			log.Debug("claim raced; reading the stored record", "file", f.Source.String())
+			trusted = false
+			continue
+		}
+		if err != nil {
+			return claimed{}, fmt.Errorf("claiming %s: %w", f.Source, err)
+		}
+		return claimed{rec: rec, rev: rev}, nil
 	}
-	return w.files.File(ctx, task.LoadID, task.Table, token)
 }
 
-// handleStored re-handles a first delivery whose claim lost a race, as if
-// it were a redelivery: from the stored record.
-func (w *Worker) handleStored(ctx context.Context, d Delivery, log *slog.Logger) {
-	log.Debug("claim raced; reading the stored record")
-	w.Handle(ctx, redelivered{d})
-}
-
-// redelivered makes a delivery look redelivered, so Handle reads the stored
-// record instead of trusting the task's revision.
-type redelivered struct{ Delivery }
-
-func (r redelivered) Delivered() int { return max(2, r.Delivery.Delivered()) }
-
-// Handle loads one delivered task and settles it.
+// Handle loads one delivered task's files and settles it: each file's
+// outcome is recorded, and the task is acked once every file is final, or
+// retried when any is not.
 func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	task := d.Task()
-	log := w.cfg.Logger.With("table", task.Table, "file", task.Source.String(), "delivery", d.Delivered())
-	token := task.Source.Token()
+	log := w.cfg.Logger.With("table", task.Table, "delivery", d.Delivered())
+	if len(task.Files) == 1 {
+		log = log.With("file", task.Files[0].Source.String())
+	} else {
+		log = log.With("files", len(task.Files), "task", task.ID)
+	}
 
-	rec, rev, err := w.fileRecord(ctx, d, task, token)
-	if errors.Is(err, messages.ErrNotFound) {
-		// Published before its record was written cannot happen (the
-		// coordinator records first); an old load's task can. Drop it.
-		log.Warn("task of an unknown file dropped", "load", task.LoadID)
-		_ = d.Term(ctx, "no record of this file in its load")
-		return
+	var held []claimed
+	var terms []string
+	for _, f := range task.Files {
+		c, err := w.claim(ctx, d, task, f, log)
+		if errors.Is(err, errSettled) {
+			continue
+		}
+		if errors.Is(err, errGaveUp) {
+			terms = append(terms, f.Source.String())
+			continue
+		}
+		if err != nil {
+			// The state store is away (NATS restarting) or another delivery
+			// holds the file: try the task again later. Files claimed so far
+			// spent an attempt; that is all.
+			log.Warn("claiming files", "err", err)
+			_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+			return
+		}
+		held = append(held, c)
 	}
-	if err != nil {
-		log.Warn("reading file record", "err", err)
-		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
-		return
-	}
-	if rec.State.Terminal() {
-		// Already settled by an earlier delivery: only the ack was lost.
+	if len(held) == 0 {
+		if len(terms) == len(task.Files) {
+			_ = d.Term(ctx, "not loaded: "+strings.Join(terms, ", "))
+			return
+		}
 		w.ack(ctx, d, log)
 		return
 	}
 
-	if rec.Attempts >= w.cfg.Policy.MaxAttempts {
-		// Every earlier attempt was claimed and never recorded: its worker
-		// died or hung on this file. Stop feeding it workers.
-		rec.State, rec.Updated = messages.StateFailed, time.Now().UTC()
-		rec.Error = fmt.Sprintf("%s: gave up after %d attempts that never finished (worker lost or stuck); last error: %s",
-			task.Source, rec.Attempts, rec.Error)
-		if _, err := w.files.PutFile(ctx, rec, rev); err == nil {
-			_ = d.Term(ctx, rec.Error)
-		}
-		return
+	work := task
+	work.Files = make([]messages.TaskFile, len(held))
+	for i, c := range held {
+		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Revision: c.rev}
 	}
-
-	// Claim the file: the revision we write now fences every other holder of
-	// this task, and the claim spends an attempt up front so a file that
-	// kills its workers still runs out of attempts.
-	rec.Worker = w.cfg.ID
-	rec.Attempts++
-	rec.Updated = time.Now().UTC()
-	rev, err = w.files.PutFile(ctx, rec, rev)
-	if errors.Is(err, messages.ErrConflict) && d.Delivered() == 1 {
-		// The record moved on since the task was published (a duplicate
-		// task, or a resumed load): decide again from what is stored.
-		w.handleStored(ctx, d, log)
-		return
-	}
-	if err != nil {
-		log.Warn("claiming file", "err", err)
-		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
-		return
-	}
-
-	out := w.loadWithHeartbeat(ctx, d, task)
-	disp := Decide(out, rec.Attempts, d.Delivered(), w.cfg.Policy)
-	attempts := rec.Attempts
-	if !disp.CountsAttempt {
-		attempts--
-	}
+	outs := w.loadWithHeartbeat(ctx, d, work)
 	if ctx.Err() != nil {
-		// Stopped mid-file: leave the task to be redelivered.
-		log.Info("abandoned file on shutdown")
+		// Stopped mid-task: leave it to be redelivered.
+		log.Info("abandoned task on shutdown")
 		return
 	}
 
+	var retry, fenced bool
+	var delay time.Duration
+	for i, c := range held {
+		disp, ok, lost := w.record(ctx, d, c, outs[i], log)
+		if lost {
+			fenced = true
+			continue
+		}
+		if !ok {
+			// The outcome could not be recorded: the file must be tried again.
+			retry, delay = true, max(delay, w.cfg.Policy.Backoff)
+			continue
+		}
+		switch disp.Action {
+		case Retry:
+			retry, delay = true, max(delay, disp.Delay)
+		case Terminate:
+			terms = append(terms, c.rec.Source.String())
+		}
+	}
+	switch {
+	case fenced:
+		// Another worker holds this task's message now (we were paused
+		// past the ack wait); settling it is that worker's business.
+	case retry:
+		_ = d.Retry(ctx, delay)
+	case len(terms) == len(task.Files):
+		_ = d.Term(ctx, "not loaded: "+strings.Join(terms, ", "))
+	default:
+		w.ack(ctx, d, log)
+	}
+}
+
+// record writes one file's outcome, fenced by its claim, and returns what
+// Decide made of it; ok is false when it could not be recorded, and lost
+// when another worker had claimed the file meanwhile.
+func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome, log *slog.Logger) (disp Disposition, ok, lost bool) {
+	rec := c.rec
+	log = log.With("file", rec.Source.String())
+	disp = Decide(out, rec.Attempts, d.Delivered(), w.cfg.Policy)
+	if !disp.CountsAttempt {
+		rec.Attempts--
+	}
 	rec.State = disp.State
-	rec.Attempts = attempts
 	rec.Updated = time.Now().UTC()
 	rec.Error = ""
 	if out.Err != nil {
@@ -355,42 +435,39 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		rec.Error = fmt.Sprintf("still throttled after %d deliveries: %v", d.Delivered(), out.Err)
 	}
 	if disp.State == messages.StateLoaded {
-		rec.Part, rec.Rows, rec.Bytes = out.Part, out.Rows, out.Bytes
+		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = out.Part, out.PartFiles, out.Rows, out.Bytes
 	}
-	if _, err := w.files.PutFile(ctx, rec, rev); err != nil {
+	if _, err := w.files.PutFile(ctx, rec, c.rev); err != nil {
 		if errors.Is(err, messages.ErrConflict) {
 			// Another delivery claimed the file while we worked (we were
 			// paused past the ack wait): its result stands, ours is dropped.
 			log.Warn("fenced: file claimed by another worker; result discarded")
-			return
+			return disp, false, true
 		}
 		log.Warn("recording outcome", "err", err)
-		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
-		return
+		return disp, false, false
 	}
 	switch disp.Action {
 	case Retry:
-		log.Info("retrying file", "kind", out.Kind, "err", out.Err, "delay", disp.Delay, "attempts", attempts)
-		_ = d.Retry(ctx, disp.Delay)
+		log.Info("retrying file", "kind", out.Kind, "err", out.Err, "delay", disp.Delay, "attempts", rec.Attempts)
 	case Terminate:
-		log.Warn("file not loaded", "state", disp.State, "err", out.Err, "attempts", attempts)
-		_ = d.Term(ctx, rec.Error)
+		log.Warn("file not loaded", "state", disp.State, "err", out.Err, "attempts", rec.Attempts)
 	default:
-		log.Debug("file loaded", "rows", out.Rows, "bytes", out.Bytes)
-		w.ack(ctx, d, log)
+		log.Debug("file loaded", "rows", out.Rows, "part", out.Part)
 	}
+	return disp, true, false
 }
 
 func (w *Worker) ack(ctx context.Context, d Delivery, log *slog.Logger) {
 	if err := d.Ack(ctx); err != nil {
-		// The record is already terminal, so a redelivery only acks again.
+		// The records are already terminal, so a redelivery only acks again.
 		log.Warn("acknowledging task", "err", err)
 	}
 }
 
 // loadWithHeartbeat runs the loader while telling the queue, every
 // Heartbeat, that the task is still in work.
-func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task messages.Task) Outcome {
+func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task messages.Task) []Outcome {
 	hbCtx, stop := context.WithCancel(ctx)
 	beats := make(chan struct{})
 	go func() { // owned here: stop() ends it and we wait on beats.
@@ -406,18 +483,31 @@ func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task message
 			}
 		}
 	}()
-	out := w.safeLoad(ctx, task)
+	outs := w.safeLoad(ctx, task)
 	stop()
 	<-beats
-	return out
+	return outs
 }
 
-// safeLoad turns a panic anywhere in the loader into a permanent failure of
-// this file, so one bad file never takes the worker down.
-func (w *Worker) safeLoad(ctx context.Context, task messages.Task) (out Outcome) {
+// safeLoad turns a panic anywhere in the loader into a failed attempt, so
+// one bad file never takes the worker down. A lone file fails for good; in
+// a batch the panic cannot be pinned on one file, so each is tried again
+// (until its attempts run out).
+func (w *Worker) safeLoad(ctx context.Context, task messages.Task) (outs []Outcome) {
 	defer func() {
-		if r := recover(); r != nil {
-			out = Outcome{Kind: Permanent, Err: fmt.Errorf("%s: loader panic: %v", task.Source, r)}
+		r := recover()
+		if r == nil && len(outs) == len(task.Files) {
+			return
+		}
+		kind, why := Permanent, fmt.Sprintf("loader panic: %v", r)
+		if r == nil {
+			kind, why = Transient, fmt.Sprintf("loader returned %d outcomes for %d files", len(outs), len(task.Files))
+		} else if len(task.Files) > 1 {
+			kind = Transient
+		}
+		outs = make([]Outcome, len(task.Files))
+		for i, f := range task.Files {
+			outs[i] = Outcome{Kind: kind, Err: fmt.Errorf("%s: %s", f.Source, why)}
 		}
 	}()
 	return w.loader.Load(ctx, task)

@@ -110,9 +110,17 @@ func (m *memFiles) PutFile(_ context.Context, rec messages.FileRecord, rev uint6
 	return m.revs[tok], nil
 }
 
+// loaderFunc loads a one-file task.
 type loaderFunc func(ctx context.Context, task messages.Task) Outcome
 
-func (f loaderFunc) Load(ctx context.Context, task messages.Task) Outcome { return f(ctx, task) }
+func (f loaderFunc) Load(ctx context.Context, task messages.Task) []Outcome {
+	return []Outcome{f(ctx, task)}
+}
+
+// batchLoader loads a task of many files.
+type batchLoader func(ctx context.Context, task messages.Task) []Outcome
+
+func (f batchLoader) Load(ctx context.Context, task messages.Task) []Outcome { return f(ctx, task) }
 
 func newTestWorker(t *testing.T, files FileStore, l Loader) *Worker {
 	t.Helper()
@@ -153,7 +161,7 @@ func TestHandle(t *testing.T) {
 				}
 				return tt.out
 			}))
-			d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: tt.delivered}
+			d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}, delivered: tt.delivered}
 			w.Handle(context.Background(), d)
 			rec, _, _ := files.File(context.Background(), "l", "t", src.Token())
 			if rec.State != tt.wantState || d.last() != tt.wantLast {
@@ -177,7 +185,7 @@ func TestHandleAcksAnAlreadySettledFile(t *testing.T) {
 		t.Fatal("a settled file must not be loaded again")
 		return Outcome{}
 	}))
-	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: 2}
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}, delivered: 2}
 	w.Handle(context.Background(), d)
 	if d.last() != "ack" {
 		t.Fatalf("settled %v, want ack", d.settled)
@@ -199,7 +207,7 @@ func TestHandleFencesAZombie(t *testing.T) {
 		}
 		return Outcome{Kind: Loaded, Rows: 999}
 	}))
-	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: 1}
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}, delivered: 1}
 	w.Handle(context.Background(), d)
 	rec, _, _ := files.File(context.Background(), "l", "t", src.Token())
 	if rec.Worker != "w2" || rec.Rows != 7 {
@@ -218,7 +226,7 @@ func TestHandleGivesUpOnAFileThatKillsWorkers(t *testing.T) {
 		t.Fatal("must not try again")
 		return Outcome{}
 	}))
-	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src}, delivered: 3}
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}, delivered: 3}
 	w.Handle(context.Background(), d)
 	got, _, _ := files.File(context.Background(), "l", "t", src.Token())
 	if got.State != messages.StateFailed || d.last() != "term" {
@@ -240,7 +248,7 @@ func TestHandleFirstDeliveryWithAStaleRevision(t *testing.T) {
 		t.Fatal("a finished file must not be loaded again")
 		return Outcome{}
 	}))
-	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src, Revision: 1}, delivered: 1}
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src, Revision: 1}}}, delivered: 1}
 	w.Handle(context.Background(), d)
 	if d.last() != "ack" {
 		t.Fatalf("settled %v, want ack", d.settled)
@@ -252,7 +260,7 @@ func TestHandleFirstDeliverySkipsTheRead(t *testing.T) {
 	w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
 		return Outcome{Kind: Loaded, Part: "p", Rows: 1, Bytes: 1}
 	}))
-	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Source: src, Revision: 1}, delivered: 1}
+	d := &fakeDelivery{task: messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src, Revision: 1}}}, delivered: 1}
 	w.Handle(context.Background(), d)
 	if files.reads != 0 || d.last() != "ack" {
 		t.Fatalf("reads %d, settled %v; want 0 reads and an ack", files.reads, d.settled)
@@ -267,4 +275,96 @@ type countingFiles struct {
 func (c *countingFiles) File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error) {
 	c.reads++
 	return c.memFiles.File(ctx, load, table, token)
+}
+
+func fileNamed(key string) messages.FileRecord {
+	return messages.FileRecord{LoadID: "l", Table: "t", Source: messages.Source{Bucket: "b", Key: key, ETag: "e", Size: 10}, State: messages.StateListed}
+}
+
+func batchTask(recs ...messages.FileRecord) messages.Task {
+	task := messages.Task{LoadID: "l", Table: "t"}
+	for _, r := range recs {
+		task.Files = append(task.Files, messages.TaskFile{Source: r.Source})
+	}
+	return task
+}
+
+// A batch records each file's own outcome: one bad file fails alone, and a
+// file to retry sends the whole task back (its loaded files then ack at once).
+func TestHandleBatch(t *testing.T) {
+	boom := errors.New("boom")
+	a, b, c := fileNamed("t/a.csv"), fileNamed("t/b.csv"), fileNamed("t/c.csv")
+	tests := []struct {
+		name       string
+		kinds      []Kind
+		panics     bool
+		wantStates []messages.FileState
+		wantLast   string
+	}{
+		{"all loaded: acked", []Kind{Loaded, Loaded, Loaded}, false,
+			[]messages.FileState{messages.StateLoaded, messages.StateLoaded, messages.StateLoaded}, "ack"},
+		{"one bad file fails alone", []Kind{Loaded, Permanent, Loaded}, false,
+			[]messages.FileState{messages.StateLoaded, messages.StateFailed, messages.StateLoaded}, "ack"},
+		{"one transient file retries the task", []Kind{Loaded, Permanent, Transient}, false,
+			[]messages.FileState{messages.StateLoaded, messages.StateFailed, messages.StateListed}, "retry"},
+		{"all bad: terminated", []Kind{Permanent, Changed, Permanent}, false,
+			[]messages.FileState{messages.StateFailed, messages.StateChanged, messages.StateFailed}, "term"},
+		{"a panic cannot be pinned on one file: all retry", nil, true,
+			[]messages.FileState{messages.StateListed, messages.StateListed, messages.StateListed}, "retry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := newMemFiles(a, b, c)
+			w := newTestWorker(t, files, batchLoader(func(_ context.Context, task messages.Task) []Outcome {
+				if tt.panics {
+					panic("writer exploded")
+				}
+				outs := make([]Outcome, len(task.Files))
+				for i, k := range tt.kinds {
+					outs[i] = Outcome{Kind: k, Part: "batch", PartFiles: 2, Rows: int64(i + 1), Bytes: 50}
+					if k != Loaded {
+						outs[i].Err = boom
+					}
+				}
+				return outs
+			}))
+			d := &fakeDelivery{task: batchTask(a, b, c), delivered: 1}
+			w.Handle(context.Background(), d)
+			for i, r := range []messages.FileRecord{a, b, c} {
+				got, _, _ := files.File(context.Background(), "l", "t", r.Source.Token())
+				if got.State != tt.wantStates[i] || got.Attempts != 1 {
+					t.Errorf("%s: state %s attempts %d, want %s and 1", r.Source.Key, got.State, got.Attempts, tt.wantStates[i])
+				}
+				if got.State == messages.StateLoaded && (got.Part != "batch" || got.PartFiles != 2 || got.Rows != int64(i+1) || got.Bytes != 50) {
+					t.Errorf("%s: loaded record lost its figures: %+v", r.Source.Key, got)
+				}
+			}
+			if d.last() != tt.wantLast {
+				t.Fatalf("settled %v, want %s last", d.settled, tt.wantLast)
+			}
+		})
+	}
+}
+
+// A redelivered batch loads only the files that are not final yet.
+func TestHandleBatchRedeliveryLoadsOnlyUnfinishedFiles(t *testing.T) {
+	a, b := fileNamed("t/a.csv"), fileNamed("t/b.csv")
+	a.State, a.Part, a.Rows = messages.StateLoaded, "batch", 1
+	files := newMemFiles(a, b)
+	var got []string
+	w := newTestWorker(t, files, batchLoader(func(_ context.Context, task messages.Task) []Outcome {
+		for _, f := range task.Files {
+			got = append(got, f.Source.Key)
+		}
+		return []Outcome{{Kind: Loaded, Part: "part-b", PartFiles: 1, Rows: 2}}
+	}))
+	d := &fakeDelivery{task: batchTask(a, b), delivered: 2}
+	w.Handle(context.Background(), d)
+	if len(got) != 1 || got[0] != "t/b.csv" || d.last() != "ack" {
+		t.Fatalf("loaded %v, settled %v; want only t/b.csv, then ack", got, d.settled)
+	}
+	rec, _, _ := files.File(context.Background(), "l", "t", a.Source.Token())
+	if rec.Part != "batch" {
+		t.Fatalf("the finished file's record changed: %+v", rec)
+	}
 }

@@ -269,6 +269,8 @@ func runCoordinator(ctx context.Context, c config.Config, job string, ad *adapte
 		Bucket:         c.Source.Bucket,
 		Tables:         tables,
 		MaxFailedFiles: c.MaxFailedFiles,
+		BatchFiles:     c.Batch.Files,
+		SmallFileBytes: c.Batch.MaxFileBytes,
 		SkipReason:     decode.SkipReason,
 		Logger:         log.With("job", job),
 	}, ad.source, ad.pipeline, conn.queue, conn.state, ad.target)

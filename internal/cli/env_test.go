@@ -154,6 +154,7 @@ func (p *inProcess) coordinator(pub coordinator.Publisher) *coordinator.Coordina
 	}
 	co, err := coordinator.New(coordinator.Config{
 		Job: p.job, Bucket: p.cfg.Source.Bucket, Tables: tables, MaxFailedFiles: p.cfg.MaxFailedFiles,
+		BatchFiles: p.cfg.Batch.Files, SmallFileBytes: p.cfg.Batch.MaxFileBytes,
 		SkipReason: skipReason,
 	}, p.ad.source, p.ad.pipeline, pub, p.conn.state, p.ad.target)
 	if err != nil {
@@ -258,21 +259,29 @@ func verifyTable(t *testing.T, out, table string, wantRows int64, wantFiles int)
 	listed = append(listed, "_manifest.json")
 	var rows int64
 	sources := map[string]bool{}
+	named := map[string]int64{} // part -> rows of the files recorded in it
 	for _, f := range m.Files {
-		listed = append(listed, f.Path)
 		if sources[f.Source.Key] {
 			t.Errorf("table %s: source %s listed twice", table, f.Source.Key)
 		}
 		sources[f.Source.Key] = true
-		r, err := file.OpenParquetFile(filepath.Join(dir, f.Path), false)
+		named[f.Path] += f.Rows
+	}
+	for _, p := range m.Parts {
+		listed = append(listed, p.Path)
+		r, err := file.OpenParquetFile(filepath.Join(dir, p.Path), false)
 		if err != nil {
-			t.Fatalf("table %s: part %s: %v", table, f.Path, err)
+			t.Fatalf("table %s: part %s: %v", table, p.Path, err)
 		}
-		if r.NumRows() != f.Rows {
-			t.Errorf("table %s: part %s has %d rows, manifest says %d", table, f.Path, r.NumRows(), f.Rows)
+		if r.NumRows() != p.Rows || named[p.Path] != p.Rows {
+			t.Errorf("table %s: part %s has %d rows, manifest says %d, its files %d", table, p.Path, r.NumRows(), p.Rows, named[p.Path])
 		}
+		delete(named, p.Path)
 		rows += r.NumRows()
 		r.Close()
+	}
+	if len(named) > 0 {
+		t.Errorf("table %s: files name parts the manifest does not list: %v", table, named)
 	}
 	sort.Strings(onDisk)
 	sort.Strings(listed)

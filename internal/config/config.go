@@ -39,6 +39,17 @@ type Config struct {
 	MaxFailedFiles int `yaml:"max_failed_files"`
 	// Retry bounds how often one file is tried.
 	Retry Retry `yaml:"retry"`
+	// Batch loads small files several to a task and a part.
+	Batch Batch `yaml:"batch"`
+}
+
+// Batch groups small files: a queue message, a Parquet part and an fsync
+// per file cost more than a 10 KB file's data.
+type Batch struct {
+	// Files is the most files in one task (default 64; 1 turns batching off).
+	Files int `yaml:"files"`
+	// MaxFileBytes: files up to this size are batched (default 1 MiB).
+	MaxFileBytes int64 `yaml:"max_file_bytes"`
 }
 
 // S3 is a connection to an S3 or S3-compatible store.
@@ -242,6 +253,12 @@ func (c Config) WithDefaults() Config {
 	if c.Source.Region == "" {
 		c.Source.Region = "us-east-1"
 	}
+	if c.Batch.Files == 0 {
+		c.Batch.Files = 64
+	}
+	if c.Batch.MaxFileBytes == 0 {
+		c.Batch.MaxFileBytes = 1 << 20
+	}
 	tables := make([]Table, len(c.Tables))
 	for i, t := range c.Tables {
 		if t.CSV.Delimiter == "" {
@@ -332,6 +349,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFailedFiles < 0 {
 		bad("max_failed_files", "must not be negative (got %d)", c.MaxFailedFiles)
+	}
+	if c.Batch.Files < 1 {
+		bad("batch.files", "must be at least 1 (got %d)", c.Batch.Files)
+	}
+	if c.Batch.MaxFileBytes < 0 || c.Batch.MaxFileBytes > 64<<20 {
+		bad("batch.max_file_bytes", "must be 0 to 64 MiB: a batch's files are held in memory one at a time (got %d)", c.Batch.MaxFileBytes)
 	}
 	if c.Retry.MaxAttempts < 1 {
 		bad("retry.max_attempts", "must be at least 1 (got %d)", c.Retry.MaxAttempts)

@@ -76,7 +76,7 @@ func TestStateCompareAndSet(t *testing.T) {
 func TestQueueDeduplicatesAndRedelivers(t *testing.T) {
 	q, _ := connect(t, Options{AckWait: time.Second, FetchWait: 200 * time.Millisecond})
 	ctx := context.Background()
-	task := messages.Task{ID: messages.DedupID("l", src), LoadID: "l", Table: "t", Source: src}
+	task := messages.Task{ID: messages.DedupID("l", src), LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}
 	for range 2 {
 		if err := q.Publish(ctx, task); err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestQueueDeduplicatesAndRedelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Task().Source != src || d.Delivered() != 1 {
+	if d.Task().Files[0].Source != src || d.Delivered() != 1 {
 		t.Fatalf("got %+v delivered %d", d.Task(), d.Delivered())
 	}
 	if _, err := q.Next(ctx); !errors.Is(err, ErrNoTask) {

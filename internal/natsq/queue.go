@@ -96,7 +96,7 @@ func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
 		msg.Data = data
 		f, err := q.js.PublishMsgAsync(msg, jetstream.WithMsgID(task.ID))
 		if err != nil {
-			return fmt.Errorf("publishing task for %s: %w", task.Source, err)
+			return fmt.Errorf("publishing task %s of table %s: %w", task.ID, task.Table, err)
 		}
 		futures = append(futures, f)
 	}
@@ -104,7 +104,7 @@ func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return fmt.Errorf("publishing task for %s: %w", tasks[i].Source, err)
+			return fmt.Errorf("publishing task %s of table %s: %w", tasks[i].ID, tasks[i].Table, err)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

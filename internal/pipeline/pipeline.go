@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -58,13 +59,36 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 	return decode.EncodeSchema(schema)
 }
 
-// Load fetches, decodes and writes one file and classifies the result.
-func (p *Pipeline) Load(ctx context.Context, task messages.Task) worker.Outcome {
-	part, rows, bytes, err := p.load(ctx, task)
+// Load fetches, decodes and writes the task's files into one part and
+// classifies each file's result. A lone file streams from the store into
+// the part; a batch of small files decodes each file whole before writing
+// it, so a file that turns out bad leaves no rows behind and the others
+// still load.
+func (p *Pipeline) Load(ctx context.Context, task messages.Task) []worker.Outcome {
+	outs := make([]worker.Outcome, len(task.Files))
+	opts, err := p.options(task)
 	if err != nil {
-		return worker.Outcome{Kind: classify(err), Err: err}
+		for i, f := range task.Files {
+			outs[i] = worker.Outcome{Kind: worker.Permanent, Err: fmt.Errorf("%s: %w", f.Source, err)}
+		}
+		return outs
 	}
-	return worker.Outcome{Kind: worker.Loaded, Part: part, Rows: rows, Bytes: bytes}
+	b := &batchPart{p: p, task: task, opts: opts, outs: outs}
+	b.load(ctx)
+	return outs
+}
+
+func (p *Pipeline) options(task messages.Task) (decode.Options, error) {
+	opts, ok := p.tables[task.Table]
+	if !ok {
+		return opts, fmt.Errorf("table %q is not in this worker's config: %w", task.Table, errConfig)
+	}
+	schema, err := decode.DecodeSchema(task.Schema)
+	if err != nil {
+		return opts, fmt.Errorf("decoding the task's schema: %w", errors.Join(err, errConfig))
+	}
+	opts.Schema, opts.Mem = schema, p.mem
+	return opts, nil
 }
 
 func classify(err error) worker.Kind {
@@ -82,44 +106,193 @@ func classify(err error) worker.Kind {
 
 var errConfig = errors.New("configuration")
 
-func (p *Pipeline) load(ctx context.Context, task messages.Task) (string, int64, int64, error) {
-	src := task.Source
-	opts, ok := p.tables[task.Table]
-	if !ok {
-		return "", 0, 0, fmt.Errorf("%s: table %q is not in this worker's config: %w", src, task.Table, errConfig)
-	}
-	schema, err := decode.DecodeSchema(task.Schema)
-	if err != nil {
-		return "", 0, 0, fmt.Errorf("%s: decoding the task's schema: %w", src, errors.Join(err, errConfig))
-	}
-	opts.Schema, opts.Mem = schema, p.mem
+// batchPart writes the files of one task into one part.
+type batchPart struct {
+	p    *Pipeline
+	task messages.Task
+	opts decode.Options
+	outs []worker.Outcome
+}
 
-	part, err := p.target.CreatePart(ctx, task.Table, task.LoadID, src)
+func (b *batchPart) load(ctx context.Context) {
+	part, err := b.p.target.CreatePart(ctx, b.task.Table, b.task.LoadID)
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("%s: %w", src, err)
+		b.failAll(err)
+		return
 	}
 	defer part.Abort()
+	schema := b.opts.Schema
 	w, err := pqarrow.NewFileWriter(schema, part, writerProperties(schema), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("%s: opening parquet writer: %w", src, err)
+		b.failAll(fmt.Errorf("opening parquet writer: %w", err))
+		return
 	}
-	rows, err := decode.Decode(ctx, p.source.Object(src), opts, func(rec arrow.RecordBatch) error {
+	defer w.Close() // a no-op once closed below; frees buffers on early returns
+	var loaded []int
+	if len(b.task.Files) == 1 {
+		rows, werr, err := b.streamFile(ctx, w, b.task.Files[0].Source)
+		switch {
+		case werr != nil:
+			b.failAll(werr)
+			return
+		case err != nil:
+			b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
+		default:
+			b.outs[0] = worker.Outcome{Kind: worker.Loaded, Rows: rows}
+			loaded = append(loaded, 0)
+		}
+	} else {
+		var werr error
+		if loaded, werr = b.writeBatch(ctx, w); werr != nil {
+			b.failAll(werr)
+			return
+		}
+	}
+	if len(loaded) == 0 {
+		return
+	}
+	if err := w.Close(); err != nil {
+		b.failAll(fmt.Errorf("closing parquet writer: %w", err))
+		return
+	}
+	srcs := make([]messages.Source, len(loaded))
+	for j, i := range loaded {
+		srcs[j] = b.task.Files[i].Source
+	}
+	name := messages.PartName(srcs[0])
+	if len(srcs) > 1 {
+		name = messages.BatchPartName(srcs)
+	}
+	size, err := part.Commit(ctx, name)
+	if err != nil {
+		b.failAll(err)
+		return
+	}
+	for _, i := range loaded {
+		o := &b.outs[i]
+		o.Part, o.PartFiles, o.Bytes = b.p.target.PartPath(b.task.LoadID, name), len(loaded), size
+	}
+}
+
+// streamFile decodes a lone file straight into w. werr reports a failed
+// write, which breaks the part; err is the file's own failure.
+func (b *batchPart) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source) (rows int64, werr, err error) {
+	rows, err = decode.Decode(ctx, b.p.source.Object(src), b.opts, func(rec arrow.RecordBatch) error {
 		if err := w.WriteBuffered(rec); err != nil {
-			return fmt.Errorf("writing parquet: %w", err)
+			werr = fmt.Errorf("%s: writing parquet: %w", src, err)
+			return werr
 		}
 		return nil
 	})
-	if cerr := w.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("%s: closing parquet writer: %w", src, cerr)
+	if werr != nil {
+		return 0, werr, nil
 	}
-	if err != nil {
-		return "", 0, 0, err
+	return rows, nil, err
+}
+
+// batchPrefetch is how many files of a batch are fetched and decoded ahead
+// of the writer: small files are dominated by the store's latency, so a
+// few in flight keep the worker busy; each is held whole, so few enough to
+// bound memory (a batch's files are at most batch.max_file_bytes each).
+const batchPrefetch = 4
+
+// decodedFile is one file of a batch decoded whole, or its failure.
+type decodedFile struct {
+	recs []arrow.RecordBatch
+	rows int64
+	err  error
+}
+
+func (d decodedFile) release() {
+	for _, r := range d.recs {
+		r.Release()
 	}
-	size, err := part.Commit(ctx)
-	if err != nil {
-		return "", 0, 0, fmt.Errorf("%s: %w", src, err)
+}
+
+// writeBatch decodes the batch's files, a few at a time, and writes each
+// one that decoded whole into w, in task order. It returns the indexes of
+// the files written; werr means the part is broken.
+func (b *batchPart) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loaded []int, werr error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	files := b.task.Files
+	results := make([]chan decodedFile, len(files))
+	for i := range results {
+		results[i] = make(chan decodedFile, 1)
 	}
-	return p.target.PartPath(task.LoadID, src), rows, size, nil
+	slots := make(chan struct{}, batchPrefetch)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the feeder; owned here: wg.Wait below outlives it and its decoders.
+		defer wg.Done()
+		for i, f := range files {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- decodedFile{err: ctx.Err()}
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] <- b.decodeWhole(ctx, f.Source)
+			}()
+		}
+	}()
+	defer func() {
+		// On an early return, stop the decoders and free what they made.
+		cancel()
+		wg.Wait()
+		for _, ch := range results {
+			select {
+			case d := <-ch:
+				d.release()
+			default:
+			}
+		}
+	}()
+	for i, f := range files {
+		d := <-results[i]
+		<-slots
+		if d.err != nil {
+			b.outs[i] = worker.Outcome{Kind: classify(d.err), Err: d.err}
+			continue
+		}
+		for _, rec := range d.recs {
+			if err := w.WriteBuffered(rec); err != nil {
+				d.release()
+				return nil, fmt.Errorf("%s: writing parquet: %w", f.Source, err)
+			}
+		}
+		d.release()
+		b.outs[i] = worker.Outcome{Kind: worker.Loaded, Rows: d.rows}
+		loaded = append(loaded, i)
+	}
+	return loaded, nil
+}
+
+// decodeWhole decodes one file, holding its batches: a file that fails
+// midway must leave no rows in the part.
+func (b *batchPart) decodeWhole(ctx context.Context, src messages.Source) decodedFile {
+	var d decodedFile
+	d.rows, d.err = decode.Decode(ctx, b.p.source.Object(src), b.opts, func(rec arrow.RecordBatch) error {
+		rec.Retain()
+		d.recs = append(d.recs, rec)
+		return nil
+	})
+	if d.err != nil {
+		d.release()
+		d.recs = nil
+	}
+	return d
+}
+
+// failAll marks every file of the task failed by err (a failure of the part,
+// not of any one file).
+func (b *batchPart) failAll(err error) {
+	for i, f := range b.task.Files {
+		b.outs[i] = worker.Outcome{Kind: classify(err), Err: fmt.Errorf("%s: %w", f.Source, err)}
+	}
 }
 
 // writerProperties are the output Parquet settings, chosen by

@@ -73,7 +73,7 @@ func (o *Object) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("getting %s at %d: %w", o.Name(), off, readErr(err))
 	}
-	defer out.Body.Close()
+	defer closeBody(out.Body)
 	if err := checkRange(out.ContentRange, off); err != nil {
 		return 0, fmt.Errorf("getting %s at %d: %w", o.Name(), off, err)
 	}
@@ -127,4 +127,14 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 }
 
-func (b *body) Close() error { return b.rc.Close() }
+func (b *body) Close() error { return closeBody(b.rc) }
+
+// closeBody reads a response body's last bytes before closing it: Go's HTTP
+// client reuses a connection only when its body was read to EOF, and a
+// reader that stops at the object's last byte (or a ranged read that takes
+// exactly its range) has not seen EOF yet. Without this every small file
+// costs a new TCP connection.
+func closeBody(rc io.ReadCloser) error {
+	_, _ = io.CopyN(io.Discard, rc, 4<<10)
+	return rc.Close()
+}

@@ -34,23 +34,23 @@ func randomSuffix() string {
 // worker that died mid-file.
 const tmpPrefix = ".tmp-"
 
-func (l *localFS) createPart(table, load, name string) (Part, error) {
+func (l *localFS) createPart(table, load string) (Part, error) {
 	dir := l.loadDir(table, load)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating staging directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, tmpPrefix+name+"-*")
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("creating part: %w", err)
 	}
-	return &localPart{f: f, final: filepath.Join(dir, name)}, nil
+	return &localPart{f: f, dir: dir}, nil
 }
 
 type localPart struct {
-	f     *os.File
-	final string
-	n     int64
-	done  bool
+	f    *os.File
+	dir  string
+	n    int64
+	done bool
 }
 
 func (p *localPart) Write(b []byte) (int, error) {
@@ -61,7 +61,7 @@ func (p *localPart) Write(b []byte) (int, error) {
 
 // Commit syncs the part, renames it to its name and syncs the directory, so
 // the part survives a crash once the task is acked.
-func (p *localPart) Commit(_ context.Context) (int64, error) {
+func (p *localPart) Commit(_ context.Context, name string) (int64, error) {
 	if err := p.f.Sync(); err != nil {
 		p.Abort()
 		return 0, fmt.Errorf("syncing part: %w", err)
@@ -70,12 +70,12 @@ func (p *localPart) Commit(_ context.Context) (int64, error) {
 		p.Abort()
 		return 0, fmt.Errorf("closing part: %w", err)
 	}
-	if err := os.Rename(p.f.Name(), p.final); err != nil {
+	if err := os.Rename(p.f.Name(), filepath.Join(p.dir, name)); err != nil {
 		p.Abort()
 		return 0, fmt.Errorf("publishing part: %w", err)
 	}
 	p.done = true
-	if err := syncDir(filepath.Dir(p.final)); err != nil {
+	if err := syncDir(p.dir); err != nil {
 		return 0, err
 	}
 	return p.n, nil
@@ -108,11 +108,11 @@ func (l *localFS) commit(req coordinator.CommitRequest, m messages.Manifest) err
 		return fmt.Errorf("creating load directory: %w", err)
 	}
 	keep := map[string]bool{ManifestName: true}
-	for _, f := range m.Files {
-		if err := verifyPart(filepath.Join(dir, f.Path), f); err != nil {
+	for _, p := range m.Parts {
+		if err := verifyPart(filepath.Join(dir, p.Path), p); err != nil {
 			return err
 		}
-		keep[f.Path] = true
+		keep[p.Path] = true
 	}
 	// The directory must hold exactly what the manifest lists: drop
 	// temporaries of dead workers and parts of files that ended failed.
@@ -142,22 +142,22 @@ func (l *localFS) commit(req coordinator.CommitRequest, m messages.Manifest) err
 }
 
 // verifyPart checks the part is there with the size and row count its
-// worker recorded: the manifest never lists a part that is not whole.
-func verifyPart(path string, f messages.ManifestFile) error {
+// workers recorded: the manifest never lists a part that is not whole.
+func verifyPart(path string, p messages.ManifestPart) error {
 	st, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("verifying part of %s: %w", f.Source, err)
+		return fmt.Errorf("verifying part %s: %w", p.Path, err)
 	}
-	if st.Size() != f.Bytes {
-		return fmt.Errorf("verifying part of %s: %d bytes on disk, %d recorded", f.Source, st.Size(), f.Bytes)
+	if st.Size() != p.Bytes {
+		return fmt.Errorf("verifying part %s: %d bytes on disk, %d recorded", p.Path, st.Size(), p.Bytes)
 	}
 	r, err := file.OpenParquetFile(path, false)
 	if err != nil {
-		return fmt.Errorf("verifying part of %s: reading footer: %w", f.Source, err)
+		return fmt.Errorf("verifying part %s: reading footer: %w", p.Path, err)
 	}
 	defer r.Close()
-	if r.NumRows() != f.Rows {
-		return fmt.Errorf("verifying part of %s: %d rows in the part, %d recorded", f.Source, r.NumRows(), f.Rows)
+	if r.NumRows() != p.Rows {
+		return fmt.Errorf("verifying part %s: %d rows in the part, %d recorded", p.Path, r.NumRows(), p.Rows)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ var schema = arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTyp
 func writePart(t *testing.T, tg *Target, table, load string, src messages.Source, rows int) messages.FileRecord {
 	t.Helper()
 	ctx := context.Background()
-	part, err := tg.CreatePart(ctx, table, load, src)
+	part, err := tg.CreatePart(ctx, table, load)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +46,12 @@ func writePart(t *testing.T, tg *Target, table, load string, src messages.Source
 	rec.Release()
 	col.Release()
 	b.Release()
-	size, err := part.Commit(ctx)
+	size, err := part.Commit(ctx, messages.PartName(src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateLoaded,
-		Part: tg.PartPath(load, src), Rows: int64(rows), Bytes: size}
+		Part: tg.PartPath(load, messages.PartName(src)), PartFiles: 1, Rows: int64(rows), Bytes: size}
 }
 
 func encodedSchema(t *testing.T) []byte {
@@ -88,7 +88,7 @@ func TestLocalCommitSwitchesTheTableWhole(t *testing.T) {
 
 	// Load 1: one part, plus the debris of a worker that died mid-file.
 	recA := writePart(t, tg, "t", "load1", a, 5)
-	if _, err := tg.CreatePart(ctx, "t", "load1", c); err != nil {
+	if _, err := tg.CreatePart(ctx, "t", "load1"); err != nil {
 		t.Fatal(err)
 	}
 	m1, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "load1", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recA}})
@@ -136,8 +136,10 @@ func TestLocalCommitRefusesWhatItCannotVerify(t *testing.T) {
 		{"size disagrees", func(r *messages.FileRecord) { r.Bytes++ }, "bytes"},
 		{"part missing", func(r *messages.FileRecord) {
 			r.Source.ETag = "2"
-			r.Part = tg.PartPath("l", r.Source)
+			r.Part = tg.PartPath("l", messages.PartName(r.Source))
 		}, "no such file"},
+		{"a batch part lacks one of its files", func(r *messages.FileRecord) { r.PartFiles = 2 }, "holds 2 files, 1 are recorded"},
+		{"part outside the load", func(r *messages.FileRecord) { r.Part = "../other/" + r.Part }, "is not a part of load"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,12 +168,26 @@ func TestLocalCommitWillNotReplaceAForeignDirectory(t *testing.T) {
 	}
 }
 
-func TestPartNamesAreDeterministic(t *testing.T) {
-	src := messages.Source{Bucket: "b", Key: "k", ETag: "1"}
-	if PartName(src) != PartName(src) || PartName(src) == PartName(messages.Source{Bucket: "b", Key: "k", ETag: "2"}) {
-		t.Fatal("part names must follow the source identity")
+// Files of a batch share one part: the manifest lists the part once and
+// each file with its own rows.
+func TestLocalCommitOfASharedPart(t *testing.T) {
+	root := t.TempDir()
+	tg, _ := Open("file://"+root, nil)
+	ctx := context.Background()
+	a := messages.Source{Bucket: "b", Key: "t/a.csv", ETag: "1"}
+	b := messages.Source{Bucket: "b", Key: "t/b.csv", ETag: "1"}
+	part := writePart(t, tg, "t", "l", a, 5) // 5 rows: 2 of a, 3 of b
+	recA, recB := part, part
+	recA.Rows, recA.PartFiles = 2, 2
+	recB.Source, recB.Rows, recB.PartFiles = b, 3, 2
+	m, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recA, recB}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if name := PartName(src); !strings.HasPrefix(name, "part-") || !strings.HasSuffix(name, ".parquet") {
-		t.Fatalf("part name %q", name)
+	if len(m.Parts) != 1 || m.Parts[0].Rows != 5 || m.Parts[0].Bytes != part.Bytes || len(m.Files) != 2 || m.Rows != 5 {
+		t.Fatalf("manifest: %+v", m)
+	}
+	if m.Files[0].Path != m.Parts[0].Path || m.Files[1].Rows != 3 {
+		t.Fatalf("manifest files: %+v", m.Files)
 	}
 }

@@ -2,7 +2,9 @@ package target
 
 import (
 	"fmt"
+	"path"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/s3load/s3load/coordinator"
@@ -10,12 +12,17 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-func buildManifest(req coordinator.CommitRequest, partPath func(load string, src messages.Source) string) (messages.Manifest, error) {
+// buildManifest lists the parts of the loaded files. A part shared by a
+// batch of files is listed once; it must hold exactly the files recorded in
+// it (the coordinator reloads the files of a part that does not before it
+// commits), and each file's record must name a part of this load.
+func buildManifest(req coordinator.CommitRequest, partPath func(load, name string) string) (messages.Manifest, error) {
 	m := messages.Manifest{
 		Table:       req.Table,
 		LoadID:      req.LoadID,
 		CommittedAt: time.Now().UTC(),
 		Schema:      []messages.Field{},
+		Parts:       []messages.ManifestPart{},
 		Files:       []messages.ManifestFile{},
 		Failed:      []messages.ManifestFailure{},
 	}
@@ -26,17 +33,36 @@ func buildManifest(req coordinator.CommitRequest, partPath func(load string, src
 		}
 		m.Schema = decode.Fields(schema)
 	}
+	parts := map[string]int{} // path -> index in m.Parts
+	members := map[string]int{}
 	for _, f := range req.Loaded {
-		want := partPath(req.LoadID, f.Source)
-		if f.Part != want {
-			return m, fmt.Errorf("%s: recorded part %q, expected %q", f.Source, f.Part, want)
+		name := path.Base(f.Part)
+		if f.Part != partPath(req.LoadID, name) || !strings.HasSuffix(name, ".parquet") {
+			return m, fmt.Errorf("%s: recorded part %q is not a part of load %s", f.Source, f.Part, req.LoadID)
 		}
-		m.Files = append(m.Files, messages.ManifestFile{Path: f.Part, Rows: f.Rows, Bytes: f.Bytes, Source: f.Source})
+		i, ok := parts[f.Part]
+		if !ok {
+			i = len(m.Parts)
+			parts[f.Part] = i
+			m.Parts = append(m.Parts, messages.ManifestPart{Path: f.Part, Bytes: f.Bytes})
+		}
+		if m.Parts[i].Bytes != f.Bytes {
+			return m, fmt.Errorf("%s: part %s recorded as %d bytes, and as %d by another of its files", f.Source, f.Part, f.Bytes, m.Parts[i].Bytes)
+		}
+		m.Parts[i].Rows += f.Rows
+		members[f.Part]++
+		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Path: f.Part, Rows: f.Rows})
 		m.Rows += f.Rows
+	}
+	for _, f := range req.Loaded {
+		if want := max(f.PartFiles, 1); members[f.Part] != want {
+			return m, fmt.Errorf("%s: part %s holds %d files, %d are recorded in it", f.Source, f.Part, want, members[f.Part])
+		}
 	}
 	for _, f := range req.Failed {
 		m.Failed = append(m.Failed, messages.ManifestFailure{Source: f.Source, State: f.State, Error: f.Error, Attempts: f.Attempts})
 	}
+	sort.Slice(m.Parts, func(i, j int) bool { return m.Parts[i].Path < m.Parts[j].Path })
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Source.Key < m.Files[j].Source.Key })
 	sort.Slice(m.Failed, func(i, j int) bool { return m.Failed[i].Source.Key < m.Failed[j].Source.Key })
 	return m, nil

@@ -24,18 +24,18 @@ func (s *s3Target) tableKey(table string, rel ...string) string {
 
 // createPart spools the part to a local temporary file: an S3 PUT needs its
 // size up front, and a part must never be visible half written.
-func (s *s3Target) createPart(_ context.Context, table, load, name string) (Part, error) {
+func (s *s3Target) createPart(_ context.Context, table, load string) (Part, error) {
 	f, err := os.CreateTemp("", "s3load-part-*")
 	if err != nil {
 		return nil, fmt.Errorf("creating spool file: %w", err)
 	}
-	return &s3Part{s: s, f: f, key: s.tableKey(table, load, name)}, nil
+	return &s3Part{s: s, f: f, dir: s.tableKey(table, load)}, nil
 }
 
 type s3Part struct {
 	s   *s3Target
 	f   *os.File
-	key string
+	dir string
 	n   int64
 }
 
@@ -45,12 +45,12 @@ func (p *s3Part) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (p *s3Part) Commit(ctx context.Context) (int64, error) {
+func (p *s3Part) Commit(ctx context.Context, name string) (int64, error) {
 	defer p.Abort()
 	if _, err := p.f.Seek(0, 0); err != nil {
 		return 0, fmt.Errorf("rewinding spool file: %w", err)
 	}
-	if err := p.s.store.Put(ctx, p.s.bucket, p.key, p.f, p.n); err != nil {
+	if err := p.s.store.Put(ctx, p.s.bucket, path.Join(p.dir, name), p.f, p.n); err != nil {
 		return 0, fmt.Errorf("uploading part: %w", err)
 	}
 	return p.n, nil
@@ -72,14 +72,14 @@ func (s *s3Target) commit(ctx context.Context, req coordinator.CommitRequest, m 
 		sizes[o.Key] = o.Size
 	}
 	keep := map[string]bool{}
-	for _, f := range m.Files {
-		key := s.tableKey(req.Table, f.Path)
+	for _, p := range m.Parts {
+		key := s.tableKey(req.Table, p.Path)
 		size, ok := sizes[key]
 		if !ok {
-			return fmt.Errorf("verifying part of %s: %s is missing", f.Source, key)
+			return fmt.Errorf("verifying part %s: it is missing", key)
 		}
-		if size != f.Bytes {
-			return fmt.Errorf("verifying part of %s: %d bytes stored, %d recorded", f.Source, size, f.Bytes)
+		if size != p.Bytes {
+			return fmt.Errorf("verifying part %s: %d bytes stored, %d recorded", key, size, p.Bytes)
 		}
 		keep[key] = true
 	}

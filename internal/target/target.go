@@ -63,34 +63,33 @@ func Open(rawURL string, store ObjectStore) (*Target, error) {
 	}
 }
 
-// PartName is the part file of one source identity: a redelivered task
-// writes the same name, so it replaces its part instead of adding one.
-func PartName(src messages.Source) string { return "part-" + src.Identity() + ".parquet" }
-
-// PartPath is a part's path relative to the table's directory.
-func (t *Target) PartPath(load string, src messages.Source) string {
+// PartPath is the path, relative to the table's directory, of the part
+// named name (messages.PartName or messages.BatchPartName) in load.
+func (t *Target) PartPath(load, name string) string {
 	if t.s3 != nil {
-		return path.Join(load, PartName(src))
+		return path.Join(load, name)
 	}
-	return PartName(src)
+	return name
 }
 
 // Part is one part file being written. Nothing is visible under the part's
 // name until Commit returns.
 type Part interface {
 	io.Writer
-	// Commit makes the part durable under its name and returns its size.
-	Commit(ctx context.Context) (int64, error)
+	// Commit makes the part durable under name and returns its size. The
+	// name is given last because a batch's part is named for the files
+	// that made it in.
+	Commit(ctx context.Context, name string) (int64, error)
 	// Abort discards what was written; safe after Commit.
 	Abort()
 }
 
-// CreatePart starts writing the part of src in the load's staging area.
-func (t *Target) CreatePart(ctx context.Context, table, load string, src messages.Source) (Part, error) {
+// CreatePart starts writing a part in the load's staging area.
+func (t *Target) CreatePart(ctx context.Context, table, load string) (Part, error) {
 	if t.s3 != nil {
-		return t.s3.createPart(ctx, table, load, PartName(src))
+		return t.s3.createPart(ctx, table, load)
 	}
-	return t.local.createPart(table, load, PartName(src))
+	return t.local.createPart(table, load)
 }
 
 // Commit verifies the load's parts against the records, removes anything
