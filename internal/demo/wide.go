@@ -2,7 +2,6 @@ package demo
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -30,26 +29,27 @@ func WideSchema() *arrow.Schema {
 
 // WideCSV is rows first..first+n of the wide shape as CSV with a header.
 func WideCSV(first, n int) []byte {
-	var b strings.Builder
-	b.Grow(n * 72)
-	b.WriteString("id,customer,amount,quantity,city,ordered_at,paid\n")
+	b := make([]byte, 0, n*73+64)
+	b = append(b, "id,customer,amount,quantity,city,ordered_at,paid\n"...)
 	for i := first; i < first+n; i++ {
-		fmt.Fprintf(&b, "%d,customer-%07d,%d.%02d,%d,city number %d,%s,%t\n",
+		b = fmt.Appendf(b, "%d,customer-%07d,%d.%02d,%d,city number %d,%s,%t\n",
 			i, i*7919%1000000, i%100000, i%100, i%50, i%1000,
 			wideBase.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%3 == 0)
 	}
-	return []byte(b.String())
+	return b
 }
 
-// WideJSONLines is rows 0..n of the wide shape as JSON lines.
-func WideJSONLines(n int) []byte {
-	var b strings.Builder
-	b.Grow(n * 130)
-	for i := range n {
-		fmt.Fprintf(&b, `{"id":%d,"customer":"customer-%07d","amount":%d.%02d,"quantity":%d,"city":"city number %d","ordered_at":%q,"paid":%t}`+"\n",
+// WideJSONLinesBytes is the size of a JSON lines row of the wide shape, about.
+const WideJSONLinesBytes = 130
+
+// WideJSONLines is rows first..first+n of the wide shape as JSON lines.
+func WideJSONLines(first, n int) []byte {
+	b := make([]byte, 0, n*WideJSONLinesBytes+64)
+	for i := first; i < first+n; i++ {
+		b = fmt.Appendf(b, `{"id":%d,"customer":"customer-%07d","amount":%d.%02d,"quantity":%d,"city":"city number %d","ordered_at":%q,"paid":%t}`+"\n",
 			i, i*7919%1000000, i%100000, i%100, i%50, i%1000, wideBase.Add(time.Duration(i)*time.Second).Format(time.RFC3339), i%3 == 0)
 	}
-	return []byte(b.String())
+	return b
 }
 
 // AppendWide appends rows first..first+n to a builder of WideSchema.
