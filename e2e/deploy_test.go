@@ -36,6 +36,9 @@ type options struct {
 	maxAttempts int           // retry.max_attempts
 	viaProxy    bool          // S3 through the fault proxy (coordinator and workers alike)
 	concurrency int           // slots per worker
+	// batchFiles is batch.files; 0 means 1, one file per task: most cases
+	// inject faults into files in hand and count them.
+	batchFiles int
 }
 
 // deployment is one case's fleet on its own network, laid out like
@@ -148,7 +151,8 @@ nats:
   ack_wait: %s
   replicas: %d
 retry: { max_attempts: %d, backoff: 200ms, max_backoff: 2s }
-`, bucket, endpoint, d.out, d.opts.ackWait, replicas, d.opts.maxAttempts)
+batch: { files: %d }
+`, bucket, endpoint, d.out, d.opts.ackWait, replicas, d.opts.maxAttempts, max(d.opts.batchFiles, 1))
 }
 
 func (d *deployment) teardown() {

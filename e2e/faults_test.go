@@ -58,7 +58,7 @@ var fourWorkers = []string{"w1", "w2", "w3", "w4"}
 
 // 1. One coordinator and four workers, no faults: the baseline.
 func TestBaseline(t *testing.T) {
-	d := newDeployment(t, options{})
+	d := newDeployment(t, options{batchFiles: 64})
 	d.startWorkers(fourWorkers...)
 	started := time.Now()
 	d.startCoordinator()
@@ -299,7 +299,7 @@ func TestNATSRestart(t *testing.T) {
 // open load, lists again, creates only the missing records, and nothing is
 // skipped.
 func TestCoordinatorKilledMidPublish(t *testing.T) {
-	d := newDeployment(t, options{viaProxy: true})
+	d := newDeployment(t, options{viaProxy: true, batchFiles: 64})
 	d.setFaults(map[string]any{"list_max_keys": 20, "list_delay": "300ms"})
 	d.startWorkers(fourWorkers...)
 	nc, js := d.js()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -466,5 +467,35 @@ func TestWorkerDrainsOnStop(t *testing.T) {
 	}
 	if len(started) != 0 {
 		t.Errorf("a new file started during the drain")
+	}
+}
+
+// A Parquet file whose columns are already the table's becomes its part
+// byte for byte; the copy is still decoded, so a corrupt page fails the
+// file as it would without the copy.
+func TestParquetCopiedWhenItMatches(t *testing.T) {
+	e := newLoadEnv(t)
+	good := parquetRows(t, 0, 300) // three row groups
+	e.put("p/a.parquet", good)
+	bad := parquetRows(t, 300, 300)
+	for i := 4; i < 12; i++ { // the first page header
+		bad[i] = 0xff
+	}
+	e.put("p/b-bad.parquet", bad)
+	cfg := e.writeConfig("  - { name: p, prefix: p/ }", "max_failed_files: 1\nbatch: { files: 1 }\n")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	m := verifyTable(t, e.out, "p", 300, 1)
+	part, err := os.ReadFile(filepath.Join(e.out, "p", m.Files[0].Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(part, good) {
+		t.Errorf("the matching file was re-encoded (%d bytes, source %d), not copied", len(part), len(good))
+	}
+	if len(m.Failed) != 1 || !strings.Contains(m.Failed[0].Error, "b-bad.parquet") || !strings.Contains(m.Failed[0].Error, "row group 0") {
+		t.Errorf("failures: %+v", m.Failed)
 	}
 }

@@ -152,3 +152,32 @@ func (r *objectReaderAt) Seek(offset int64, whence int) (int64, error) {
 	r.pos = offset
 	return offset, nil
 }
+
+// ReaderObject is size bytes of r as an Object named name: a part read
+// back after it was copied, for one.
+func ReaderObject(name string, r io.ReaderAt, size int64) Object {
+	return &readerObject{name: name, r: r, size: size}
+}
+
+type readerObject struct {
+	name string
+	r    io.ReaderAt
+	size int64
+}
+
+func (o *readerObject) Name() string { return o.name }
+func (o *readerObject) Size() int64  { return o.size }
+
+func (o *readerObject) Open(ctx context.Context) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(io.NewSectionReader(o.r, 0, o.size)), nil
+}
+
+func (o *readerObject) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return io.NewSectionReader(o.r, 0, o.size).ReadAt(p, off)
+}

@@ -208,32 +208,8 @@ func openReaders(src *pqSource, md *metadata.FileMetaData, s *settings) (pf *fil
 // readFooter reads the footer with two ranged reads and parses it,
 // returning its bytes too for a second attempt.
 func readFooter(src *pqSource) (*metadata.FileMetaData, []byte, error) {
-	const tail = 8 // footer length and magic
-	if src.size < int64(len(parquetMagic)+tail) {
-		return nil, nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
-	}
-	buf := make([]byte, tail)
-	if err := readFull(src, buf, 0, len(parquetMagic)); err != nil {
-		return nil, nil, err
-	}
-	if !bytes.Equal(buf[:4], parquetMagic) {
-		return nil, nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not start with PAR1")
-	}
-	if err := readFull(src, buf, src.size-tail, tail); err != nil {
-		return nil, nil, err
-	}
-	switch magic := buf[4:]; {
-	case string(magic) == "PARE":
-		return nil, nil, dataErrf(src.name, 0, "", "encrypted Parquet files are not supported")
-	case !bytes.Equal(magic, parquetMagic):
-		return nil, nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not end with PAR1 (truncated?)")
-	}
-	n := int64(binary.LittleEndian.Uint32(buf[:4]))
-	if n > src.size-int64(len(parquetMagic)+tail) {
-		return nil, nil, dataErrf(src.name, 0, "", "corrupt Parquet footer: length %d exceeds the file", n)
-	}
-	footer := make([]byte, n)
-	if err := readFull(src, footer, src.size-tail-n, int(n)); err != nil {
+	footer, err := readFooterBytes(src)
+	if err != nil {
 		return nil, nil, err
 	}
 	md, err := parseFooter(footer)
@@ -251,6 +227,40 @@ func readFooter(src *pqSource) (*metadata.FileMetaData, []byte, error) {
 	}
 	md.SetSourceFileSize(src.size)
 	return md, footer, nil
+}
+
+// readFooterBytes checks the magic at both ends and returns the footer's
+// bytes as stored.
+func readFooterBytes(src *pqSource) ([]byte, error) {
+	const tail = 8 // footer length and magic
+	if src.size < int64(len(parquetMagic)+tail) {
+		return nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
+	}
+	buf := make([]byte, tail)
+	if err := readFull(src, buf, 0, len(parquetMagic)); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(buf[:4], parquetMagic) {
+		return nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not start with PAR1")
+	}
+	if err := readFull(src, buf, src.size-tail, tail); err != nil {
+		return nil, err
+	}
+	switch magic := buf[4:]; {
+	case string(magic) == "PARE":
+		return nil, dataErrf(src.name, 0, "", "encrypted Parquet files are not supported")
+	case !bytes.Equal(magic, parquetMagic):
+		return nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not end with PAR1 (truncated?)")
+	}
+	n := int64(binary.LittleEndian.Uint32(buf[:4]))
+	if n > src.size-int64(len(parquetMagic)+tail) {
+		return nil, dataErrf(src.name, 0, "", "corrupt Parquet footer: length %d exceeds the file", n)
+	}
+	footer := make([]byte, n)
+	if err := readFull(src, footer, src.size-tail-n, int(n)); err != nil {
+		return nil, err
+	}
+	return footer, nil
 }
 
 // readFull reads n bytes at off into buf, telling a short file (a
@@ -462,4 +472,65 @@ func readInt96(r *file.Int96ColumnChunkReader, n int64, maxDef int16, s *setting
 		b.Append(arrow.Timestamp(days*86_400_000_000 + nanos/1000))
 	}
 	return b.NewArray(), nil
+}
+
+// ParquetCopyable reports whether obj can become a table's part byte for
+// byte: an uncompressed Parquet file (not .parquet.gz) whose footer
+// arrow-go reads as written, with no INT96 column, and whose columns are
+// exactly the table's, in order, with the same types and nullability.
+// Copying such a file skips re-encoding it, which is most of the cost of
+// loading Parquet; the caller still decodes the copy to prove every page
+// readable. Only the footer is read. false with a nil error means the file
+// must be decoded and re-encoded as usual (which also reports what is
+// wrong with it, if anything is). rows is the footer's row count, which
+// the copy's decoded rows must match.
+func ParquetCopyable(ctx context.Context, obj Object, opts Options) (rows int64, ok bool, err error) {
+	if opts.Schema == nil {
+		return 0, false, nil
+	}
+	errs := &ioErrors{name: obj.Name()}
+	src := &pqSource{name: obj.Name(), ra: &objectReaderAt{ctx: ctx, obj: obj, errs: errs}, size: obj.Size(), cleanup: func() {}}
+	footer, err := readFooterBytes(src)
+	if err != nil {
+		var de *DataError
+		if errors.As(err, &de) {
+			return 0, false, nil // not plain Parquet: the decoder will say why
+		}
+		return 0, false, err
+	}
+	md, err := parseFooter(footer)
+	if err != nil {
+		return 0, false, nil // only a rewritten footer reads: decode it
+	}
+	md.SetSourceFileSize(src.size)
+	var inGroups int64
+	for i := range md.NumRowGroups() {
+		inGroups += md.RowGroup(i).NumRows()
+	}
+	if inGroups != md.NumRows {
+		return 0, false, nil // a footer that miscounts its rows: write a correct one
+	}
+	s, err := resolve(obj.Name(), opts)
+	if err != nil {
+		return 0, false, nil
+	}
+	pf, fr, err := openReaders(src, md, &s)
+	if err != nil {
+		return 0, false, nil
+	}
+	defer pf.Close()
+	fields := fr.Manifest.Fields
+	if len(fields) != opts.Schema.NumFields() {
+		return 0, false, nil
+	}
+	for i, sf := range fields {
+		want := opts.Schema.Field(i)
+		if sf.Field.Name != want.Name || sf.Field.Nullable != want.Nullable || !arrow.TypeEqual(sf.Field.Type, want.Type) {
+			return 0, false, nil
+		}
+		if len(sf.Children) == 0 && sf.ColIndex >= 0 && md.Schema.Column(sf.ColIndex).PhysicalType() == parquet.Types.Int96 {
+			return 0, false, nil
+		}
+	}
+	return md.NumRows, true, nil
 }

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -115,6 +117,11 @@ type batchPart struct {
 }
 
 func (b *batchPart) load(ctx context.Context) {
+	if len(b.task.Files) == 1 {
+		if rows, ok := b.copyable(ctx); ok && b.copyParquet(ctx, rows) {
+			return
+		}
+	}
 	part, err := b.p.target.CreatePart(ctx, b.task.Table, b.task.LoadID)
 	if err != nil {
 		b.failAll(err)
@@ -285,6 +292,83 @@ func (b *batchPart) decodeWhole(ctx context.Context, src messages.Source) decode
 		d.recs = nil
 	}
 	return d
+}
+
+// copyable says whether the task's one file is Parquet that can become
+// its part unchanged (decode.ParquetCopyable).
+func (b *batchPart) copyable(ctx context.Context) (int64, bool) {
+	src := b.task.Files[0].Source
+	if b.opts.Format != decode.FormatParquet && (b.opts.Format != "" || !strings.HasSuffix(strings.ToLower(src.Key), ".parquet")) {
+		return 0, false
+	}
+	rows, ok, err := decode.ParquetCopyable(ctx, b.p.source.Object(src), b.opts)
+	return rows, err == nil && ok
+}
+
+// copyParquet copies the file into its part as it is, then decodes the
+// copy (without encoding anything) to prove every page readable and count
+// its rows: the part is exactly the source, so what a reader gets is what
+// the file's writer chose (compression, encodings, row groups). It returns
+// false, having recorded nothing, when the copy's decoded rows are not the
+// footer's: the file is then decoded and re-encoded with a correct footer.
+func (b *batchPart) copyParquet(ctx context.Context, footerRows int64) bool {
+	src := b.task.Files[0].Source
+	part, err := b.p.target.CreatePart(ctx, b.task.Table, b.task.LoadID)
+	if err != nil {
+		b.failAll(err)
+		return true
+	}
+	defer part.Abort()
+	body, err := b.p.source.Object(src).Open(ctx)
+	if err != nil {
+		b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
+		return true
+	}
+	w := &countingWriter{w: part}
+	_, err = io.Copy(w, body)
+	_ = body.Close()
+	switch {
+	case w.err != nil:
+		b.failAll(fmt.Errorf("writing part: %w", w.err))
+		return true
+	case err != nil:
+		b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
+		return true
+	}
+	copied := decode.ReaderObject(src.String(), part, w.n)
+	rows, err := decode.Decode(ctx, copied, b.opts, func(arrow.RecordBatch) error { return nil })
+	if err != nil {
+		b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
+		return true
+	}
+	if rows != footerRows {
+		return false
+	}
+	name := messages.PartName(src)
+	size, err := part.Commit(ctx, name)
+	if err != nil {
+		b.failAll(err)
+		return true
+	}
+	b.outs[0] = worker.Outcome{Kind: worker.Loaded, Rows: rows, Part: b.p.target.PartPath(b.task.LoadID, name), PartFiles: 1, Bytes: size}
+	return true
+}
+
+// countingWriter counts bytes written and keeps the write error, to tell
+// it from a read error after io.Copy.
+type countingWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // failAll marks every file of the task failed by err (a failure of the part,

@@ -53,6 +53,8 @@ type localPart struct {
 	done bool
 }
 
+func (p *localPart) ReadAt(b []byte, off int64) (int, error) { return p.f.ReadAt(b, off) }
+
 func (p *localPart) Write(b []byte) (int, error) {
 	n, err := p.f.Write(b)
 	p.n += int64(n)

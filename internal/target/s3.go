@@ -39,6 +39,8 @@ type s3Part struct {
 	n   int64
 }
 
+func (p *s3Part) ReadAt(b []byte, off int64) (int, error) { return p.f.ReadAt(b, off) }
+
 func (p *s3Part) Write(b []byte) (int, error) {
 	n, err := p.f.Write(b)
 	p.n += int64(n)

@@ -76,6 +76,9 @@ func (t *Target) PartPath(load, name string) string {
 // name until Commit returns.
 type Part interface {
 	io.Writer
+	// ReadAt reads back what was written (a part is a local file until
+	// it commits), so a copied file can be checked before it commits.
+	io.ReaderAt
 	// Commit makes the part durable under name and returns its size. The
 	// name is given last because a batch's part is named for the files
 	// that made it in.
