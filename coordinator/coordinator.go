@@ -109,7 +109,15 @@ type Config struct {
 	BatchFiles int
 	// SmallFileBytes: files up to this size are batched (default 1 MiB).
 	SmallFileBytes int64
-	Logger         *slog.Logger
+	// SplitBytes: a file larger than this, if Splittable says it can be,
+	// is split into ranges of about this size, each its own task, so one
+	// big file is not one worker's problem (default 256 MiB; negative: never).
+	SplitBytes int64
+	// Splittable says whether a file of a table can be loaded by byte
+	// ranges (its format allows it: not compressed, not a JSON array).
+	// nil: no file is split.
+	Splittable func(table string, src messages.Source) bool
+	Logger     *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -130,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SmallFileBytes == 0 {
 		c.SmallFileBytes = 1 << 20
+	}
+	if c.SplitBytes == 0 {
+		c.SplitBytes = 256 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

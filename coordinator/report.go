@@ -57,25 +57,64 @@ func (t TableReport) MBPerSecond() float64 {
 }
 
 func summarize(name string, trec messages.TableRecord, files []messages.FileRecord, d time.Duration) TableReport {
-	sort.Slice(files, func(i, j int) bool { return files[i].Source.Key < files[j].Source.Key })
+	sort.Slice(files, func(i, j int) bool {
+		if files[i].Source.Key != files[j].Source.Key {
+			return files[i].Source.Key < files[j].Source.Key
+		}
+		return rangeIndex(files[i]) < rangeIndex(files[j])
+	})
 	r := TableReport{Name: name, Files: trec.Files, Skipped: trec.Skipped, Duration: d}
-	for _, f := range files {
-		switch f.State {
-		case messages.StateLoaded:
+	// A split file's records are consecutive after the sort: the file is
+	// loaded when every range is; one range that did not load fails the
+	// whole file, and its loaded ranges are not committed.
+	for i := 0; i < len(files); {
+		j := i + 1
+		for j < len(files) && files[j].Range != nil && files[j].Source.Key == files[i].Source.Key {
+			j++
+		}
+		var loaded []messages.FileRecord
+		var bad *messages.FileRecord
+		for k := i; k < j; k++ {
+			switch f := files[k]; f.State {
+			case messages.StateLoaded:
+				loaded = append(loaded, f)
+			case messages.StateMerged:
+			default:
+				if bad == nil {
+					bad = &files[k]
+				}
+			}
+		}
+		i = j
+		if bad == nil && len(loaded) > 0 {
 			r.Loaded++
-			r.Rows += f.Rows
-			r.Bytes += f.Source.Size
-			r.loaded = append(r.loaded, f)
+			r.Bytes += loaded[0].Source.Size
+			for _, f := range loaded {
+				r.Rows += f.Rows
+			}
+			r.loaded = append(r.loaded, loaded...)
 			continue
-		case messages.StateChanged:
+		}
+		if bad == nil {
+			continue
+		}
+		f := *bad
+		if f.State == messages.StateChanged {
 			r.Changed++
-		default:
+		} else {
 			r.Failed++
 		}
 		r.failed = append(r.failed, f)
 		r.Failures = append(r.Failures, messages.ManifestFailure{Source: f.Source, State: f.State, Error: f.Error, Attempts: f.Attempts})
 	}
 	return r
+}
+
+func rangeIndex(f messages.FileRecord) int {
+	if f.Range == nil {
+		return -1
+	}
+	return f.Range.Index
 }
 
 // WriteText prints the report as a table followed by every failure.

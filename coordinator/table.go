@@ -38,11 +38,11 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 	}
 
 	if !rec.Listed {
-		files, skipped, err := c.listAndPublish(ctx, load, t, rec.Schema)
+		files, records, skipped, err := c.listAndPublish(ctx, load, t, rec.Schema)
 		if err != nil {
 			return TableReport{}, err
 		}
-		rec.Listed, rec.Files, rec.Skipped, rec.Updated = true, files, skipped, time.Now().UTC()
+		rec.Listed, rec.Files, rec.Records, rec.Skipped, rec.Updated = true, files, records, skipped, time.Now().UTC()
 		if rev, err = c.state.PutTable(ctx, rec, rev); err != nil {
 			return TableReport{}, fmt.Errorf("recording listing: %w", err)
 		}
@@ -54,16 +54,21 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 	files, err := c.await(ctx, load, t, rec, log)
 	for round := 1; err == nil; round++ {
 		stranded := strandedFiles(files)
-		if len(stranded) == 0 {
+		unsplit := failedSplits(files)
+		if len(stranded) == 0 && len(unsplit) == 0 {
 			break
 		}
 		if round > 10 {
 			err = fmt.Errorf("%d files stay in incomplete batch parts after %d reloads", len(stranded), round-1)
 			break
 		}
-		if err = c.reload(ctx, load, t.Name, rec.Schema, stranded, round, log); err == nil {
-			files, err = c.await(ctx, load, t, rec, log)
+		if err = c.reload(ctx, load, t.Name, rec.Schema, stranded, round, log); err != nil {
+			break
 		}
+		if err = c.unsplit(ctx, load, t.Name, rec.Schema, unsplit, round, log); err != nil {
+			break
+		}
+		files, err = c.await(ctx, load, t, rec, log)
 	}
 	if err != nil {
 		return TableReport{}, err
@@ -152,24 +157,38 @@ func (c *Coordinator) eligible(t Table, src messages.Source) bool {
 // tasks go out pipelined, one round trip per page. Re-running it after a
 // crash is safe: existing records are kept, finished files are not published
 // again, and unfinished ones are deduplicated by the queue.
-func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (files, skipped int, err error) {
+func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (files, records, skipped int, err error) {
 	// A listing the store keeps refusing (throttling past the client's own
 	// retries) resumes after the last page handled, not from the start.
 	after := ""
 	err = c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
-			n, s, err := c.publishPage(ctx, load, t, schema, page)
+			n, r, s, err := c.publishPage(ctx, load, t, schema, page)
 			if err != nil {
 				return final{err}
 			}
-			files, skipped, after = files+n, skipped+s, page[len(page)-1].Key
+			files, records, skipped, after = files+n, records+r, skipped+s, page[len(page)-1].Key
 			return nil
 		})
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("listing and publishing: %w", err)
+		return 0, 0, 0, fmt.Errorf("listing and publishing: %w", err)
 	}
-	return files, skipped, nil
+	return files, records, skipped, nil
+}
+
+// ranges splits a big file into ranges of about SplitBytes, or returns nil
+// to load it whole.
+func (c *Coordinator) ranges(table string, src messages.Source) []*messages.Range {
+	if c.cfg.SplitBytes <= 0 || src.Size <= c.cfg.SplitBytes || c.cfg.Splittable == nil || !c.cfg.Splittable(table, src) {
+		return nil
+	}
+	n := int((src.Size + c.cfg.SplitBytes - 1) / c.cfg.SplitBytes)
+	out := make([]*messages.Range, n)
+	for i := range n {
+		out[i] = &messages.Range{Index: i, Count: n, Start: src.Size * int64(i) / int64(n), End: src.Size * int64(i+1) / int64(n)}
+	}
+	return out
 }
 
 // final marks an error that retrying the operation around it cannot help:
@@ -180,7 +199,7 @@ func (f final) Error() string { return f.err.Error() }
 func (f final) Unwrap() error { return f.err }
 
 // publishPage records and publishes the eligible files of one page.
-func (c *Coordinator) publishPage(ctx context.Context, load string, t Table, schema []byte, page []messages.Source) (files, skipped int, err error) {
+func (c *Coordinator) publishPage(ctx context.Context, load string, t Table, schema []byte, page []messages.Source) (files, records, skipped int, err error) {
 	var recs []messages.FileRecord
 	now := time.Now().UTC()
 	for _, src := range page {
@@ -194,9 +213,19 @@ func (c *Coordinator) publishPage(ctx context.Context, load string, t Table, sch
 		if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
 			continue
 		}
-		recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateListed, Updated: now})
+		files++
+		rec := messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateListed, Updated: now}
+		rs := c.ranges(t.Name, src)
+		if rs == nil {
+			recs = append(recs, rec)
+			continue
+		}
+		for _, r := range rs {
+			rec.Range = r
+			recs = append(recs, rec)
+		}
 	}
-	return len(recs), skipped, c.recordAndPublish(ctx, load, t.Name, recs, schema)
+	return files, len(recs), skipped, c.recordAndPublish(ctx, load, t.Name, recs, schema)
 }
 
 // recordAndPublish creates the records of one page of files, then publishes
@@ -219,7 +248,7 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 		if rev == 0 { // recorded by an earlier run of this load
 			var existing messages.FileRecord
 			if err := c.retry(ctx, "reading "+src.String(), func() (err error) {
-				existing, rev, err = c.state.File(ctx, load, table, src.Token())
+				existing, rev, err = c.state.File(ctx, load, table, rec.Token())
 				return err
 			}); err != nil {
 				return err
@@ -229,9 +258,9 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 			}
 			// Listed again with a new ETag means the object changed
 			// mid-load: keep the first listing; the pinned read reports it.
-			src = existing.Source
+			src, rec.Range = existing.Source, existing.Range
 		}
-		files = append(files, messages.TaskFile{Source: src, Revision: rev})
+		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev})
 	}
 	tasks := c.batch(load, table, schema, files)
 	return c.retry(ctx, "publishing a page of tasks", func() error { return c.publisher.Publish(ctx, tasks...) })
@@ -246,7 +275,7 @@ func (c *Coordinator) batch(load, table string, schema []byte, files []messages.
 	}
 	var small []messages.TaskFile
 	for _, f := range files {
-		if f.Source.Size > c.cfg.SmallFileBytes || c.cfg.BatchFiles == 1 {
+		if f.Range != nil || f.Source.Size > c.cfg.SmallFileBytes || c.cfg.BatchFiles == 1 {
 			tasks = append(tasks, task([]messages.TaskFile{f}))
 			continue
 		}
@@ -298,7 +327,7 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 		timer = time.AfterFunc(c.cfg.StallTimeout, cancel)
 		err := c.state.WatchFiles(wctx, load, t.Name, func(rec messages.FileRecord, current bool) error {
 			if rec.Source.Key != "" {
-				token := rec.Source.Token()
+				token := rec.Token()
 				if old, ok := files[token]; ok && old.State.Terminal() {
 					terminal--
 				}
@@ -308,7 +337,7 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 				}
 				timer.Reset(c.cfg.StallTimeout)
 			}
-			if terminal == trec.Files && len(files) == trec.Files {
+			if want := max(trec.Records, trec.Files); terminal == want && len(files) == want {
 				return done
 			}
 			return nil
@@ -344,7 +373,10 @@ func (c *Coordinator) await(ctx context.Context, load string, t Table, trec mess
 				continue
 			}
 			id := messages.DedupID(load, f.Source) + "-r" + strconv.Itoa(stalls)
-			tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: t.Name, Files: []messages.TaskFile{{Source: f.Source}}, Schema: trec.Schema})
+			if f.Range != nil {
+				id += "-" + strconv.Itoa(f.Range.Index)
+			}
+			tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: t.Name, Files: []messages.TaskFile{{Source: f.Source, Range: f.Range}}, Schema: trec.Schema})
 		}
 		if err := c.retry(ctx, "publishing unfinished tasks again", func() error { return c.publisher.Publish(ctx, tasks...) }); err != nil {
 			return nil, err
@@ -381,7 +413,7 @@ func strandedFiles(files []messages.FileRecord) []messages.FileRecord {
 func (c *Coordinator) reload(ctx context.Context, load, table string, schema []byte, stranded []messages.FileRecord, round int, log *slog.Logger) error {
 	var tasks []messages.Task
 	for _, f := range stranded {
-		token := f.Source.Token()
+		token := f.Token()
 		var rev uint64
 		err := c.retry(ctx, "reloading "+f.Source.String(), func() error {
 			rec, r, err := c.state.File(ctx, load, table, token)
@@ -406,8 +438,96 @@ func (c *Coordinator) reload(ctx context.Context, load, table string, schema []b
 		id := messages.DedupID(load, f.Source) + "-p" + strconv.Itoa(round)
 		tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: table, Files: []messages.TaskFile{{Source: f.Source, Revision: rev}}, Schema: schema})
 	}
+	if len(tasks) == 0 {
+		return nil
+	}
 	log.Warn("files of incomplete batch parts loaded again", "files", len(tasks))
 	return c.retry(ctx, "publishing reloads", func() error { return c.publisher.Publish(ctx, tasks...) })
+}
+
+// failedSplits are the split files, all of whose ranges are final, with a
+// range that failed: each is returned as its first range's record. A range
+// fails when its rows cannot stand alone (a CSV quoted field holding a
+// newline across a split point ends the range before inside the quotes), and
+// a bad row's error should name its line in the file, not in the range: so
+// the file is loaded again whole, and fails only if it fails whole.
+func failedSplits(files []messages.FileRecord) []messages.FileRecord {
+	type split struct {
+		first  messages.FileRecord
+		failed bool
+	}
+	splits := map[string]*split{}
+	for _, f := range files {
+		if f.Range == nil || f.Range.Count < 2 {
+			continue
+		}
+		token := f.Source.Token()
+		sp := splits[token]
+		if sp == nil {
+			sp = &split{}
+			splits[token] = sp
+		}
+		if f.Range.Index == 0 {
+			sp.first = f
+		}
+		if f.State == messages.StateFailed {
+			sp.failed = true
+		}
+	}
+	var out []messages.FileRecord
+	for _, sp := range splits {
+		first := sp.first
+		if sp.failed && first.Range != nil && (first.Range.Start != 0 || first.Range.End != first.Source.Size) {
+			out = append(out, first)
+		}
+	}
+	return out
+}
+
+// unsplit widens each file's first range to the whole file, marks its other
+// ranges merged, and publishes the first range's task again.
+func (c *Coordinator) unsplit(ctx context.Context, load, table string, schema []byte, firsts []messages.FileRecord, round int, log *slog.Logger) error {
+	var tasks []messages.Task
+	for _, first := range firsts {
+		for i := 1; i < first.Range.Count; i++ {
+			r := *first.Range
+			r.Index = i
+			if err := c.retry(ctx, "merging "+first.Source.String(), func() error {
+				rec, rev, err := c.state.File(ctx, load, table, messages.RecordToken(first.Source, &r))
+				if err != nil {
+					return err
+				}
+				rec.State, rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = messages.StateMerged, "", 0, 0, 0
+				rec.Error, rec.Updated = "", time.Now().UTC()
+				_, err = c.state.PutFile(ctx, rec, rev)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		var rev uint64
+		whole := messages.Range{Index: 0, Count: first.Range.Count, Start: 0, End: first.Source.Size}
+		if err := c.retry(ctx, "unsplitting "+first.Source.String(), func() error {
+			rec, r, err := c.state.File(ctx, load, table, first.Token())
+			if err != nil {
+				return err
+			}
+			rec.Range, rec.State, rec.Attempts = &whole, messages.StateListed, 0
+			rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = "", 0, 0, 0
+			rec.Error, rec.Updated = "", time.Now().UTC()
+			rev, err = c.state.PutFile(ctx, rec, r)
+			return err
+		}); err != nil {
+			return err
+		}
+		id := messages.DedupID(load, first.Source) + "-whole" + strconv.Itoa(round)
+		tasks = append(tasks, messages.Task{ID: id, LoadID: load, Table: table, Files: []messages.TaskFile{{Source: first.Source, Range: &whole, Revision: rev}}, Schema: schema})
+	}
+	if len(tasks) == 0 {
+		return nil
+	}
+	log.Warn("split files with a failed range loaded again whole", "files", len(tasks))
+	return c.retry(ctx, "publishing unsplit files", func() error { return c.publisher.Publish(ctx, tasks...) })
 }
 
 // unreadableError: no file of the table could be read to infer its schema.

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -52,13 +53,16 @@ func DedupID(loadID string, src Source) string {
 // file, and for a batch a hash of every file's identity, so the same batch
 // published twice is one task.
 func TaskID(loadID string, files []TaskFile) string {
-	if len(files) == 1 {
+	if len(files) == 1 && files[0].Range == nil {
 		return DedupID(loadID, files[0].Source)
 	}
 	parts := make([]string, 0, len(files)+1)
 	parts = append(parts, loadID)
 	for _, f := range files {
 		parts = append(parts, f.Source.Identity())
+		if f.Range != nil {
+			parts = append(parts, fmt.Sprintf("range %d of %d", f.Range.Index, f.Range.Count))
+		}
 	}
 	return hashHex(40, parts...)
 }
@@ -74,9 +78,37 @@ func BatchPartName(srcs []Source) string {
 	return "batch-" + hashHex(32, ids...) + ".parquet"
 }
 
-// PartName names the part holding one file's rows; a redelivered task
-// writes the same name, so it replaces its part instead of adding one.
-func PartName(src Source) string { return "part-" + src.Identity() + ".parquet" }
+// PartName names the part holding one file's rows (or one range of them);
+// a redelivered task writes the same name, so it replaces its part instead
+// of adding one.
+func PartName(src Source, r *Range) string {
+	if r != nil {
+		return fmt.Sprintf("part-%s-%dof%d.parquet", src.Identity(), r.Index+1, r.Count)
+	}
+	return "part-" + src.Identity() + ".parquet"
+}
+
+// Range is one of Count byte ranges a big file is split into, loaded by its
+// own task into its own part. A text range owns the lines that start in
+// [Start, End); a Parquet range owns the row groups whose middle byte is in
+// it. Either way the ranges of a file cover each row exactly once.
+type Range struct {
+	Index int   `json:"index"`
+	Count int   `json:"count"`
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+}
+
+// RecordToken is the key token of the record of src, or of one range of it.
+func RecordToken(src Source, r *Range) string {
+	if r != nil {
+		return src.Token() + "-" + strconv.Itoa(r.Index)
+	}
+	return src.Token()
+}
+
+// Token is the record's key token.
+func (f FileRecord) Token() string { return RecordToken(f.Source, f.Range) }
 
 func hashHex(n int, parts ...string) string {
 	h := sha256.New()
@@ -106,6 +138,8 @@ type Task struct {
 // TaskFile is one file of a task.
 type TaskFile struct {
 	Source Source `json:"source"`
+	// Range, when set, is the part of a big file this task loads.
+	Range *Range `json:"range,omitempty"`
 	// Revision is the file record's revision when the task was published,
 	// so a first delivery can claim the file without reading it first.
 	Revision uint64 `json:"revision,omitempty"`
@@ -123,21 +157,28 @@ const (
 	StateFailed FileState = "failed"
 	// StateChanged: its ETag no longer matched the listing when it was read.
 	StateChanged FileState = "changed"
+	// StateMerged: a range of a split file whose rows load with its first
+	// range instead, which was widened to the whole file (a range could not
+	// be loaded on its own: a quoted newline at a split point, or a bad row
+	// whose error should name its true line).
+	StateMerged FileState = "merged"
 )
 
 // Terminal reports whether no more work will happen on a file in state s.
 func (s FileState) Terminal() bool {
-	return s == StateLoaded || s == StateFailed || s == StateChanged
+	return s == StateLoaded || s == StateFailed || s == StateChanged || s == StateMerged
 }
 
 // FileRecord is the durable state of one listed file, kept in the load's
 // key-value bucket under the file's token.
 type FileRecord struct {
-	V      int       `json:"v"`
-	LoadID string    `json:"load_id"`
-	Table  string    `json:"table"`
-	Source Source    `json:"source"`
-	State  FileState `json:"state"`
+	V      int    `json:"v"`
+	LoadID string `json:"load_id"`
+	Table  string `json:"table"`
+	Source Source `json:"source"`
+	// Range is set on each record of a split file: one record per range.
+	Range *Range    `json:"range,omitempty"`
+	State FileState `json:"state"`
 	// Part is the output file's path relative to the table directory.
 	Part string `json:"part,omitempty"`
 	// PartFiles is how many files' rows the part holds (1, or a batch's
@@ -180,8 +221,11 @@ type TableRecord struct {
 	Schema []byte `json:"schema,omitempty"`
 	// Listed is set once every file of the table has been recorded and
 	// published; until then a restarted coordinator lists again.
-	Listed    bool      `json:"listed"`
-	Files     int       `json:"files"`
+	Listed bool `json:"listed"`
+	Files  int  `json:"files"`
+	// Records counts the file records: Files plus the extra ranges of
+	// split files.
+	Records   int       `json:"records,omitempty"`
 	Skipped   int       `json:"skipped"`
 	Committed bool      `json:"committed"`
 	Error     string    `json:"error,omitempty"`
@@ -206,8 +250,10 @@ type ManifestPart struct {
 // (small files share parts).
 type ManifestFile struct {
 	Source Source `json:"source"`
-	Path   string `json:"path"`
-	Rows   int64  `json:"rows"`
+	// Range is set when a big file was split: it appears once per range.
+	Range *Range `json:"range,omitempty"`
+	Path  string `json:"path"`
+	Rows  int64  `json:"rows"`
 }
 
 // ManifestFailure is one listed file that did not load.

@@ -110,7 +110,22 @@ func TestTaskAndPartNames(t *testing.T) {
 	}
 	b2 := b
 	b2.ETag = "2"
-	if PartName(b) == PartName(b2) || !strings.HasPrefix(PartName(b), "part-") || !strings.HasSuffix(PartName(b), ".parquet") {
+	if PartName(b, nil) == PartName(b2, nil) || !strings.HasPrefix(PartName(b, nil), "part-") || !strings.HasSuffix(PartName(b, nil), ".parquet") {
 		t.Error("part names are not one per identity")
+	}
+}
+
+func TestRangeNames(t *testing.T) {
+	src := Source{Bucket: "b", Key: "big.csv", ETag: "1", Size: 100}
+	r0, r1 := &Range{Index: 0, Count: 2, End: 50}, &Range{Index: 1, Count: 2, Start: 50, End: 100}
+	if RecordToken(src, nil) != src.Token() || RecordToken(src, r0) == RecordToken(src, r1) || RecordToken(src, r0) == src.Token() {
+		t.Error("record tokens are not one per range")
+	}
+	if PartName(src, r0) == PartName(src, r1) || PartName(src, r0) == PartName(src, nil) {
+		t.Error("part names are not one per range")
+	}
+	if TaskID("l", []TaskFile{{Source: src, Range: r0}}) == TaskID("l", []TaskFile{{Source: src, Range: r1}}) ||
+		TaskID("l", []TaskFile{{Source: src, Range: r0}}) == TaskID("l", []TaskFile{{Source: src}}) {
+		t.Error("task IDs are not one per range")
 	}
 }

@@ -280,10 +280,10 @@ type claimed struct {
 func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f messages.TaskFile, log *slog.Logger) (claimed, error) {
 	trusted := d.Delivered() == 1 && f.Revision != 0
 	for {
-		rec, rev := messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: f.Source, State: messages.StateListed}, f.Revision
+		rec, rev := messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: f.Source, Range: f.Range, State: messages.StateListed}, f.Revision
 		if !trusted {
 			var err error
-			rec, rev, err = w.files.File(ctx, task.LoadID, task.Table, f.Source.Token())
+			rec, rev, err = w.files.File(ctx, task.LoadID, task.Table, messages.RecordToken(f.Source, f.Range))
 			if errors.Is(err, messages.ErrNotFound) {
 				// Published before its record was written cannot happen (the
 				// coordinator records first); an old load's task can.
@@ -373,7 +373,7 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	work := task
 	work.Files = make([]messages.TaskFile, len(held))
 	for i, c := range held {
-		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Revision: c.rev}
+		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Range: c.rec.Range, Revision: c.rev}
 	}
 	outs := w.loadWithHeartbeat(ctx, d, work)
 	if ctx.Err() != nil {

@@ -271,6 +271,8 @@ func runCoordinator(ctx context.Context, c config.Config, job string, ad *adapte
 		MaxFailedFiles: c.MaxFailedFiles,
 		BatchFiles:     c.Batch.Files,
 		SmallFileBytes: c.Batch.MaxFileBytes,
+		SplitBytes:     c.SplitBytes(),
+		Splittable:     ad.pipeline.Splittable,
 		SkipReason:     decode.SkipReason,
 		Logger:         log.With("job", job),
 	}, ad.source, ad.pipeline, conn.queue, conn.state, ad.target)

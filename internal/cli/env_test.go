@@ -155,6 +155,7 @@ func (p *inProcess) coordinator(pub coordinator.Publisher) *coordinator.Coordina
 	co, err := coordinator.New(coordinator.Config{
 		Job: p.job, Bucket: p.cfg.Source.Bucket, Tables: tables, MaxFailedFiles: p.cfg.MaxFailedFiles,
 		BatchFiles: p.cfg.Batch.Files, SmallFileBytes: p.cfg.Batch.MaxFileBytes,
+		SplitBytes: p.cfg.SplitBytes(), Splittable: p.ad.pipeline.Splittable,
 		SkipReason: skipReason,
 	}, p.ad.source, p.ad.pipeline, pub, p.conn.state, p.ad.target)
 	if err != nil {
@@ -261,10 +262,14 @@ func verifyTable(t *testing.T, out, table string, wantRows int64, wantFiles int)
 	sources := map[string]bool{}
 	named := map[string]int64{} // part -> rows of the files recorded in it
 	for _, f := range m.Files {
-		if sources[f.Source.Key] {
-			t.Errorf("table %s: source %s listed twice", table, f.Source.Key)
+		key := f.Source.Key
+		if f.Range != nil {
+			key += fmt.Sprintf(" range %d of %d", f.Range.Index, f.Range.Count)
 		}
-		sources[f.Source.Key] = true
+		if sources[key] {
+			t.Errorf("table %s: source %s listed twice", table, key)
+		}
+		sources[key] = true
 		named[f.Path] += f.Rows
 	}
 	for _, p := range m.Parts {

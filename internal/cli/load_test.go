@@ -15,6 +15,7 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/demo"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -251,7 +252,7 @@ func TestBatchWorkerDiesBetweenRecords(t *testing.T) {
 	}
 	m := verifyTable(t, e.out, "t", 30, 2)
 	for _, f := range m.Files {
-		if want := messages.PartName(f.Source); f.Path != want {
+		if want := messages.PartName(f.Source, nil); f.Path != want {
 			t.Errorf("%s committed in %s, want a part of its own (%s)", f.Source.Key, f.Path, want)
 		}
 	}
@@ -498,4 +499,76 @@ func TestParquetCopiedWhenItMatches(t *testing.T) {
 	if len(m.Failed) != 1 || !strings.Contains(m.Failed[0].Error, "b-bad.parquet") || !strings.Contains(m.Failed[0].Error, "row group 0") {
 		t.Errorf("failures: %+v", m.Failed)
 	}
+}
+
+// Big files are split into ranges loaded by separate tasks, each into its
+// own part: CSV and JSON lines by lines, Parquet by row groups. A CSV whose
+// quoted newline sits at a cut fails its range and is loaded again whole.
+// Every row lands once.
+func TestBigFilesSplit(t *testing.T) {
+	e := newLoadEnv(t)
+	const rangeBytes = 1 << 20
+	wide := demo.WideCSV(0, 50_000)
+	e.put("c/wide.csv", wide)
+	jl := demo.WideJSONLines(0, 25_000)
+	e.put("j/wide.jsonl", jl)
+	pq := parquetRows(t, 0, 600_000)
+	e.put("p/rows.parquet", pq)
+	var q strings.Builder
+	q.WriteString("id,note\n")
+	for i := range 40_000 {
+		fmt.Fprintf(&q, "%d,\"row %d line one\nline two\nline three\"\n", i, i)
+	}
+	quoted := []byte(q.String())
+	if !cutInsideQuotes(quoted, rangeBytes) {
+		t.Fatal("test data: no cut of the quoted file falls inside quotes")
+	}
+	e.put("q/quoted.csv", quoted)
+	cfg := e.writeConfig(`  - { name: c, prefix: c/ }
+  - { name: j, prefix: j/ }
+  - { name: p, prefix: p/ }
+  - { name: q, prefix: q/ }`, fmt.Sprintf("split: { range_bytes: %d }\n", rangeBytes))
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ranges := func(size int) int { return (size + rangeBytes - 1) / rangeBytes }
+	for _, tc := range []struct {
+		table  string
+		rows   int64
+		ranges int
+	}{
+		{"c", 50_000, ranges(len(wide))},
+		{"j", 25_000, ranges(len(jl))},
+		{"p", 600_000, ranges(len(pq))},
+		{"q", 40_000, 1}, // loaded again whole
+	} {
+		if tc.ranges < 2 && tc.table != "q" {
+			t.Fatalf("test data: %s is not bigger than one range", tc.table)
+		}
+		m := verifyTable(t, e.out, tc.table, tc.rows, tc.ranges)
+		for _, f := range m.Files {
+			if f.Range == nil {
+				t.Errorf("%s: %s loaded without a range", tc.table, f.Source.Key)
+			} else if tc.table == "q" && (f.Range.Start != 0 || f.Range.End != f.Source.Size) {
+				t.Errorf("q: the quoted file was not loaded whole: %+v", f.Range)
+			}
+		}
+	}
+	mustContain(t, "report", stdout, "every table committed")
+	mustContain(t, "log", stderr, "split files with a failed range loaded again whole")
+}
+
+// cutInsideQuotes says whether some cut of data into ranges of about
+// rangeBytes (as the coordinator cuts) ends a range inside a quoted field.
+func cutInsideQuotes(data []byte, rangeBytes int) bool {
+	n := (len(data) + rangeBytes - 1) / rangeBytes
+	for i := 1; i < n; i++ {
+		end := len(data) * i / n
+		nl := end - 1 + bytes.IndexByte(data[end-1:], '\n')
+		if bytes.Count(data[:nl], []byte(`"`))%2 == 1 {
+			return true
+		}
+	}
+	return false
 }

@@ -41,6 +41,27 @@ type Config struct {
 	Retry Retry `yaml:"retry"`
 	// Batch loads small files several to a task and a part.
 	Batch Batch `yaml:"batch"`
+	// Split loads big files by byte ranges, one task each.
+	Split Split `yaml:"split"`
+}
+
+// SplitBytes is the coordinator's split size: negative when splitting is off.
+func (c Config) SplitBytes() int64 {
+	if c.Split.Disabled {
+		return -1
+	}
+	return c.Split.RangeBytes
+}
+
+// Split cuts a big uncompressed CSV, JSON lines or Parquet file into byte
+// ranges loaded by separate tasks (Parquet by row groups), so one big file
+// is not one worker's problem. Each range is its own part.
+type Split struct {
+	// RangeBytes: files larger than this are split into ranges of about
+	// this size (default 256 MiB).
+	RangeBytes int64 `yaml:"range_bytes"`
+	// Disabled loads every file whole.
+	Disabled bool `yaml:"disabled"`
 }
 
 // Batch groups small files: a queue message, a Parquet part and an fsync
@@ -259,6 +280,9 @@ func (c Config) WithDefaults() Config {
 	if c.Batch.MaxFileBytes == 0 {
 		c.Batch.MaxFileBytes = 1 << 20
 	}
+	if c.Split.RangeBytes == 0 {
+		c.Split.RangeBytes = 256 << 20
+	}
 	tables := make([]Table, len(c.Tables))
 	for i, t := range c.Tables {
 		if t.CSV.Delimiter == "" {
@@ -355,6 +379,9 @@ func (c Config) Validate() error {
 	}
 	if c.Batch.MaxFileBytes < 0 || c.Batch.MaxFileBytes > 64<<20 {
 		bad("batch.max_file_bytes", "must be 0 to 64 MiB: a batch's files are held in memory one at a time (got %d)", c.Batch.MaxFileBytes)
+	}
+	if c.Split.RangeBytes < 1<<20 {
+		bad("split.range_bytes", "must be at least 1 MiB (got %d)", c.Split.RangeBytes)
 	}
 	if c.Retry.MaxAttempts < 1 {
 		bad("retry.max_attempts", "must be at least 1 (got %d)", c.Retry.MaxAttempts)

@@ -44,6 +44,16 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 	if err != nil {
 		return 0, err
 	}
+	if r := opts.Range; r != nil && (r.Start > 0 || r.End < obj.Size()) {
+		switch s.format {
+		case FormatParquet:
+			s.rowGroups = r
+		case FormatCSV, FormatJSON:
+			obj = &lineRange{Object: obj, r: *r, header: s.format == FormatCSV && s.header}
+		default:
+			return 0, fmt.Errorf("%s: a byte range needs the format (csv, json or parquet)", obj.Name())
+		}
+	}
 	errs := &ioErrors{name: obj.Name()}
 	g := &emitGuard{fn: emit}
 	defer g.recover(obj.Name(), &err)

@@ -50,6 +50,36 @@ type Options struct {
 	BatchRows int
 	// Mem allocates the batches; nil means memory.DefaultAllocator.
 	Mem memory.Allocator
+	// Range, when set, decodes only the rows one byte range of the file
+	// owns: for CSV and JSON lines the lines that start in [Start, End)
+	// (a CSV header is still read from the file's start), for Parquet the
+	// row groups whose middle byte is in it. The ranges of a file, end to
+	// end, decode each row once. Only Splittable files take a range.
+	Range *ByteRange
+}
+
+// ByteRange is [Start, End) of a file's bytes.
+type ByteRange struct{ Start, End int64 }
+
+// Splittable says whether the file called name can be decoded by byte
+// ranges with opts: Parquet, CSV or JSON lines, not compressed, and for
+// JSON only .jsonl/.ndjson names (a .json file may be one array). A CSV
+// range is speculative: a quoted field holding a newline across a range's
+// end makes that range fail (the quote never closes), and the caller then
+// loads the file whole.
+func Splittable(name string, opts Options) bool {
+	s, err := resolve(name, opts)
+	if err != nil || s.compression != CompressionNone {
+		return false
+	}
+	base := strings.ToLower(path.Base(name))
+	switch s.format {
+	case FormatParquet, FormatCSV:
+		return true
+	case FormatJSON:
+		return strings.HasSuffix(base, ".jsonl") || strings.HasSuffix(base, ".ndjson")
+	}
+	return false
 }
 
 const (
@@ -77,6 +107,9 @@ type settings struct {
 	// generalOnly turns the CSV fast path off, so tests can check that it
 	// decodes exactly as the general path does.
 	generalOnly bool
+	// rowGroups, when set, selects the Parquet row groups whose middle
+	// byte is in the range.
+	rowGroups *ByteRange
 }
 
 // resolve applies the defaults of opts for the object called name. Runes

@@ -315,6 +315,9 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
+		if s.rowGroups != nil && !p.rowGroupIn(rg, *s.rowGroups) {
+			continue
+		}
 		n, err := p.readRowGroup(ctx, rg, table, colMap, s, emit)
 		total += n
 		if err != nil {
@@ -322,6 +325,33 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 		}
 	}
 	return total, nil
+}
+
+// rowGroupIn says whether row group rg's middle byte is in r: its byte
+// span runs from its first column chunk's first page to its last column
+// chunk's end.
+func (p *pqFile) rowGroupIn(rg int, r ByteRange) bool {
+	md := p.pf.MetaData().RowGroup(rg)
+	start, end := int64(-1), int64(0)
+	for c := range md.NumColumns() {
+		cc, err := md.ColumnChunk(c)
+		if err != nil {
+			continue
+		}
+		off := cc.DataPageOffset()
+		if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < off {
+			off = cc.DictionaryPageOffset()
+		}
+		if start < 0 || off < start {
+			start = off
+		}
+		end = max(end, off+cc.TotalCompressedSize())
+	}
+	if start < 0 {
+		start = 0 // no columns: place it at the file's start, once
+	}
+	mid := start + (end-start)/2
+	return mid >= r.Start && mid < r.End
 }
 
 // readRowGroup emits one row group's rows in batches. A panic in arrow's

@@ -72,7 +72,7 @@ func (s *State) File(ctx context.Context, load, table, token string) (messages.F
 
 // PutFile writes one file's record; rev 0 creates it.
 func (s *State) PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error) {
-	return put(ctx, s.kv, filePrefix(rec.LoadID, rec.Table)+rec.Source.Token(), rec, rev)
+	return put(ctx, s.kv, filePrefix(rec.LoadID, rec.Table)+rec.Token(), rec, rev)
 }
 
 // CreateFiles creates the records of many files at once, pipelined: each
@@ -86,7 +86,7 @@ func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]
 		if err != nil {
 			return nil, fmt.Errorf("encoding file record: %w", err)
 		}
-		msg := nats.NewMsg("$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Source.Token())
+		msg := nats.NewMsg("$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Token())
 		msg.Data = data
 		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
 		if futures[i], err = s.js.PublishMsgAsync(msg); err != nil {

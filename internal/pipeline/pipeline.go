@@ -47,6 +47,12 @@ func New(source Source, tgt *target.Target, tables map[string]decode.Options, me
 	return &Pipeline{source: source, target: tgt, tables: tables, mem: mem}
 }
 
+// Splittable says whether a file of table can be loaded by byte ranges.
+func (p *Pipeline) Splittable(table string, src messages.Source) bool {
+	opts, ok := p.tables[table]
+	return ok && decode.Splittable(src.String(), opts)
+}
+
 // ProbeSchema infers the schema of one file and encodes it for tasks.
 func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error) {
 	opts, ok := p.tables[table]
@@ -118,7 +124,9 @@ type batchPart struct {
 
 func (b *batchPart) load(ctx context.Context) {
 	if len(b.task.Files) == 1 {
-		if rows, ok := b.copyable(ctx); ok && b.copyParquet(ctx, rows) {
+		if r := b.task.Files[0].Range; r != nil && (r.Start > 0 || r.End < b.task.Files[0].Source.Size) {
+			b.opts.Range = &decode.ByteRange{Start: r.Start, End: r.End}
+		} else if rows, ok := b.copyable(ctx); ok && b.copyParquet(ctx, rows) {
 			return
 		}
 	}
@@ -166,7 +174,7 @@ func (b *batchPart) load(ctx context.Context) {
 	for j, i := range loaded {
 		srcs[j] = b.task.Files[i].Source
 	}
-	name := messages.PartName(srcs[0])
+	name := messages.PartName(srcs[0], b.task.Files[loaded[0]].Range)
 	if len(srcs) > 1 {
 		name = messages.BatchPartName(srcs)
 	}
@@ -344,7 +352,7 @@ func (b *batchPart) copyParquet(ctx context.Context, footerRows int64) bool {
 	if rows != footerRows {
 		return false
 	}
-	name := messages.PartName(src)
+	name := messages.PartName(src, b.task.Files[0].Range)
 	size, err := part.Commit(ctx, name)
 	if err != nil {
 		b.failAll(err)

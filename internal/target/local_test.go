@@ -46,12 +46,12 @@ func writePart(t *testing.T, tg *Target, table, load string, src messages.Source
 	rec.Release()
 	col.Release()
 	b.Release()
-	size, err := part.Commit(ctx, messages.PartName(src))
+	size, err := part.Commit(ctx, messages.PartName(src, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateLoaded,
-		Part: tg.PartPath(load, messages.PartName(src)), PartFiles: 1, Rows: int64(rows), Bytes: size}
+		Part: tg.PartPath(load, messages.PartName(src, nil)), PartFiles: 1, Rows: int64(rows), Bytes: size}
 }
 
 func encodedSchema(t *testing.T) []byte {
@@ -136,7 +136,7 @@ func TestLocalCommitRefusesWhatItCannotVerify(t *testing.T) {
 		{"size disagrees", func(r *messages.FileRecord) { r.Bytes++ }, "bytes"},
 		{"part missing", func(r *messages.FileRecord) {
 			r.Source.ETag = "2"
-			r.Part = tg.PartPath("l", messages.PartName(r.Source))
+			r.Part = tg.PartPath("l", messages.PartName(r.Source, nil))
 		}, "no such file"},
 		{"a batch part lacks one of its files", func(r *messages.FileRecord) { r.PartFiles = 2 }, "holds 2 files, 1 are recorded"},
 		{"part outside the load", func(r *messages.FileRecord) { r.Part = "../other/" + r.Part }, "is not a part of load"},

@@ -51,7 +51,7 @@ func buildManifest(req coordinator.CommitRequest, partPath func(load, name strin
 		}
 		m.Parts[i].Rows += f.Rows
 		members[f.Part]++
-		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Path: f.Part, Rows: f.Rows})
+		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Range: f.Range, Path: f.Part, Rows: f.Rows})
 		m.Rows += f.Rows
 	}
 	for _, f := range req.Loaded {
@@ -63,7 +63,13 @@ func buildManifest(req coordinator.CommitRequest, partPath func(load, name strin
 		m.Failed = append(m.Failed, messages.ManifestFailure{Source: f.Source, State: f.State, Error: f.Error, Attempts: f.Attempts})
 	}
 	sort.Slice(m.Parts, func(i, j int) bool { return m.Parts[i].Path < m.Parts[j].Path })
-	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Source.Key < m.Files[j].Source.Key })
+	sort.Slice(m.Files, func(i, j int) bool {
+		a, b := m.Files[i], m.Files[j]
+		if a.Source.Key != b.Source.Key || a.Range == nil || b.Range == nil {
+			return a.Source.Key < b.Source.Key
+		}
+		return a.Range.Index < b.Range.Index
+	})
 	sort.Slice(m.Failed, func(i, j int) bool { return m.Failed[i].Source.Key < m.Failed[j].Source.Key })
 	return m, nil
 }

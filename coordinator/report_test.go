@@ -1,0 +1,66 @@
+package coordinator
+
+import (
+	"testing"
+
+	"github.com/s3load/s3load/messages"
+)
+
+func rangeRec(key string, i, n int, state messages.FileState, rows int64) messages.FileRecord {
+	src := messages.Source{Bucket: "b", Key: key, Size: 100}
+	r := &messages.Range{Index: i, Count: n, Start: int64(i) * 100 / int64(n), End: int64(i+1) * 100 / int64(n)}
+	return messages.FileRecord{Source: src, Range: r, State: state, Rows: rows, Part: messages.PartName(src, r), PartFiles: 1}
+}
+
+// A split file counts once: loaded when every range is, failed (with none
+// of its ranges committed) when one is not; merged ranges do not count.
+func TestSummarizeSplitFiles(t *testing.T) {
+	whole := rangeRec("m", 0, 3, messages.StateLoaded, 30)
+	whole.Range.End = 100
+	files := []messages.FileRecord{
+		rangeRec("a", 1, 2, messages.StateLoaded, 5),
+		rangeRec("a", 0, 2, messages.StateLoaded, 4),
+		rangeRec("f", 0, 2, messages.StateLoaded, 4),
+		rangeRec("f", 1, 2, messages.StateFailed, 0),
+		whole,
+		rangeRec("m", 1, 3, messages.StateMerged, 0),
+		rangeRec("m", 2, 3, messages.StateMerged, 0),
+		{Source: messages.Source{Bucket: "b", Key: "z"}, State: messages.StateLoaded, Rows: 1, Part: "p", PartFiles: 1},
+	}
+	r := summarize("t", messages.TableRecord{Files: 4}, files, 0)
+	if r.Loaded != 3 || r.Failed != 1 || r.Rows != 4+5+30+1 || len(r.loaded) != 4 || len(r.failed) != 1 {
+		t.Fatalf("loaded %d failed %d rows %d; %d records to commit, %d failed", r.Loaded, r.Failed, r.Rows, len(r.loaded), len(r.failed))
+	}
+	for _, f := range r.loaded {
+		if f.Source.Key == "f" {
+			t.Errorf("a range of a failed split file would be committed: %+v", f)
+		}
+	}
+	if got := failedSplits(files); len(got) != 1 || got[0].Source.Key != "f" || got[0].Range.Index != 0 {
+		t.Errorf("failedSplits = %+v, want the first range of f (m is whole already)", got)
+	}
+}
+
+// Ranges tile the file: no byte twice, none left out.
+func TestRanges(t *testing.T) {
+	c := &Coordinator{cfg: Config{SplitBytes: 10, Splittable: func(string, messages.Source) bool { return true }}}
+	for _, size := range []int64{10, 11, 25, 99, 100, 101} {
+		rs := c.ranges("t", messages.Source{Size: size})
+		if size <= 10 {
+			if rs != nil {
+				t.Errorf("size %d split into %d", size, len(rs))
+			}
+			continue
+		}
+		var next int64
+		for i, r := range rs {
+			if r.Index != i || r.Count != len(rs) || r.Start != next || r.End <= r.Start || r.End-r.Start > 10 {
+				t.Errorf("size %d: range %+v", size, r)
+			}
+			next = r.End
+		}
+		if next != size {
+			t.Errorf("size %d: ranges end at %d", size, next)
+		}
+	}
+}
