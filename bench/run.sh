@@ -43,7 +43,7 @@ raw="$out/$rev.txt"
 	# publishing keys. Sizes: S3LOAD_BENCH_* (see internal/cli/bench_test.go).
 	# BENCH_E2E=0 skips them.
 	if [ "${BENCH_E2E:-1}" != 0 ]; then
-		$GO test -run '^$' -bench 'BenchmarkLoad|BenchmarkBigFile' -benchtime 1x -count "${BENCH_E2E_COUNT:-2}" -timeout 60m ./internal/cli/
+		$GO test -run '^$' -bench 'BenchmarkLoad|BenchmarkBigFile|BenchmarkSplitFile' -benchtime 1x -count "${BENCH_E2E_COUNT:-2}" -timeout 60m ./internal/cli/
 		$GO test -run '^$' -bench 'BenchmarkParquetWrite' -benchtime 2x -cpu 1 -count "${BENCH_E2E_COUNT:-2}" ./internal/pipeline/
 		$GO test -run '^$' -bench 'BenchmarkListAndPublish' -benchtime 1x -count 1 ./coordinator/
 	fi

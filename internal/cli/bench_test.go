@@ -43,9 +43,9 @@ func benchLoad(b *testing.B, e *loadEnv, cfg string, workers int) {
 	}
 }
 
-// BenchmarkLoadSmallFiles: many ~10 KB CSV files, 2 workers.
+// BenchmarkLoadSmallFiles: 10,000 CSV files of ~10 KB, 2 workers.
 func BenchmarkLoadSmallFiles(b *testing.B) {
-	files := benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 2000)
+	files := benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 10000)
 	e := newLoadEnv(b)
 	body := demo.WideCSV(0, 140) // ~10 KB
 	var g errgroup.Group
@@ -107,15 +107,17 @@ func BenchmarkBigFile(b *testing.B) {
 			e.put(tc.key, data)
 			cfg := e.writeConfig("  - { name: big, prefix: big/ }", "")
 			b.SetBytes(int64(len(data)))
-			var peakKB int64
+			var peakKB, cpuPct int64
 			for b.Loop() {
 				out, err := exec.Command("/usr/bin/time", "-v", bin, "run", "--config", cfg, "--workers", "1", "--log-level", "warn").CombinedOutput()
 				if err != nil {
 					b.Fatalf("/usr/bin/time -v s3load run (Debian package: time): %v\n%s", err, out)
 				}
 				peakKB = max(peakKB, maxRSS(b, out))
+				cpuPct = max(cpuPct, timeField(b, out, "Percent of CPU this job got:"))
 			}
 			b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
+			b.ReportMetric(float64(cpuPct)/100, "cores-used")
 			b.ReportMetric(float64(tc.rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
@@ -141,12 +143,47 @@ func gzJSONLines(b *testing.B, n int) []byte {
 	return out.Bytes()
 }
 
+// BenchmarkSplitFile loads one big CSV (S3LOAD_BENCH_SPLIT_MB, default
+// 2048) split into 256 MiB ranges with one and with two workers, each run
+// a child `s3load run` under /usr/bin/time -v: the speed-up of the second
+// worker on one file, and the peak RSS.
+func BenchmarkSplitFile(b *testing.B) {
+	mb := benchEnvInt("S3LOAD_BENCH_SPLIT_MB", 2048)
+	rows := mb << 20 / 77 // the wide shape at these ids is ~77 bytes a row
+	e := newLoadEnv(b)
+	data := demo.WideCSV(0, rows)
+	e.put("big/data.csv", data)
+	cfg := e.writeConfig("  - { name: big, prefix: big/ }", "")
+	bin := s3loadBinary(b)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			var peakKB, cpuPct int64
+			for b.Loop() {
+				out, err := exec.Command("/usr/bin/time", "-v", bin, "run", "--config", cfg, "--workers", strconv.Itoa(workers), "--log-level", "warn").CombinedOutput()
+				if err != nil {
+					b.Fatalf("/usr/bin/time -v s3load run: %v\n%s", err, out)
+				}
+				peakKB = max(peakKB, maxRSS(b, out))
+				cpuPct = max(cpuPct, timeField(b, out, "Percent of CPU this job got:"))
+			}
+			b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
+			b.ReportMetric(float64(cpuPct)/100, "cores-used")
+			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
 // maxRSS reads "Maximum resident set size (kbytes): N" from time -v.
 func maxRSS(b *testing.B, out []byte) int64 {
-	const label = "Maximum resident set size (kbytes):"
+	return timeField(b, out, "Maximum resident set size (kbytes):")
+}
+
+// timeField reads one number labelled label from time -v's output.
+func timeField(b *testing.B, out []byte, label string) int64 {
 	for _, line := range strings.Split(string(out), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), "%"), 10, 64)
 			if err == nil {
 				return n
 			}
