@@ -113,10 +113,12 @@ type Config struct {
 	// is split into ranges of about this size, each its own task, so one
 	// big file is not one worker's problem (default 256 MiB; negative: never).
 	SplitBytes int64
-	// Splittable says whether a file of a table can be loaded by byte
-	// ranges (its format allows it: not compressed, not a JSON array).
+	// Splittable says whether a file of a table (with its schema, as
+	// encoded for tasks) should be loaded by byte ranges: its format allows
+	// it (not compressed, not a JSON array) and nothing faster is on offer
+	// (a Parquet file already in the table's columns is copied whole).
 	// nil: no file is split.
-	Splittable func(table string, src messages.Source) bool
+	Splittable func(ctx context.Context, table string, schema []byte, src messages.Source) bool
 	Logger     *slog.Logger
 }
 

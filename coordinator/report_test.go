@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"context"
 	"testing"
 
 	"github.com/s3load/s3load/messages"
@@ -43,9 +44,9 @@ func TestSummarizeSplitFiles(t *testing.T) {
 
 // Ranges tile the file: no byte twice, none left out.
 func TestRanges(t *testing.T) {
-	c := &Coordinator{cfg: Config{SplitBytes: 10, Splittable: func(string, messages.Source) bool { return true }}}
+	c := &Coordinator{cfg: Config{SplitBytes: 10, Splittable: func(context.Context, string, []byte, messages.Source) bool { return true }}}
 	for _, size := range []int64{10, 11, 25, 99, 100, 101} {
-		rs := c.ranges("t", messages.Source{Size: size})
+		rs := c.ranges(context.Background(), "t", nil, messages.Source{Size: size})
 		if size <= 10 {
 			if rs != nil {
 				t.Errorf("size %d split into %d", size, len(rs))

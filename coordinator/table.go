@@ -179,8 +179,8 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 
 // ranges splits a big file into ranges of about SplitBytes, or returns nil
 // to load it whole.
-func (c *Coordinator) ranges(table string, src messages.Source) []*messages.Range {
-	if c.cfg.SplitBytes <= 0 || src.Size <= c.cfg.SplitBytes || c.cfg.Splittable == nil || !c.cfg.Splittable(table, src) {
+func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, src messages.Source) []*messages.Range {
+	if c.cfg.SplitBytes <= 0 || src.Size <= c.cfg.SplitBytes || c.cfg.Splittable == nil || !c.cfg.Splittable(ctx, table, schema, src) {
 		return nil
 	}
 	n := int((src.Size + c.cfg.SplitBytes - 1) / c.cfg.SplitBytes)
@@ -215,7 +215,7 @@ func (c *Coordinator) publishPage(ctx context.Context, load string, t Table, sch
 		}
 		files++
 		rec := messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateListed, Updated: now}
-		rs := c.ranges(t.Name, src)
+		rs := c.ranges(ctx, t.Name, schema, src)
 		if rs == nil {
 			recs = append(recs, rec)
 			continue

@@ -514,6 +514,7 @@ func TestBigFilesSplit(t *testing.T) {
 	e.put("j/wide.jsonl", jl)
 	pq := parquetRows(t, 0, 600_000)
 	e.put("p/rows.parquet", pq)
+	e.put("pc/rows.parquet", pq) // in the table's own columns: copied whole, not split
 	var q strings.Builder
 	q.WriteString("id,note\n")
 	for i := range 40_000 {
@@ -524,9 +525,12 @@ func TestBigFilesSplit(t *testing.T) {
 		t.Fatal("test data: no cut of the quoted file falls inside quotes")
 	}
 	e.put("q/quoted.csv", quoted)
+	// Table p declares id nullable where the file has it required: the
+	// file must be converted, so it is split.
 	cfg := e.writeConfig(`  - { name: c, prefix: c/ }
   - { name: j, prefix: j/ }
-  - { name: p, prefix: p/ }
+  - { name: p, prefix: p/, schema: [{ name: id, type: int64 }, { name: name, type: string }] }
+  - { name: pc, prefix: pc/ }
   - { name: q, prefix: q/ }`, fmt.Sprintf("split: { range_bytes: %d }\n", rangeBytes))
 	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
 	if code != ExitOK {
@@ -541,16 +545,20 @@ func TestBigFilesSplit(t *testing.T) {
 		{"c", 50_000, ranges(len(wide))},
 		{"j", 25_000, ranges(len(jl))},
 		{"p", 600_000, ranges(len(pq))},
+		{"pc", 600_000, 1},
 		{"q", 40_000, 1}, // loaded again whole
 	} {
-		if tc.ranges < 2 && tc.table != "q" {
+		if tc.ranges < 2 && tc.table != "q" && tc.table != "pc" {
 			t.Fatalf("test data: %s is not bigger than one range", tc.table)
 		}
 		m := verifyTable(t, e.out, tc.table, tc.rows, tc.ranges)
 		for _, f := range m.Files {
-			if f.Range == nil {
+			switch {
+			case tc.table == "pc" && f.Range != nil:
+				t.Errorf("pc: a Parquet file in the table's columns was split: %+v", f.Range)
+			case tc.table != "pc" && f.Range == nil:
 				t.Errorf("%s: %s loaded without a range", tc.table, f.Source.Key)
-			} else if tc.table == "q" && (f.Range.Start != 0 || f.Range.End != f.Source.Size) {
+			case tc.table == "q" && (f.Range.Start != 0 || f.Range.End != f.Source.Size):
 				t.Errorf("q: the quoted file was not loaded whole: %+v", f.Range)
 			}
 		}

@@ -47,10 +47,22 @@ func New(source Source, tgt *target.Target, tables map[string]decode.Options, me
 	return &Pipeline{source: source, target: tgt, tables: tables, mem: mem}
 }
 
-// Splittable says whether a file of table can be loaded by byte ranges.
-func (p *Pipeline) Splittable(table string, src messages.Source) bool {
+// Splittable says whether a file of table should be loaded by byte ranges:
+// its format allows it, and it is not a Parquet file that can be copied
+// whole (a copy runs at the store's speed, 3-4x a split's re-encoding per
+// core). Only the footer of a big Parquet file is read to tell.
+func (p *Pipeline) Splittable(ctx context.Context, table string, schema []byte, src messages.Source) bool {
 	opts, ok := p.tables[table]
-	return ok && decode.Splittable(src.String(), opts)
+	if !ok || !decode.Splittable(src.String(), opts) {
+		return false
+	}
+	if s, err := decode.DecodeSchema(schema); isParquet(opts, src) && err == nil && len(schema) > 0 {
+		opts.Schema, opts.Mem = s, p.mem
+		if _, copyable, err := decode.ParquetCopyable(ctx, p.source.Object(src), opts); err == nil && copyable {
+			return false
+		}
+	}
+	return true
 }
 
 // ProbeSchema infers the schema of one file and encodes it for tasks.
@@ -68,10 +80,11 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 }
 
 // Load fetches, decodes and writes the task's files into one part and
-// classifies each file's result. A lone file streams from the store into
-// the part; a batch of small files decodes each file whole before writing
-// it, so a file that turns out bad leaves no rows behind and the others
-// still load.
+// classifies each file's result. A lone file (or one range of a big file)
+// streams from the store into the part, and a Parquet file already in the
+// table's columns is copied; a batch of small files decodes each file whole
+// before writing it, so a file that turns out bad leaves no rows behind and
+// the others still load.
 func (p *Pipeline) Load(ctx context.Context, task messages.Task) []worker.Outcome {
 	outs := make([]worker.Outcome, len(task.Files))
 	opts, err := p.options(task)
@@ -81,7 +94,7 @@ func (p *Pipeline) Load(ctx context.Context, task messages.Task) []worker.Outcom
 		}
 		return outs
 	}
-	b := &batchPart{p: p, task: task, opts: opts, outs: outs}
+	b := &partLoad{p: p, task: task, opts: opts, outs: outs}
 	b.load(ctx)
 	return outs
 }
@@ -114,15 +127,15 @@ func classify(err error) worker.Kind {
 
 var errConfig = errors.New("configuration")
 
-// batchPart writes the files of one task into one part.
-type batchPart struct {
+// partLoad is one task's part being written, and its files' outcomes.
+type partLoad struct {
 	p    *Pipeline
 	task messages.Task
 	opts decode.Options
 	outs []worker.Outcome
 }
 
-func (b *batchPart) load(ctx context.Context) {
+func (b *partLoad) load(ctx context.Context) {
 	if len(b.task.Files) == 1 {
 		if r := b.task.Files[0].Range; r != nil && (r.Start > 0 || r.End < b.task.Files[0].Source.Size) {
 			b.opts.Range = &decode.ByteRange{Start: r.Start, End: r.End}
@@ -191,7 +204,7 @@ func (b *batchPart) load(ctx context.Context) {
 
 // streamFile decodes a lone file straight into w. werr reports a failed
 // write, which breaks the part; err is the file's own failure.
-func (b *batchPart) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source) (rows int64, werr, err error) {
+func (b *partLoad) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source) (rows int64, werr, err error) {
 	rows, err = decode.Decode(ctx, b.p.source.Object(src), b.opts, func(rec arrow.RecordBatch) error {
 		if err := w.WriteBuffered(rec); err != nil {
 			werr = fmt.Errorf("%s: writing parquet: %w", src, err)
@@ -227,7 +240,7 @@ func (d decodedFile) release() {
 // writeBatch decodes the batch's files, a few at a time, and writes each
 // one that decoded whole into w, in task order. It returns the indexes of
 // the files written; werr means the part is broken.
-func (b *batchPart) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loaded []int, werr error) {
+func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loaded []int, werr error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	files := b.task.Files
@@ -288,7 +301,7 @@ func (b *batchPart) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (load
 
 // decodeWhole decodes one file, holding its batches: a file that fails
 // midway must leave no rows in the part.
-func (b *batchPart) decodeWhole(ctx context.Context, src messages.Source) decodedFile {
+func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decodedFile {
 	var d decodedFile
 	d.rows, d.err = decode.Decode(ctx, b.p.source.Object(src), b.opts, func(rec arrow.RecordBatch) error {
 		rec.Retain()
@@ -304,13 +317,19 @@ func (b *batchPart) decodeWhole(ctx context.Context, src messages.Source) decode
 
 // copyable says whether the task's one file is Parquet that can become
 // its part unchanged (decode.ParquetCopyable).
-func (b *batchPart) copyable(ctx context.Context) (int64, bool) {
+func (b *partLoad) copyable(ctx context.Context) (int64, bool) {
 	src := b.task.Files[0].Source
-	if b.opts.Format != decode.FormatParquet && (b.opts.Format != "" || !strings.HasSuffix(strings.ToLower(src.Key), ".parquet")) {
+	if !isParquet(b.opts, src) {
 		return 0, false
 	}
 	rows, ok, err := decode.ParquetCopyable(ctx, b.p.source.Object(src), b.opts)
 	return rows, err == nil && ok
+}
+
+// isParquet says whether src is to be read as Parquet, by the table's
+// format or, failing that, its name.
+func isParquet(opts decode.Options, src messages.Source) bool {
+	return opts.Format == decode.FormatParquet || (opts.Format == "" && strings.HasSuffix(strings.ToLower(src.Key), ".parquet"))
 }
 
 // copyParquet copies the file into its part as it is, then decodes the
@@ -319,7 +338,7 @@ func (b *batchPart) copyable(ctx context.Context) (int64, bool) {
 // the file's writer chose (compression, encodings, row groups). It returns
 // false, having recorded nothing, when the copy's decoded rows are not the
 // footer's: the file is then decoded and re-encoded with a correct footer.
-func (b *batchPart) copyParquet(ctx context.Context, footerRows int64) bool {
+func (b *partLoad) copyParquet(ctx context.Context, footerRows int64) bool {
 	src := b.task.Files[0].Source
 	part, err := b.p.target.CreatePart(ctx, b.task.Table, b.task.LoadID)
 	if err != nil {
@@ -381,7 +400,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // failAll marks every file of the task failed by err (a failure of the part,
 // not of any one file).
-func (b *batchPart) failAll(err error) {
+func (b *partLoad) failAll(err error) {
 	for i, f := range b.task.Files {
 		b.outs[i] = worker.Outcome{Kind: classify(err), Err: fmt.Errorf("%s: %w", f.Source, err)}
 	}
