@@ -38,13 +38,33 @@ func (l *lineRange) Open(ctx context.Context) (io.ReadCloser, error) {
 	// Start one byte early: a line starts at Start exactly when the byte
 	// before it is a newline.
 	from := max(l.r.Start-1, 0)
+	var src io.Reader = io.NewSectionReader(readerAt{ctx: ctx, obj: l.Object}, from, l.Object.Size()-from)
+	var closer io.Closer = io.NopCloser(nil)
+	if o, ok := l.Object.(rangeOpener); ok {
+		rc, err := o.OpenAt(ctx, from)
+		if err != nil {
+			return nil, err
+		}
+		src, closer = rc, rc
+	}
 	body := &lineCutter{
-		r:    bufio.NewReaderSize(io.NewSectionReader(readerAt{ctx: ctx, obj: l.Object}, from, l.Object.Size()-from), 4<<20),
+		r:    bufio.NewReaderSize(src, 1<<20),
 		pos:  from,
 		end:  l.r.End,
 		skip: l.r.Start > 0,
 	}
-	return io.NopCloser(io.MultiReader(bytes.NewReader(head), body)), nil
+	return readCloser{io.MultiReader(bytes.NewReader(head), body), closer}, nil
+}
+
+// rangeOpener is an Object that can stream from an offset (one request,
+// where ReadAt makes one per buffer).
+type rangeOpener interface {
+	OpenAt(ctx context.Context, off int64) (io.ReadCloser, error)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // firstLine reads the file's first line, newline included.

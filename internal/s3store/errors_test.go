@@ -42,7 +42,8 @@ func TestErrorClassification(t *testing.T) {
 			obj := st.Object(messages.Source{Bucket: "b", Key: "k", ETag: "e", Size: 10})
 			_, openErr := obj.Open(ctx)
 			_, readErr := obj.ReadAt(ctx, make([]byte, 4), 2)
-			for name, err := range map[string]error{"Open": openErr, "ReadAt": readErr} {
+			_, openAtErr := obj.OpenAt(ctx, 3)
+			for name, err := range map[string]error{"Open": openErr, "ReadAt": readErr, "OpenAt": openAtErr} {
 				check(t, name, err, tc.changed, tc.throttled, tc.transient)
 				if !strings.Contains(err.Error(), "s3://b/k") {
 					t.Errorf("%s: error does not name the object: %v", name, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -47,6 +48,29 @@ func (o *Object) Open(ctx context.Context) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("getting %s: %w", o.Name(), readErr(err))
 	}
 	return &body{rc: out.Body, name: o.Name(), want: o.src.Size}, nil
+}
+
+// OpenAt streams the object from off to its end with one ranged
+// GetObject, pinned like Open. A reader that stops early closes the body
+// and costs its connection, not a read of the rest.
+func (o *Object) OpenAt(ctx context.Context, off int64) (io.ReadCloser, error) {
+	if off <= 0 {
+		return o.Open(ctx)
+	}
+	if off >= o.src.Size {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	in := o.input()
+	in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
+	out, err := o.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("getting %s from %d: %w", o.Name(), off, readErr(err))
+	}
+	if err := checkRange(out.ContentRange, off); err != nil {
+		_ = out.Body.Close()
+		return nil, fmt.Errorf("getting %s from %d: %w", o.Name(), off, err)
+	}
+	return &body{rc: out.Body, name: o.Name(), want: o.src.Size - off}, nil
 }
 
 // ReadAt reads len(p) bytes at off with one ranged GetObject, with

@@ -169,3 +169,34 @@ func TestErrorsNeverHoldSecrets(t *testing.T) {
 		}
 	}
 }
+
+// OpenAt streams an object from an offset, pinned to its listed ETag.
+func TestOpenAt(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	data := make([]byte, 3<<20+17)
+	rand.Read(data)
+	if err := e.st.Put(ctx, dstBucket, "big/data.csv", bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	var src messages.Source
+	if err := e.st.List(ctx, dstBucket, "big/", "", func(page []messages.Source) error { src = page[0]; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{0, 1, 1 << 20, int64(len(data)) - 1, int64(len(data))} {
+		rc, err := e.st.Object(src).OpenAt(ctx, off)
+		if err != nil {
+			t.Fatalf("OpenAt %d: %v", off, err)
+		}
+		got, err := io.ReadAll(rc)
+		_ = rc.Close()
+		if err != nil || !bytes.Equal(got, data[off:]) {
+			t.Fatalf("OpenAt %d: %d bytes, %v; want the %d bytes from there", off, len(got), err, len(data)-int(off))
+		}
+	}
+	stale := src
+	stale.ETag = "0123456789abcdef0123456789abcdef"
+	if _, err := e.st.Object(stale).OpenAt(ctx, 5); !errors.Is(err, s3store.ErrChanged) {
+		t.Fatalf("OpenAt with a stale ETag: %v, want ErrChanged", err)
+	}
+}
