@@ -242,9 +242,15 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var g run.Group
+	var drainTimer *time.Timer // set by the interrupt below; stopped once the worker is done
+	defer func() {
+		if drainTimer != nil {
+			drainTimer.Stop()
+		}
+	}()
 	g.Add(func() error { return w.Run(fetchCtx, workCtx) }, func(error) {
 		stopFetch()
-		time.AfterFunc(*drain, stopWork)
+		drainTimer = time.AfterFunc(*drain, stopWork)
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
