@@ -59,7 +59,7 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 			break
 		}
 		if round > 10 {
-			err = fmt.Errorf("%d files stay in incomplete batch parts after %d reloads", len(stranded), round-1)
+			err = fmt.Errorf("after %d rounds of reloads, %d files still sit in incomplete batch parts and %d split files still have a failed range", round-1, len(stranded), len(unsplit))
 			break
 		}
 		if err = c.reload(ctx, load, t.Name, rec.Schema, stranded, round, log); err != nil {
