@@ -107,18 +107,7 @@ func BenchmarkBigFile(b *testing.B) {
 			e.put(tc.key, data)
 			cfg := e.writeConfig("  - { name: big, prefix: big/ }", "")
 			b.SetBytes(int64(len(data)))
-			var peakKB, cpuPct int64
-			for b.Loop() {
-				out, err := exec.Command("/usr/bin/time", "-v", bin, "run", "--config", cfg, "--workers", "1", "--log-level", "warn").CombinedOutput()
-				if err != nil {
-					b.Fatalf("/usr/bin/time -v s3load run (Debian package: time): %v\n%s", err, out)
-				}
-				peakKB = max(peakKB, maxRSS(b, out))
-				cpuPct = max(cpuPct, timeField(b, out, "Percent of CPU this job got:"))
-			}
-			b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
-			b.ReportMetric(float64(cpuPct)/100, "cores-used")
-			b.ReportMetric(float64(tc.rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+			timedRuns(b, bin, cfg, 1, tc.rows)
 		})
 	}
 }
@@ -158,20 +147,27 @@ func BenchmarkSplitFile(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
-			var peakKB, cpuPct int64
-			for b.Loop() {
-				out, err := exec.Command("/usr/bin/time", "-v", bin, "run", "--config", cfg, "--workers", strconv.Itoa(workers), "--log-level", "warn").CombinedOutput()
-				if err != nil {
-					b.Fatalf("/usr/bin/time -v s3load run: %v\n%s", err, out)
-				}
-				peakKB = max(peakKB, maxRSS(b, out))
-				cpuPct = max(cpuPct, timeField(b, out, "Percent of CPU this job got:"))
-			}
-			b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
-			b.ReportMetric(float64(cpuPct)/100, "cores-used")
-			b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+			timedRuns(b, bin, cfg, workers, rows)
 		})
 	}
+}
+
+// timedRuns runs `s3load run --workers n` as a child under /usr/bin/time -v
+// once per iteration and reports its peak RSS, the cores it used and rows/s.
+func timedRuns(b *testing.B, bin, cfg string, workers, rows int) {
+	b.Helper()
+	var peakKB, cpuPct int64
+	for b.Loop() {
+		out, err := exec.Command("/usr/bin/time", "-v", bin, "run", "--config", cfg, "--workers", strconv.Itoa(workers), "--log-level", "warn").CombinedOutput()
+		if err != nil {
+			b.Fatalf("/usr/bin/time -v s3load run (Debian package: time): %v\n%s", err, out)
+		}
+		peakKB = max(peakKB, maxRSS(b, out))
+		cpuPct = max(cpuPct, timeField(b, out, "Percent of CPU this job got:"))
+	}
+	b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
+	b.ReportMetric(float64(cpuPct)/100, "cores-used")
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
 // maxRSS reads "Maximum resident set size (kbytes): N" from time -v.
