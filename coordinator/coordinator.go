@@ -229,7 +229,12 @@ func newLoadID() string {
 // openLoad returns the job's unfinished load, or records a new one.
 func (c *Coordinator) openLoad(ctx context.Context) (messages.LoadRecord, error) {
 	for {
-		rec, rev, err := c.state.Load(ctx, c.cfg.Job)
+		var rec messages.LoadRecord
+		var rev uint64
+		err := c.retry(ctx, "reading job "+c.cfg.Job, func() (err error) {
+			rec, rev, err = c.state.Load(ctx, c.cfg.Job)
+			return err
+		})
 		switch {
 		case err == nil && rec.State != messages.LoadCompleted:
 			return rec, nil
@@ -237,7 +242,7 @@ func (c *Coordinator) openLoad(ctx context.Context) (messages.LoadRecord, error)
 			return rec, fmt.Errorf("reading job %s: %w", c.cfg.Job, err)
 		}
 		next := messages.LoadRecord{LoadID: newLoadID(), Job: c.cfg.Job, State: messages.LoadRunning, Started: time.Now().UTC()}
-		_, err = c.state.PutLoad(ctx, next, rev)
+		_, err = c.putLoad(ctx, next, rev)
 		if errors.Is(err, messages.ErrConflict) {
 			continue // another coordinator of this job just opened one: join it
 		}
@@ -250,7 +255,12 @@ func (c *Coordinator) openLoad(ctx context.Context) (messages.LoadRecord, error)
 
 // closeLoad marks the load completed so the next run starts a fresh one.
 func (c *Coordinator) closeLoad(ctx context.Context, load messages.LoadRecord) error {
-	rec, rev, err := c.state.Load(ctx, c.cfg.Job)
+	var rec messages.LoadRecord
+	var rev uint64
+	err := c.retry(ctx, "reading job "+c.cfg.Job, func() (err error) {
+		rec, rev, err = c.state.Load(ctx, c.cfg.Job)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reading job %s: %w", c.cfg.Job, err)
 	}
@@ -258,7 +268,7 @@ func (c *Coordinator) closeLoad(ctx context.Context, load messages.LoadRecord) e
 		return nil
 	}
 	rec.State = messages.LoadCompleted
-	if _, err := c.state.PutLoad(ctx, rec, rev); err != nil {
+	if _, err := c.putLoad(ctx, rec, rev); err != nil {
 		return fmt.Errorf("closing load %s: %w", load.LoadID, err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +15,15 @@ import (
 // runTable lists, publishes, reconciles and commits one table.
 func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *slog.Logger) (TableReport, error) {
 	started := time.Now()
-	rec, rev, err := c.state.Table(ctx, load, t.Name)
+	var rec messages.TableRecord
+	var rev uint64
+	err := c.retry(ctx, "reading table "+t.Name, func() (err error) {
+		rec, rev, err = c.state.Table(ctx, load, t.Name)
+		return err
+	})
 	if errors.Is(err, messages.ErrNotFound) {
 		rec = messages.TableRecord{LoadID: load, Table: t.Name, Updated: time.Now().UTC()}
-		rev, err = c.state.PutTable(ctx, rec, 0)
+		rev, err = c.putTable(ctx, rec, 0)
 	}
 	if err != nil {
 		return TableReport{}, fmt.Errorf("opening table record: %w", err)
@@ -32,7 +38,7 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 			return TableReport{}, err
 		}
 		rec.Schema, rec.Updated = schema, time.Now().UTC()
-		if rev, err = c.state.PutTable(ctx, rec, rev); err != nil {
+		if rev, err = c.putTable(ctx, rec, rev); err != nil {
 			return TableReport{}, fmt.Errorf("recording schema: %w", err)
 		}
 	}
@@ -43,7 +49,7 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 			return TableReport{}, err
 		}
 		rec.Listed, rec.Files, rec.Records, rec.Skipped, rec.Updated = true, files, records, skipped, time.Now().UTC()
-		if rev, err = c.state.PutTable(ctx, rec, rev); err != nil {
+		if rev, err = c.putTable(ctx, rec, rev); err != nil {
 			return TableReport{}, fmt.Errorf("recording listing: %w", err)
 		}
 		log.Info("table listed", "files", files, "skipped", skipped)
@@ -90,7 +96,7 @@ func (c *Coordinator) runTable(ctx context.Context, load string, t Table, log *s
 		return report, fmt.Errorf("committing: %w", err)
 	}
 	rec.Committed, rec.Updated = true, time.Now().UTC()
-	if _, err := c.state.PutTable(ctx, rec, rev); err != nil {
+	if _, err := c.putTable(ctx, rec, rev); err != nil {
 		return report, fmt.Errorf("recording commit: %w", err)
 	}
 	report.Committed, report.Rows = true, manifest.Rows
@@ -293,14 +299,16 @@ func (c *Coordinator) batch(load, table string, schema []byte, files []messages.
 
 // retry runs op until it succeeds, ctx ends or RetryFor passes: the queue
 // and the state store are briefly away when NATS restarts or a cluster
-// elects a new leader, and a load should wait that out, not fail.
+// elects a new leader, and a load should wait that out, not fail. A
+// conflict or a missing record is an answer, not an outage: it returns.
 func (c *Coordinator) retry(ctx context.Context, what string, op func() error) error {
 	deadline := time.Now().Add(c.cfg.RetryFor)
 	wait := 100 * time.Millisecond
 	for {
 		err := op()
 		var fin final
-		if err == nil || errors.Is(err, messages.ErrConflict) || errors.As(err, &fin) || ctx.Err() != nil || time.Now().After(deadline) {
+		if err == nil || errors.Is(err, messages.ErrConflict) || errors.Is(err, messages.ErrNotFound) ||
+			errors.As(err, &fin) || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
 		c.cfg.Logger.Warn("retrying", "op", what, "err", err, "in", wait)
@@ -311,6 +319,56 @@ func (c *Coordinator) retry(ctx context.Context, what string, op func() error) e
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
+}
+
+// putTable writes a table's record with retries; see putRetried.
+func (c *Coordinator) putTable(ctx context.Context, rec messages.TableRecord, rev uint64) (uint64, error) {
+	return putRetried(ctx, c, "recording table "+rec.Table, rec, rev, c.state.PutTable,
+		func(ctx context.Context) (messages.TableRecord, uint64, error) {
+			return c.state.Table(ctx, rec.LoadID, rec.Table)
+		})
+}
+
+// putLoad writes the job's load record with retries; see putRetried.
+func (c *Coordinator) putLoad(ctx context.Context, rec messages.LoadRecord, rev uint64) (uint64, error) {
+	return putRetried(ctx, c, "recording load "+rec.LoadID, rec, rev, c.state.PutLoad,
+		func(ctx context.Context) (messages.LoadRecord, uint64, error) {
+			return c.state.Load(ctx, rec.Job)
+		})
+}
+
+// putRetried writes rec over revision rev, retrying while the store is
+// away. A try that timed out during a leader election may still have
+// landed, and its retry then meets its own write as a conflict: so a
+// conflict after a failed try reads the record back, and finding exactly
+// rec there counts as success.
+func putRetried[T messages.TableRecord | messages.LoadRecord](ctx context.Context, c *Coordinator, what string, rec T, rev uint64,
+	put func(context.Context, T, uint64) (uint64, error), get func(context.Context) (T, uint64, error),
+) (uint64, error) {
+	var out uint64
+	failed := false
+	err := c.retry(ctx, what, func() (err error) {
+		out, err = put(ctx, rec, rev)
+		if errors.Is(err, messages.ErrConflict) && failed {
+			stored, storedRev, gerr := get(ctx)
+			if gerr != nil {
+				return gerr
+			}
+			if sameRecord(stored, rec) {
+				out = storedRev
+				return nil
+			}
+		}
+		failed = failed || err != nil
+		return err
+	})
+	return out, err
+}
+
+func sameRecord[T messages.TableRecord | messages.LoadRecord](a, b T) bool {
+	ab, aerr := messages.Marshal(a)
+	bb, berr := messages.Marshal(b)
+	return aerr == nil && berr == nil && bytes.Equal(ab, bb)
 }
 
 // await follows the table's file records until every listed file is in a
