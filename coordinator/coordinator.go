@@ -27,10 +27,26 @@ type Lister interface {
 }
 
 // Prober infers a table's schema from one of its files and returns it
-// encoded for tasks.
+// encoded for tasks. An error that is the file's own fault (malformed, or
+// changed since it was listed) is marked with BadFile; any other error (a dropped
+// connection, throttling) is taken as passing, and the probe is retried.
 type Prober interface {
 	ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error)
 }
+
+// ErrBadFile marks a Prober error that trying the same file again cannot
+// help: the schema is sought in the next file instead. Wrap with BadFile.
+var ErrBadFile = errors.New("file gives no schema")
+
+// BadFile marks err as the file's own fault (errors.Is(err, ErrBadFile))
+// without changing its message.
+func BadFile(err error) error { return badFile{err} }
+
+type badFile struct{ err error }
+
+func (b badFile) Error() string        { return b.err.Error() }
+func (b badFile) Unwrap() error        { return b.err }
+func (b badFile) Is(target error) bool { return target == ErrBadFile }
 
 // Publisher puts tasks on the work queue and returns once all are stored;
 // the same task ID twice within the queue's duplicate window is published

@@ -137,7 +137,7 @@ func (c *Coordinator) probeFirst(ctx context.Context, t Table, schema *[]byte, e
 			if !c.eligible(t, src) {
 				continue
 			}
-			s, err := c.prober.ProbeSchema(ctx, t.Name, src)
+			s, err := c.probe(ctx, t.Name, src)
 			if err == nil {
 				*schema = s
 				return final{errFound}
@@ -148,6 +148,30 @@ func (c *Coordinator) probeFirst(ctx context.Context, t Table, schema *[]byte, e
 			}
 		}
 		return nil
+	}
+}
+
+// probeTries bounds the tries of one file's probe: a store that keeps
+// failing one object should not stall the table, and the next file may do.
+const probeTries = 5
+
+// probe infers a schema from one file, trying again after an error that is
+// not the file's fault: under a flaky store, five resets in a row must not
+// leave a table of good files uncommitted as "unreadable".
+func (c *Coordinator) probe(ctx context.Context, table string, src messages.Source) ([]byte, error) {
+	wait := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		s, err := c.prober.ProbeSchema(ctx, table, src)
+		if err == nil || errors.Is(err, ErrBadFile) || try == probeTries || ctx.Err() != nil {
+			return s, err
+		}
+		c.cfg.Logger.Warn("probing schema; retrying", "table", table, "file", src.String(), "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
 	}
 }
 

@@ -139,17 +139,25 @@ func TestBadInputNeverCrashes(t *testing.T) {
 	e.put("p/truncated.parquet", pq[:len(pq)/2])
 	e.put("p/garbage.parquet", []byte("this is not parquet at all, not even close......."))
 	e.put("p/csv-inside.parquet", good)
+	// The schema is inferred past bad first files, each probed once.
+	e.put("q/0-garbage.parquet", []byte("this is not parquet at all, not even close......."))
+	e.put("q/1-csv-inside.parquet", good)
+	e.put("q/2-good.parquet", pq)
 	wantFailed := map[string][]string{
 		"t": {"ragged.csv", "badutf8.csv", "badint.csv", "truncated.csv.gz", "mislabelled.csv"},
 		"p": {"truncated.parquet", "garbage.parquet", "csv-inside.parquet"},
+		"q": {"0-garbage.parquet", "1-csv-inside.parquet"},
 	}
 	code, stdout, stderr := runCLI(t, "run", "--config",
-		e.writeConfig("  - { name: t, prefix: t/, format: csv }\n  - { name: p, prefix: p/ }", "max_failed_files: 10\n"))
+		e.writeConfig("  - { name: t, prefix: t/, format: csv }\n  - { name: p, prefix: p/ }\n  - { name: q, prefix: q/ }", "max_failed_files: 10\n"))
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	if strings.Contains(stderr, "probing schema; retrying") {
+		t.Errorf("a bad file was probed again, as if the store had failed:\n%s", stderr)
+	}
 	for table, files := range wantFailed {
-		m := verifyTable(t, e.out, table, map[string]int64{"t": 10, "p": 100}[table], 1)
+		m := verifyTable(t, e.out, table, map[string]int64{"t": 10, "p": 100, "q": 100}[table], 1)
 		if len(m.Failed) != len(files) {
 			t.Errorf("table %s: %d failures, want %d: %+v", table, len(m.Failed), len(files), m.Failed)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
@@ -74,6 +75,9 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 	opts.Mem = p.mem
 	schema, err := decode.Infer(ctx, p.source.Object(src), opts)
 	if err != nil {
+		if k := classify(err); k == worker.Permanent || k == worker.Changed {
+			return nil, coordinator.BadFile(err)
+		}
 		return nil, err
 	}
 	return decode.EncodeSchema(schema)
