@@ -143,7 +143,10 @@ func (b *partLoad) load(ctx context.Context) {
 	if len(b.task.Files) == 1 {
 		if r := b.task.Files[0].Range; r != nil && (r.Start > 0 || r.End < b.task.Files[0].Source.Size) {
 			b.opts.Range = &decode.ByteRange{Start: r.Start, End: r.End}
-		} else if rows, ok := b.copyable(ctx); ok && b.copyParquet(ctx, rows) {
+		} else if rows, ok, err := b.copyable(ctx); err != nil {
+			b.failAll(err)
+			return
+		} else if ok && b.copyParquet(ctx, rows) {
 			return
 		}
 	}
@@ -321,13 +324,20 @@ func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decoded
 
 // copyable says whether the task's one file is Parquet that can become
 // its part unchanged (decode.ParquetCopyable).
-func (b *partLoad) copyable(ctx context.Context) (int64, bool) {
+func (b *partLoad) copyable(ctx context.Context) (int64, bool, error) {
 	src := b.task.Files[0].Source
 	if !isParquet(b.opts, src) {
-		return 0, false
+		return 0, false, nil
 	}
+	// An error here is the store's (a malformed file is reported by the
+	// decoder, not here): end the attempt with it rather than read the file
+	// again to decode it, which under throttling would double the GETs and
+	// hide the throttling from the retry policy.
 	rows, ok, err := decode.ParquetCopyable(ctx, b.p.source.Object(src), b.opts)
-	return rows, err == nil && ok
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the footer: %w", err)
+	}
+	return rows, ok, nil
 }
 
 // isParquet says whether src is to be read as Parquet, by the table's
