@@ -28,8 +28,9 @@ type Lister interface {
 
 // Prober infers a table's schema from one of its files and returns it
 // encoded for tasks. An error that is the file's own fault (malformed, or
-// changed since it was listed) is marked with BadFile; any other error (a dropped
-// connection, throttling) is taken as passing, and the probe is retried.
+// changed since it was listed) is marked with BadFile; any other error (a
+// dropped connection, throttling) is taken as passing, and the probe is
+// retried.
 type Prober interface {
 	ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error)
 }
