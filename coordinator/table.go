@@ -159,20 +159,16 @@ const probeTries = 5
 // not the file's fault: under a flaky store, five resets in a row must not
 // leave a table of good files uncommitted as "unreadable".
 func (c *Coordinator) probe(ctx context.Context, table string, src messages.Source) ([]byte, error) {
-	wait := 100 * time.Millisecond
-	for try := 1; ; try++ {
-		s, err := c.prober.ProbeSchema(ctx, table, src)
-		if err == nil || errors.Is(err, ErrBadFile) || try == probeTries || ctx.Err() != nil {
-			return s, err
+	var schema []byte
+	tries := 0
+	err := c.retry(ctx, "probing the schema of "+src.String(), func() (err error) {
+		schema, err = c.prober.ProbeSchema(ctx, table, src)
+		if tries++; err != nil && (errors.Is(err, ErrBadFile) || tries == probeTries) {
+			return final{err}
 		}
-		c.cfg.Logger.Warn("probing schema; retrying", "table", table, "file", src.String(), "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
+		return err
+	})
+	return schema, err
 }
 
 func (c *Coordinator) eligible(t Table, src messages.Source) bool {
