@@ -276,7 +276,7 @@ func runCoordinator(ctx context.Context, c config.Config, job string, ad *adapte
 		Tables:         tables,
 		MaxFailedFiles: c.MaxFailedFiles,
 		BatchFiles:     c.Batch.Files,
-		SmallFileBytes: c.Batch.MaxFileBytes,
+		SmallFileBytes: int64(c.Batch.MaxFileBytes),
 		SplitBytes:     c.SplitBytes(),
 		Splittable:     ad.pipeline.Splittable,
 		SkipReason:     decode.SkipReason,

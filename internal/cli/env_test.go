@@ -154,7 +154,7 @@ func (p *inProcess) coordinator(pub coordinator.Publisher) *coordinator.Coordina
 	}
 	co, err := coordinator.New(coordinator.Config{
 		Job: p.job, Bucket: p.cfg.Source.Bucket, Tables: tables, MaxFailedFiles: p.cfg.MaxFailedFiles,
-		BatchFiles: p.cfg.Batch.Files, SmallFileBytes: p.cfg.Batch.MaxFileBytes,
+		BatchFiles: p.cfg.Batch.Files, SmallFileBytes: int64(p.cfg.Batch.MaxFileBytes),
 		SplitBytes: p.cfg.SplitBytes(), Splittable: p.ad.pipeline.Splittable,
 		SkipReason: skipReason,
 	}, p.ad.source, p.ad.pipeline, pub, p.conn.state, p.ad.target)

@@ -5,12 +5,15 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +46,28 @@ type Config struct {
 	Batch Batch `yaml:"batch"`
 	// Split loads big files by byte ranges, one task each.
 	Split Split `yaml:"split"`
+	// Limits bound what one file may cost a worker, so hostile input fails
+	// that file instead of the worker.
+	Limits Limits `yaml:"limits"`
+}
+
+// Limits bound one file's cost to a worker.
+type Limits struct {
+	// MaxDecompressedBytes caps the bytes one compressed file may expand to
+	// (default DefaultMaxDecompressedBytes).
+	MaxDecompressedBytes ByteSize `yaml:"max_decompressed_bytes"`
+	// MaxCompressionRatio caps decompressed bytes per compressed byte of a
+	// file (default DefaultMaxCompressionRatio; files expand to at least
+	// 64 MiB whatever their ratio). Real data compresses 3-20x; a
+	// decompression bomb, 1000x and more.
+	MaxCompressionRatio int `yaml:"max_compression_ratio"`
+	// MaxTempBytes caps the temporary disk one worker process uses at once
+	// (decompressed Parquet, parts spooled for an S3 target); default
+	// DefaultMaxTempBytes.
+	MaxTempBytes ByteSize `yaml:"max_temp_bytes"`
+	// TempDir is where those files go (default: the system's temporary
+	// directory).
+	TempDir string `yaml:"temp_dir"`
 }
 
 // SplitBytes is the coordinator's split size: negative when splitting is off.
@@ -50,7 +75,7 @@ func (c Config) SplitBytes() int64 {
 	if c.Split.Disabled {
 		return -1
 	}
-	return c.Split.RangeBytes
+	return int64(c.Split.RangeBytes)
 }
 
 // Split cuts a big uncompressed CSV, JSON lines or Parquet file into byte
@@ -59,7 +84,7 @@ func (c Config) SplitBytes() int64 {
 type Split struct {
 	// RangeBytes: files larger than this are split into ranges of about
 	// this size (default 256 MiB).
-	RangeBytes int64 `yaml:"range_bytes"`
+	RangeBytes ByteSize `yaml:"range_bytes"`
 	// Disabled loads every file whole.
 	Disabled bool `yaml:"disabled"`
 }
@@ -70,7 +95,7 @@ type Batch struct {
 	// Files is the most files in one task (default 64; 1 turns batching off).
 	Files int `yaml:"files"`
 	// MaxFileBytes: files up to this size are batched (default 1 MiB).
-	MaxFileBytes int64 `yaml:"max_file_bytes"`
+	MaxFileBytes ByteSize `yaml:"max_file_bytes"`
 }
 
 // S3 is a connection to an S3 or S3-compatible store.
@@ -96,6 +121,10 @@ type Table struct {
 	CSV    CSV    `yaml:"csv"`
 	// Schema declares the table's columns; empty means "inferred from the first file".
 	Schema []Column `yaml:"schema"`
+	// AllowEmpty lets a table whose listing matches no file commit empty.
+	// Without it such a table fails and keeps its previous commit: a typo
+	// in a prefix must not replace a good table with an empty one.
+	AllowEmpty bool `yaml:"allow_empty"`
 }
 
 // CSV is the dialect of a table's CSV files.
@@ -113,19 +142,45 @@ type Column struct {
 	Nullable *bool  `yaml:"nullable"`
 }
 
-// NATS locates the JetStream server.
+// NATS locates the JetStream server and says how to authenticate to it.
 type NATS struct {
+	// URL is nats://host:4222 (tls:// for TLS); several may be given
+	// separated by commas. A user and password in it are never printed.
 	URL string `yaml:"url"`
 	// AckWait is how long a worker may hold a task without a heartbeat.
 	AckWait Duration `yaml:"ack_wait"`
 	// Replicas of the task stream and the state bucket: 1, or 3 (or 5) on
 	// a NATS cluster, so losing a node loses nothing.
 	Replicas int `yaml:"replicas"`
+	// At most one way to authenticate: a creds file (JWT and NKey seed),
+	// an NKey seed file, a user and password, or a token.
+	CredsFile string `yaml:"creds_file"`
+	NKeyFile  string `yaml:"nkey_file"`
+	User      string `yaml:"user"`
+	Password  Secret `yaml:"password"`
+	Token     Secret `yaml:"token"`
+	// TLS verifies the server with CAFile and presents a client
+	// certificate when CertFile and KeyFile are set.
+	TLS TLS `yaml:"tls"`
 }
 
-// Retry bounds the attempts on one file.
+// TLS is the client side of a TLS connection.
+type TLS struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Retry bounds how long passing errors are retried.
 type Retry struct {
-	// MaxAttempts counts tries that failed for a reason other than throttling.
+	// MaxDuration is how long a file (and any one operation of the
+	// coordinator) keeps being retried after transient errors (network,
+	// 5xx, throttling, NATS leader elections) before it fails: a time
+	// budget, so an outage is waited out rather than counted
+	// (default DefaultRetryMaxDuration).
+	MaxDuration Duration `yaml:"max_duration"`
+	// MaxAttempts counts attempts that never finished because their worker
+	// died or hung: a file that kills every worker stops being handed out.
 	MaxAttempts int      `yaml:"max_attempts"`
 	Backoff     Duration `yaml:"backoff"`
 	MaxBackoff  Duration `yaml:"max_backoff"`
@@ -155,6 +210,32 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("parsing duration %q: %w", n.Value, err)
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// ByteSize is a number of bytes written as 1048576, "256MiB", "64GiB" or
+// "10GB" in YAML.
+type ByteSize int64
+
+var byteUnits = map[string]int64{
+	"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+	"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40,
+}
+
+var byteSizeRe = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
+
+// UnmarshalYAML reads a plain number or a number with a unit.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	m := byteSizeRe.FindStringSubmatch(n.Value)
+	if m == nil {
+		return fmt.Errorf("parsing size %q: want a number of bytes such as 1048576 or 256MiB", n.Value)
+	}
+	unit, ok := byteUnits[strings.ToUpper(m[2])]
+	v, err := strconv.ParseInt(m[1], 10, 64)
+	if !ok || err != nil || v > math.MaxInt64/unit {
+		return fmt.Errorf("parsing size %q: want a number of bytes such as 1048576 or 256MiB", n.Value)
+	}
+	*b = ByteSize(v * unit)
 	return nil
 }
 
@@ -251,38 +332,43 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
+// Defaults of the values a config leaves unset.
+const (
+	DefaultAckWait              = 60 * time.Second
+	DefaultRetryMaxDuration     = 30 * time.Minute
+	DefaultRetryMaxAttempts     = 5
+	DefaultRetryBackoff         = time.Second
+	DefaultRetryMaxBackoff      = time.Minute
+	DefaultBatchFiles           = 64
+	DefaultBatchMaxFileBytes    = 1 << 20
+	DefaultSplitRangeBytes      = 256 << 20
+	DefaultMaxDecompressedBytes = 64 << 30
+	DefaultMaxCompressionRatio  = 100
+	DefaultMaxTempBytes         = 16 << 30
+)
+
 // WithDefaults returns c with every unset value filled in.
 func (c Config) WithDefaults() Config {
+	c.Retry.MaxDuration = cmp.Or(c.Retry.MaxDuration, Duration(DefaultRetryMaxDuration))
+	c.Limits.MaxDecompressedBytes = cmp.Or(c.Limits.MaxDecompressedBytes, DefaultMaxDecompressedBytes)
+	c.Limits.MaxCompressionRatio = cmp.Or(c.Limits.MaxCompressionRatio, DefaultMaxCompressionRatio)
+	c.Limits.MaxTempBytes = cmp.Or(c.Limits.MaxTempBytes, DefaultMaxTempBytes)
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
 	}
 	if c.NATS.Replicas == 0 {
 		c.NATS.Replicas = 1
 	}
-	if c.NATS.AckWait == 0 {
-		c.NATS.AckWait = Duration(60 * time.Second)
-	}
-	if c.Retry.MaxAttempts == 0 {
-		c.Retry.MaxAttempts = 5
-	}
-	if c.Retry.Backoff == 0 {
-		c.Retry.Backoff = Duration(time.Second)
-	}
-	if c.Retry.MaxBackoff == 0 {
-		c.Retry.MaxBackoff = Duration(time.Minute)
-	}
+	c.NATS.AckWait = cmp.Or(c.NATS.AckWait, Duration(DefaultAckWait))
+	c.Retry.MaxAttempts = cmp.Or(c.Retry.MaxAttempts, DefaultRetryMaxAttempts)
+	c.Retry.Backoff = cmp.Or(c.Retry.Backoff, Duration(DefaultRetryBackoff))
+	c.Retry.MaxBackoff = cmp.Or(c.Retry.MaxBackoff, Duration(DefaultRetryMaxBackoff))
 	if c.Source.Region == "" {
 		c.Source.Region = "us-east-1"
 	}
-	if c.Batch.Files == 0 {
-		c.Batch.Files = 64
-	}
-	if c.Batch.MaxFileBytes == 0 {
-		c.Batch.MaxFileBytes = 1 << 20
-	}
-	if c.Split.RangeBytes == 0 {
-		c.Split.RangeBytes = 256 << 20
-	}
+	c.Batch.Files = cmp.Or(c.Batch.Files, DefaultBatchFiles)
+	c.Batch.MaxFileBytes = cmp.Or(c.Batch.MaxFileBytes, DefaultBatchMaxFileBytes)
+	c.Split.RangeBytes = cmp.Or(c.Split.RangeBytes, DefaultSplitRangeBytes)
 	tables := make([]Table, len(c.Tables))
 	for i, t := range c.Tables {
 		if t.CSV.Delimiter == "" {
@@ -360,11 +446,7 @@ func (c Config) Validate() error {
 	if err := validateTarget(c, bad); err != nil {
 		errs = append(errs, err)
 	}
-	if c.NATS.URL != "" {
-		if u, err := url.Parse(c.NATS.URL); err != nil || u.Host == "" {
-			bad("nats.url", "must be a URL such as nats://host:4222 (got %q)", c.NATS.URL)
-		}
-	}
+	validateNATS(c.NATS, bad)
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "must be 1 to 5 (got %d)", c.NATS.Replicas)
 	}
@@ -389,7 +471,42 @@ func (c Config) Validate() error {
 	if time.Duration(c.NATS.AckWait) < time.Second {
 		bad("nats.ack_wait", "must be at least 1s (got %s)", time.Duration(c.NATS.AckWait))
 	}
+	if time.Duration(c.Retry.MaxDuration) < time.Second {
+		bad("retry.max_duration", "must be at least 1s (got %s)", time.Duration(c.Retry.MaxDuration))
+	}
+	if c.Limits.MaxDecompressedBytes < 0 || c.Limits.MaxCompressionRatio < 0 || c.Limits.MaxTempBytes < 0 {
+		bad("limits", "values must not be negative")
+	}
 	return errors.Join(errs...)
+}
+
+// validateNATS checks the NATS block; a URL is never echoed whole, since it
+// may carry a password.
+func validateNATS(n NATS, bad func(key, format string, args ...any)) {
+	if n.URL != "" {
+		for _, one := range strings.Split(n.URL, ",") {
+			u, err := url.Parse(strings.TrimSpace(one))
+			if err != nil || u.Host == "" {
+				bad("nats.url", "must be a URL such as nats://host:4222")
+				break
+			}
+		}
+	}
+	ways := 0
+	for _, set := range []bool{n.CredsFile != "", n.NKeyFile != "", n.User != "" || n.Password != "", n.Token != ""} {
+		if set {
+			ways++
+		}
+	}
+	if ways > 1 {
+		bad("nats", "give at most one of creds_file, nkey_file, user/password and token")
+	}
+	if (n.User == "") != (n.Password == "") {
+		bad("nats", "user and password must be given together")
+	}
+	if (n.TLS.CertFile == "") != (n.TLS.KeyFile == "") {
+		bad("nats.tls", "cert_file and key_file must be given together")
+	}
 }
 
 func validateS3(s S3, key string, needBucket bool, bad func(key, format string, args ...any)) {

@@ -95,6 +95,11 @@ func TestParseRejects(t *testing.T) {
 		{"negative max failed", base("max_failed_files: 2", "max_failed_files: -1"), "max_failed_files", vars},
 		{"schema without type", base("{ name: id, type: int64, nullable: false }", "{ name: id }"), "tables[1].schema[0].type", vars},
 		{"no tables", strings.Split(valid, "tables:")[0] + "target: file:///x\n", "tables: at least one", vars},
+		{"two nats auths", base("url: nats://127.0.0.1:4222", "url: nats://127.0.0.1:4222\n  token: t\n  creds_file: /x.creds"), "nats: give at most one", vars},
+		{"nats user without password", base("url: nats://127.0.0.1:4222", "url: nats://127.0.0.1:4222\n  user: u"), "nats: user and password", vars},
+		{"nats cert without key", base("url: nats://127.0.0.1:4222", "url: nats://127.0.0.1:4222\n  tls: { cert_file: /c.pem }"), "nats.tls", vars},
+		{"bad size", valid + "limits: { max_temp_bytes: 10 parsecs }\n", "parsing size", vars},
+		{"short retry budget", valid + "retry: { max_duration: 10ms }\n", "retry.max_duration", vars},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,5 +132,30 @@ func TestGlob(t *testing.T) {
 		if got := g.Match(tt.rel); got != tt.want {
 			t.Errorf("%q.Match(%q) = %v, want %v", tt.pattern, tt.rel, got, tt.want)
 		}
+	}
+}
+
+func TestNATSURLNeverEchoed(t *testing.T) {
+	doc := strings.Replace(valid, "url: nats://127.0.0.1:4222", "url: \"nats://u:hunter2@%zz\"", 1)
+	_, err := Parse([]byte(doc), env(map[string]string{"S3_KEY": "k", "S3_SECRET": "s"}))
+	if err == nil || !strings.Contains(err.Error(), "nats.url") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("err = %v: want nats.url named and the password not shown", err)
+	}
+}
+
+func TestDefaultsAndSizes(t *testing.T) {
+	doc := valid + "limits: { max_temp_bytes: 2GiB, max_decompressed_bytes: 1000000 }\nsplit: { range_bytes: 64MiB }\n"
+	c, err := Parse([]byte(doc), env(map[string]string{"S3_KEY": "k", "S3_SECRET": "s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.MaxTempBytes != 2<<30 || c.Limits.MaxDecompressedBytes != 1e6 || c.Split.RangeBytes != 64<<20 {
+		t.Errorf("sizes: %+v %+v", c.Limits, c.Split)
+	}
+	if c.Limits.MaxCompressionRatio != DefaultMaxCompressionRatio || time.Duration(c.Retry.MaxDuration) != DefaultRetryMaxDuration {
+		t.Errorf("defaults not applied: %+v %+v", c.Limits, c.Retry)
+	}
+	if c.Tables[0].AllowEmpty {
+		t.Error("allow_empty defaults to true")
 	}
 }
