@@ -29,7 +29,11 @@ func (l pagedLister) List(ctx context.Context, bucket, prefix, _ string, fn func
 	return nil
 }
 
+func (pagedLister) IsPermanent(error) bool { return false }
+
 type noCommit struct{}
+
+func (noCommit) IsPermanent(error) bool { return false }
 
 func (noCommit) Commit(context.Context, coordinator.CommitRequest) (messages.Manifest, error) {
 	return messages.Manifest{}, nil
@@ -70,7 +74,7 @@ func BenchmarkListAndPublish(b *testing.B) {
 			b.Fatal(err)
 		}
 		co, err := coordinator.New(coordinator.Config{Job: "bench", Bucket: "b", Tables: []coordinator.Table{{Name: "t", Prefix: "t/"}}},
-			pagedLister{keys}, noProbe{}, q, st, noCommit{})
+			coordinator.Ports{Lister: pagedLister{keys}, Prober: noProbe{}, Queue: q, State: st, Leases: st, Committer: noCommit{}})
 		if err != nil {
 			b.Fatal(err)
 		}

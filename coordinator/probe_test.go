@@ -56,8 +56,9 @@ func TestSchemaProbe(t *testing.T) {
 				{Bucket: "b", Key: "t/1.csv", ETag: "e", Size: 100},
 			}
 			prober := &scriptedProber{fails: tt.fails, bad: tt.bad, tries: map[string]int{}}
+			com := &countingCommitter{}
 			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}},
-				files, prober, loadingQueue{st}, st, &countingCommitter{})
+				ports(files, prober, st, com))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,9 +71,8 @@ func TestSchemaProbe(t *testing.T) {
 			if fmt.Sprint(prober.tries) != fmt.Sprint(tt.wantTries) {
 				t.Errorf("probes per file %v, want %v", prober.tries, tt.wantTries)
 			}
-			tbl, _, err := st.Table(ctx, rep.LoadID, "t")
-			if err != nil || string(tbl.Schema) != tt.wantSchema {
-				t.Errorf("table schema %q (%v), want %q", tbl.Schema, err, tt.wantSchema)
+			if string(com.schema) != tt.wantSchema {
+				t.Errorf("table committed with schema %q, want %q", com.schema, tt.wantSchema)
 			}
 		})
 	}

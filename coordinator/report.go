@@ -14,6 +14,13 @@ import (
 type Report struct {
 	LoadID string        `json:"load_id"`
 	Tables []TableReport `json:"tables"`
+	// Interrupted: the load stopped before its end (a signal, the lease
+	// lost); the tables' figures are what was known then, and running
+	// again resumes it.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Elsewhere: another coordinator carried this load to its end while
+	// this one waited as a standby; the figures are that coordinator's.
+	Elsewhere bool `json:"elsewhere,omitempty"`
 }
 
 // OK reports whether every table committed.
@@ -38,7 +45,10 @@ type TableReport struct {
 	Rows      int64         `json:"rows"`
 	Duration  time.Duration `json:"duration_ns"`
 	Committed bool          `json:"committed"`
-	Error     string        `json:"error,omitempty"`
+	// Reused counts files kept from an earlier run of a load finished
+	// later (they were not loaded again).
+	Reused int    `json:"reused,omitempty"`
+	Error  string `json:"error,omitempty"`
 	// Failures names every file that did not load, and why.
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
 
@@ -56,14 +66,14 @@ func (t TableReport) MBPerSecond() float64 {
 	return float64(t.Bytes) / 1e6 / t.Duration.Seconds()
 }
 
-func summarize(name string, trec messages.TableRecord, files []messages.FileRecord, d time.Duration) TableReport {
+func summarize(name string, trec messages.TableRecord, files []messages.FileRecord) TableReport {
 	sort.Slice(files, func(i, j int) bool {
 		if files[i].Source.Key != files[j].Source.Key {
 			return files[i].Source.Key < files[j].Source.Key
 		}
 		return rangeIndex(files[i]) < rangeIndex(files[j])
 	})
-	r := TableReport{Name: name, Files: trec.Files, Skipped: trec.Skipped, Duration: d}
+	r := TableReport{Name: name, Files: trec.Files, Skipped: trec.Skipped}
 	// A split file's records are consecutive after the sort: the file is
 	// loaded when every range is; one range that did not load fails the
 	// whole file, and its loaded ranges are not committed.
@@ -117,22 +127,47 @@ func rangeIndex(f messages.FileRecord) int {
 	return f.Range.Index
 }
 
+// summaries sum each table up for the load record.
+func (r Report) summaries() []messages.TableSummary {
+	out := make([]messages.TableSummary, len(r.Tables))
+	for i, t := range r.Tables {
+		out[i] = messages.TableSummary{Table: t.Name, Committed: t.Committed, Files: t.Files, Loaded: t.Loaded,
+			Failed: t.Failed, Changed: t.Changed, Rows: t.Rows, Bytes: t.Bytes, Error: t.Error}
+	}
+	return out
+}
+
+// reportFromSummaries is the report of a load another coordinator ended.
+func reportFromSummaries(rec messages.LoadRecord) Report {
+	r := Report{LoadID: rec.LoadID, Elsewhere: true}
+	for _, t := range rec.Tables {
+		r.Tables = append(r.Tables, TableReport{Name: t.Table, Committed: t.Committed, Files: t.Files, Loaded: t.Loaded,
+			Failed: t.Failed, Changed: t.Changed, Rows: t.Rows, Bytes: t.Bytes, Error: t.Error})
+	}
+	return r
+}
+
 // WriteText prints the report as a table followed by every failure.
 func (r Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "table\tfiles\tskipped\tloaded\tfailed\tchanged\tMB\trows\tseconds\tMB/s\tcommitted\t\n")
+	fmt.Fprintf(tw, "table\tfiles\tskipped\tloaded\treused\tfailed\tchanged\tMB\trows\tseconds\tMB/s\tcommitted\t\n")
 	for _, t := range r.Tables {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%d\t%.2f\t%.1f\t%v\t\n",
-			t.Name, t.Files, t.Skipped, t.Loaded, t.Failed, t.Changed, float64(t.Bytes)/1e6, t.Rows,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%d\t%.2f\t%.1f\t%v\t\n",
+			t.Name, t.Files, t.Skipped, t.Loaded, t.Reused, t.Failed, t.Changed, float64(t.Bytes)/1e6, t.Rows,
 			t.Duration.Seconds(), t.MBPerSecond(), t.Committed)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "load %s: ", r.LoadID)
-	if r.OK() {
+	switch {
+	case r.Interrupted:
+		fmt.Fprintln(w, "INTERRUPTED before its end (figures so far)")
+	case r.OK() && r.Elsewhere:
+		fmt.Fprintln(w, "every table committed (by another coordinator, while this one waited as a standby)")
+	case r.OK():
 		fmt.Fprintln(w, "every table committed")
-	} else {
+	default:
 		fmt.Fprintln(w, "NOT every table committed")
 	}
 	for _, t := range r.Tables {

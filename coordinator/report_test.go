@@ -28,7 +28,7 @@ func TestSummarizeSplitFiles(t *testing.T) {
 		rangeRec("m", 2, 3, messages.StateMerged, 0),
 		{Source: messages.Source{Bucket: "b", Key: "z"}, State: messages.StateLoaded, Rows: 1, Part: "p", PartFiles: 1},
 	}
-	r := summarize("t", messages.TableRecord{Files: 4}, files, 0)
+	r := summarize("t", messages.TableRecord{Files: 4}, files)
 	if r.Loaded != 3 || r.Failed != 1 || r.Rows != 4+5+30+1 || len(r.loaded) != 4 || len(r.failed) != 1 {
 		t.Fatalf("loaded %d failed %d rows %d; %d records to commit, %d failed", r.Loaded, r.Failed, r.Rows, len(r.loaded), len(r.failed))
 	}

@@ -18,7 +18,7 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	t.Run("task", func(t *testing.T) {
-		in := Task{V: Version, LoadID: "l1", Table: "orders", Files: []TaskFile{{Source: src, Revision: 7}}, Schema: []byte{1, 2, 3}}
+		in := Task{V: Version, LoadID: "l1", Table: "orders", Files: []TaskFile{{Source: src, Revision: 7}}, Reissued: true}
 		data, err := Marshal(in)
 		if err != nil {
 			t.Fatal(err)
@@ -30,7 +30,7 @@ func TestRoundTrip(t *testing.T) {
 		check(t, out, in)
 	})
 	t.Run("file record", func(t *testing.T) {
-		in := FileRecord{V: Version, LoadID: "l1", Table: "orders", Source: src, State: StateFailed, Error: "bad", Attempts: 3, Updated: now}
+		in := FileRecord{V: Version, LoadID: "l1", Table: "orders", Source: src, State: StateFailed, Error: "bad", Attempts: 3, FailingSince: now.Add(-time.Minute), Updated: now}
 		data, err := Marshal(in)
 		if err != nil {
 			t.Fatal(err)
@@ -40,6 +40,29 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, out, in)
+	})
+	t.Run("worker and lease", func(t *testing.T) {
+		spec := JobSpec{"source.bucket": "raw", "tables[0].prefix": "orders/"}
+		w := WorkerRecord{V: Version, ID: "h-1", Job: spec.ID(), Slots: 2, Started: now, Updated: now, Spec: spec,
+			Holding: []Holding{{LoadID: "l1", Table: "orders", Token: src.Token(), Key: src.Key, Bytes: 10, Rows: 2, Since: now}}}
+		data, err := Marshal(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotW, err := Unmarshal[WorkerRecord](data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, gotW, w)
+		l := LeaseRecord{V: Version, Job: spec.ID(), Holder: "c-1", Acquired: now, Renewed: now, LoadID: "l1", Spec: spec}
+		if data, err = Marshal(l); err != nil {
+			t.Fatal(err)
+		}
+		gotL, err := Unmarshal[LeaseRecord](data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, gotL, l)
 	})
 	t.Run("manifest", func(t *testing.T) {
 		in := Manifest{V: Version, Table: "orders", LoadID: "l1", CommittedAt: now, Rows: 10,
@@ -65,7 +88,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestUnmarshalRejectsOtherVersions(t *testing.T) {
-	for _, doc := range []string{`{"v":2,"load_id":"x"}`, `{"load_id":"x"}`} {
+	for _, doc := range []string{`{"v":1,"load_id":"x"}`, `{"v":3,"load_id":"x"}`, `{"load_id":"x"}`} {
 		if _, err := Unmarshal[Task]([]byte(doc)); !errors.Is(err, ErrVersion) {
 			t.Errorf("Unmarshal(%s) = %v, want ErrVersion", doc, err)
 		}
@@ -81,8 +104,11 @@ func TestTokensAreSafeAndDistinct(t *testing.T) {
 	if a.Identity() == b.Identity() {
 		t.Error("a new ETag must give a new identity")
 	}
-	if DedupID("l1", a) == DedupID("l2", a) {
+	if DedupID("l1", "t", a) == DedupID("l2", "t", a) {
 		t.Error("dedup IDs must differ between loads")
+	}
+	if DedupID("l1", "t1", a) == DedupID("l1", "t2", a) {
+		t.Error("dedup IDs must differ between tables: one object under two tables' prefixes is two tasks")
 	}
 	for _, tok := range []string{a.Token(), a.Identity()} {
 		if strings.ContainsAny(tok, ".*> /") {
@@ -98,12 +124,13 @@ func TestTokensAreSafeAndDistinct(t *testing.T) {
 func TestTaskAndPartNames(t *testing.T) {
 	a := Source{Bucket: "b", Key: "k/a", ETag: "1"}
 	b := Source{Bucket: "b", Key: "k/b", ETag: "1"}
-	if TaskID("l", []TaskFile{{Source: a}}) != DedupID("l", a) {
+	if TaskID("l", "t", []TaskFile{{Source: a}}) != DedupID("l", "t", a) {
 		t.Error("a one-file task's ID is not the file's DedupID")
 	}
-	ab := TaskID("l", []TaskFile{{Source: a}, {Source: b}})
-	if ab == TaskID("l", []TaskFile{{Source: a}}) || ab != TaskID("l", []TaskFile{{Source: a}, {Source: b}}) || ab == TaskID("l2", []TaskFile{{Source: a}, {Source: b}}) {
-		t.Error("batch task IDs are not one per (load, files)")
+	ab := TaskID("l", "t", []TaskFile{{Source: a}, {Source: b}})
+	if ab == TaskID("l", "t", []TaskFile{{Source: a}}) || ab != TaskID("l", "t", []TaskFile{{Source: a}, {Source: b}}) ||
+		ab == TaskID("l2", "t", []TaskFile{{Source: a}, {Source: b}}) || ab == TaskID("l", "t2", []TaskFile{{Source: a}, {Source: b}}) {
+		t.Error("batch task IDs are not one per (load, table, files)")
 	}
 	if BatchPartName([]Source{a, b}) != BatchPartName([]Source{a, b}) || BatchPartName([]Source{a, b}) == BatchPartName([]Source{a}) {
 		t.Error("batch part names are not one per set of files")
@@ -124,8 +151,24 @@ func TestRangeNames(t *testing.T) {
 	if PartName(src, r0) == PartName(src, r1) || PartName(src, r0) == PartName(src, nil) {
 		t.Error("part names are not one per range")
 	}
-	if TaskID("l", []TaskFile{{Source: src, Range: r0}}) == TaskID("l", []TaskFile{{Source: src, Range: r1}}) ||
-		TaskID("l", []TaskFile{{Source: src, Range: r0}}) == TaskID("l", []TaskFile{{Source: src}}) {
+	if TaskID("l", "t", []TaskFile{{Source: src, Range: r0}}) == TaskID("l", "t", []TaskFile{{Source: src, Range: r1}}) ||
+		TaskID("l", "t", []TaskFile{{Source: src, Range: r0}}) == TaskID("l", "t", []TaskFile{{Source: src}}) {
 		t.Error("task IDs are not one per range")
+	}
+}
+
+func TestJobSpecDiff(t *testing.T) {
+	coord := JobSpec{"source.bucket": "raw", "tables[0].prefix": "orders/", "tables[0].csv.delimiter": ","}
+	work := JobSpec{"source.bucket": "raw", "tables[0].prefix": "order/", "tables[0].glob": "*.csv", "tables[0].csv.delimiter": ","}
+	if coord.ID() == work.ID() || coord.ID() != (JobSpec{"tables[0].csv.delimiter": ",", "tables[0].prefix": "orders/", "source.bucket": "raw"}).ID() {
+		t.Fatal("job IDs are not one per spec")
+	}
+	got := DescribeDiff(Diff(coord, work), "coordinator", "this worker", 5)
+	want := `tables[0].glob: (absent) (coordinator) vs "*.csv" (this worker); tables[0].prefix: "orders/" (coordinator) vs "order/" (this worker)`
+	if got != want {
+		t.Fatalf("diff:\n got %s\nwant %s", got, want)
+	}
+	if d := Diff(coord, coord); len(d) != 0 {
+		t.Fatalf("a spec differs from itself: %v", d)
 	}
 }

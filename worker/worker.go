@@ -1,17 +1,21 @@
-// Package worker owns the policy of loading one task: claim the file's
-// record, keep the task alive while the file loads, record the outcome, and
-// settle the task (ack, retry or terminate) only after the output is
-// durable. The queue, the state store and the loading pipeline are small
-// interfaces that adapters under internal/ implement.
+// Package worker owns the policy of loading tasks: claim each file's record,
+// keep the task alive while the file makes progress, record the outcome,
+// and settle the task (ack, retry or terminate) only after the output is
+// durable. It also owns how a worker behaves as a member of a fleet: it
+// announces itself and what it holds, pauses while the store keeps failing
+// instead of burning every file's retry budget, says so when no coordinator
+// runs its job, and on shutdown hands its tasks back at once.
+//
+// The queue, the state store, the loading pipeline and the store probe are
+// small interfaces that adapters under internal/ implement.
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3load/s3load/messages"
@@ -29,160 +33,86 @@ type Delivery interface {
 	Term(ctx context.Context, reason string) error
 }
 
+// ErrNoTask: no task came within the queue's wait. Queues wrap it.
+var ErrNoTask = errors.New("no task available")
+
 // Queue hands out tasks one at a time.
 type Queue interface {
-	// Next waits a bounded time for a task; it returns an error (such as
-	// "none available") rather than block past its own wait.
+	// Next waits a bounded time for a task, and returns an error wrapping
+	// ErrNoTask when none came: it never blocks past its own wait.
 	Next(ctx context.Context) (Delivery, error)
 }
 
-// FileStore holds the durable record of each listed file.
+// FileStore holds the durable records of a load.
 type FileStore interface {
 	File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error)
 	// PutFile writes rec if the stored revision is still rev, else it
 	// returns messages.ErrConflict.
 	PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error)
+	// Table reads a table's record, which holds its schema.
+	Table(ctx context.Context, load, table string) (messages.TableRecord, uint64, error)
 }
 
-// Loader fetches, decodes and writes a task's files into one part and
-// returns one outcome per file, in order; the part is durable when any
-// outcome is Loaded. A file that fails leaves no rows in the part.
+// Loader fetches, decodes and writes a task's files into one part, in the
+// table's schema (an Arrow IPC schema), and returns one outcome per file, in
+// order; the part is durable when any outcome is Loaded. A file that fails
+// leaves no rows in the part. It adds what it reads and decodes to progress.
 type Loader interface {
-	Load(ctx context.Context, task messages.Task) []Outcome
+	Load(ctx context.Context, task messages.Task, schema []byte, progress *Progress) []Outcome
 }
 
-// Kind classifies what happened to one attempt at a file.
-type Kind int
-
-const (
-	// Loaded: the part is durable.
-	Loaded Kind = iota
-	// Changed: the object's ETag no longer matches the listing.
-	Changed
-	// Permanent: the file itself is bad; trying again cannot help.
-	Permanent
-	// Transient: the network, the store or this worker failed; try again.
-	Transient
-	// Throttled: the store asked us to slow down; try again later without
-	// spending one of the file's attempts.
-	Throttled
-)
-
-func (k Kind) String() string {
-	return [...]string{"loaded", "changed", "permanent", "transient", "throttled"}[k]
+// Registry is where workers announce themselves and find the coordinators.
+type Registry interface {
+	PutWorker(ctx context.Context, rec messages.WorkerRecord) error
+	DeleteWorker(ctx context.Context, job, id string) error
+	// Leases returns every job's coordinator lease.
+	Leases(ctx context.Context) ([]messages.LeaseRecord, error)
 }
 
-// Outcome is the result of one attempt at a file.
-type Outcome struct {
-	Kind Kind
-	Part string // path relative to the table's directory
-	// PartFiles counts the files whose rows the part holds.
-	PartFiles int
-	Rows      int64 // this file's rows
-	Bytes     int64 // the part's size
-	Err       error
+// StoreProbe tells whether the source store answers again after a run of
+// failures, with one cheap request.
+type StoreProbe interface {
+	Probe(ctx context.Context) error
 }
 
-// Policy bounds retries.
-type Policy struct {
-	// MaxAttempts counts attempts that ended Transient (or were lost with
-	// their worker); throttling does not count.
-	MaxAttempts int
-	Backoff     time.Duration
-	MaxBackoff  time.Duration
-	// MaxDeliveries caps all deliveries, throttled ones included, so a store
-	// that throttles forever still ends the file.
-	MaxDeliveries int
-}
-
-// Action is what happens to a task after an attempt.
-type Action int
-
-const (
-	Ack Action = iota
-	Retry
-	Terminate
-)
-
-// Disposition is Decide's verdict: the action, the delay before a retry, and
-// the file state to record.
-type Disposition struct {
-	Action Action
-	Delay  time.Duration
-	State  messages.FileState
-	// CountsAttempt says whether this outcome spends one of the file's attempts.
-	CountsAttempt bool
-}
-
-// Decide is the one place that maps a file's outcome to ack, retry or
-// terminate. attempts is the number of counted attempts including this one
-// (an attempt whose worker died unrecorded counts too); delivered counts
-// every delivery.
-func Decide(o Outcome, attempts, delivered int, p Policy) Disposition {
-	switch o.Kind {
-	case Loaded:
-		return Disposition{Action: Ack, State: messages.StateLoaded, CountsAttempt: true}
-	case Changed:
-		return Disposition{Action: Terminate, State: messages.StateChanged, CountsAttempt: true}
-	case Permanent:
-		return Disposition{Action: Terminate, State: messages.StateFailed, CountsAttempt: true}
-	case Throttled:
-		if delivered >= p.MaxDeliveries {
-			return Disposition{Action: Terminate, State: messages.StateFailed}
-		}
-		// Back off harder than for errors: the store is overloaded, not broken.
-		return Disposition{Action: Retry, Delay: backoff(attempts+delivered, p), State: messages.StateListed}
-	default:
-		if attempts >= p.MaxAttempts || delivered >= p.MaxDeliveries {
-			return Disposition{Action: Terminate, State: messages.StateFailed, CountsAttempt: true}
-		}
-		return Disposition{Action: Retry, Delay: backoff(attempts, p), State: messages.StateListed, CountsAttempt: true}
-	}
-}
-
-// backoff is exponential with full jitter, so retries of many files that
-// failed together spread out.
-func backoff(n int, p Policy) time.Duration {
-	d := p.Backoff
-	for i := 1; i < n && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxBackoff)
-	return d/2 + rand.N(d/2+1)
-}
-
-// Config configures a Worker.
+// Config configures a Worker. Zero values take the defaults.
 type Config struct {
 	// ID names this worker in records and logs.
-	ID     string
-	Policy Policy
-	// Heartbeat is how often a task in work is reported alive; keep it well
-	// under the queue's ack wait.
+	ID string
+	// Job is the job this worker's config describes, Spec its details.
+	Job  string
+	Spec messages.JobSpec
+	// Host, PID and Version are announced in the worker's record.
+	Host    string
+	PID     int
+	Version string
+	Policy  Policy
+	// Heartbeat is how often a task in work is reported alive and the
+	// worker announces itself; keep it well under the queue's ack wait.
 	Heartbeat time.Duration
-	// Slots is how many files this worker loads at once.
-	Slots  int
+	// NoProgressTimeout: a task whose loading has read and decoded nothing
+	// for this long is stuck; the worker stops its heartbeats and gives it
+	// up, so it goes to another worker. A long file that keeps moving is
+	// never given up, however long it takes.
+	NoProgressTimeout time.Duration
+	// Slots is how many tasks this worker loads at once.
+	Slots int
+	// Registry, if set, is where the worker announces itself and checks
+	// that a coordinator runs its job.
+	Registry Registry
+	// Probe, if set, lets the worker pause while the store keeps failing.
+	Probe  StoreProbe
 	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
-	if c.Policy.MaxAttempts == 0 {
-		c.Policy.MaxAttempts = 5
-	}
-	if c.Policy.Backoff == 0 {
-		c.Policy.Backoff = time.Second
-	}
-	if c.Policy.MaxBackoff == 0 {
-		c.Policy.MaxBackoff = time.Minute
-	}
-	if c.Policy.MaxDeliveries == 0 {
-		c.Policy.MaxDeliveries = c.Policy.MaxAttempts * 20
-	}
-	if c.Heartbeat == 0 {
-		c.Heartbeat = 15 * time.Second
-	}
-	if c.Slots == 0 {
-		c.Slots = 1
-	}
+	c.Policy.MaxDuration = cmp.Or(c.Policy.MaxDuration, DefaultMaxDuration)
+	c.Policy.MaxAttempts = cmp.Or(c.Policy.MaxAttempts, DefaultMaxAttempts)
+	c.Policy.Backoff = cmp.Or(c.Policy.Backoff, DefaultBackoff)
+	c.Policy.MaxBackoff = cmp.Or(c.Policy.MaxBackoff, DefaultMaxBackoff)
+	c.Heartbeat = cmp.Or(c.Heartbeat, DefaultHeartbeat)
+	c.NoProgressTimeout = cmp.Or(c.NoProgressTimeout, DefaultNoProgressTimeout)
+	c.Slots = cmp.Or(c.Slots, 1)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -193,18 +123,27 @@ func (c Config) validate() error {
 	if c.ID == "" {
 		return errors.New("worker: ID is required")
 	}
-	if c.Heartbeat <= 0 || c.Slots < 1 || c.Policy.MaxAttempts < 1 {
-		return errors.New("worker: Heartbeat, Slots and Policy.MaxAttempts must be positive")
+	if c.Heartbeat <= 0 || c.Slots < 1 || c.Policy.MaxAttempts < 1 || c.Policy.MaxDuration <= 0 || c.NoProgressTimeout <= 0 {
+		return errors.New("worker: Heartbeat, Slots, NoProgressTimeout, Policy.MaxAttempts and Policy.MaxDuration must be positive")
 	}
 	return nil
 }
 
 // Worker loads tasks from a queue until stopped.
 type Worker struct {
-	cfg    Config
-	queue  Queue
-	files  FileStore
-	loader Loader
+	cfg     Config
+	queue   Queue
+	files   FileStore
+	loader  Loader
+	breaker *breaker
+	started time.Time
+
+	mu      sync.Mutex
+	holding map[*hold]struct{}
+	schemas map[string][]byte // "load/table" -> schema
+	pull    pullState
+	lastJob time.Time // when a task last came
+	note    string    // why the worker may not be doing what its user thinks
 }
 
 // New checks cfg and returns a worker.
@@ -213,14 +152,28 @@ func New(cfg Config, q Queue, files FileStore, loader Loader) (*Worker, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Worker{cfg: cfg, queue: q, files: files, loader: loader}, nil
+	return &Worker{
+		cfg: cfg, queue: q, files: files, loader: loader,
+		breaker: newBreaker(cfg.Probe != nil),
+		started: time.Now(), lastJob: time.Now(),
+		holding: map[*hold]struct{}{}, schemas: map[string][]byte{},
+	}, nil
 }
 
-// Run loads tasks until fetchCtx ends, then finishes the files in hand and
-// returns. workCtx bounds those files: cancelling it abandons them (their
-// tasks are redelivered elsewhere). Stopping fetch first is what makes a
-// SIGTERM drain: the current file finishes, no new one starts.
+// Run loads tasks until fetchCtx ends, then finishes the tasks in hand and
+// returns. workCtx bounds those tasks: cancelling it gives them back to the
+// queue at once. Stopping fetch first is what makes a SIGTERM drain: the
+// current file finishes, no new one starts.
 func (w *Worker) Run(fetchCtx, workCtx context.Context) error {
+	sideCtx, stopSide := context.WithCancel(workCtx)
+	var side sync.WaitGroup
+	for _, actor := range []func(context.Context){w.announce, w.probe, w.checkAgreement} {
+		side.Add(1)
+		go func() { // owned by Run: stopped and awaited below.
+			defer side.Done()
+			actor(sideCtx)
+		}()
+	}
 	errs := make(chan error, w.cfg.Slots)
 	for range w.cfg.Slots {
 		go func() { // owned by Run: it waits for every slot below.
@@ -233,282 +186,40 @@ func (w *Worker) Run(fetchCtx, workCtx context.Context) error {
 			first = err
 		}
 	}
+	stopSide()
+	side.Wait()
+	w.withdraw(workCtx)
 	return first
 }
 
 func (w *Worker) slot(fetchCtx, workCtx context.Context) error {
 	for fetchCtx.Err() == nil {
+		if err := w.breaker.wait(fetchCtx); err != nil {
+			return nil
+		}
 		d, err := w.queue.Next(fetchCtx)
 		if err != nil {
 			if fetchCtx.Err() != nil {
 				return nil
 			}
-			// Nothing to do, or the queue is briefly away (NATS restarting):
-			// pause a little instead of spinning.
-			w.cfg.Logger.Debug("no task", "err", err)
+			if errors.Is(err, ErrNoTask) {
+				w.pulled(nil)
+				continue
+			}
+			// The queue is away (NATS restarting, the stream being
+			// recreated): pause a little instead of spinning.
+			w.pulled(err)
 			select {
 			case <-fetchCtx.Done():
-			case <-time.After(200 * time.Millisecond):
+			case <-time.After(time.Second):
 			}
 			continue
 		}
+		w.pulled(nil)
+		w.mu.Lock()
+		w.lastJob = time.Now()
+		w.mu.Unlock()
 		w.Handle(workCtx, d)
 	}
 	return nil
-}
-
-// errSettled: the file needs no work from this delivery (already final,
-// or unknown to its load). errGaveUp: the claim found the file out of
-// attempts and recorded it failed.
-var (
-	errSettled = errors.New("file already settled")
-	errGaveUp  = errors.New("file out of attempts")
-)
-
-// claimed is a file this delivery holds: its record as claimed and the
-// revision that fences every other holder.
-type claimed struct {
-	rec messages.FileRecord
-	rev uint64
-}
-
-// claim takes one file of the task. A first delivery trusts the task's
-// revision and saves a read (the compare-and-set catches a record that
-// moved on, and then the stored record decides); a redelivery reads the
-// stored record. The claim spends an attempt up front so a file that kills
-// its workers still runs out of attempts.
-func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f messages.TaskFile, log *slog.Logger) (claimed, error) {
-	trusted := d.Delivered() == 1 && f.Revision != 0
-	for {
-		rec, rev := messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: f.Source, Range: f.Range, State: messages.StateListed}, f.Revision
-		if !trusted {
-			var err error
-			rec, rev, err = w.files.File(ctx, task.LoadID, task.Table, messages.RecordToken(f.Source, f.Range))
-			if errors.Is(err, messages.ErrNotFound) {
-				// Published before its record was written cannot happen (the
-				// coordinator records first); an old load's task can.
-				log.Warn("task of an unknown file dropped", "file", f.Source.String(), "load", task.LoadID)
-				return claimed{}, errSettled
-			}
-			if err != nil {
-				return claimed{}, fmt.Errorf("reading the record of %s: %w", f.Source, err)
-			}
-		}
-		if rec.State.Terminal() {
-			// Settled by an earlier delivery: only the ack was lost.
-			return claimed{}, errSettled
-		}
-		if rec.Attempts >= w.cfg.Policy.MaxAttempts {
-			// Every earlier attempt was claimed and never recorded: its worker
-			// died or hung on this file. Stop feeding it workers.
-			rec.State, rec.Updated = messages.StateFailed, time.Now().UTC()
-			rec.Error = fmt.Sprintf("%s: gave up after %d attempts that never finished (worker lost or stuck); last error: %s",
-				f.Source, rec.Attempts, rec.Error)
-			if _, err := w.files.PutFile(ctx, rec, rev); err != nil {
-				return claimed{}, fmt.Errorf("recording %s failed: %w", f.Source, err)
-			}
-			log.Warn("file not loaded", "file", f.Source.String(), "err", rec.Error)
-			return claimed{}, errGaveUp
-		}
-		rec.Worker = w.cfg.ID
-		rec.Attempts++
-		rec.Updated = time.Now().UTC()
-		rev, err := w.files.PutFile(ctx, rec, rev)
-		if errors.Is(err, messages.ErrConflict) && trusted {
-			// The record moved on since the task was published (a duplicate
-			// task, or a resumed load): decide again from what is stored.
-			log.Debug("claim raced; reading the stored record", "file", f.Source.String())
-			trusted = false
-			continue
-		}
-		if err != nil {
-			return claimed{}, fmt.Errorf("claiming %s: %w", f.Source, err)
-		}
-		return claimed{rec: rec, rev: rev}, nil
-	}
-}
-
-// Handle loads one delivered task's files and settles it: each file's
-// outcome is recorded, and the task is acked once every file is final, or
-// retried when any is not.
-func (w *Worker) Handle(ctx context.Context, d Delivery) {
-	task := d.Task()
-	log := w.cfg.Logger.With("table", task.Table, "delivery", d.Delivered())
-	if len(task.Files) == 1 {
-		log = log.With("file", task.Files[0].Source.String())
-	} else {
-		log = log.With("files", len(task.Files), "task", task.ID)
-	}
-
-	var held []claimed
-	var terms []string
-	for _, f := range task.Files {
-		c, err := w.claim(ctx, d, task, f, log)
-		if errors.Is(err, errSettled) {
-			continue
-		}
-		if errors.Is(err, errGaveUp) {
-			terms = append(terms, f.Source.String())
-			continue
-		}
-		if err != nil {
-			// The state store is away (NATS restarting) or another delivery
-			// holds the file: try the task again later. Files claimed so far
-			// spent an attempt; that is all.
-			log.Warn("claiming files", "err", err)
-			_ = d.Retry(ctx, w.cfg.Policy.Backoff)
-			return
-		}
-		held = append(held, c)
-	}
-	if len(held) == 0 {
-		if len(terms) == len(task.Files) {
-			_ = d.Term(ctx, "not loaded: "+strings.Join(terms, ", "))
-			return
-		}
-		w.ack(ctx, d, log)
-		return
-	}
-
-	work := task
-	work.Files = make([]messages.TaskFile, len(held))
-	for i, c := range held {
-		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Range: c.rec.Range, Revision: c.rev}
-	}
-	outs := w.loadWithHeartbeat(ctx, d, work)
-	if ctx.Err() != nil {
-		// Stopped mid-task: leave it to be redelivered.
-		log.Info("abandoned task on shutdown")
-		return
-	}
-
-	var retry, fenced bool
-	var delay time.Duration
-	for i, c := range held {
-		disp, ok, lost := w.record(ctx, d, c, outs[i], log)
-		if lost {
-			fenced = true
-			continue
-		}
-		if !ok {
-			// The outcome could not be recorded: the file must be tried again.
-			retry, delay = true, max(delay, w.cfg.Policy.Backoff)
-			continue
-		}
-		switch disp.Action {
-		case Retry:
-			retry, delay = true, max(delay, disp.Delay)
-		case Terminate:
-			terms = append(terms, c.rec.Source.String())
-		}
-	}
-	switch {
-	case fenced:
-		// Another worker holds this task's message now (we were paused
-		// past the ack wait); settling it is that worker's business.
-	case retry:
-		_ = d.Retry(ctx, delay)
-	case len(terms) == len(task.Files):
-		_ = d.Term(ctx, "not loaded: "+strings.Join(terms, ", "))
-	default:
-		w.ack(ctx, d, log)
-	}
-}
-
-// record writes one file's outcome, fenced by its claim, and returns what
-// Decide made of it; ok is false when it could not be recorded, and lost
-// when another worker had claimed the file meanwhile.
-func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome, log *slog.Logger) (disp Disposition, ok, lost bool) {
-	rec := c.rec
-	log = log.With("file", rec.Source.String())
-	disp = Decide(out, rec.Attempts, d.Delivered(), w.cfg.Policy)
-	if !disp.CountsAttempt {
-		rec.Attempts--
-	}
-	rec.State = disp.State
-	rec.Updated = time.Now().UTC()
-	rec.Error = ""
-	if out.Err != nil {
-		rec.Error = out.Err.Error()
-	}
-	if disp.State == messages.StateFailed && out.Kind == Throttled {
-		rec.Error = fmt.Sprintf("still throttled after %d deliveries: %v", d.Delivered(), out.Err)
-	}
-	if disp.State == messages.StateLoaded {
-		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = out.Part, out.PartFiles, out.Rows, out.Bytes
-	}
-	if _, err := w.files.PutFile(ctx, rec, c.rev); err != nil {
-		if errors.Is(err, messages.ErrConflict) {
-			// Another delivery claimed the file while we worked (we were
-			// paused past the ack wait): its result stands, ours is dropped.
-			log.Warn("fenced: file claimed by another worker; result discarded")
-			return disp, false, true
-		}
-		log.Warn("recording outcome", "err", err)
-		return disp, false, false
-	}
-	switch disp.Action {
-	case Retry:
-		log.Info("retrying file", "kind", out.Kind, "err", out.Err, "delay", disp.Delay, "attempts", rec.Attempts)
-	case Terminate:
-		log.Warn("file not loaded", "state", disp.State, "err", out.Err, "attempts", rec.Attempts)
-	default:
-		log.Debug("file loaded", "rows", out.Rows, "part", out.Part)
-	}
-	return disp, true, false
-}
-
-func (w *Worker) ack(ctx context.Context, d Delivery, log *slog.Logger) {
-	if err := d.Ack(ctx); err != nil {
-		// The records are already terminal, so a redelivery only acks again.
-		log.Warn("acknowledging task", "err", err)
-	}
-}
-
-// loadWithHeartbeat runs the loader while telling the queue, every
-// Heartbeat, that the task is still in work.
-func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task messages.Task) []Outcome {
-	hbCtx, stop := context.WithCancel(ctx)
-	beats := make(chan struct{})
-	go func() { // owned here: stop() ends it and we wait on beats.
-		defer close(beats)
-		t := time.NewTicker(w.cfg.Heartbeat)
-		defer t.Stop()
-		for {
-			select {
-			case <-hbCtx.Done():
-				return
-			case <-t.C:
-				_ = d.InProgress(hbCtx)
-			}
-		}
-	}()
-	outs := w.safeLoad(ctx, task)
-	stop()
-	<-beats
-	return outs
-}
-
-// safeLoad turns a panic anywhere in the loader into a failed attempt, so
-// one bad file never takes the worker down. A lone file fails for good; in
-// a batch the panic cannot be pinned on one file, so each is tried again
-// (until its attempts run out).
-func (w *Worker) safeLoad(ctx context.Context, task messages.Task) (outs []Outcome) {
-	defer func() {
-		r := recover()
-		if r == nil && len(outs) == len(task.Files) {
-			return
-		}
-		kind, why := Permanent, fmt.Sprintf("loader panic: %v", r)
-		if r == nil {
-			kind, why = Transient, fmt.Sprintf("loader returned %d outcomes for %d files", len(outs), len(task.Files))
-		} else if len(task.Files) > 1 {
-			kind = Transient
-		}
-		outs = make([]Outcome, len(task.Files))
-		for i, f := range task.Files {
-			outs[i] = Outcome{Kind: kind, Err: fmt.Errorf("%s: %s", f.Source, why)}
-		}
-	}()
-	return w.loader.Load(ctx, task)
 }

@@ -11,34 +11,46 @@ import (
 )
 
 func TestDecide(t *testing.T) {
-	p := Policy{MaxAttempts: 3, Backoff: time.Second, MaxBackoff: 4 * time.Second, MaxDeliveries: 10}
+	p := Policy{MaxDuration: 30 * time.Minute, MaxAttempts: 3, Backoff: time.Second, MaxBackoff: 4 * time.Second}
 	tests := []struct {
-		name                string
-		kind                Kind
-		attempts, delivered int
-		want                Action
-		state               messages.FileState
-		counts              bool
+		name       string
+		kind       Kind
+		failingFor time.Duration
+		want       Action
+		state      messages.FileState
+		counts     bool
+		failing    bool
 	}{
-		{"loaded", Loaded, 1, 1, Ack, messages.StateLoaded, true},
-		{"changed ends at once", Changed, 1, 1, Terminate, messages.StateChanged, true},
-		{"bad file ends at once", Permanent, 1, 1, Terminate, messages.StateFailed, true},
-		{"transient retries", Transient, 1, 1, Retry, messages.StateListed, true},
-		{"transient gives up at max attempts", Transient, 3, 3, Terminate, messages.StateFailed, true},
-		{"throttling is free", Throttled, 3, 5, Retry, messages.StateListed, false},
-		{"throttling ends at max deliveries", Throttled, 1, 10, Terminate, messages.StateFailed, false},
-		{"transient ends at max deliveries", Transient, 1, 10, Terminate, messages.StateFailed, true},
+		{"loaded", Loaded, 0, Ack, messages.StateLoaded, true, false},
+		{"loaded after failures clears the run", Loaded, time.Minute, Ack, messages.StateLoaded, true, false},
+		{"changed ends at once", Changed, 0, Terminate, messages.StateChanged, true, false},
+		{"bad file ends at once", Permanent, 0, Terminate, messages.StateFailed, true, false},
+		{"transient retries without spending an attempt", Transient, 0, Retry, messages.StateListed, false, true},
+		{"transient still retries after 29 minutes", Transient, 29 * time.Minute, Retry, messages.StateListed, false, true},
+		{"transient fails once the budget is spent", Transient, 30 * time.Minute, Terminate, messages.StateFailed, false, false},
+		{"throttling retries", Throttled, 5 * time.Minute, Retry, messages.StateListed, false, true},
+		{"throttling fails once the budget is spent", Throttled, time.Hour, Terminate, messages.StateFailed, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := Decide(Outcome{Kind: tt.kind}, tt.attempts, tt.delivered, p)
-			if d.Action != tt.want || d.State != tt.state || d.CountsAttempt != tt.counts {
-				t.Fatalf("Decide = %+v, want action %v state %s counts %v", d, tt.want, tt.state, tt.counts)
+			d := Decide(Outcome{Kind: tt.kind}, History{Attempts: 1, FailingFor: tt.failingFor}, p)
+			if d.Action != tt.want || d.State != tt.state || d.CountsAttempt != tt.counts || d.Failing != tt.failing {
+				t.Fatalf("Decide = %+v, want action %v state %s counts %v failing %v", d, tt.want, tt.state, tt.counts, tt.failing)
 			}
 			if d.Action == Retry && (d.Delay <= 0 || d.Delay > p.MaxBackoff) {
 				t.Fatalf("retry delay %v outside (0, %v]", d.Delay, p.MaxBackoff)
 			}
+			if d.OutOfTime != (d.Action == Terminate && (tt.kind == Transient || tt.kind == Throttled)) {
+				t.Fatalf("OutOfTime = %v", d.OutOfTime)
+			}
 		})
+	}
+	// The delay grows with the time a file has been failing, up to the cap.
+	if d := Decide(Outcome{Kind: Transient}, History{FailingFor: 0}, p); d.Delay > p.Backoff {
+		t.Errorf("first retry after %v, want at most the backoff %v", d.Delay, p.Backoff)
+	}
+	if d := Decide(Outcome{Kind: Transient}, History{FailingFor: 10 * time.Minute}, p); d.Delay < p.MaxBackoff/2 {
+		t.Errorf("retry after 10 minutes of failures waits %v, want at least half of %v", d.Delay, p.MaxBackoff)
 	}
 }
 
@@ -98,6 +110,13 @@ func (m *memFiles) File(_ context.Context, _, _, token string) (messages.FileRec
 	return r, m.revs[token], nil
 }
 
+func (m *memFiles) Table(_ context.Context, load, table string) (messages.TableRecord, uint64, error) {
+	if load != "l" || table != "t" {
+		return messages.TableRecord{}, 0, messages.ErrNotFound
+	}
+	return messages.TableRecord{LoadID: load, Table: table, Schema: []byte("schema")}, 1, nil
+}
+
 func (m *memFiles) PutFile(_ context.Context, rec messages.FileRecord, rev uint64) (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -113,18 +132,31 @@ func (m *memFiles) PutFile(_ context.Context, rec messages.FileRecord, rev uint6
 // loaderFunc loads a one-file task.
 type loaderFunc func(ctx context.Context, task messages.Task) Outcome
 
-func (f loaderFunc) Load(ctx context.Context, task messages.Task) []Outcome {
+func (f loaderFunc) Load(ctx context.Context, task messages.Task, _ []byte, _ *Progress) []Outcome {
 	return []Outcome{f(ctx, task)}
 }
 
 // batchLoader loads a task of many files.
 type batchLoader func(ctx context.Context, task messages.Task) []Outcome
 
-func (f batchLoader) Load(ctx context.Context, task messages.Task) []Outcome { return f(ctx, task) }
+func (f batchLoader) Load(ctx context.Context, task messages.Task, _ []byte, _ *Progress) []Outcome {
+	return f(ctx, task)
+}
 
-func newTestWorker(t *testing.T, files FileStore, l Loader) *Worker {
+// progressLoader is a loader that sees its progress counter.
+type progressLoader func(ctx context.Context, task messages.Task, p *Progress) Outcome
+
+func (f progressLoader) Load(ctx context.Context, task messages.Task, _ []byte, p *Progress) []Outcome {
+	return []Outcome{f(ctx, task, p)}
+}
+
+func newTestWorker(t *testing.T, files FileStore, l Loader, adjust ...func(*Config)) *Worker {
 	t.Helper()
-	w, err := New(Config{ID: "w1", Heartbeat: time.Millisecond, Policy: Policy{MaxAttempts: 2}}, nil, files, l)
+	cfg := Config{ID: "w1", Heartbeat: time.Millisecond, Policy: Policy{MaxAttempts: 2}}
+	for _, a := range adjust {
+		a(&cfg)
+	}
+	w, err := New(cfg, nil, files, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,11 +178,12 @@ func TestHandle(t *testing.T) {
 		delivered int
 		wantState messages.FileState
 		wantLast  string
+		attempts  int
 	}{
-		{"loaded is recorded then acked", Outcome{Kind: Loaded, Part: "p", Rows: 3, Bytes: 9}, false, 1, messages.StateLoaded, "ack"},
-		{"transient is retried", Outcome{Kind: Transient, Err: boom}, false, 1, messages.StateListed, "retry"},
-		{"bad file is terminated", Outcome{Kind: Permanent, Err: boom}, false, 1, messages.StateFailed, "term"},
-		{"loader panic fails the file, not the worker", Outcome{}, true, 1, messages.StateFailed, "term"},
+		{"loaded is recorded then acked", Outcome{Kind: Loaded, Part: "p", Rows: 3, Bytes: 9}, false, 1, messages.StateLoaded, "ack", 1},
+		{"transient is retried and spends no attempt", Outcome{Kind: Transient, Err: boom}, false, 1, messages.StateListed, "retry", 0},
+		{"bad file is terminated", Outcome{Kind: Permanent, Err: boom}, false, 1, messages.StateFailed, "term", 1},
+		{"loader panic fails the file, not the worker", Outcome{}, true, 1, messages.StateFailed, "term", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,8 +203,11 @@ func TestHandle(t *testing.T) {
 			if rec.State == messages.StateLoaded && (rec.Rows != 3 || rec.Part != "p" || rec.Bytes != 9) {
 				t.Fatalf("loaded record lost its figures: %+v", rec)
 			}
-			if rec.Attempts != 1 {
-				t.Fatalf("attempts = %d, want 1", rec.Attempts)
+			if rec.Attempts != tt.attempts {
+				t.Fatalf("attempts = %d, want %d", rec.Attempts, tt.attempts)
+			}
+			if failing := !rec.FailingSince.IsZero(); failing != (tt.out.Kind == Transient) {
+				t.Fatalf("FailingSince = %v after a %v outcome", rec.FailingSince, tt.out.Kind)
 			}
 		})
 	}
@@ -332,8 +368,12 @@ func TestHandleBatch(t *testing.T) {
 			w.Handle(context.Background(), d)
 			for i, r := range []messages.FileRecord{a, b, c} {
 				got, _, _ := files.File(context.Background(), "l", "t", r.Source.Token())
-				if got.State != tt.wantStates[i] || got.Attempts != 1 {
-					t.Errorf("%s: state %s attempts %d, want %s and 1", r.Source.Key, got.State, got.Attempts, tt.wantStates[i])
+				wantAttempts := 1
+				if got.State == messages.StateListed {
+					wantAttempts = 0 // a passing failure gives its attempt back
+				}
+				if got.State != tt.wantStates[i] || got.Attempts != wantAttempts {
+					t.Errorf("%s: state %s attempts %d, want %s and %d", r.Source.Key, got.State, got.Attempts, tt.wantStates[i], wantAttempts)
 				}
 				if got.State == messages.StateLoaded && (got.Part != "batch" || got.PartFiles != 2 || got.Rows != int64(i+1) || got.Bytes != 50) {
 					t.Errorf("%s: loaded record lost its figures: %+v", r.Source.Key, got)

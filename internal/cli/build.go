@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,16 +24,42 @@ import (
 	"github.com/s3load/s3load/worker"
 )
 
-// jobID names what a config loads: the same source, tables and target give
-// the same job, so a restarted coordinator finds its open load.
-func jobID(c config.Config) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%q %q %q\n", c.Source.Endpoint, c.Source.Bucket, c.Target)
-	for _, t := range c.Tables {
-		fmt.Fprintf(h, "%q %q %q %q\n", t.Name, t.Prefix, t.Glob, t.Format)
+// jobSpec is what a config says about its job: everything that decides
+// what is loaded and how, and nothing secret. The same spec is the same job
+// (a restarted coordinator finds its open load), and a worker whose spec
+// differs from the coordinator's is told what differs.
+func jobSpec(c config.Config) messages.JobSpec {
+	s := messages.JobSpec{}
+	set := func(k, v string) {
+		if v != "" {
+			s[k] = v
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	set("source.endpoint", c.Source.Endpoint)
+	set("source.bucket", c.Source.Bucket)
+	set("target", c.Target)
+	for i, t := range c.Tables {
+		p := fmt.Sprintf("tables[%d].", i)
+		set(p+"name", t.Name)
+		set(p+"prefix", t.Prefix)
+		set(p+"glob", t.Glob)
+		set(p+"format", t.Format)
+		set(p+"csv.delimiter", t.CSV.Delimiter)
+		set(p+"csv.quote", t.CSV.Quote)
+		set(p+"csv.header", strconv.FormatBool(t.CSV.Header == nil || *t.CSV.Header))
+		set(p+"csv.null_values", strconv.Quote(strings.Join(t.CSV.NullValues, "\x00")))
+		for j, col := range t.Schema {
+			set(fmt.Sprintf("%sschema[%d]", p, j), fmt.Sprintf("%s %s nullable=%t", col.Name, col.Type, col.Nullable == nil || *col.Nullable))
+		}
+		if t.AllowEmpty {
+			set(p+"allow_empty", "true")
+		}
+	}
+	return s
 }
+
+// jobID names the job of a config: its spec's hash.
+func jobID(c config.Config) string { return jobSpec(c).ID() }
 
 func storeConfig(s config.S3) s3store.Config {
 	return s3store.Config{
@@ -148,15 +176,23 @@ func connectNATS(ctx context.Context, url, name, job string, c config.Config) (*
 }
 
 func workerConfig(c config.Config, id string, slots int) worker.Config {
+	spec := jobSpec(c)
 	return worker.Config{
 		ID:    id,
+		Job:   spec.ID(),
+		Spec:  spec,
+		Host:  hostname(),
+		PID:   os.Getpid(),
 		Slots: slots,
 		Policy: worker.Policy{
+			MaxDuration: time.Duration(c.Retry.MaxDuration),
 			MaxAttempts: c.Retry.MaxAttempts,
 			Backoff:     time.Duration(c.Retry.Backoff),
 			MaxBackoff:  time.Duration(c.Retry.MaxBackoff),
 		},
-		Heartbeat: time.Duration(c.NATS.AckWait) / 4,
+		Version:           Version,
+		Heartbeat:         time.Duration(c.NATS.AckWait) / 4,
+		NoProgressTimeout: time.Duration(c.Retry.NoProgressTimeout),
 	}
 }
 
@@ -166,6 +202,9 @@ type deliveries struct{ q *natsq.Queue }
 
 func (d deliveries) Next(ctx context.Context) (worker.Delivery, error) {
 	del, err := d.q.Next(ctx)
+	if errors.Is(err, natsq.ErrNoTask) {
+		return nil, fmt.Errorf("%w: %w", worker.ErrNoTask, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/oklog/run"
+
+	"github.com/s3load/s3load/worker"
 )
 
 // Exit codes.
@@ -146,12 +148,22 @@ func hostname() string {
 	return h
 }
 
-// addHealth adds the health endpoint actor when --health-addr is set.
-func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn) error {
+// addHealth adds the health endpoint actor when --health-addr is set. A
+// worker's own health (can it pull tasks?) counts when w is given.
+func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w *worker.Worker) error {
 	if c.healthAddr == "" {
 		return nil
 	}
-	execute, interrupt, err := serveHealth(ctx, c.healthAddr, conn.nc)
+	check := func() (bool, string) {
+		if !conn.nc.IsConnected() {
+			return false, "nats: " + conn.nc.Status().String()
+		}
+		if w == nil {
+			return true, ""
+		}
+		return w.Health()
+	}
+	execute, interrupt, err := serveHealth(ctx, c.healthAddr, check)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/s3load/s3load/internal/config"
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
 
@@ -39,10 +40,11 @@ func (r *reportFlags) register(fs *flag.FlagSet) {
 }
 
 // session is what every command starts from: the config with the flags'
-// overrides, the logger, the adapters and the NATS connection.
+// overrides, the logger, the job, the adapters and the NATS connection.
 type session struct {
 	cfg  config.Config
 	log  *slog.Logger
+	spec messages.JobSpec
 	job  string
 	ad   *adapters
 	conn *natsConn
@@ -63,27 +65,32 @@ func (cf *common) configure(stderr io.Writer) (config.Config, *slog.Logger, erro
 }
 
 func openSession(ctx context.Context, c config.Config, log *slog.Logger, natsURL, client string) (*session, error) {
-	job := jobID(c)
+	spec := jobSpec(c)
 	ad, err := buildAdapters(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := connectNATS(ctx, natsURL, client, job, c)
+	conn, err := connectNATS(ctx, natsURL, client, spec.ID(), c)
 	if err != nil {
 		return nil, err
 	}
-	return &session{cfg: c, log: log, job: job, ad: ad, conn: conn}, nil
+	return &session{cfg: c, log: log, spec: spec, job: spec.ID(), ad: ad, conn: conn}, nil
 }
 
-func (s *session) close() { s.conn.nc.Close() }
+// close flushes what the session still has to say (the naks of tasks handed
+// back on a stop) and closes the connection.
+func (s *session) close() {
+	_ = s.conn.nc.FlushTimeout(2 * time.Second)
+	s.conn.nc.Close()
+}
 
 // addCoordinator adds the coordinator actor; the group ends when it does,
-// and the report is filled in by then.
-func (s *session) addCoordinator(ctx context.Context, g *run.Group) *coordinator.Report {
+// and the report is filled in by then, interrupted or not.
+func (s *session) addCoordinator(ctx context.Context, g *run.Group, fullReload bool) *coordinator.Report {
 	report := new(coordinator.Report)
 	ctx, stop := context.WithCancel(ctx)
 	g.Add(func() error {
-		r, err := runCoordinator(ctx, s.cfg, s.job, s.ad, s.conn, s.log)
+		r, err := runCoordinator(ctx, s, fullReload)
 		*report = r
 		return err
 	}, func(error) { stop() })
@@ -93,15 +100,28 @@ func (s *session) addCoordinator(ctx context.Context, g *run.Group) *coordinator
 func (s *session) newWorker(id string, slots int) (*worker.Worker, error) {
 	wcfg := workerConfig(s.cfg, id, slots)
 	wcfg.Logger = s.log.With("worker", id)
+	wcfg.Registry = s.conn.state
+	wcfg.Probe = sourceProbe{store: s.ad.source, bucket: s.cfg.Source.Bucket}
 	return worker.New(wcfg, deliveries{s.conn.queue}, s.conn.state, s.ad.pipeline)
 }
 
 // finishLoad turns the end of a run or coordinator group into the report and
 // the exit code; resume tells the user how to pick an interrupted load up.
+// An interrupted load still prints what it got done.
 func finishLoad(err error, report *coordinator.Report, rf reportFlags, stdout io.Writer, resume string) error {
 	var sig *run.SignalError
-	if errors.As(err, &sig) {
-		return exitError{code: ExitFailure, err: fmt.Errorf("interrupted by %v; %s", sig.Signal, resume)}
+	if errors.As(err, &sig) || (err != nil && report.Interrupted) {
+		if len(report.Tables) > 0 {
+			_ = report.WriteText(stdout)
+		}
+		why := "interrupted"
+		if sig != nil {
+			why = "interrupted by " + sig.Signal.String()
+		}
+		if !errors.As(err, &sig) {
+			why = err.Error()
+		}
+		return exitError{code: ExitFailure, err: fmt.Errorf("%s; %s", why, resume)}
 	}
 	if err != nil {
 		return err
@@ -116,7 +136,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	cf.register(fs)
 	rf.register(fs)
 	workers := fs.Int("workers", 0, "in-process workers; overrides workers of the config")
-	stateDir := fs.String("state-dir", "", "embedded NATS storage directory; keep it to resume an interrupted load (default: a temporary directory)")
+	stateDir := fs.String("state-dir", "", "embedded NATS storage; kept so that a load that was interrupted or did not commit is finished by the next run (default: $XDG_STATE_HOME/s3load/<job>, else ~/.local/state/s3load/<job>)")
+	fullReload := fs.Bool("full-reload", false, "start a new load even if the last one did not finish: load every file again")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -131,13 +152,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if natsURL == "" {
 		dir := *stateDir
 		if dir == "" {
-			tmp, err := os.MkdirTemp("", "s3load-nats-")
-			if err != nil {
-				return fmt.Errorf("creating embedded nats storage: %w", err)
+			if dir, err = defaultStateDir(jobID(c)); err != nil {
+				return err
 			}
-			defer os.RemoveAll(tmp)
-			dir = tmp
 		}
+		unlock, err := lockStateDir(dir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		srv, err := natsq.StartEmbedded(dir, "127.0.0.1", 0)
 		if err != nil {
 			return err
@@ -153,7 +176,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer s.close()
 
 	var g run.Group
-	report := s.addCoordinator(ctx, &g)
+	report := s.addCoordinator(ctx, &g, *fullReload)
 	w, err := s.newWorker(hostname()+"-run", c.Workers)
 	if err != nil {
 		return err
@@ -162,13 +185,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	g.Add(func() error { return w.Run(fetchCtx, workCtx) }, func(error) {
 		stopFetch()
-		stopWork() // the coordinator is done or gone: nothing waits for these files
+		stopWork() // the coordinator is done or gone: files in hand go back to the queue
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn, w); err != nil {
 		return err
 	}
-	return finishLoad(g.Run(), report, rf, stdout, "run again with the same --state-dir to resume")
+	resume := "run the same command again to finish the load (the state is kept in NATS)"
+	return finishLoad(g.Run(), report, rf, stdout, resume)
 }
 
 func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -177,6 +201,7 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	var rf reportFlags
 	cf.register(fs)
 	rf.register(fs)
+	fullReload := fs.Bool("full-reload", false, "start a new load even if the last one did not finish: load every file again")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -194,12 +219,12 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer s.close()
 
 	var g run.Group
-	report := s.addCoordinator(ctx, &g)
+	report := s.addCoordinator(ctx, &g, *fullReload)
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn, nil); err != nil {
 		return err
 	}
-	return finishLoad(g.Run(), report, rf, stdout, "the load's state is in NATS: run the coordinator again to resume")
+	return finishLoad(g.Run(), report, rf, stdout, "the load's state is in NATS: run the coordinator again to finish it")
 }
 
 func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
@@ -253,7 +278,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		drainTimer = time.AfterFunc(*drain, stopWork)
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn, w); err != nil {
 		return err
 	}
 	err = g.Run()
@@ -265,27 +290,46 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
-func runCoordinator(ctx context.Context, c config.Config, job string, ad *adapters, conn *natsConn, log *slog.Logger) (coordinator.Report, error) {
-	tables, err := coordinatorTables(c)
-	if err != nil {
-		return coordinator.Report{}, usageErr(err)
-	}
-	co, err := coordinator.New(coordinator.Config{
-		Job:            job,
-		Bucket:         c.Source.Bucket,
-		Tables:         tables,
-		MaxFailedFiles: c.MaxFailedFiles,
-		BatchFiles:     c.Batch.Files,
-		SmallFileBytes: int64(c.Batch.MaxFileBytes),
-		SplitBytes:     c.SplitBytes(),
-		Splittable:     ad.pipeline.Splittable,
-		SkipReason:     decode.SkipReason,
-		Logger:         log.With("job", job),
-	}, ad.source, ad.pipeline, conn.queue, conn.state, ad.target)
+func runCoordinator(ctx context.Context, s *session, fullReload bool) (coordinator.Report, error) {
+	co, err := s.newCoordinator(fullReload)
 	if err != nil {
 		return coordinator.Report{}, err
 	}
 	return co.Run(ctx)
+}
+
+// newCoordinator builds the session's coordinator; tests adjust its
+// config or ports.
+func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Config, *coordinator.Ports)) (*coordinator.Coordinator, error) {
+	c := s.cfg
+	tables, err := coordinatorTables(c)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	cfg := coordinator.Config{
+		Job:            s.job,
+		Spec:           s.spec,
+		Holder:         fmt.Sprintf("%s-%d-%s", hostname(), os.Getpid(), randomHex(2)),
+		Host:           hostname(),
+		PID:            os.Getpid(),
+		Bucket:         c.Source.Bucket,
+		Tables:         tables,
+		MaxFailedFiles: c.MaxFailedFiles,
+		RetryFor:       time.Duration(c.Retry.MaxDuration),
+		WorkerTimeout:  time.Duration(c.NATS.AckWait),
+		BatchFiles:     c.Batch.Files,
+		SmallFileBytes: int64(c.Batch.MaxFileBytes),
+		SplitBytes:     c.SplitBytes(),
+		Splittable:     s.ad.pipeline.Splittable,
+		SkipReason:     decode.SkipReason,
+		FullReload:     fullReload,
+		Logger:         s.log.With("job", s.job),
+	}
+	ports := s.coordinatorPorts()
+	for _, a := range adjust {
+		a(&cfg, &ports)
+	}
+	return coordinator.New(cfg, ports)
 }
 
 func finishReport(r coordinator.Report, rf reportFlags, stdout io.Writer) error {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/s3load/s3load/coordinator"
@@ -119,45 +121,43 @@ func runCLI(t testing.TB, args ...string) (code int, stdout, stderr string) {
 // inProcess builds the real coordinator and workers of a config, so a test
 // can stop, wrap or restart each of them.
 type inProcess struct {
-	e    *loadEnv
-	cfg  config.Config
-	job  string
-	ad   *adapters
-	conn *natsConn
+	e *loadEnv
+	*session
 }
 
 func (e *loadEnv) inProcess(cfgPath string) *inProcess {
 	e.t.Helper()
 	c := e.config(cfgPath)
 	ctx := context.Background()
-	ad, err := buildAdapters(ctx, c)
+	s, err := openSession(ctx, c, testLogger(e.t), e.natsURL, "test")
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	job := jobID(c)
-	conn, err := connectNATS(ctx, e.natsURL, "test", job, c)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(conn.nc.Close)
-	return &inProcess{e: e, cfg: c, job: job, ad: ad, conn: conn}
+	e.t.Cleanup(s.close)
+	return &inProcess{e: e, session: s}
 }
 
-func (p *inProcess) coordinator(pub coordinator.Publisher) *coordinator.Coordinator {
+// testLogger logs to the test's output, so a failing test shows what the
+// coordinator and workers said.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// coordinator builds the real coordinator; q, if given, replaces its queue.
+func (p *inProcess) coordinator(q coordinator.Queue, adjust ...func(*coordinator.Config, *coordinator.Ports)) *coordinator.Coordinator {
 	p.e.t.Helper()
-	tables, err := coordinatorTables(p.cfg)
-	if err != nil {
-		p.e.t.Fatal(err)
+	if q != nil {
+		adjust = append(adjust, func(_ *coordinator.Config, ports *coordinator.Ports) { ports.Queue = q })
 	}
-	if pub == nil {
-		pub = p.conn.queue
-	}
-	co, err := coordinator.New(coordinator.Config{
-		Job: p.job, Bucket: p.cfg.Source.Bucket, Tables: tables, MaxFailedFiles: p.cfg.MaxFailedFiles,
-		BatchFiles: p.cfg.Batch.Files, SmallFileBytes: int64(p.cfg.Batch.MaxFileBytes),
-		SplitBytes: p.cfg.SplitBytes(), Splittable: p.ad.pipeline.Splittable,
-		SkipReason: skipReason,
-	}, p.ad.source, p.ad.pipeline, pub, p.conn.state, p.ad.target)
+	co, err := p.newCoordinator(false, adjust...)
 	if err != nil {
 		p.e.t.Fatal(err)
 	}
@@ -173,7 +173,9 @@ func (p *inProcess) startWorker(id string, wrap func(worker.Loader) worker.Loade
 	if wrap != nil {
 		loader = wrap(loader)
 	}
-	w, err := worker.New(workerConfig(p.cfg, id, 1), deliveries{p.conn.queue}, p.conn.state, loader)
+	wcfg := workerConfig(p.cfg, id, 1)
+	wcfg.Logger, wcfg.Registry = p.log.With("worker", id), p.conn.state
+	w, err := worker.New(wcfg, deliveries{p.conn.queue}, p.conn.state, loader)
 	if err != nil {
 		p.e.t.Fatal(err)
 	}
@@ -222,6 +224,16 @@ func (p *inProcess) fileStates(load, table string) map[messages.FileState]int {
 		out[r.State]++
 	}
 	return out
+}
+
+// loadSummary reads the job's load record.
+func (p *inProcess) loadSummary(t *testing.T) messages.LoadRecord {
+	t.Helper()
+	rec, _, err := p.conn.state.Load(context.Background(), p.job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
 
 func (p *inProcess) currentLoad() string {

@@ -11,23 +11,27 @@ import (
 	"os"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/s3load/s3load/internal/demo"
 )
 
-// serveHealth answers GET /healthz with 200 while the NATS connection is up
-// and 503 while it is not, until ctx ends. It is how a container runtime
-// tells a live worker from a stuck one.
-func serveHealth(ctx context.Context, addr string, nc *nats.Conn) (execute func() error, interrupt func(error), err error) {
+// serveHealth answers GET /healthz with 200 while check says the process
+// can do its job and 503 while it cannot (NATS away, tasks cannot be
+// pulled), with check's detail in the body, until ctx ends. It is how a
+// container runtime tells a live worker from a stuck one.
+func serveHealth(ctx context.Context, addr string, check func() (bool, string)) (execute func() error, interrupt func(error), err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listening for health checks on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if !nc.IsConnected() {
-			http.Error(w, "nats: "+nc.Status().String(), http.StatusServiceUnavailable)
+		ok, detail := check()
+		if !ok {
+			http.Error(w, detail, http.StatusServiceUnavailable)
+			return
+		}
+		if detail != "" {
+			fmt.Fprintln(w, "ok:", detail)
 			return
 		}
 		fmt.Fprintln(w, "ok")

@@ -142,7 +142,7 @@ func TestWorkerStoppedMidFile(t *testing.T) {
 
 	started := make(chan messages.Task, 1)
 	stopA := p.startWorker("worker-a", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
 			// Leave a half-written part behind, as a killed worker would.
 			part, err := p.ad.target.CreatePart(ctx, task.Table, task.LoadID)
 			if err == nil {
@@ -209,8 +209,8 @@ func TestBatchWorkerDiesBetweenRecords(t *testing.T) {
 
 	recorded := make(chan messages.Task, 1)
 	stopA := p.startWorker("worker-a", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task) []worker.Outcome {
-			outs := l.Load(ctx, task) // the batch part, both files in it
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+			outs := l.Load(ctx, task, schema, pr) // the batch part, both files in it
 			// Record the first file as the worker would, then "die".
 			f := task.Files[0]
 			rec := messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: f.Source, State: messages.StateLoaded,
@@ -258,16 +258,16 @@ func TestBatchWorkerDiesBetweenRecords(t *testing.T) {
 	}
 }
 
-type loaderFunc func(ctx context.Context, task messages.Task) []worker.Outcome
+type loaderFunc func(ctx context.Context, task messages.Task, schema []byte, p *worker.Progress) []worker.Outcome
 
-func (f loaderFunc) Load(ctx context.Context, task messages.Task) []worker.Outcome {
-	return f(ctx, task)
+func (f loaderFunc) Load(ctx context.Context, task messages.Task, schema []byte, p *worker.Progress) []worker.Outcome {
+	return f(ctx, task, schema, p)
 }
 
 // crashingPublisher lets n publishes through, then stops the coordinator
 // dead, as a kill mid-publish would.
 type crashingPublisher struct {
-	next  coordinator.Publisher
+	coordinator.Queue
 	n     int64
 	seen  atomic.Int64
 	crash context.CancelFunc
@@ -279,7 +279,7 @@ func (c *crashingPublisher) Publish(ctx context.Context, tasks ...messages.Task)
 			c.crash()
 			return context.Canceled
 		}
-		if err := c.next.Publish(ctx, task); err != nil {
+		if err := c.Queue.Publish(ctx, task); err != nil {
 			return err
 		}
 	}
@@ -300,7 +300,7 @@ func TestCoordinatorRestartMidLoad(t *testing.T) {
 
 	// 3 tasks (12 files) get out before the crash.
 	ctx, crash := context.WithCancel(context.Background())
-	_, err := p.coordinator(&crashingPublisher{next: p.conn.queue, n: 3, crash: crash}).Run(ctx)
+	_, err := p.coordinator(&crashingPublisher{Queue: p.conn.queue, n: 3, crash: crash}).Run(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("first coordinator: %v, want it stopped mid-publish", err)
 	}
@@ -323,8 +323,8 @@ func TestCoordinatorRestartMidLoad(t *testing.T) {
 		t.Errorf("restart began a new load %s instead of resuming %s", r.LoadID, load)
 	}
 	verifyTable(t, e.out, "t", files*10, files)
-	if st := p.fileStates(load, "t"); st[messages.StateLoaded] != files {
-		t.Errorf("file states after resume: %v", st)
+	if sum := p.loadSummary(t); len(sum.Tables) != 1 || sum.Tables[0].Loaded != files || sum.State != messages.LoadCompleted {
+		t.Errorf("load record after resume: %+v", sum)
 	}
 }
 
@@ -402,13 +402,13 @@ func TestLongFileHeartbeat(t *testing.T) {
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "")) // ack_wait: 3s
 	var calls atomic.Int32
 	slow := func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
 			calls.Add(1)
 			select { // three ack waits
 			case <-time.After(9 * time.Second):
 			case <-ctx.Done():
 			}
-			return l.Load(ctx, task)
+			return l.Load(ctx, task, schema, pr)
 		})
 	}
 	p.startWorker("w1", slow)
@@ -435,10 +435,10 @@ func TestWorkerDrainsOnStop(t *testing.T) {
 	started := make(chan struct{}, 3)
 	release := make(chan struct{})
 	stop := p.startWorker("w", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
 			started <- struct{}{}
 			<-release
-			return l.Load(ctx, task)
+			return l.Load(ctx, task, schema, pr)
 		})
 	})
 	co := p.coordinator(nil)

@@ -184,6 +184,11 @@ type Retry struct {
 	MaxAttempts int      `yaml:"max_attempts"`
 	Backoff     Duration `yaml:"backoff"`
 	MaxBackoff  Duration `yaml:"max_backoff"`
+	// NoProgressTimeout: a file whose loading reads and decodes nothing for
+	// this long is stuck, and is given to another worker. A file that keeps
+	// making progress is never taken away, however long it takes
+	// (default DefaultNoProgressTimeout).
+	NoProgressTimeout Duration `yaml:"no_progress_timeout"`
 }
 
 // Secret is a string that never prints: logs, errors and reports see "[redacted]".
@@ -339,6 +344,7 @@ const (
 	DefaultRetryMaxAttempts     = 5
 	DefaultRetryBackoff         = time.Second
 	DefaultRetryMaxBackoff      = time.Minute
+	DefaultNoProgressTimeout    = 10 * time.Minute
 	DefaultBatchFiles           = 64
 	DefaultBatchMaxFileBytes    = 1 << 20
 	DefaultSplitRangeBytes      = 256 << 20
@@ -350,6 +356,7 @@ const (
 // WithDefaults returns c with every unset value filled in.
 func (c Config) WithDefaults() Config {
 	c.Retry.MaxDuration = cmp.Or(c.Retry.MaxDuration, Duration(DefaultRetryMaxDuration))
+	c.Retry.NoProgressTimeout = cmp.Or(c.Retry.NoProgressTimeout, Duration(DefaultNoProgressTimeout))
 	c.Limits.MaxDecompressedBytes = cmp.Or(c.Limits.MaxDecompressedBytes, DefaultMaxDecompressedBytes)
 	c.Limits.MaxCompressionRatio = cmp.Or(c.Limits.MaxCompressionRatio, DefaultMaxCompressionRatio)
 	c.Limits.MaxTempBytes = cmp.Or(c.Limits.MaxTempBytes, DefaultMaxTempBytes)

@@ -76,7 +76,7 @@ func TestStateCompareAndSet(t *testing.T) {
 func TestQueueDeduplicatesAndRedelivers(t *testing.T) {
 	q, _ := connect(t, Options{AckWait: time.Second, FetchWait: 200 * time.Millisecond})
 	ctx := context.Background()
-	task := messages.Task{ID: messages.DedupID("l", src), LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}
+	task := messages.Task{ID: messages.DedupID("l", "t", src), LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}}
 	for range 2 {
 		if err := q.Publish(ctx, task); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,48 +36,140 @@ type Options struct {
 	FetchWait time.Duration
 }
 
+// Defaults of Options.
+const (
+	DefaultAckWait         = time.Minute
+	DefaultDuplicateWindow = 10 * time.Minute
+	DefaultFetchWait       = 2 * time.Second
+	// maxAckPending bounds tasks delivered and not yet acked per job.
+	maxAckPending = 10000
+)
+
 func (o Options) withDefaults() Options {
-	if o.Replicas == 0 {
-		o.Replicas = 1
-	}
+	o.Replicas = max(o.Replicas, 1)
 	if o.AckWait == 0 {
-		o.AckWait = time.Minute
+		o.AckWait = DefaultAckWait
 	}
 	if o.DuplicateWindow == 0 {
-		o.DuplicateWindow = 10 * time.Minute
+		o.DuplicateWindow = DefaultDuplicateWindow
 	}
 	if o.FetchWait == 0 {
-		o.FetchWait = 2 * time.Second
+		o.FetchWait = DefaultFetchWait
 	}
 	return o
 }
 
-// Queue is the work queue of one job's tasks.
+// Queue is the work queue of one job's tasks. JetStream is its transport,
+// not its record of truth: if the stream or the consumer disappear (deleted
+// by an operator, lost with a server's storage) the queue creates them
+// again, and the coordinator, told by Ensure, publishes every unfinished
+// file again.
 type Queue struct {
 	js   jetstream.JetStream
 	job  string
 	opts Options
-	cons jetstream.Consumer
+
+	mu      sync.Mutex
+	cons    jetstream.Consumer
+	created time.Time // the task stream's creation time, as last seen
 }
 
 // OpenQueue creates or updates the task stream and returns the queue of
 // job. Tasks of different jobs live on disjoint subjects so workers of one job
 // never take another's.
 func OpenQueue(ctx context.Context, js jetstream.JetStream, job string, opts Options) (*Queue, error) {
-	opts = opts.withDefaults()
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	q := &Queue{js: js, job: job, opts: opts.withDefaults()}
+	if _, err := q.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func (q *Queue) streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        TaskStream,
 		Description: "s3load: one task per source file",
 		Subjects:    []string{taskSubjects},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
-		Duplicates:  opts.DuplicateWindow,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating stream %s: %w", TaskStream, err)
+		Replicas:    q.opts.Replicas,
+		Duplicates:  q.opts.DuplicateWindow,
 	}
-	return &Queue{js: js, job: job, opts: opts}, nil
+}
+
+func (q *Queue) consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       "workers-" + q.job,
+		Description:   "s3load workers of job " + q.job,
+		FilterSubject: "s3load.tasks." + q.job + ".>",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       q.opts.AckWait,
+		// Workers decide when a file has had enough tries; the server never
+		// drops a task on its own.
+		MaxDeliver:    -1,
+		MaxAckPending: maxAckPending,
+		Replicas:      q.opts.Replicas,
+	}
+}
+
+// Ensure checks that the task stream and the job's consumer exist, and
+// creates what is missing. recreated reports a task stream other than the
+// one seen before (deleted and created again, here or by another
+// process): its tasks are gone, and every unfinished file must be
+// published again.
+func (q *Queue) Ensure(ctx context.Context) (recreated bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ensureLocked(ctx)
+}
+
+func (q *Queue) ensureLocked(ctx context.Context) (recreated bool, err error) {
+	s, err := q.js.Stream(ctx, TaskStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = q.js.CreateOrUpdateStream(ctx, q.streamConfig())
+	}
+	if err != nil {
+		return false, fmt.Errorf("opening stream %s: %w", TaskStream, err)
+	}
+	created := s.CachedInfo().Created
+	recreated = !q.created.IsZero() && !created.Equal(q.created)
+	if q.created.IsZero() {
+		// First sight: make sure the stream has our settings.
+		if _, err := q.js.CreateOrUpdateStream(ctx, q.streamConfig()); err != nil {
+			return false, fmt.Errorf("configuring stream %s: %w", TaskStream, err)
+		}
+	}
+	q.created = created
+	if recreated || q.cons == nil {
+		cons, err := q.js.CreateOrUpdateConsumer(ctx, TaskStream, q.consumerConfig())
+		if err != nil {
+			return recreated, fmt.Errorf("creating consumer of job %s: %w", q.job, err)
+		}
+		q.cons = cons
+	} else if _, err := q.cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+		q.cons = nil
+		return q.ensureLocked(ctx)
+	} else if err != nil {
+		return false, fmt.Errorf("checking consumer of job %s: %w", q.job, err)
+	}
+	return recreated, nil
+}
+
+// Backlog counts a table's tasks not yet acknowledged: waiting to be
+// delivered, or delivered and in work (or waiting out a retry delay). The
+// stream keeps a task until it is acked, so its count on the table's
+// subject is exactly that.
+func (q *Queue) Backlog(ctx context.Context, table string) (int, error) {
+	s, err := q.js.Stream(ctx, TaskStream)
+	if err != nil {
+		return 0, fmt.Errorf("reading stream %s: %w", TaskStream, err)
+	}
+	subject := q.subject(table)
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return 0, fmt.Errorf("reading stream %s: %w", TaskStream, err)
+	}
+	return int(info.State.Subjects[subject]), nil
 }
 
 func (q *Queue) subject(table string) string { return "s3load.tasks." + q.job + "." + table }
@@ -84,13 +177,19 @@ func (q *Queue) subject(table string) string { return "s3load.tasks." + q.job + 
 // Publish puts tasks on the queue, each under its ID (the stream drops a
 // second publish of an ID within its duplicate window), and returns once the
 // stream has stored them all. Publishing is asynchronous and pipelined:
-// one round trip per batch, not per task.
+// one round trip per batch, not per task. A task larger than the server's
+// max payload fails with messages.ErrTooLarge.
 func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
+	limit := q.js.Conn().MaxPayload()
 	futures := make([]jetstream.PubAckFuture, 0, len(tasks))
 	for _, task := range tasks {
 		data, err := messages.Marshal(task)
 		if err != nil {
 			return fmt.Errorf("encoding task: %w", err)
+		}
+		if limit > 0 && int64(len(data)) > limit {
+			return fmt.Errorf("task %s of table %s is %d bytes, over the NATS server's max_payload of %d: %w",
+				task.ID, task.Table, len(data), limit, messages.ErrTooLarge)
 		}
 		msg := nats.NewMsg(q.subject(task.Table))
 		msg.Data = data
@@ -104,6 +203,10 @@ func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
+			if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+				// The stream is gone: make it again for the retry.
+				_, _ = q.Ensure(ctx)
+			}
 			return fmt.Errorf("publishing task %s of table %s: %w", tasks[i].ID, tasks[i].Table, err)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -112,31 +215,34 @@ func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
 	return nil
 }
 
+// consumer returns the job's consumer, creating it (and the stream) if
+// needed.
 func (q *Queue) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.cons != nil {
 		return q.cons, nil
 	}
-	cons, err := q.js.CreateOrUpdateConsumer(ctx, TaskStream, jetstream.ConsumerConfig{
-		Durable:       "workers-" + q.job,
-		Description:   "s3load workers of job " + q.job,
-		FilterSubject: "s3load.tasks." + q.job + ".>",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       q.opts.AckWait,
-		// Workers decide when a file has had enough tries; the server never
-		// drops a task on its own.
-		MaxDeliver:    -1,
-		MaxAckPending: 10000,
-		Replicas:      q.opts.Replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating consumer of job %s: %w", q.job, err)
+	if _, err := q.ensureLocked(ctx); err != nil {
+		return nil, err
 	}
-	q.cons = cons
-	return cons, nil
+	return q.cons, nil
+}
+
+// forget drops a consumer handle that failed, so the next call checks the
+// stream and the consumer again (they may have been deleted).
+func (q *Queue) forget(cons jetstream.Consumer) {
+	q.mu.Lock()
+	if q.cons == cons {
+		q.cons = nil
+	}
+	q.mu.Unlock()
 }
 
 // Next waits up to the fetch wait for one task. It pulls exactly one message,
-// so no task sits in a local buffer with its ack timer running.
+// so no task sits in a local buffer with its ack timer running. A pull that
+// fails for another reason than an empty wait makes the next one check the
+// stream and consumer again, recreating them if they are gone.
 func (q *Queue) Next(ctx context.Context) (*Delivery, error) {
 	cons, err := q.consumer(ctx)
 	if err != nil {
@@ -144,6 +250,7 @@ func (q *Queue) Next(ctx context.Context) (*Delivery, error) {
 	}
 	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(q.opts.FetchWait))
 	if err != nil {
+		q.forget(cons)
 		return nil, fmt.Errorf("fetching a task: %w", err)
 	}
 	var msg jetstream.Msg
@@ -156,6 +263,7 @@ func (q *Queue) Next(ctx context.Context) (*Delivery, error) {
 	}
 	if msg == nil {
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			q.forget(cons)
 			return nil, fmt.Errorf("fetching a task: %w", err)
 		}
 		return nil, ErrNoTask
@@ -196,6 +304,9 @@ func (d *Delivery) Ack(context.Context) error { return d.msg.Ack() }
 
 // Retry asks for redelivery after delay.
 func (d *Delivery) Retry(_ context.Context, delay time.Duration) error {
+	if delay <= 0 {
+		return d.msg.Nak()
+	}
 	return d.msg.NakWithDelay(delay)
 }
 

@@ -2,77 +2,216 @@ package natsq
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/messages"
 )
 
-// State keeps a load's durable records in one key-value bucket:
+// State keeps a job's durable records in one key-value bucket:
 //
 //	job.<job>                    the job's current load (messages.LoadRecord)
+//	lease.<job>                  the coordinator lease of the job (messages.LeaseRecord)
+//	worker.<job>.<worker>        a live worker of the job (messages.WorkerRecord)
 //	table.<load>.<table>         one table of a load   (messages.TableRecord)
 //	file.<load>.<table>.<token>  one listed file       (messages.FileRecord)
 //
-// Every write is compare-and-set on the revision it read, so two writers
-// never silently overwrite each other.
+// Writes of load, table, file and lease records are compare-and-set on the
+// revision they read, so two writers never silently overwrite each other.
+// A bucket deleted under a running load is created again on the next
+// operation; the coordinator notices its records are gone and restores them.
 type State struct {
-	js jetstream.JetStream
+	js   jetstream.JetStream
+	opts Options
+
+	mu sync.Mutex
 	kv jetstream.KeyValue
 }
 
 // OpenState creates or opens the state bucket.
 func OpenState(ctx context.Context, js jetstream.JetStream, opts Options) (*State, error) {
-	opts = opts.withDefaults()
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	s := &State{js: js, opts: opts.withDefaults()}
+	if _, err := s.bucket(ctx, true); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// bucket returns the bucket's handle, (re)creating the bucket when asked.
+func (s *State) bucket(ctx context.Context, open bool) (jetstream.KeyValue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kv != nil && !open {
+		return s.kv, nil
+	}
+	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      StateBucket,
 		Description: "s3load: durable state of loads, tables and files",
 		History:     1,
 		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
+		Replicas:    s.opts.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening kv bucket %s: %w", StateBucket, err)
 	}
-	return &State{js: js, kv: kv}, nil
+	s.kv = kv
+	return kv, nil
+}
+
+// do runs op on the bucket, and once more on a bucket created again if the
+// first try found it gone.
+func (s *State) do(ctx context.Context, op func(kv jetstream.KeyValue) error) error {
+	kv, err := s.bucket(ctx, false)
+	if err != nil {
+		return err
+	}
+	err = op(kv)
+	if !bucketGone(err) {
+		return err
+	}
+	if kv, err = s.bucket(ctx, true); err != nil {
+		return err
+	}
+	return op(kv)
+}
+
+// bucketGone recognises the errors of an operation on a deleted bucket.
+func bucketGone(err error) bool {
+	return errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
 }
 
 func jobKey(job string) string             { return "job." + job }
+func leaseKey(job string) string           { return "lease." + job }
+func workerPrefix(job string) string       { return "worker." + job + "." }
 func tableKey(load, table string) string   { return "table." + load + "." + table }
 func filePrefix(load, table string) string { return "file." + load + "." + table + "." }
 
+// workerToken is a key-safe name for a worker ID (host names hold dots).
+func workerToken(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:12])
+}
+
 // Load reads the job's current load record.
 func (s *State) Load(ctx context.Context, job string) (messages.LoadRecord, uint64, error) {
-	return get[messages.LoadRecord](ctx, s.kv, jobKey(job))
+	return get[messages.LoadRecord](ctx, s, jobKey(job))
 }
 
 // PutLoad writes the job's load record; rev 0 creates it.
 func (s *State) PutLoad(ctx context.Context, rec messages.LoadRecord, rev uint64) (uint64, error) {
-	return put(ctx, s.kv, jobKey(rec.Job), rec, rev)
+	return put(ctx, s, jobKey(rec.Job), rec, rev)
 }
 
 // Table reads a table's record in a load.
 func (s *State) Table(ctx context.Context, load, table string) (messages.TableRecord, uint64, error) {
-	return get[messages.TableRecord](ctx, s.kv, tableKey(load, table))
+	return get[messages.TableRecord](ctx, s, tableKey(load, table))
 }
 
 // PutTable writes a table's record; rev 0 creates it.
 func (s *State) PutTable(ctx context.Context, rec messages.TableRecord, rev uint64) (uint64, error) {
-	return put(ctx, s.kv, tableKey(rec.LoadID, rec.Table), rec, rev)
+	return put(ctx, s, tableKey(rec.LoadID, rec.Table), rec, rev)
 }
 
 // File reads one file's record.
 func (s *State) File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error) {
-	return get[messages.FileRecord](ctx, s.kv, filePrefix(load, table)+token)
+	return get[messages.FileRecord](ctx, s, filePrefix(load, table)+token)
 }
 
 // PutFile writes one file's record; rev 0 creates it.
 func (s *State) PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error) {
-	return put(ctx, s.kv, filePrefix(rec.LoadID, rec.Table)+rec.Token(), rec, rev)
+	return put(ctx, s, filePrefix(rec.LoadID, rec.Table)+rec.Token(), rec, rev)
+}
+
+// DeleteFile removes one file's record (an object no longer listed when a
+// load is finished later).
+func (s *State) DeleteFile(ctx context.Context, load, table, token string) error {
+	return s.do(ctx, func(kv jetstream.KeyValue) error {
+		if err := kv.Purge(ctx, filePrefix(load, table)+token); err != nil {
+			return fmt.Errorf("deleting %s%s: %w", filePrefix(load, table), token, err)
+		}
+		return nil
+	})
+}
+
+// Lease reads the coordinator lease of job.
+func (s *State) Lease(ctx context.Context, job string) (messages.LeaseRecord, uint64, error) {
+	return get[messages.LeaseRecord](ctx, s, leaseKey(job))
+}
+
+// PutLease writes the lease of rec.Job over revision rev; rev 0 creates it.
+func (s *State) PutLease(ctx context.Context, rec messages.LeaseRecord, rev uint64) (uint64, error) {
+	return put(ctx, s, leaseKey(rec.Job), rec, rev)
+}
+
+// DeleteLease removes the lease of job if it is still at revision rev.
+func (s *State) DeleteLease(ctx context.Context, job string, rev uint64) error {
+	return s.do(ctx, func(kv jetstream.KeyValue) error {
+		err := kv.Delete(ctx, leaseKey(job), jetstream.LastRevision(rev))
+		if isConflict(err) {
+			return fmt.Errorf("releasing lease of %s: %w", job, messages.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("releasing lease of %s: %w", job, err)
+		}
+		return nil
+	})
+}
+
+// Leases returns the coordinator leases of every job.
+func (s *State) Leases(ctx context.Context) ([]messages.LeaseRecord, error) {
+	return collect[messages.LeaseRecord](ctx, s, "lease.*")
+}
+
+// PutWorker announces a worker; the record has one writer, so it is
+// simply overwritten.
+func (s *State) PutWorker(ctx context.Context, rec messages.WorkerRecord) error {
+	data, err := marshalSized(s, rec)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, func(kv jetstream.KeyValue) error {
+		if _, err := kv.Put(ctx, workerPrefix(rec.Job)+workerToken(rec.ID), data); err != nil {
+			return fmt.Errorf("announcing worker %s: %w", rec.ID, err)
+		}
+		return nil
+	})
+}
+
+// DeleteWorker withdraws a worker's announcement.
+func (s *State) DeleteWorker(ctx context.Context, job, id string) error {
+	return s.do(ctx, func(kv jetstream.KeyValue) error {
+		return kv.Purge(ctx, workerPrefix(job)+workerToken(id))
+	})
+}
+
+// Workers returns the announcements of job's workers ("*": of every job);
+// the caller judges their age.
+func (s *State) Workers(ctx context.Context, job string) ([]messages.WorkerRecord, error) {
+	return collect[messages.WorkerRecord](ctx, s, "worker."+job+".*")
+}
+
+// DropLoad purges every table and file record of a load that has ended:
+// a job's bucket would otherwise grow by a record per file every run.
+func (s *State) DropLoad(ctx context.Context, load string) error {
+	stream, err := s.js.Stream(ctx, "KV_"+StateBucket)
+	if err != nil {
+		return fmt.Errorf("dropping records of load %s: %w", load, err)
+	}
+	for _, subject := range []string{"$KV." + StateBucket + ".file." + load + ".>", "$KV." + StateBucket + ".table." + load + ".>"} {
+		if err := stream.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+			return fmt.Errorf("dropping records of load %s: %w", load, err)
+		}
+	}
+	return nil
 }
 
 // CreateFiles creates the records of many files at once, pipelined: each
@@ -80,11 +219,20 @@ func (s *State) PutFile(ctx context.Context, rec messages.FileRecord, rev uint64
 // is what a KV create is, sent without waiting for the one before. It
 // returns each record's revision, or 0 where the record already existed.
 func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error) {
+	var revs []uint64
+	err := s.do(ctx, func(jetstream.KeyValue) (err error) {
+		revs, err = s.createFiles(ctx, recs)
+		return err
+	})
+	return revs, err
+}
+
+func (s *State) createFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error) {
 	futures := make([]jetstream.PubAckFuture, len(recs))
 	for i, rec := range recs {
-		data, err := messages.Marshal(rec)
+		data, err := marshalSized(s, rec)
 		if err != nil {
-			return nil, fmt.Errorf("encoding file record: %w", err)
+			return nil, fmt.Errorf("recording %s: %w", rec.Source, err)
 		}
 		msg := nats.NewMsg("$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Token())
 		msg.Data = data
@@ -94,6 +242,7 @@ func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]
 		}
 	}
 	revs := make([]uint64, len(recs))
+	var taken []int
 	for i, f := range futures {
 		select {
 		case ack := <-f.Ok():
@@ -102,18 +251,40 @@ func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]
 			if !isWrongLastSequence(err) {
 				return nil, fmt.Errorf("recording %s: %w", recs[i].Source, err)
 			}
+			taken = append(taken, i)
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		}
+	}
+	// A key whose last entry is a deletion marker refuses the pipelined
+	// create, yet is free: the bucket's own Create handles that case.
+	for _, i := range taken {
+		rev, err := put(ctx, s, filePrefix(recs[i].LoadID, recs[i].Table)+recs[i].Token(), recs[i], 0)
+		switch {
+		case errors.Is(err, messages.ErrConflict):
+		case err != nil:
+			return nil, fmt.Errorf("recording %s: %w", recs[i].Source, err)
+		default:
+			revs[i] = rev
 		}
 	}
 	return revs, nil
 }
 
 // WatchFiles sends every file record of the table, first the current ones
-// and then each change, until ctx ends. An empty read marks the end of the
-// current records.
-func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(rec messages.FileRecord, current bool) error) error {
-	w, err := s.kv.Watch(ctx, filePrefix(load, table)+"*", jetstream.IgnoreDeletes())
+// and then each change (deletions included), until ctx ends or fn fails.
+func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coordinator.FileEvent) error) error {
+	kv, err := s.bucket(ctx, false)
+	if err != nil {
+		return err
+	}
+	prefix := filePrefix(load, table)
+	w, err := kv.Watch(ctx, prefix+"*")
+	if bucketGone(err) {
+		if kv, err = s.bucket(ctx, true); err == nil {
+			w, err = kv.Watch(ctx, prefix+"*")
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("watching files of %s: %w", table, err)
 	}
@@ -129,16 +300,18 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(rec 
 			}
 			if e == nil {
 				current = true
-				if err := fn(messages.FileRecord{}, true); err != nil {
+				if err := fn(coordinator.FileEvent{Current: true}); err != nil {
 					return err
 				}
 				continue
 			}
-			rec, err := messages.Unmarshal[messages.FileRecord](e.Value())
-			if err != nil {
+			ev := coordinator.FileEvent{Token: strings.TrimPrefix(e.Key(), prefix), Current: current}
+			if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
+				ev.Deleted = true
+			} else if ev.Record, err = messages.Unmarshal[messages.FileRecord](e.Value()); err != nil {
 				return fmt.Errorf("reading %s: %w", e.Key(), err)
 			}
-			if err := fn(rec, current); err != nil {
+			if err := fn(ev); err != nil {
 				return err
 			}
 		}
@@ -147,30 +320,53 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(rec 
 
 // Files returns every file record of the table now.
 func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileRecord, error) {
-	var out []messages.FileRecord
-	err := s.WatchFiles(ctx, load, table, func(rec messages.FileRecord, current bool) error {
-		if rec.Source.Key == "" && current {
-			return errStop
-		}
-		out = append(out, rec)
-		return nil
-	})
-	if errors.Is(err, errStop) {
-		return out, nil
-	}
-	return nil, err
+	return collect[messages.FileRecord](ctx, s, filePrefix(load, table)+"*")
 }
-
-var errStop = errors.New("stop")
 
 type record interface {
-	messages.LoadRecord | messages.TableRecord | messages.FileRecord
+	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.LeaseRecord | messages.WorkerRecord
 }
 
-func get[T record](ctx context.Context, kv jetstream.KeyValue, key string) (T, uint64, error) {
+// collect reads every record whose key matches pattern, as they are now.
+func collect[T record](ctx context.Context, s *State, pattern string) ([]T, error) {
+	var out []T
+	err := s.do(ctx, func(kv jetstream.KeyValue) error {
+		out = out[:0]
+		w, err := kv.Watch(ctx, pattern, jetstream.IgnoreDeletes())
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", pattern, err)
+		}
+		defer func() { _ = w.Stop() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case e, ok := <-w.Updates():
+				if !ok {
+					return fmt.Errorf("reading %s: watcher closed", pattern)
+				}
+				if e == nil {
+					return nil
+				}
+				rec, err := messages.Unmarshal[T](e.Value())
+				if err != nil {
+					return fmt.Errorf("reading %s: %w", e.Key(), err)
+				}
+				out = append(out, rec)
+			}
+		}
+	})
+	return out, err
+}
+
+func get[T record](ctx context.Context, s *State, key string) (T, uint64, error) {
 	var zero T
-	e, err := kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	var e jetstream.KeyValueEntry
+	err := s.do(ctx, func(kv jetstream.KeyValue) (err error) {
+		e, err = kv.Get(ctx, key)
+		return err
+	})
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return zero, 0, fmt.Errorf("reading %s: %w", key, messages.ErrNotFound)
 	}
 	if err != nil {
@@ -183,24 +379,46 @@ func get[T record](ctx context.Context, kv jetstream.KeyValue, key string) (T, u
 	return rec, e.Revision(), nil
 }
 
-func put[T record](ctx context.Context, kv jetstream.KeyValue, key string, rec T, rev uint64) (uint64, error) {
+// marshalSized encodes rec and refuses what the server would: a record
+// over its max payload fails with messages.ErrTooLarge at once instead of
+// being retried.
+func marshalSized[T record](s *State, rec T) ([]byte, error) {
 	data, err := messages.Marshal(rec)
 	if err != nil {
-		return 0, fmt.Errorf("encoding %s: %w", key, err)
+		return nil, fmt.Errorf("encoding %T: %w", rec, err)
+	}
+	if limit := s.js.Conn().MaxPayload(); limit > 0 && int64(len(data)) > limit {
+		return nil, fmt.Errorf("a %T of %d bytes is over the NATS server's max_payload of %d bytes (raise max_payload in the server's config): %w",
+			rec, len(data), limit, messages.ErrTooLarge)
+	}
+	return data, nil
+}
+
+func put[T record](ctx context.Context, s *State, key string, rec T, rev uint64) (uint64, error) {
+	data, err := marshalSized(s, rec)
+	if err != nil {
+		return 0, fmt.Errorf("writing %s: %w", key, err)
 	}
 	var newRev uint64
-	if rev == 0 {
-		newRev, err = kv.Create(ctx, key, data)
-	} else {
-		newRev, err = kv.Update(ctx, key, data, rev)
-	}
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) || isWrongLastSequence(err) {
+	err = s.do(ctx, func(kv jetstream.KeyValue) (err error) {
+		if rev == 0 {
+			newRev, err = kv.Create(ctx, key, data)
+		} else {
+			newRev, err = kv.Update(ctx, key, data, rev)
+		}
+		return err
+	})
+	if isConflict(err) {
 		return 0, fmt.Errorf("writing %s: %w", key, messages.ErrConflict)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("writing %s: %w", key, err)
 	}
 	return newRev, nil
+}
+
+func isConflict(err error) bool {
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) || isWrongLastSequence(err)
 }
 
 // isWrongLastSequence catches CAS conflicts reported by replicated streams,

@@ -89,26 +89,26 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 // table's columns is copied; a batch of small files decodes each file whole
 // before writing it, so a file that turns out bad leaves no rows behind and
 // the others still load.
-func (p *Pipeline) Load(ctx context.Context, task messages.Task) []worker.Outcome {
+func (p *Pipeline) Load(ctx context.Context, task messages.Task, schema []byte, progress *worker.Progress) []worker.Outcome {
 	outs := make([]worker.Outcome, len(task.Files))
-	opts, err := p.options(task)
+	opts, err := p.options(task, schema)
 	if err != nil {
 		for i, f := range task.Files {
 			outs[i] = worker.Outcome{Kind: worker.Permanent, Err: fmt.Errorf("%s: %w", f.Source, err)}
 		}
 		return outs
 	}
-	b := &partLoad{p: p, task: task, opts: opts, outs: outs}
+	b := &partLoad{p: p, task: task, opts: opts, outs: outs, progress: progress}
 	b.load(ctx)
 	return outs
 }
 
-func (p *Pipeline) options(task messages.Task) (decode.Options, error) {
+func (p *Pipeline) options(task messages.Task, encoded []byte) (decode.Options, error) {
 	opts, ok := p.tables[task.Table]
 	if !ok {
 		return opts, fmt.Errorf("table %q is not in this worker's config: %w", task.Table, errConfig)
 	}
-	schema, err := decode.DecodeSchema(task.Schema)
+	schema, err := decode.DecodeSchema(encoded)
 	if err != nil {
 		return opts, fmt.Errorf("decoding the task's schema: %w", errors.Join(err, errConfig))
 	}
@@ -133,10 +133,16 @@ var errConfig = errors.New("configuration")
 
 // partLoad is one task's part being written, and its files' outcomes.
 type partLoad struct {
-	p    *Pipeline
-	task messages.Task
-	opts decode.Options
-	outs []worker.Outcome
+	p        *Pipeline
+	task     messages.Task
+	opts     decode.Options
+	outs     []worker.Outcome
+	progress *worker.Progress
+}
+
+// object is src as the decoders read it, its bytes counted as progress.
+func (b *partLoad) object(src messages.Source) decode.Object {
+	return &countedObject{Object: b.p.source.Object(src), progress: b.progress}
 }
 
 func (b *partLoad) load(ctx context.Context) {
@@ -212,7 +218,8 @@ func (b *partLoad) load(ctx context.Context) {
 // streamFile decodes a lone file straight into w. werr reports a failed
 // write, which breaks the part; err is the file's own failure.
 func (b *partLoad) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source) (rows int64, werr, err error) {
-	rows, err = decode.Decode(ctx, b.p.source.Object(src), b.opts, func(rec arrow.RecordBatch) error {
+	rows, err = decode.Decode(ctx, b.object(src), b.opts, func(rec arrow.RecordBatch) error {
+		b.progress.AddRows(rec.NumRows())
 		if err := w.WriteBuffered(rec); err != nil {
 			werr = fmt.Errorf("%s: writing parquet: %w", src, err)
 			return werr
@@ -310,7 +317,8 @@ func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loade
 // midway must leave no rows in the part.
 func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decodedFile {
 	var d decodedFile
-	d.rows, d.err = decode.Decode(ctx, b.p.source.Object(src), b.opts, func(rec arrow.RecordBatch) error {
+	d.rows, d.err = decode.Decode(ctx, b.object(src), b.opts, func(rec arrow.RecordBatch) error {
+		b.progress.AddRows(rec.NumRows())
 		rec.Retain()
 		d.recs = append(d.recs, rec)
 		return nil
@@ -360,7 +368,7 @@ func (b *partLoad) copyParquet(ctx context.Context, footerRows int64) bool {
 		return true
 	}
 	defer part.Abort()
-	body, err := b.p.source.Object(src).Open(ctx)
+	body, err := b.object(src).Open(ctx)
 	if err != nil {
 		b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
 		return true
@@ -377,7 +385,10 @@ func (b *partLoad) copyParquet(ctx context.Context, footerRows int64) bool {
 		return true
 	}
 	copied := decode.ReaderObject(src.String(), part, w.n)
-	rows, err := decode.Decode(ctx, copied, b.opts, func(arrow.RecordBatch) error { return nil })
+	rows, err := decode.Decode(ctx, copied, b.opts, func(rec arrow.RecordBatch) error {
+		b.progress.AddRows(rec.NumRows())
+		return nil
+	})
 	if err != nil {
 		b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
 		return true

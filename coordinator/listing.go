@@ -1,0 +1,314 @@
+package coordinator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// listing counts what a listing recorded.
+type listing struct {
+	files, records, skipped int
+	// kept counts files a resumed load keeps from its earlier run, and
+	// published the tasks it publishes again.
+	kept, published int
+}
+
+func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) }
+
+// listAndPublish records and publishes every file of the table, page by
+// page, so publishing starts with the first page; each page's records and
+// tasks go out pipelined, one round trip per page. Re-running it after a
+// crash is safe: existing records are kept, finished files are not published
+// again, and unfinished ones are deduplicated by the queue.
+func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (listing, error) {
+	var n listing
+	// A listing the store keeps refusing (throttling past the client's own
+	// retries) resumes after the last page handled, not from the start.
+	after := ""
+	err := c.retry(ctx, "listing "+t.Prefix, func() error {
+		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
+			recs, files, skipped := c.pageRecords(ctx, load, t, schema, page)
+			if err := c.recordAndPublish(ctx, load, t.Name, recs); err != nil {
+				return final{err}
+			}
+			n.files, n.records, n.skipped, after = n.files+files, n.records+len(recs), n.skipped+skipped, page[len(page)-1].Key
+			return nil
+		})
+	})
+	if err != nil {
+		return n, fmt.Errorf("listing and publishing: %w", err)
+	}
+	return n, nil
+}
+
+// pageRecords makes the records of the eligible files of one page: one per
+// file, or one per range of a file to split.
+func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, schema []byte, page []messages.Source) (recs []messages.FileRecord, files, skipped int) {
+	now := time.Now().UTC()
+	for _, src := range page {
+		// Markers count as skipped even where the glob would not match
+		// them: the report accounts for everything in the folder that looks
+		// like part of the table.
+		if c.cfg.SkipReason(src.Key, src.Size) != "" {
+			skipped++
+			continue
+		}
+		if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
+			continue
+		}
+		files++
+		recs = append(recs, c.newRecords(ctx, load, t.Name, schema, src, now)...)
+	}
+	return recs, files, skipped
+}
+
+// newRecords are the listed records of one file: one, or one per range.
+func (c *Coordinator) newRecords(ctx context.Context, load, table string, schema []byte, src messages.Source, now time.Time) []messages.FileRecord {
+	rec := messages.FileRecord{LoadID: load, Table: table, Source: src, State: messages.StateListed, Updated: now}
+	rs := c.ranges(ctx, table, schema, src)
+	if rs == nil {
+		return []messages.FileRecord{rec}
+	}
+	out := make([]messages.FileRecord, len(rs))
+	for i, r := range rs {
+		rec.Range = r
+		out[i] = rec
+	}
+	return out
+}
+
+// ranges splits a big file into ranges of about SplitBytes, or returns nil
+// to load it whole.
+func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, src messages.Source) []*messages.Range {
+	if c.cfg.SplitBytes <= 0 || src.Size <= c.cfg.SplitBytes || c.cfg.Splittable == nil || !c.cfg.Splittable(ctx, table, schema, src) {
+		return nil
+	}
+	n := int((src.Size + c.cfg.SplitBytes - 1) / c.cfg.SplitBytes)
+	out := make([]*messages.Range, n)
+	for i := range n {
+		out[i] = &messages.Range{Index: i, Count: n, Start: src.Size * int64(i) / int64(n), End: src.Size * int64(i+1) / int64(n)}
+	}
+	return out
+}
+
+// recordAndPublish creates the records of one page of files, then publishes
+// a task for each file that is not finished: a record is always written
+// before its task, so a worker never meets a task without a record.
+func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var revs []uint64
+	if err := c.retry(ctx, "recording a page of files", func() (err error) {
+		revs, err = c.State.CreateFiles(ctx, recs)
+		return err
+	}); err != nil {
+		return err
+	}
+	files := make([]messages.TaskFile, 0, len(recs))
+	for i, rec := range recs {
+		src, rev := rec.Source, revs[i]
+		if rev == 0 { // recorded by an earlier run of this load
+			var existing messages.FileRecord
+			if err := c.retry(ctx, "reading "+src.String(), func() (err error) {
+				existing, rev, err = c.State.File(ctx, load, table, rec.Token())
+				return err
+			}); err != nil && !errors.Is(err, messages.ErrNotFound) {
+				return err
+			}
+			if existing.State.Terminal() {
+				continue
+			}
+			if existing.Source.Key != "" {
+				// Listed again with a new ETag means the object changed
+				// mid-load: keep the first listing; the pinned read reports it.
+				src, rec.Range = existing.Source, existing.Range
+			}
+		}
+		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev})
+	}
+	return c.publish(ctx, load, table, files, false)
+}
+
+// publish makes and publishes the tasks of files: small files share tasks,
+// up to BatchFiles each; larger files get one each. A reissued task (a
+// file published again) gets a fresh ID, since the queue may still
+// remember the first one, and says a part may already hold its rows.
+func (c *Coordinator) publish(ctx context.Context, load, table string, files []messages.TaskFile, reissued bool) error {
+	if len(files) == 0 {
+		return nil
+	}
+	nonce := ""
+	if reissued {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		nonce = "-" + hex.EncodeToString(b[:])
+	}
+	var tasks []messages.Task
+	task := func(fs []messages.TaskFile) messages.Task {
+		return messages.Task{ID: messages.TaskID(load, table, fs) + nonce, LoadID: load, Table: table, Files: fs, Reissued: reissued}
+	}
+	var small []messages.TaskFile
+	for _, f := range files {
+		if f.Range != nil || f.Source.Size > c.cfg.SmallFileBytes || c.cfg.BatchFiles == 1 {
+			tasks = append(tasks, task([]messages.TaskFile{f}))
+			continue
+		}
+		small = append(small, f)
+		if len(small) == c.cfg.BatchFiles {
+			tasks = append(tasks, task(small))
+			small = nil
+		}
+	}
+	if len(small) > 0 {
+		tasks = append(tasks, task(small))
+	}
+	// Publish in slices so one call's pipelined acks stay bounded.
+	const slice = 1000
+	for len(tasks) > 0 {
+		n := min(slice, len(tasks))
+		if err := c.retry(ctx, "publishing tasks of "+table, func() error { return c.Queue.Publish(ctx, tasks[:n]...) }); err != nil {
+			return err
+		}
+		tasks = tasks[n:]
+	}
+	return nil
+}
+
+// sync lists the table again and brings its records in line with the
+// listing: a record is created and published for every file without one,
+// and a new version of an object replaces its old records. With
+// retryFailed (a load finished later), files that failed or changed are
+// tried again, records of objects no longer listed are removed, and what
+// loaded is kept. Without it (repairing records lost from the store), only
+// missing records are restored.
+func (c *Coordinator) sync(ctx context.Context, load string, t Table, schema []byte, retryFailed bool) (listing, error) {
+	var n listing
+	var existing []messages.FileRecord
+	if err := c.retry(ctx, "reading the files of "+t.Name, func() (err error) {
+		existing, err = c.State.Files(ctx, load, t.Name)
+		return err
+	}); err != nil {
+		return n, err
+	}
+	byKey := map[string][]messages.FileRecord{}
+	for _, r := range existing {
+		byKey[r.Source.Token()] = append(byKey[r.Source.Token()], r)
+	}
+	seen := map[string]bool{}
+	var creates, resets, stale []messages.FileRecord
+	var again []messages.TaskFile
+	now := time.Now().UTC()
+	err := c.retry(ctx, "listing "+t.Prefix, func() error {
+		n, seen, creates, resets, stale, again = listing{}, map[string]bool{}, nil, nil, nil, nil
+		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, "", func(page []messages.Source) error {
+			for _, src := range page {
+				if c.cfg.SkipReason(src.Key, src.Size) != "" {
+					n.skipped++
+					continue
+				}
+				if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
+					continue
+				}
+				n.files++
+				seen[src.Token()] = true
+				old := byKey[src.Token()]
+				if len(old) == 0 || old[0].Source.Identity() != src.Identity() {
+					stale = append(stale, old...)
+					recs := c.newRecords(ctx, load, t.Name, schema, src, now)
+					creates = append(creates, recs...)
+					n.records += len(recs)
+					continue
+				}
+				n.records += len(old)
+				kept := true
+				for _, rec := range old {
+					switch {
+					case rec.State == messages.StateLoaded || rec.State == messages.StateMerged:
+					case rec.State.Terminal() && !retryFailed:
+					case !rec.State.Terminal() && !retryFailed:
+						kept = false // in work, or its task in the queue: leave it be
+					case !rec.State.Terminal():
+						kept = false
+						again = append(again, messages.TaskFile{Source: rec.Source, Range: rec.Range})
+					default:
+						kept = false
+						resets = append(resets, rec)
+					}
+				}
+				if kept && retryFailed {
+					n.kept++
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return n, fmt.Errorf("listing %s again: %w", t.Prefix, err)
+	}
+	if retryFailed {
+		for token, recs := range byKey {
+			if !seen[token] {
+				stale = append(stale, recs...) // the object is gone: so is its file
+			}
+		}
+	}
+	for _, rec := range stale {
+		if err := c.retry(ctx, "removing the record of "+rec.Source.String(), func() error {
+			return c.State.DeleteFile(ctx, load, t.Name, rec.Token())
+		}); err != nil {
+			return n, err
+		}
+	}
+	for _, rec := range resets {
+		rev, err := c.resetFile(ctx, rec, "")
+		if err != nil {
+			return n, err
+		}
+		if rev != 0 {
+			again = append(again, messages.TaskFile{Source: rec.Source, Range: rec.Range, Revision: rev})
+		}
+	}
+	if len(creates) > 0 {
+		var revs []uint64
+		if err := c.retry(ctx, "recording files of "+t.Name, func() (err error) {
+			revs, err = c.State.CreateFiles(ctx, creates)
+			return err
+		}); err != nil {
+			return n, err
+		}
+		for i, rec := range creates {
+			again = append(again, messages.TaskFile{Source: rec.Source, Range: rec.Range, Revision: revs[i]})
+		}
+	}
+	n.published = len(again)
+	return n, c.publish(ctx, load, t.Name, again, true)
+}
+
+// resetFile sets a file's record back to listed, for another try from
+// scratch, and returns its new revision (0 if the record is gone). why, if
+// given, stays in the record's error until the file loads.
+func (c *Coordinator) resetFile(ctx context.Context, f messages.FileRecord, why string) (uint64, error) {
+	var rev uint64
+	err := c.retry(ctx, "resetting "+f.Source.String(), func() error {
+		rec, r, err := c.State.File(ctx, f.LoadID, f.Table, f.Token())
+		if errors.Is(err, messages.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec.State, rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = messages.StateListed, "", 0, 0, 0
+		rec.Attempts, rec.Worker, rec.Error, rec.FailingSince, rec.Updated = 0, "", why, time.Time{}, time.Now().UTC()
+		rev, err = c.State.PutFile(ctx, rec, r)
+		return err
+	})
+	return rev, err
+}

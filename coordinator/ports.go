@@ -1,0 +1,192 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// Lister lists the objects below a prefix whose keys come after startAfter,
+// a page at a time, in key order.
+type Lister interface {
+	List(ctx context.Context, bucket, prefix, startAfter string, fn func(page []messages.Source) error) error
+	// IsPermanent reports whether err is a problem only a person can fix
+	// (credentials, permissions, a missing bucket, a wrong region): it is
+	// not retried, and it ends the table it happened to.
+	IsPermanent(err error) bool
+}
+
+// PrefixSuggester is what a Lister may also do: name an existing prefix
+// close to one that matched nothing, for the error that says so.
+type PrefixSuggester interface {
+	SuggestPrefix(ctx context.Context, bucket, prefix string) (string, error)
+}
+
+// Prober infers a table's schema from one of its files and returns it
+// encoded for tasks. An error that is the file's own fault (malformed, or
+// changed since it was listed) is marked with BadFile; any other error (a
+// dropped connection, throttling) is taken as passing, and the probe is
+// retried.
+type Prober interface {
+	ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error)
+}
+
+// ErrBadFile marks a Prober error that trying the same file again cannot
+// help: the schema is sought in the next file instead. Wrap with BadFile.
+var ErrBadFile = errors.New("file gives no schema")
+
+// BadFile marks err as the file's own fault (errors.Is(err, ErrBadFile))
+// without changing its message.
+func BadFile(err error) error { return badFile{err} }
+
+type badFile struct{ err error }
+
+func (b badFile) Error() string        { return b.err.Error() }
+func (b badFile) Unwrap() error        { return b.err }
+func (b badFile) Is(target error) bool { return target == ErrBadFile }
+
+// Queue is the work queue: tasks go on it; the coordinator checks that
+// it still holds what it should.
+type Queue interface {
+	// Publish puts tasks on the queue and returns once all are stored; the
+	// same task ID twice within the queue's duplicate window is published
+	// once.
+	Publish(ctx context.Context, tasks ...messages.Task) error
+	// Ensure checks that the queue exists, creating what is missing;
+	// recreated reports that its tasks were lost with it.
+	Ensure(ctx context.Context) (recreated bool, err error)
+	// Backlog counts a table's tasks not yet acknowledged, waiting or in
+	// work.
+	Backlog(ctx context.Context, table string) (int, error)
+}
+
+// FileEvent is one change of a table's file records seen by WatchFiles.
+type FileEvent struct {
+	// Record and Revision are the record now; zero for a deletion and for
+	// the end-of-current marker.
+	Record   messages.FileRecord
+	Revision uint64
+	// Token is the record's key token.
+	Token string
+	// Deleted: the record was deleted or purged from the store.
+	Deleted bool
+	// Current: every record that existed when the watch began has been
+	// sent (the marker itself has no token).
+	Current bool
+}
+
+// StateStore holds the load's durable records. Writes are compare-and-set on
+// a revision (0 = create) and fail with messages.ErrConflict on a race, and
+// with messages.ErrTooLarge for a record the store cannot hold.
+type StateStore interface {
+	Load(ctx context.Context, job string) (messages.LoadRecord, uint64, error)
+	PutLoad(ctx context.Context, rec messages.LoadRecord, rev uint64) (uint64, error)
+	Table(ctx context.Context, load, table string) (messages.TableRecord, uint64, error)
+	PutTable(ctx context.Context, rec messages.TableRecord, rev uint64) (uint64, error)
+	File(ctx context.Context, load, table, token string) (messages.FileRecord, uint64, error)
+	PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error)
+	DeleteFile(ctx context.Context, load, table, token string) error
+	// CreateFiles creates many file records at once and returns each one's
+	// revision, or 0 where the record already existed.
+	CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error)
+	// Files returns every file record of a table now.
+	Files(ctx context.Context, load, table string) ([]messages.FileRecord, error)
+	// WatchFiles calls fn with each current record of the table, then with
+	// a Current marker, then with each change, deletions included.
+	WatchFiles(ctx context.Context, load, table string, fn func(FileEvent) error) error
+	// DropLoad removes the table and file records of a load that ended.
+	DropLoad(ctx context.Context, load string) error
+}
+
+// LeaseStore holds the job's coordinator lease; writes are compare-and-set
+// like the StateStore's.
+type LeaseStore interface {
+	Lease(ctx context.Context, job string) (messages.LeaseRecord, uint64, error)
+	PutLease(ctx context.Context, rec messages.LeaseRecord, rev uint64) (uint64, error)
+	DeleteLease(ctx context.Context, job string, rev uint64) error
+}
+
+// Fleet tells which workers are alive ("*": of every job) and what they
+// hold.
+type Fleet interface {
+	Workers(ctx context.Context, job string) ([]messages.WorkerRecord, error)
+}
+
+// CommitRequest is everything a target needs to commit one table.
+type CommitRequest struct {
+	Table  string
+	LoadID string
+	Schema []byte
+	Loaded []messages.FileRecord
+	Failed []messages.FileRecord
+}
+
+// Committer makes a table's loaded parts the table, atomically: a reader
+// sees the previous commit or this one, never a mix. A commit whose parts
+// are not all there fails with a *PartsError naming them.
+type Committer interface {
+	Commit(ctx context.Context, req CommitRequest) (messages.Manifest, error)
+	IsPermanent(err error) bool
+}
+
+// PartsError says which parts a commit found missing or wrong: the files
+// recorded in them are loaded again rather than the table failing on every
+// run.
+type PartsError struct {
+	Parts []string // paths relative to the table, as records name them
+	Err   error
+}
+
+func (e *PartsError) Error() string { return e.Err.Error() }
+func (e *PartsError) Unwrap() error { return e.Err }
+
+// TableOwner names who loads a table: the job and load, and a holder for
+// people.
+type TableOwner struct {
+	Job, Load, Holder string
+}
+
+// TableLocker gives one load at a time a table, across processes and NATS
+// servers: the lock lives in the target. Acquiring a table another load
+// holds fails with an error wrapping ErrTableBusy that says who holds it.
+type TableLocker interface {
+	LockTable(ctx context.Context, table string, owner TableOwner) (TableLock, error)
+	// Sweep removes what earlier loads of table left in the staging area,
+	// except the committed load and keep.
+	Sweep(ctx context.Context, table string, keep ...string) error
+}
+
+// TableLock is a held table; renew it well within TableLockTTL.
+type TableLock interface {
+	Renew(ctx context.Context) error
+	Release(ctx context.Context) error
+}
+
+// ErrTableBusy: another load holds the table.
+var ErrTableBusy = errors.New("table is being loaded by another load")
+
+// TableLockTTL is how long a table lock lasts without renewal: a load that
+// died releases its tables this long after its last renewal.
+const TableLockTTL = 2 * time.Minute
+
+// Ports are the adapters a coordinator works through. Locker and Fleet may
+// be nil (no table locks; every unfinished file is taken as unheld).
+type Ports struct {
+	Lister    Lister
+	Prober    Prober
+	Queue     Queue
+	State     StateStore
+	Leases    LeaseStore
+	Fleet     Fleet
+	Committer Committer
+	Locker    TableLocker
+}
+
+func (p Ports) validate() error {
+	if p.Lister == nil || p.Prober == nil || p.Queue == nil || p.State == nil || p.Leases == nil || p.Committer == nil {
+		return errors.New("coordinator: Lister, Prober, Queue, State, Leases and Committer are required")
+	}
+	return nil
+}

@@ -1,0 +1,377 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// errSettled: the file needs no work from this delivery (already final,
+// or unknown to its load). errGaveUp: the claim found the file out of
+// attempts and recorded it failed.
+var (
+	errSettled = errors.New("file already settled")
+	errGaveUp  = errors.New("file out of attempts")
+)
+
+// claimed is a file this delivery holds: its record as claimed and the
+// revision that fences every other holder.
+type claimed struct {
+	rec messages.FileRecord
+	rev uint64
+}
+
+// Handle loads one delivered task's files and settles it: each file's
+// outcome is recorded, and the task is acked once every file is final, or
+// retried when any is not.
+func (w *Worker) Handle(ctx context.Context, d Delivery) {
+	task := d.Task()
+	log := w.cfg.Logger.With("table", task.Table, "delivery", d.Delivered())
+	if len(task.Files) == 1 {
+		log = log.With("file", task.Files[0].Source.String())
+	} else {
+		log = log.With("files", len(task.Files), "task", task.ID)
+	}
+
+	schema, err := w.schema(ctx, task.LoadID, task.Table)
+	if errors.Is(err, messages.ErrNotFound) {
+		// No such table in that load: the task of a load that ended (its
+		// records are gone). Nothing to do.
+		log.Warn("task of an unknown load or table dropped", "load", task.LoadID)
+		w.ack(ctx, d, log)
+		return
+	}
+	if err != nil {
+		log.Warn("reading the table's schema", "err", err)
+		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+		return
+	}
+
+	var held []claimed
+	var terms []string
+	for _, f := range task.Files {
+		c, err := w.claim(ctx, d, task, f, log)
+		if errors.Is(err, errSettled) {
+			continue
+		}
+		if errors.Is(err, errGaveUp) {
+			terms = append(terms, f.Source.String())
+			continue
+		}
+		if err != nil {
+			// The state store is away (NATS restarting) or another delivery
+			// holds the file: try the task again later. Files claimed so far
+			// are given back.
+			log.Warn("claiming files", "err", err)
+			w.giveBack(ctx, d, held, log)
+			return
+		}
+		held = append(held, c)
+	}
+	if len(held) == 0 {
+		if len(terms) == len(task.Files) {
+			_ = d.Term(ctx, "not loaded: "+strings.Join(terms, ", "))
+			return
+		}
+		w.ack(ctx, d, log)
+		return
+	}
+
+	work := task
+	work.Files = make([]messages.TaskFile, len(held))
+	for i, c := range held {
+		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Range: c.rec.Range, Revision: c.rev}
+	}
+	work.Reissued = task.Reissued || d.Delivered() > 1
+	h := w.hold(work)
+	outs, stuck := w.loadWithHeartbeat(ctx, d, work, schema, h.progress)
+	w.release(h)
+	if ctx.Err() != nil {
+		// Stopped mid-task: record what did load, give the rest back now
+		// rather than after the ack wait.
+		w.abandon(ctx, d, held, outs, log)
+		return
+	}
+	if stuck {
+		for i := range outs {
+			if outs[i].Kind != Loaded {
+				outs[i] = Outcome{Kind: Transient, Err: fmt.Errorf("%s: no progress for %s (worker %s): given up to be tried again",
+					held[i].rec.Source, w.cfg.NoProgressTimeout, w.cfg.ID)}
+			}
+		}
+	}
+
+	var retry, fenced bool
+	var delay time.Duration
+	for i, c := range held {
+		w.breaker.observe(outs[i].Kind)
+		disp, ok, lost := w.record(ctx, d, c, outs[i], log)
+		if lost {
+			fenced = true
+			continue
+		}
+		if !ok {
+			// The outcome could not be recorded: the file must be tried again.
+			retry, delay = true, max(delay, w.cfg.Policy.Backoff)
+			continue
+		}
+		switch disp.Action {
+		case Retry:
+			retry, delay = true, max(delay, disp.Delay)
+		case Terminate:
+			terms = append(terms, c.rec.Source.String())
+		}
+	}
+	switch {
+	case fenced:
+		// Another worker holds this task's message now (we were paused
+		// past the ack wait); settling it is that worker's business.
+	case retry:
+		_ = d.Retry(ctx, delay)
+	case len(terms) == len(task.Files):
+		_ = d.Term(ctx, "not loaded: "+strings.Join(terms, ", "))
+	default:
+		w.ack(ctx, d, log)
+	}
+}
+
+// schema returns the table's schema, read once per load and table.
+func (w *Worker) schema(ctx context.Context, load, table string) ([]byte, error) {
+	key := load + "/" + table
+	w.mu.Lock()
+	s, ok := w.schemas[key]
+	w.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	rec, _, err := w.files.Table(ctx, load, table)
+	if err != nil {
+		return nil, err
+	}
+	if len(rec.Schema) == 0 {
+		return nil, fmt.Errorf("table %s of load %s has no schema yet", table, load)
+	}
+	w.mu.Lock()
+	if len(w.schemas) > 64 { // one entry per table of the loads in flight
+		clear(w.schemas)
+	}
+	w.schemas[key] = rec.Schema
+	w.mu.Unlock()
+	return rec.Schema, nil
+}
+
+// claim takes one file of the task. A first delivery trusts the task's
+// revision and saves a read (the compare-and-set catches a record that
+// moved on, and then the stored record decides); a redelivery reads the
+// stored record. The claim counts an attempt up front so a file that kills
+// its workers still runs out of attempts.
+func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f messages.TaskFile, log *slog.Logger) (claimed, error) {
+	trusted := d.Delivered() == 1 && f.Revision != 0
+	for {
+		rec, rev := messages.FileRecord{LoadID: task.LoadID, Table: task.Table, Source: f.Source, Range: f.Range, State: messages.StateListed}, f.Revision
+		if !trusted {
+			var err error
+			rec, rev, err = w.files.File(ctx, task.LoadID, task.Table, messages.RecordToken(f.Source, f.Range))
+			if errors.Is(err, messages.ErrNotFound) {
+				// The coordinator records before it publishes, so this is an
+				// old load's task, or a record lost from the store (the
+				// coordinator notices and publishes the file again).
+				log.Warn("task of an unknown file dropped", "file", f.Source.String(), "load", task.LoadID)
+				return claimed{}, errSettled
+			}
+			if err != nil {
+				return claimed{}, fmt.Errorf("reading the record of %s: %w", f.Source, err)
+			}
+			if rec.Source.Identity() != f.Source.Identity() {
+				// The record was listed again with a new version of the object
+				// (a resumed load): this task is for the old one.
+				return claimed{}, errSettled
+			}
+		}
+		if rec.State.Terminal() {
+			// Settled by an earlier delivery: only the ack was lost.
+			return claimed{}, errSettled
+		}
+		if rec.Attempts >= w.cfg.Policy.MaxAttempts {
+			// Every earlier attempt was claimed and never recorded: its worker
+			// died or hung on this file. Stop feeding it workers.
+			rec.State, rec.Updated = messages.StateFailed, time.Now().UTC()
+			rec.Error = fmt.Sprintf("%s: gave up after %d attempts that never finished (their workers died or hung on it; retry.max_attempts); last error: %s",
+				f.Source, rec.Attempts, cmpOr(rec.Error, "none recorded"))
+			if _, err := w.files.PutFile(ctx, rec, rev); err != nil {
+				return claimed{}, fmt.Errorf("recording %s failed: %w", f.Source, err)
+			}
+			log.Warn("file not loaded", "file", f.Source.String(), "err", rec.Error)
+			return claimed{}, errGaveUp
+		}
+		rec.Worker = w.cfg.ID
+		rec.Attempts++
+		rec.Updated = time.Now().UTC()
+		rev, err := w.files.PutFile(ctx, rec, rev)
+		if errors.Is(err, messages.ErrConflict) && trusted {
+			// The record moved on since the task was published (a duplicate
+			// task, or a resumed load): decide again from what is stored.
+			log.Debug("claim raced; reading the stored record", "file", f.Source.String())
+			trusted = false
+			continue
+		}
+		if err != nil {
+			return claimed{}, fmt.Errorf("claiming %s: %w", f.Source, err)
+		}
+		return claimed{rec: rec, rev: rev}, nil
+	}
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// record writes one file's outcome, fenced by its claim, and returns what
+// Decide made of it; ok is false when it could not be recorded, and lost
+// when another worker had claimed the file meanwhile. The write is retried
+// while the store is away: the result is in hand and worth keeping.
+func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome, log *slog.Logger) (disp Disposition, ok, lost bool) {
+	rec := c.rec
+	log = log.With("file", rec.Source.String())
+	now := time.Now().UTC()
+	hist := History{Attempts: rec.Attempts}
+	if !rec.FailingSince.IsZero() {
+		hist.FailingFor = now.Sub(rec.FailingSince)
+	}
+	disp = Decide(out, hist, w.cfg.Policy)
+	if !disp.CountsAttempt {
+		rec.Attempts--
+	}
+	rec.State, rec.Updated, rec.Error = disp.State, now, ""
+	if out.Err != nil {
+		rec.Error = out.Err.Error()
+	}
+	switch {
+	case disp.OutOfTime:
+		rec.Error = fmt.Sprintf("still failing after %s (retry.max_duration is %s): %v",
+			hist.FailingFor.Round(time.Second), w.cfg.Policy.MaxDuration, out.Err)
+	case disp.Failing && rec.FailingSince.IsZero():
+		rec.FailingSince = now
+	case !disp.Failing:
+		rec.FailingSince = time.Time{}
+	}
+	if disp.State == messages.StateLoaded {
+		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = out.Part, out.PartFiles, out.Rows, out.Bytes
+	}
+	if err := w.putOwn(ctx, rec, c.rev); err != nil {
+		if errors.Is(err, messages.ErrConflict) {
+			// Another delivery claimed the file while we worked (we were
+			// paused past the ack wait): its result stands, ours is dropped.
+			log.Warn("fenced: file claimed by another worker; result discarded")
+			return disp, false, true
+		}
+		log.Warn("recording outcome", "err", err)
+		return disp, false, false
+	}
+	switch disp.Action {
+	case Retry:
+		log.Info("retrying file", "kind", out.Kind, "err", out.Err, "delay", disp.Delay, "failing_for", hist.FailingFor.Round(time.Second))
+	case Terminate:
+		log.Warn("file not loaded", "state", disp.State, "err", rec.Error, "attempts", rec.Attempts)
+	default:
+		log.Debug("file loaded", "rows", out.Rows, "part", out.Part)
+	}
+	return disp, true, false
+}
+
+// putOwn writes rec over rev, retrying while the store is away (up to the
+// retry budget). A try that timed out may still have landed, and its retry
+// then meets its own write as a conflict: so a conflict after a failed try
+// reads the record back, and finding exactly rec there counts as success.
+func (w *Worker) putOwn(ctx context.Context, rec messages.FileRecord, rev uint64) error {
+	deadline := time.Now().Add(w.cfg.Policy.MaxDuration)
+	wait := 100 * time.Millisecond
+	failed := false
+	token := rec.Token()
+	for {
+		_, err := w.files.PutFile(ctx, rec, rev)
+		if errors.Is(err, messages.ErrConflict) && failed {
+			if stored, _, gerr := w.files.File(ctx, rec.LoadID, rec.Table, token); gerr == nil && sameFileRecord(stored, rec) {
+				return nil
+			}
+		}
+		if err == nil || errors.Is(err, messages.ErrConflict) || errors.Is(err, messages.ErrNotFound) ||
+			ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		failed = true
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func sameFileRecord(a, b messages.FileRecord) bool {
+	ab, aerr := messages.Marshal(a)
+	bb, berr := messages.Marshal(b)
+	return aerr == nil && berr == nil && bytes.Equal(ab, bb)
+}
+
+func (w *Worker) ack(ctx context.Context, d Delivery, log *slog.Logger) {
+	if err := d.Ack(ctx); err != nil {
+		// The records are already terminal, so a redelivery only acks again.
+		log.Warn("acknowledging task", "err", err)
+	}
+}
+
+// giveBack returns claimed files' attempts (they did not really start) and
+// asks for the task again after the backoff.
+func (w *Worker) giveBack(ctx context.Context, d Delivery, held []claimed, log *slog.Logger) {
+	for _, c := range held {
+		rec := c.rec
+		rec.Attempts--
+		if _, err := w.files.PutFile(ctx, rec, c.rev); err != nil {
+			log.Debug("giving back a claim", "file", rec.Source.String(), "err", err)
+		}
+	}
+	_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+}
+
+// abandon is the quick, honest stop of a task whose work context was
+// cancelled (SIGINT, SIGTERM past the drain): what loaded is recorded,
+// the other files' attempts are given back, and the task is handed back to
+// the queue at once, so a resumed load does not wait out the ack wait.
+func (w *Worker) abandon(ctx context.Context, d Delivery, held []claimed, outs []Outcome, log *slog.Logger) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonTimeout)
+	defer cancel()
+	var rest []claimed
+	for i, c := range held {
+		if i < len(outs) && outs[i].Kind == Loaded {
+			if _, ok, _ := w.record(actx, d, c, outs[i], log); ok {
+				continue
+			}
+		}
+		rest = append(rest, c)
+	}
+	for _, c := range rest {
+		rec := c.rec
+		rec.Attempts--
+		rec.Updated = time.Now().UTC()
+		_, _ = w.files.PutFile(actx, rec, c.rev)
+	}
+	if err := d.Retry(actx, 0); err != nil {
+		log.Debug("handing the task back", "err", err)
+	}
+	log.Info("task handed back on shutdown", "files", len(rest))
+}
+
+// abandonTimeout bounds the writes of a stopping worker: it should exit
+// promptly even if the store has gone.
+const abandonTimeout = 3 * time.Second
