@@ -272,7 +272,7 @@ func (q loadingQueue) Publish(_ context.Context, tasks ...messages.Task) error {
 	return nil
 }
 
-func (loadingQueue) Ensure(context.Context) (bool, error)          { return false, nil }
+func (loadingQueue) Ensure(context.Context) (bool, error)         { return false, nil }
 func (loadingQueue) Backlog(context.Context, string) (int, error) { return 0, nil }
 
 type pageLister []messages.Source
@@ -310,7 +310,6 @@ func (c *countingCommitter) Commit(_ context.Context, req CommitRequest) (messag
 	}
 	return messages.Manifest{Table: req.Table, LoadID: req.LoadID, Rows: rows}, nil
 }
-
 
 // ports builds the coordinator's ports on the fakes.
 func ports(l Lister, p Prober, st *outageState, com Committer) Ports {

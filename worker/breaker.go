@@ -23,11 +23,11 @@ type breaker struct {
 	enabled bool
 	// first and most wait between probes.
 	first, most time.Duration
-	tripped chan struct{} // signalled when the breaker opens
-	mu      sync.Mutex
-	fails   int
-	paused  chan struct{} // non-nil while paused; closed on resume
-	since   time.Time
+	tripped     chan struct{} // signalled when the breaker opens
+	mu          sync.Mutex
+	fails       int
+	paused      chan struct{} // non-nil while paused; closed on resume
+	since       time.Time
 }
 
 func newBreaker(enabled bool) *breaker {
