@@ -61,7 +61,7 @@ func BenchmarkListAndPublish(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		nc, js, err := natsq.Connect(ctx, srv.URL(), "bench")
+		nc, js, err := natsq.Connect(ctx, natsq.ConnectOptions{URL: srv.URL(), Name: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}

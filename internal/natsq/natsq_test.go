@@ -17,7 +17,7 @@ func connect(t *testing.T, opts Options) (*Queue, *State) {
 	}
 	t.Cleanup(srv.Shutdown)
 	ctx := context.Background()
-	nc, js, err := Connect(ctx, srv.URL(), "test")
+	nc, js, err := Connect(ctx, ConnectOptions{URL: srv.URL(), Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,14 @@
-// Package natsq is s3load's NATS JetStream adapter: the work-queue stream of
-// tasks, the key-value buckets that hold a load's durable state, and the
+// Package natsq is s3load's NATS JetStream adapter: the connection (its
+// credentials, TLS, and which failures are permanent), the work-queue stream
+// of tasks, the key-value buckets that hold a load's durable state, and the
 // embedded server `s3load run` starts when no NATS URL is given.
 package natsq
 
 import (
-	"context"
 	"fmt"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Embedded is an in-process NATS server with JetStream on file storage.
@@ -50,40 +48,4 @@ func (e *Embedded) URL() string { return e.srv.ClientURL() }
 func (e *Embedded) Shutdown() {
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
-}
-
-// Connect dials url and returns the connection and its JetStream context.
-// The client reconnects forever: a NATS restart mid-load is waited out, not
-// fatal.
-func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(url,
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.RetryOnFailedConnect(true),
-	)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to nats %s: %w", url, err)
-	}
-	// RetryOnFailedConnect returns at once; wait for a first connection so a
-	// wrong URL fails clearly instead of hanging.
-	deadline := time.Now().Add(30 * time.Second)
-	for !nc.IsConnected() {
-		if time.Now().After(deadline) {
-			nc.Close()
-			return nil, nil, fmt.Errorf("connecting to nats %s: no connection after 30s", url)
-		}
-		select {
-		case <-ctx.Done():
-			nc.Close()
-			return nil, nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("opening jetstream: %w", err)
-	}
-	return nc, js, nil
 }
