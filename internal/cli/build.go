@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -162,8 +163,19 @@ type natsConn struct {
 	state *natsq.State
 }
 
-func connectNATS(ctx context.Context, url, name, job string, c config.Config) (*natsConn, error) {
-	nc, js, err := natsq.Connect(ctx, url, name)
+// natsOptions are the connection settings of the config's nats block.
+func natsOptions(url, name string, c config.NATS, log *slog.Logger) natsq.ConnectOptions {
+	return natsq.ConnectOptions{
+		URL: url, Name: name,
+		CredsFile: c.CredsFile, NKeyFile: c.NKeyFile,
+		User: c.User, Password: c.Password.Reveal(), Token: c.Token.Reveal(),
+		CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
+		Logger: log,
+	}
+}
+
+func connectNATS(ctx context.Context, url, name, job string, c config.Config, log *slog.Logger) (*natsConn, error) {
+	nc, js, err := natsq.Connect(ctx, natsOptions(url, name, c.NATS, log))
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func openSession(ctx context.Context, c config.Config, log *slog.Logger, natsURL
 	if err != nil {
 		return nil, err
 	}
-	conn, err := connectNATS(ctx, natsURL, client, spec.ID(), c)
+	conn, err := connectNATS(ctx, natsURL, client, spec.ID(), c, log)
 	if err != nil {
 		return nil, err
 	}

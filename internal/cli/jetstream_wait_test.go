@@ -31,7 +31,7 @@ func TestConnectWaitsForJetStream(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() { // ends with connectNATS, which the test waits for below
-		conn, err := connectNATS(context.Background(), srv.ClientURL(), "test", "job1", c)
+		conn, err := connectNATS(context.Background(), srv.ClientURL(), "test", "job1", c, nil)
 		done <- result{conn, err}
 	}()
 	select {

@@ -93,7 +93,7 @@ func getObject(t *testing.T, s *testenv.S3Server, bucket, key string) []byte {
 func dumpState(t *testing.T, url string) string {
 	t.Helper()
 	ctx := context.Background()
-	nc, js, err := natsq.Connect(ctx, url, "dump")
+	nc, js, err := natsq.Connect(ctx, natsq.ConnectOptions{URL: url, Name: "dump"})
 	if err != nil {
 		t.Fatal(err)
 	}

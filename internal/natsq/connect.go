@@ -110,12 +110,6 @@ func Connect(ctx context.Context, o ConnectOptions) (*nats.Conn, jetstream.JetSt
 	return nc, js, nil
 }
 
-// ConnectURL is Connect with a URL and a client name only, the former
-// signature of Connect.
-func ConnectURL(ctx context.Context, serverURL, name string) (*nats.Conn, jetstream.JetStream, error) {
-	return Connect(ctx, ConnectOptions{URL: serverURL, Name: name})
-}
-
 // natsOptions checks the URLs, files and credentials and returns the
 // nats.go options. Each first attempt runs without RetryOnFailedConnect,
 // so nats.go reports why it failed.
