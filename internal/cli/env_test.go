@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,22 +32,29 @@ import (
 // loadEnv is one integration test's world: a real versitygw S3 server with a
 // source bucket, a real embedded JetStream server, and a target directory.
 type loadEnv struct {
-	t       testing.TB
-	s3      *testenv.S3Server
-	bucket  string
-	natsURL string
-	out     string
+	t      testing.TB
+	s3     *testenv.S3Server
+	bucket string
+	// endpoint is the S3 endpoint configs point at: the server, or a
+	// proxy in front of it.
+	endpoint string
+	natsURL  string
+	natsDir  string
+	nats     *natsq.Embedded
+	out      string
 }
 
 func newLoadEnv(t testing.TB) *loadEnv {
 	t.Helper()
-	e := &loadEnv{t: t, s3: testenv.Versity(t), bucket: "src", out: t.TempDir()}
+	e := &loadEnv{t: t, s3: testenv.Versity(t), bucket: "src", out: t.TempDir(), natsDir: t.TempDir()}
+	e.endpoint = e.s3.Endpoint
 	e.s3.CreateBucket(t, e.bucket)
-	srv, err := natsq.StartEmbedded(t.TempDir(), "127.0.0.1", 0)
+	srv, err := natsq.StartEmbedded(e.natsDir, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Shutdown)
+	e.nats = srv
+	t.Cleanup(func() { e.nats.Shutdown() })
 	e.natsURL = srv.URL()
 	t.Setenv("TEST_S3_KEY", e.s3.AccessKeyID)
 	t.Setenv("TEST_S3_SECRET", e.s3.SecretAccessKey)
@@ -72,10 +81,51 @@ func (e *loadEnv) put(key string, data []byte) messages.Source {
 	return e.s3.Put(e.t, e.bucket, key, data)
 }
 
+// viaProxy puts a fault-injecting proxy between s3load and the S3 server:
+// configs written after it point at the proxy.
+func (e *loadEnv) viaProxy() *testenv.Proxy {
+	p := testenv.NewProxy(e.t, e.s3.Endpoint)
+	e.endpoint = p.Endpoint
+	return p
+}
+
+// natsDown stops the NATS server (its storage kept) until the returned up
+// is called, which starts it again on the same port.
+func (e *loadEnv) natsDown() (up func()) {
+	e.t.Helper()
+	u, err := url.Parse(e.natsURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	e.nats.Shutdown()
+	return func() {
+		e.t.Helper()
+		var err error
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var srv *natsq.Embedded
+			if srv, err = natsq.StartEmbedded(e.natsDir, "127.0.0.1", port); err == nil {
+				e.nats = srv
+				return
+			}
+			if time.Now().After(deadline) {
+				e.t.Fatalf("starting NATS again on port %d: %v", port, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
 // writeConfig writes a config with the given tables (YAML list items) and
-// extra top-level keys, and returns its path.
+// extra top-level keys, and returns its path. A retry block in extra
+// replaces the tests' default one.
 func (e *loadEnv) writeConfig(tables, extra string) string {
 	e.t.Helper()
+	retry := "retry: { backoff: 100ms, max_backoff: 500ms }"
+	if strings.Contains(extra, "retry:") {
+		retry = ""
+	}
 	doc := fmt.Sprintf(`source:
   region: %s
   bucket: %s
@@ -90,8 +140,8 @@ nats:
   url: %s
   ack_wait: 3s
 workers: 2
-retry: { backoff: 100ms, max_backoff: 500ms }
-%s`, e.s3.Region, e.bucket, e.s3.Endpoint, tables, e.out, e.natsURL, extra)
+%s
+%s`, e.s3.Region, e.bucket, e.endpoint, tables, e.out, e.natsURL, retry, extra)
 	path := filepath.Join(e.t.TempDir(), "load.yaml")
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
 		e.t.Fatal(err)

@@ -1,0 +1,355 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/messages"
+	"github.com/s3load/s3load/worker"
+)
+
+// The conditions of real loads, each run against real servers (versitygw,
+// an embedded nats-server) with the real coordinator and workers: files
+// that take longer than every timeout, outages, state lost from JetStream,
+// two coordinators. Each asserts exactness: every file committed once with
+// its rows.
+
+// fast shortens the coordinator's check interval and lease for tests: what
+// takes seconds by default takes a fraction here.
+func fast(cfg *coordinator.Config, _ *coordinator.Ports) {
+	cfg.CheckInterval, cfg.LeaseTTL = 300*time.Millisecond, 3*time.Second
+}
+
+// gate holds every task a wrapped loader gets until it is opened.
+type gate struct {
+	ch   chan struct{}
+	once sync.Once
+	held atomic.Int64
+}
+
+func newGate() *gate { return &gate{ch: make(chan struct{})} }
+
+func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
+
+func (g *gate) wrap(l worker.Loader) worker.Loader {
+	return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		g.held.Add(1)
+		select {
+		case <-g.ch:
+		case <-ctx.Done():
+		}
+		return l.Load(ctx, task, schema, pr)
+	})
+}
+
+// loadCounter counts how often each file is handed to the real loader.
+type loadCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *loadCounter) wrap(l worker.Loader) worker.Loader {
+	return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		c.mu.Lock()
+		if c.n == nil {
+			c.n = map[string]int{}
+		}
+		for _, f := range task.Files {
+			c.n[task.Table+"/"+f.Source.Key]++
+		}
+		c.mu.Unlock()
+		return l.Load(ctx, task, schema, pr)
+	})
+}
+
+func (c *loadCounter) count(tableKey string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[tableKey]
+}
+
+// runCoordinator runs the in-process coordinator to its end in the
+// background.
+func (p *inProcess) runCoordinator(adjust ...func(*coordinator.Config, *coordinator.Ports)) (wait func() (coordinator.Report, error)) {
+	co := p.coordinator(nil, adjust...)
+	type result struct {
+		r   coordinator.Report
+		err error
+	}
+	done := make(chan result, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	go func() {
+		r, err := co.Run(ctx)
+		done <- result{r, err}
+	}()
+	p.e.t.Cleanup(cancel)
+	return func() (coordinator.Report, error) {
+		r := <-done
+		return r.r, r.err
+	}
+}
+
+func mustCommit(t *testing.T, r coordinator.Report, err error) {
+	t.Helper()
+	if err != nil || !r.OK() {
+		var b strings.Builder
+		_ = r.WriteText(&b)
+		t.Fatalf("load did not commit every table: %v\n%s", err, b.String())
+	}
+}
+
+// Progress is not a stall: a healthy file that takes many times the ack
+// wait, the no-progress timeout and the coordinator's check interval is
+// loaded once, by the worker that took it, and never handed to another.
+func TestLongFileKeepsItsWorker(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 4 {
+		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*100, 100, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }",
+		"batch: { files: 1 }\nretry: { backoff: 100ms, max_backoff: 500ms, no_progress_timeout: 1s }"))
+	var counts loadCounter
+	const longFor = 10 * time.Second // > 3x ack_wait (3s), 10x no_progress_timeout, 30x the check interval
+	slow := func(l worker.Loader) worker.Loader {
+		return counts.wrap(loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+			if task.Files[0].Source.Key == "t/f0.csv" {
+				for end := time.Now().Add(longFor); time.Now().Before(end); {
+					pr.AddBytes(1 << 10) // reading slowly, but reading
+					select {
+					case <-ctx.Done():
+						return l.Load(ctx, task, schema, pr)
+					case <-time.After(200 * time.Millisecond):
+					}
+				}
+			}
+			return l.Load(ctx, task, schema, pr)
+		}))
+	}
+	p.startWorker("w1", slow)
+	p.startWorker("w2", slow)
+	started := time.Now()
+	r, err := p.runCoordinator(fast)()
+	mustCommit(t, r, err)
+	t.Logf("load with a %s file took %s", longFor, time.Since(started).Round(time.Millisecond))
+	verifyTable(t, e.out, "t", 400, 4)
+	if n := counts.count("t/t/f0.csv"); n != 1 {
+		t.Errorf("the long file was loaded %d times, want once: it was taken from its worker", n)
+	}
+}
+
+// A stuck worker (alive, heartbeating nothing) loses its file to another
+// worker: detected by progress, not by wall time alone.
+func TestStuckFileMovesToAnotherWorker(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("t/a.csv", csvRows(0, 50, ",", true))
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }",
+		"retry: { backoff: 100ms, max_backoff: 500ms, no_progress_timeout: 1s }"))
+	var stuck atomic.Int64
+	p.startWorker("stuck", func(l worker.Loader) worker.Loader {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+			stuck.Add(1)
+			<-ctx.Done() // no byte, no row: stuck until given up
+			return l.Load(ctx, task, schema, pr)
+		})
+	})
+	wait := p.runCoordinator(fast)
+	waitFor(t, "the stuck worker to take the file", 30*time.Second, func() bool { return stuck.Load() > 0 })
+	p.startWorker("healthy", nil)
+	started := time.Now()
+	r, err := wait()
+	mustCommit(t, r, err)
+	t.Logf("the stuck file was loaded elsewhere %s after the healthy worker started", time.Since(started).Round(time.Millisecond))
+	verifyTable(t, e.out, "t", 50, 1)
+}
+
+// The S3 endpoint down for longer than the client's own retries: workers
+// pause and probe, every file loads once, nothing fails.
+func TestStoreOutageIsWaitedOut(t *testing.T) {
+	e := newLoadEnv(t)
+	proxy := e.viaProxy()
+	const files = 30
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }",
+		"batch: { files: 1 }\nretry: { max_duration: 3m, backoff: 200ms, max_backoff: 2s }"))
+	var loaded atomic.Int64
+	var once sync.Once
+	const outage = 25 * time.Second
+	outageOver := make(chan struct{})
+	wrap := func(l worker.Loader) worker.Loader {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+			outs := l.Load(ctx, task, schema, pr)
+			if outs[0].Kind == worker.Loaded && loaded.Add(1) == 5 {
+				once.Do(func() {
+					proxy.Down()
+					go func() {
+						time.Sleep(outage)
+						proxy.Up()
+						close(outageOver)
+					}()
+				})
+			}
+			return outs
+		})
+	}
+	p.startWorker("w1", wrap)
+	p.startWorker("w2", wrap)
+	started := time.Now()
+	r, err := p.runCoordinator(fast)()
+	mustCommit(t, r, err)
+	<-outageOver
+	t.Logf("load through a %s outage of the S3 endpoint took %s", outage, time.Since(started).Round(time.Second))
+	verifyTable(t, e.out, "t", files*10, files)
+	if r.Tables[0].Failed != 0 {
+		t.Errorf("%d files failed during the outage", r.Tables[0].Failed)
+	}
+}
+
+// NATS down for a while mid-load: the coordinator and the workers wait it
+// out, every file loads once.
+func TestNATSOutageIsWaitedOut(t *testing.T) {
+	e := newLoadEnv(t)
+	const files = 20
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
+	var loaded atomic.Int64
+	var once sync.Once
+	const outage = 8 * time.Second
+	wrap := func(l worker.Loader) worker.Loader {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+			if loaded.Add(1) == 5 {
+				once.Do(func() {
+					up := e.natsDown()
+					go func() {
+						time.Sleep(outage)
+						up()
+					}()
+				})
+			}
+			return l.Load(ctx, task, schema, pr)
+		})
+	}
+	p.startWorker("w1", wrap)
+	p.startWorker("w2", wrap)
+	started := time.Now()
+	r, err := p.runCoordinator(fast)()
+	mustCommit(t, r, err)
+	t.Logf("load through a %s NATS outage took %s", outage, time.Since(started).Round(time.Second))
+	verifyTable(t, e.out, "t", files*10, files)
+}
+
+// JetStream is transport: file records deleted from the KV bucket mid-load
+// are restored, and their files load; nothing waits forever.
+func TestDeletedRecordsAreRestored(t *testing.T) {
+	e := newLoadEnv(t)
+	const files = 12
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
+	g := newGate()
+	p.startWorker("w1", g.wrap)
+	wait := p.runCoordinator(fast)
+	waitFor(t, "the files to be published", 30*time.Second, func() bool { return g.held.Load() > 0 })
+	load := p.currentLoad()
+	kv, err := p.conn.js.KeyValue(context.Background(), natsq.StateBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.ListKeysFiltered(context.Background(), "file."+load+".t.*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := 0
+	for k := range keys.Keys() {
+		if deleted < 5 {
+			if err := kv.Purge(context.Background(), k); err != nil {
+				t.Fatal(err)
+			}
+			deleted++
+		}
+	}
+	if deleted != 5 {
+		t.Fatalf("deleted %d records, want 5", deleted)
+	}
+	g.open()
+	r, err := wait()
+	mustCommit(t, r, err)
+	verifyTable(t, e.out, "t", files*10, files)
+}
+
+// The task stream deleted, or purged, mid-load: the coordinator notices
+// within a few check intervals (not a stall timeout), recreates what is
+// gone and publishes exactly the unfinished files again; the workers rebind
+// their consumer.
+func TestTaskStreamLost(t *testing.T) {
+	for _, how := range []string{"deleted", "purged"} {
+		t.Run(how, func(t *testing.T) {
+			e := newLoadEnv(t)
+			const files = 12
+			for i := range files {
+				e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+			}
+			p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
+			g := newGate()
+			p.startWorker("w1", g.wrap)
+			wait := p.runCoordinator(fast)
+			waitFor(t, "a task to be taken", 30*time.Second, func() bool { return g.held.Load() > 0 })
+			ctx := context.Background()
+			switch how {
+			case "deleted":
+				if err := p.conn.js.DeleteStream(ctx, natsq.TaskStream); err != nil {
+					t.Fatal(err)
+				}
+			case "purged":
+				s, err := p.conn.js.Stream(ctx, natsq.TaskStream)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Purge(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lost := time.Now()
+			g.open()
+			r, err := wait()
+			mustCommit(t, r, err)
+			t.Logf("stream %s: the load ended %s later", how, time.Since(lost).Round(time.Millisecond))
+			verifyTable(t, e.out, "t", files*10, files)
+			if _, err := p.conn.js.Stream(ctx, natsq.TaskStream); err != nil {
+				t.Errorf("the task stream was not recreated: %v", err)
+			}
+		})
+	}
+}
+
+// The same object under two tables' prefixes loads in both: task and
+// dedup IDs include the table.
+func TestSameObjectInTwoTables(t *testing.T) {
+	e := newLoadEnv(t)
+	big := csvRows(0, 40_000, ",", true) // over batch.max_file_bytes: a task of its own
+	if len(big) <= 1<<20 {
+		t.Fatalf("test file is %d bytes, want over 1 MiB", len(big))
+	}
+	e.put("shared/big.csv", big)
+	e.put("shared/small.csv", csvRows(40_000, 10, ",", true))
+	cfg := e.writeConfig("  - { name: a, prefix: shared/ }\n  - { name: b, prefix: shared/ }", "")
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	t.Logf("two tables of the same objects loaded in %s", time.Since(started).Round(time.Millisecond))
+	verifyTable(t, e.out, "a", 40_010, 2)
+	verifyTable(t, e.out, "b", 40_010, 2)
+}

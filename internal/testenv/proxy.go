@@ -1,0 +1,135 @@
+package testenv
+
+import (
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Proxy stands between s3load and an S3 server and breaks the path on
+// command, the way real outages do: Down refuses every connection (the
+// endpoint is down) until Up; Fail answers chosen requests with an error
+// status. Requests pass with their Host header and signature untouched.
+type Proxy struct {
+	// Endpoint is the proxy's URL, to use in place of the server's.
+	Endpoint string
+
+	addr     string
+	upstream *url.URL
+	t        testing.TB
+
+	mu    sync.Mutex
+	srv   *http.Server
+	rules []*rule
+	// Requests counts requests answered, passed or failed.
+	Requests atomic.Int64
+}
+
+// rule fails the next n requests match accepts with status.
+type rule struct {
+	match  func(*http.Request) bool
+	status int
+	code   string
+	n      int
+}
+
+// NewProxy starts a proxy to upstream (an http:// endpoint) on a free
+// 127.0.0.1 port and stops it when the test ends.
+func NewProxy(t testing.TB, upstream string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Proxy{Endpoint: "http://" + l.Addr().String(), addr: l.Addr().String(), upstream: u, t: t}
+	p.serve(l)
+	t.Cleanup(p.Down)
+	return p
+}
+
+func (p *Proxy) serve(l net.Listener) {
+	rp := httputil.NewSingleHostReverseProxy(p.upstream)
+	rp.ErrorLog = nil
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Requests.Add(1)
+		if st, code, ok := p.fault(r); ok {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(st)
+			_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>` + code + `</Code><Message>injected by the test proxy</Message></Error>`))
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	p.mu.Lock()
+	p.srv = srv
+	p.mu.Unlock()
+	go func() { _ = srv.Serve(l) }() // owned by the proxy: Down closes it.
+}
+
+func (p *Proxy) fault(r *http.Request) (int, string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ru := range p.rules {
+		if ru.n > 0 && ru.match(r) {
+			ru.n--
+			return ru.status, ru.code, true
+		}
+	}
+	return 0, "", false
+}
+
+// Fail answers the next n requests that match with status and an S3
+// error of that code.
+func (p *Proxy) Fail(n, status int, code string, match func(*http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, &rule{match: match, status: status, code: code, n: n})
+}
+
+// IsPut matches PUTs of keys ending in suffix.
+func IsPut(suffix string) func(*http.Request) bool {
+	return func(r *http.Request) bool { return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, suffix) }
+}
+
+// Down closes the listener and every connection: the endpoint refuses
+// connections until Up.
+func (p *Proxy) Down() {
+	p.mu.Lock()
+	srv := p.srv
+	p.srv = nil
+	p.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// Up listens again on the same address.
+func (p *Proxy) Up() {
+	p.t.Helper()
+	var l net.Listener
+	var err error
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, err = net.Listen("tcp", p.addr)
+		// A closed listener's port can linger a moment.
+		if err == nil || time.Now().After(deadline) || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		p.t.Fatalf("proxy back up on %s: %v", p.addr, err)
+	}
+	p.serve(l)
+}
