@@ -41,7 +41,8 @@ const checkCredentialsTimeout = 3 * time.Second
 const suggestPages = 5
 
 // CheckBucket checks that credentials resolve and that bucket exists, in
-// the configured region, and may be listed with them (HeadBucket).
+// the configured region, and may be listed with them (HeadBucket). The
+// credential source is filled in even when the bucket fails the check.
 func (s *Store) CheckBucket(ctx context.Context, bucket string) (BucketInfo, error) {
 	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()

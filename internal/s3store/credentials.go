@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// credentialsProvider is the store's credentials provider. A failure before any
-// credentials ever resolved means the chain has none: it becomes a
+// credentialsProvider wraps the store's credentials. A failure before
+// any credentials ever resolved means the chain has none: it becomes a
 // credentialsError, which the SDK does not retry, so a machine without
 // credentials learns it at once rather than after every attempt has
 // probed the instance metadata service again. Once credentials have

@@ -263,7 +263,7 @@ func deniedMessage(r request, key, code string) string {
 			where += "/" + r.key
 		}
 	}
-	fix := "use credentials that may"
+	fix := "use credentials that may " + what
 	if perm := permissionOf[r.op]; perm != "" {
 		fix = fmt.Sprintf("grant %s on bucket %q to these credentials, or use credentials that have it", perm, r.bucket)
 	}
