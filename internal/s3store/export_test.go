@@ -29,3 +29,15 @@ func NewStallTimeout(ctx context.Context, cfg Config, d time.Duration) (*Store, 
 		o.HTTPClient = awshttp.NewBuildableClient().WithReadTimeout(d)
 	})
 }
+
+// Classify runs the classifier as the client's middleware and then a
+// caller (List, Get...) do, on an error built by a test.
+func Classify(err error, op, bucket, key, accessKeyID, region string) error {
+	return classify(classifyRequest(err, request{
+		op: op, bucket: bucket, key: key, accessKeyID: accessKeyID, region: region, endpoint: "https://store.example",
+	}))
+}
+
+// NoCredentialsError is what the store's credentials provider returns
+// when the chain never found any.
+func NoCredentialsError(err error) error { return &credentialsError{err: err} }

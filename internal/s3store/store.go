@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,9 +32,31 @@ const (
 	abortTimeout = 30 * time.Second
 )
 
+// Start-up checks (check.go) use a client of their own that gives up
+// fast: a check must report a store that is down in seconds, where the
+// load's client patiently retries.
+const (
+	// CheckTimeout bounds each start-up check, credential resolution
+	// included.
+	CheckTimeout = 5 * time.Second
+	// checkAttempts lets a check survive one dropped connection.
+	checkAttempts        = 2
+	checkMaxBackoff      = 200 * time.Millisecond
+	checkDialTimeout     = 2 * time.Second
+	checkTLSTimeout      = 2 * time.Second
+	checkResponseTimeout = 3 * time.Second
+)
+
 // Store is a client of one S3 endpoint. It is safe for concurrent use.
 type Store struct {
 	client *s3.Client
+	// check is the client of the start-up checks: few attempts, short
+	// timeouts. It shares the credentials (and their cache) with client.
+	check *s3.Client
+	creds *credentialsProvider
+	// region is the configured region, for ErrWrongRegion; endpoint names
+	// the store in messages.
+	region, endpoint string
 	// maxKeys is the ListObjectsV2 page size; 0 leaves it to the server
 	// (1000 on AWS). Tests lower it to exercise pagination.
 	maxKeys int32
@@ -44,13 +68,13 @@ type Store struct {
 func (s *Store) String() string { return "s3store.Store" }
 
 // New builds a client for cfg. It makes no requests: a bad endpoint or
-// credentials show up on the first call.
+// credentials show up on the first call, or in the checks of check.go.
 func New(ctx context.Context, cfg Config) (*Store, error) {
 	return newStore(ctx, cfg)
 }
 
-// newStore is New with extra client options, which tests use to shorten
-// retries.
+// newStore is New with extra options for the load's client, which tests
+// use to shorten retries.
 func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*Store, error) {
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
 		return nil, errors.New("configuring S3 client: access key id and secret access key must both be set or both be empty")
@@ -73,7 +97,15 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		// S3-compatible stores rarely care, but SigV4 needs some region.
 		awsCfg.Region = "us-east-1"
 	}
-	defaults := func(o *s3.Options) {
+	s := &Store{region: awsCfg.Region, endpoint: cfg.Endpoint, partSize: defaultPartSize}
+	if s.endpoint == "" {
+		s.endpoint = fmt.Sprintf("the S3 endpoint of region %q", awsCfg.Region)
+	}
+	if awsCfg.Credentials != nil {
+		s.creds = &credentialsProvider{inner: awsCfg.Credentials}
+		awsCfg.Credentials = s.creds
+	}
+	common := func(o *s3.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
@@ -81,6 +113,9 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		// Ranged reads carry no whole-object checksum; without this the
 		// SDK writes a line to stderr for every one of them.
 		o.DisableLogOutputChecksumValidationSkipped = true
+		o.APIOptions = append(o.APIOptions, s.classifyErrors)
+	}
+	patient := func(o *s3.Options) {
 		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = maxAttempts
 			so.MaxBackoff = maxBackoff
@@ -88,8 +123,29 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 			// of them are throttled at once, which is exactly when a fleet
 			// of workers should back off and keep going instead.
 			so.RateLimiter = ratelimit.None
+			so.Retryables = withNoRetry(so.Retryables)
 		})
 	}
-	client := s3.NewFromConfig(awsCfg, append([]func(*s3.Options){defaults}, optFns...)...)
-	return &Store{client: client, partSize: defaultPartSize}, nil
+	hasty := func(o *s3.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = checkDialTimeout }).
+			WithTransportOptions(func(tr *http.Transport) {
+				tr.TLSHandshakeTimeout = checkTLSTimeout
+				tr.ResponseHeaderTimeout = checkResponseTimeout
+			})
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = checkAttempts
+			so.MaxBackoff = checkMaxBackoff
+			so.RateLimiter = ratelimit.None
+			so.Retryables = withNoRetry(so.Retryables)
+		})
+	}
+	s.client = s3.NewFromConfig(awsCfg, append([]func(*s3.Options){common, patient}, optFns...)...)
+	s.check = s3.NewFromConfig(awsCfg, common, hasty)
+	return s, nil
+}
+
+// withNoRetry puts noRetry before the SDK's own rules.
+func withNoRetry(rules []retry.IsErrorRetryable) []retry.IsErrorRetryable {
+	return append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(noRetry)}, rules...)
 }

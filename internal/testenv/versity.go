@@ -29,6 +29,9 @@ type S3Server struct {
 	Dir string
 	// AccessLogPath is the server's access log, one line per request.
 	AccessLogPath string
+	// CertFile is the PEM certificate an HTTPS server presents (see
+	// VersityTLS), its own authority; "" for plain HTTP.
+	CertFile string
 
 	client *s3.Client // the test's own client, for seeding buckets
 }
@@ -38,7 +41,7 @@ type S3Server struct {
 // and stops it when the test ends.
 func Versity(t testing.TB) *S3Server {
 	t.Helper()
-	s, err := startVersity(t, versityBinary(t), t.TempDir())
+	s, err := startVersity(t, versity.Options{Binary: versityBinary(t), Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +93,9 @@ func ModuleRoot(t testing.TB) string {
 	}
 }
 
-// startVersity starts the server under root and stops it in t.Cleanup.
-func startVersity(t testing.TB, bin, root string) (*S3Server, error) {
-	srv, err := versity.Start(context.Background(), versity.Options{Binary: bin, Dir: root})
+// startVersity starts the server and stops it in t.Cleanup.
+func startVersity(t testing.TB, o versity.Options) (*S3Server, error) {
+	srv, err := versity.Start(context.Background(), o)
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +107,20 @@ func startVersity(t testing.TB, bin, root string) (*S3Server, error) {
 		SecretAccessKey: srv.SecretAccessKey,
 		Dir:             srv.Dir,
 		AccessLogPath:   srv.AccessLogPath,
+		CertFile:        o.CertFile,
 	}
-	s.client = s3.New(s3.Options{
+	opts := s3.Options{
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.Endpoint),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, ""),
-	})
+	}
+	if s.CertFile != "" {
+		if opts.HTTPClient, err = versity.TLSClient(s.CertFile); err != nil {
+			return nil, err
+		}
+	}
+	s.client = s3.New(opts)
 	return s, nil
 }
 

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/internal/versity"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -114,5 +116,32 @@ func TestMissingBinaryFails(t *testing.T) {
 	}
 	if !strings.Contains(tb.fatal, "versitygw not found: run `make tools`") {
 		t.Fatalf("Fatalf message %q", tb.fatal)
+	}
+}
+
+// TestVersityTLS: the server speaks HTTPS with a certificate only its
+// CertFile vouches for.
+func TestVersityTLS(t *testing.T) {
+	s := VersityTLS(t)
+	if !strings.HasPrefix(s.Endpoint, "https://127.0.0.1:") || s.CertFile == "" {
+		t.Fatalf("server %+v", s)
+	}
+	s.CreateBucket(t, "bkt") // through a client that trusts CertFile
+	s.Put(t, "bkt", "k", []byte("hello"))
+
+	client, err := versity.TLSClient(s.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get(s.Endpoint + "/bkt/k")
+	if err != nil {
+		t.Fatalf("GET with the certificate trusted: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden { // unsigned, but served
+		t.Errorf("GET answered %s", resp.Status)
+	}
+	if _, err := http.Get(s.Endpoint); err == nil {
+		t.Fatal("a client with the system's authorities accepted the self-signed certificate")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -38,6 +40,9 @@ type Server struct {
 type Options struct {
 	Binary string // path of the versitygw binary
 	Dir    string // root for the server's data; created if missing
+	// CertFile and KeyFile, both PEM, make the server speak HTTPS with this
+	// certificate; empty means plain HTTP.
+	CertFile, KeyFile string
 }
 
 const (
@@ -74,8 +79,19 @@ func start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	run := filepath.Join(o.Dir, fmt.Sprintf("run-%d", port))
+	scheme := "http"
+	probe := &http.Client{Timeout: time.Second}
+	var tlsArgs []string
+	if o.CertFile != "" || o.KeyFile != "" {
+		scheme = "https"
+		tlsArgs = []string{"--cert", o.CertFile, "--key", o.KeyFile}
+		if probe, err = TLSClient(o.CertFile); err != nil {
+			return nil, err
+		}
+		probe.Timeout = time.Second
+	}
 	s := &Server{
-		Endpoint:        fmt.Sprintf("http://127.0.0.1:%d", port),
+		Endpoint:        fmt.Sprintf("%s://127.0.0.1:%d", scheme, port),
 		Region:          "us-east-1",
 		AccessKeyID:     "AK" + randomHex(9),
 		SecretAccessKey: randomHex(20),
@@ -90,15 +106,17 @@ func start(ctx context.Context, o Options) (*Server, error) {
 			return nil, fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	s.cmd = exec.Command(o.Binary,
+	args := append([]string{
 		"--port", fmt.Sprintf("127.0.0.1:%d", port),
 		"--access", s.AccessKeyID, "--secret", s.SecretAccessKey,
 		"--region", s.Region,
 		"--access-log", s.AccessLogPath,
 		"--quiet",
-		// The sidecar keeps metadata (ETags) out of xattrs, which a
-		// temporary filesystem may not support.
-		"posix", "--sidecar", sidecar, s.Dir)
+	}, tlsArgs...)
+	// The sidecar keeps metadata (ETags) out of xattrs, which a temporary
+	// filesystem may not support.
+	args = append(args, "posix", "--sidecar", sidecar, s.Dir)
+	s.cmd = exec.Command(o.Binary, args...)
 	// Credentials go on the command line and the environment is minimal, so
 	// the server never picks up a developer's own AWS or VGW variables.
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + run}
@@ -111,7 +129,8 @@ func start(ctx context.Context, o Options) (*Server, error) {
 		_ = s.cmd.Wait()
 		close(s.exited)
 	}()
-	if err := s.waitReady(ctx); err != nil {
+	defer probe.CloseIdleConnections()
+	if err := s.waitReady(ctx, probe); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("%w; server output:\n%s", err, s.output.String())
 	}
@@ -120,10 +139,9 @@ func start(ctx context.Context, o Options) (*Server, error) {
 
 // waitReady polls until the server answers HTTP at all (even 403 means it
 // is serving), it exits, or the deadline passes.
-func (s *Server) waitReady(ctx context.Context) error {
+func (s *Server) waitReady(ctx context.Context, client *http.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	client := &http.Client{Timeout: time.Second}
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
@@ -140,6 +158,20 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// TLSClient is an HTTP client that trusts the certificates of certFile
+// and no others (a self-signed certificate is its own authority).
+func TLSClient(certFile string) (*http.Client, error) {
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the server certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", certFile)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
 }
 
 // Stop kills the server and waits for it to exit.
