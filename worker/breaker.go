@@ -13,7 +13,7 @@ const breakerTrips = 3
 // Probe backoff while paused.
 const (
 	probeFirst = time.Second
-	probeMax   = 30 * time.Second
+	probeMax   = 10 * time.Second
 )
 
 // breaker pauses fetching while the store as a whole is failing: during an

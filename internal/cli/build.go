@@ -74,9 +74,12 @@ func storeConfig(s config.S3) s3store.Config {
 
 // adapters are the pieces both the coordinator and workers are built from.
 type adapters struct {
-	source   *s3store.Store
-	target   *target.Target
-	pipeline *pipeline.Pipeline
+	source *s3store.Store
+	target *target.Target
+	// targetStore and targetBucket are set for an s3:// target.
+	targetStore  *s3store.Store
+	targetBucket string
+	pipeline     *pipeline.Pipeline
 }
 
 func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
@@ -85,6 +88,7 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 		return nil, fmt.Errorf("connecting to the source: %w", err)
 	}
 	var targetStore target.ObjectStore
+	ad := &adapters{source: source}
 	if u, _ := url.Parse(c.Target); u != nil && u.Scheme == "s3" {
 		tcfg := c.Source
 		if c.TargetS3 != nil {
@@ -97,7 +101,7 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 		if err != nil {
 			return nil, fmt.Errorf("connecting to the target: %w", err)
 		}
-		targetStore = ts
+		targetStore, ad.targetStore, ad.targetBucket = ts, ts, u.Host
 	}
 	tgt, err := target.Open(c.Target, targetStore)
 	if err != nil {
@@ -107,7 +111,8 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 	for _, t := range c.Tables {
 		opts[t.Name] = decodeOptions(t)
 	}
-	return &adapters{source: source, target: tgt, pipeline: pipeline.New(source, tgt, opts, nil)}, nil
+	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil)
+	return ad, nil
 }
 
 func decodeOptions(t config.Table) decode.Options {

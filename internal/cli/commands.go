@@ -72,9 +72,14 @@ func openSession(ctx context.Context, c config.Config, log *slog.Logger, natsURL
 	}
 	conn, err := connectNATS(ctx, natsURL, client, spec.ID(), c, log)
 	if err != nil {
+		return nil, exitError{code: ExitFailure, err: err}
+	}
+	s := &session{cfg: c, log: log, spec: spec, job: spec.ID(), ad: ad, conn: conn}
+	if err := s.preflight(ctx, log); err != nil {
+		s.close()
 		return nil, err
 	}
-	return &session{cfg: c, log: log, spec: spec, job: spec.ID(), ad: ad, conn: conn}, nil
+	return s, nil
 }
 
 // close flushes what the session still has to say (the naks of tasks handed
@@ -97,12 +102,18 @@ func (s *session) addCoordinator(ctx context.Context, g *run.Group, fullReload b
 	return report
 }
 
-func (s *session) newWorker(id string, slots int) (*worker.Worker, error) {
+// newWorker builds a worker of the session's job; wrap, if given, wraps
+// its loader (tests use it to slow, gate or count loads).
+func (s *session) newWorker(id string, slots int, wrap func(worker.Loader) worker.Loader) (*worker.Worker, error) {
 	wcfg := workerConfig(s.cfg, id, slots)
 	wcfg.Logger = s.log.With("worker", id)
 	wcfg.Registry = s.conn.state
 	wcfg.Probe = sourceProbe{store: s.ad.source, bucket: s.cfg.Source.Bucket}
-	return worker.New(wcfg, deliveries{s.conn.queue}, s.conn.state, s.ad.pipeline)
+	var loader worker.Loader = s.ad.pipeline
+	if wrap != nil {
+		loader = wrap(loader)
+	}
+	return worker.New(wcfg, deliveries{s.conn.queue}, s.conn.state, loader)
 }
 
 // finishLoad turns the end of a run or coordinator group into the report and
@@ -177,7 +188,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	var g run.Group
 	report := s.addCoordinator(ctx, &g, *fullReload)
-	w, err := s.newWorker(hostname()+"-run", c.Workers)
+	w, err := s.newWorker(hostname()+"-run", c.Workers, nil)
 	if err != nil {
 		return err
 	}
@@ -255,7 +266,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer s.close()
-	w, err := s.newWorker(*id, *concurrency)
+	w, err := s.newWorker(*id, *concurrency, nil)
 	if err != nil {
 		return err
 	}

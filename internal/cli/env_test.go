@@ -219,13 +219,7 @@ func (p *inProcess) coordinator(q coordinator.Queue, adjust ...func(*coordinator
 // files in hand, as a killed process would.
 func (p *inProcess) startWorker(id string, wrap func(worker.Loader) worker.Loader) (stop func(drain bool)) {
 	p.e.t.Helper()
-	var loader worker.Loader = p.ad.pipeline
-	if wrap != nil {
-		loader = wrap(loader)
-	}
-	wcfg := workerConfig(p.cfg, id, 1)
-	wcfg.Logger, wcfg.Registry = p.log.With("worker", id), p.conn.state
-	w, err := worker.New(wcfg, deliveries{p.conn.queue}, p.conn.state, loader)
+	w, err := p.newWorker(id, 1, wrap)
 	if err != nil {
 		p.e.t.Fatal(err)
 	}

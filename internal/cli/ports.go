@@ -4,18 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
-	"github.com/s3load/s3load/messages"
 )
 
 // coordinatorPorts are the adapters the coordinator works through.
 func (s *session) coordinatorPorts() coordinator.Ports {
 	return coordinator.Ports{
-		Lister:    sourceLister{s.ad.source},
+		Lister:    s.ad.source,
 		Prober:    s.ad.pipeline,
 		Queue:     s.conn.queue,
 		State:     s.conn.state,
@@ -24,11 +22,6 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		Committer: committer{s.ad.target},
 	}
 }
-
-// sourceLister is the source store as the coordinator's Lister.
-type sourceLister struct{ *s3store.Store }
-
-func (sourceLister) IsPermanent(err error) bool { return false }
 
 // committer is the target as the coordinator's Committer.
 type committer struct{ *target.Target }
@@ -43,10 +36,7 @@ type sourceProbe struct {
 }
 
 func (p sourceProbe) Probe(ctx context.Context) error {
-	err := p.store.List(ctx, p.bucket, "", "", func([]messages.Source) error { return errStopProbe })
-	if errors.Is(err, errStopProbe) {
-		return nil
-	}
+	_, _, err := p.store.ProbePrefix(ctx, p.bucket, "")
 	return err
 }
 
@@ -55,5 +45,3 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-var errStopProbe = errors.New("probe answered")

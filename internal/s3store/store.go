@@ -149,3 +149,8 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 func withNoRetry(rules []retry.IsErrorRetryable) []retry.IsErrorRetryable {
 	return append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(noRetry)}, rules...)
 }
+
+// IsPermanent reports whether err, from any of the store's calls, is a
+// problem only a person can fix (see the package doc): the classifier of
+// the coordinator's Lister port.
+func (s *Store) IsPermanent(err error) bool { return IsPermanent(err) }
