@@ -23,6 +23,9 @@ func TestClassify(t *testing.T) {
 		{"bad data", &decode.DataError{File: "s3://b/k", Line: 3, Err: errors.New("ragged")}, worker.Permanent},
 		{"schema", &decode.SchemaError{File: "s3://b/k"}, worker.Permanent},
 		{"table not configured", fmt.Errorf("x: %w", errConfig), worker.Permanent},
+		{"access denied", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrAccessDenied, Code: "AccessDenied"}), worker.Permanent},
+		{"credentials rejected", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrAuth, Code: "InvalidAccessKeyId"}), worker.Permanent},
+		{"endpoint unreachable mid-load", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrUnreachable}), worker.Transient},
 		{"stopped", context.Canceled, worker.Transient},
 		{"anything else", errors.New("connection reset by peer"), worker.Transient},
 	}

@@ -116,11 +116,13 @@ func (p *Pipeline) options(task messages.Task, encoded []byte) (decode.Options, 
 	return opts, nil
 }
 
+// classify maps a file's error to what the worker's policy acts on. The
+// adapters classified it once; this only reads their kinds.
 func classify(err error) worker.Kind {
 	switch {
 	case errors.Is(err, s3store.ErrChanged):
 		return worker.Changed
-	case decode.IsPermanent(err), errors.Is(err, errConfig):
+	case decode.IsPermanent(err), errors.Is(err, errConfig), s3store.IsPermanent(err):
 		return worker.Permanent
 	case errors.Is(err, s3store.ErrThrottled):
 		return worker.Throttled
