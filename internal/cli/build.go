@@ -130,7 +130,7 @@ func decodeOptions(t config.Table) decode.Options {
 func coordinatorTables(c config.Config) ([]coordinator.Table, error) {
 	var out []coordinator.Table
 	for i, t := range c.Tables {
-		ct := coordinator.Table{Name: t.Name, Prefix: t.Prefix}
+		ct := coordinator.Table{Name: t.Name, Prefix: t.Prefix, Glob: t.Glob, AllowEmpty: t.AllowEmpty}
 		if t.Glob != "" {
 			g, err := config.CompileGlob(t.Glob)
 			if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -352,4 +354,177 @@ func TestSameObjectInTwoTables(t *testing.T) {
 	t.Logf("two tables of the same objects loaded in %s", time.Since(started).Round(time.Millisecond))
 	verifyTable(t, e.out, "a", 40_010, 2)
 	verifyTable(t, e.out, "b", 40_010, 2)
+}
+
+// A prefix typo or a glob matching nothing fails the table and keeps its
+// previous commit, saying what matched nothing (and what was meant);
+// allow_empty commits the empty table.
+func TestEmptyListingKeepsTheTable(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 3 {
+		e.put(fmt.Sprintf("orders/f%d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	good := e.writeConfig("  - { name: orders, prefix: orders/ }\n  - { name: other, prefix: orders/ }", "")
+	if code, stdout, stderr := runCLI(t, "run", "--config", good); code != ExitOK {
+		t.Fatalf("first load: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	verifyTable(t, e.out, "orders", 30, 3)
+	tests := []struct {
+		name, table string
+		want        []string
+	}{
+		{"prefix typo", "{ name: orders, prefix: order/ }", []string{`prefix "order/" matched no object`, `did you mean "orders/"?`, "previous commit stays", "allow_empty"}},
+		{"glob matching nothing", `{ name: orders, prefix: orders/, glob: "*.parquet" }`, []string{`glob "*.parquet" matched no file`, "previous commit stays"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The other table of the load still commits.
+			cfg := e.writeConfig("  - "+tt.table+"\n  - { name: other, prefix: orders/ }", "")
+			code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+			if code != ExitNotComplete {
+				t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitNotComplete, stdout, stderr)
+			}
+			mustContain(t, "report", stdout, append([]string{"NOT every table committed"}, tt.want...)...)
+			verifyTable(t, e.out, "orders", 30, 3)
+			verifyTable(t, e.out, "other", 30, 3)
+		})
+	}
+	t.Run("allow_empty", func(t *testing.T) {
+		cfg := e.writeConfig("  - { name: orders, prefix: order/, allow_empty: true }", "")
+		if code, stdout, stderr := runCLI(t, "run", "--config", cfg); code != ExitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		verifyTable(t, e.out, "orders", 0, 0)
+	})
+}
+
+// A load that did not commit is finished by the next run, not restarted:
+// the files that loaded are kept (not read again), the ones that failed
+// are tried again, and the table commits whole. --full-reload starts over.
+func TestFailedLoadIsFinished(t *testing.T) {
+	e := newLoadEnv(t)
+	proxy := e.viaProxy()
+	const files = 10
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	denied := []string{"t/f02.csv", "t/f05.csv", "t/f07.csv"}
+	for _, k := range denied {
+		proxy.Fail(1000, 403, "AccessDenied", testenv.IsGet(k))
+	}
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitNotComplete {
+		t.Fatalf("first run: exit %d, want %d\n%s\n%s", code, ExitNotComplete, stdout, stderr)
+	}
+	mustContain(t, "first report", stdout, "NOT every table committed", "AccessDenied", "t/f05.csv")
+
+	proxy.Clear()
+	mark := len(e.s3.AccessLog(t))
+	code, stdout, stderr = runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	verifyTable(t, e.out, "t", files*10, files)
+	got := map[string]int{}
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		if a.Operation == "GetObject" {
+			got[a.Key]++
+		}
+	}
+	for i := range files {
+		key := fmt.Sprintf("t/f%02d.csv", i)
+		if wantRead := slices.Contains(denied, key); (got[key] > 0) != wantRead {
+			t.Errorf("second run read %s %d times; want it read only if it had failed", key, got[key])
+		}
+	}
+	mustContain(t, "second report", stdout, "every table committed")
+	if !strings.Contains(stdout, " 7 ") {
+		t.Errorf("the report does not count the 7 files kept:\n%s", stdout)
+	}
+
+	// After another load that did not commit, --full-reload starts over
+	// and reads every file again.
+	proxy.Fail(1000, 403, "AccessDenied", testenv.IsGet(denied[0]))
+	if code, stdout, stderr = runCLI(t, "run", "--config", cfg); code != ExitNotComplete {
+		t.Fatalf("third run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	proxy.Clear()
+	mark = len(e.s3.AccessLog(t))
+	if code, stdout, stderr = runCLI(t, "run", "--config", cfg, "--full-reload"); code != ExitOK {
+		t.Fatalf("full reload: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	reads := 0
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		if a.Operation == "GetObject" {
+			reads++
+		}
+	}
+	if reads < files {
+		t.Errorf("a full reload read %d objects, want all %d", reads, files)
+	}
+	verifyTable(t, e.out, "t", files*10, files)
+}
+
+// noRelease keeps a lease behind as a killed coordinator does: it is never
+// released, only left to lapse.
+type noRelease struct{ coordinator.LeaseStore }
+
+func (noRelease) DeleteLease(context.Context, string, uint64) error { return nil }
+
+func holder(name string) func(*coordinator.Config, *coordinator.Ports) {
+	return func(cfg *coordinator.Config, _ *coordinator.Ports) { cfg.Holder = name }
+}
+
+// One coordinator per job: a second one of the same config waits as a
+// standby. If the first ends the load, the second reports it; if the first
+// dies, the second takes the load over once its lease lapses.
+func TestOneCoordinatorPerJob(t *testing.T) {
+	t.Run("both started: one loads, the other reports", func(t *testing.T) {
+		e := newLoadEnv(t)
+		for i := range 10 {
+			e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+		}
+		p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
+		p.startWorker("w1", nil)
+		first := p.runCoordinator(fast, holder("c1"))
+		second := p.runCoordinator(fast, holder("c2"))
+		r1, err1 := first()
+		r2, err2 := second()
+		mustCommit(t, r1, err1)
+		mustCommit(t, r2, err2)
+		if r1.LoadID != r2.LoadID || r1.Elsewhere == r2.Elsewhere {
+			t.Fatalf("loads %s (elsewhere %v) and %s (elsewhere %v): want one load, carried by one of them",
+				r1.LoadID, r1.Elsewhere, r2.LoadID, r2.Elsewhere)
+		}
+		verifyTable(t, e.out, "t", 100, 10)
+	})
+	t.Run("the leader dies: the standby takes over", func(t *testing.T) {
+		e := newLoadEnv(t)
+		for i := range 10 {
+			e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+		}
+		p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
+		g := newGate()
+		p.startWorker("w1", g.wrap)
+		crashCtx, crash := context.WithCancel(context.Background())
+		leader := p.coordinator(nil, fast, holder("leader"), func(_ *coordinator.Config, ports *coordinator.Ports) {
+			ports.Leases = noRelease{ports.Leases}
+		})
+		leaderDone := make(chan error, 1)
+		go func() { _, err := leader.Run(crashCtx); leaderDone <- err }()
+		waitFor(t, "the leader to publish", 30*time.Second, func() bool { return g.held.Load() > 0 })
+		standby := p.runCoordinator(fast, holder("standby"))
+		crash()
+		<-leaderDone
+		died := time.Now()
+		g.open()
+		r, err := standby()
+		mustCommit(t, r, err)
+		t.Logf("the standby finished the load %s after the leader died", time.Since(died).Round(time.Millisecond))
+		if r.Elsewhere {
+			t.Fatal("the standby reports the load as another's: it should have carried it")
+		}
+		verifyTable(t, e.out, "t", 100, 10)
+	})
 }

@@ -77,4 +77,3 @@ func TestStartupChecksFailFast(t *testing.T) {
 		})
 	}
 }
-

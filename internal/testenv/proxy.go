@@ -133,3 +133,15 @@ func (p *Proxy) Up() {
 	}
 	p.serve(l)
 }
+
+// Clear drops every fault rule: requests pass again.
+func (p *Proxy) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = nil
+}
+
+// IsGet matches GETs of keys ending in suffix.
+func IsGet(suffix string) func(*http.Request) bool {
+	return func(r *http.Request) bool { return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, suffix) }
+}
