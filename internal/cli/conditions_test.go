@@ -472,6 +472,17 @@ type noRelease struct{ coordinator.LeaseStore }
 
 func (noRelease) DeleteLease(context.Context, string, uint64) error { return nil }
 
+// countingLeases counts reads of the lease.
+type countingLeases struct {
+	coordinator.LeaseStore
+	n atomic.Int64
+}
+
+func (c *countingLeases) Lease(ctx context.Context, job string) (messages.LeaseRecord, uint64, error) {
+	c.n.Add(1)
+	return c.LeaseStore.Lease(ctx, job)
+}
+
 func holder(name string) func(*coordinator.Config, *coordinator.Ports) {
 	return func(cfg *coordinator.Config, _ *coordinator.Ports) { cfg.Holder = name }
 }
@@ -486,9 +497,17 @@ func TestOneCoordinatorPerJob(t *testing.T) {
 			e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
 		}
 		p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
-		p.startWorker("w1", nil)
+		g := newGate()
+		p.startWorker("w1", g.wrap)
 		first := p.runCoordinator(fast, holder("c1"))
-		second := p.runCoordinator(fast, holder("c2"))
+		waitFor(t, "the first coordinator to publish", 30*time.Second, func() bool { return g.held.Load() > 0 })
+		reads := &countingLeases{}
+		second := p.runCoordinator(fast, holder("c2"), func(_ *coordinator.Config, ports *coordinator.Ports) {
+			reads.LeaseStore = ports.Leases
+			ports.Leases = reads
+		})
+		waitFor(t, "the second coordinator to find the lease taken", 30*time.Second, func() bool { return reads.n.Load() > 0 })
+		g.open()
 		r1, err1 := first()
 		r2, err2 := second()
 		mustCommit(t, r1, err1)
