@@ -547,3 +547,31 @@ func TestOneCoordinatorPerJob(t *testing.T) {
 		verifyTable(t, e.out, "t", 100, 10)
 	})
 }
+
+// A worker started with a slightly different config than the
+// coordinator's says so within seconds and names the difference, and so
+// does the coordinator; a worker of the right config then loads.
+func TestWorkerOfAnotherConfigSaysSo(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 3 {
+		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	coordLog, workerLog := &logBuffer{t: t}, &logBuffer{t: t}
+	right := e.inProcessLogging(e.writeConfig("  - { name: t, prefix: t/ }", ""), coordLog.logger())
+	wrong := e.inProcessLogging(e.writeConfig("  - { name: t, prefix: t/, glob: \"*.csv\" }", ""), workerLog.logger())
+	wrong.startWorker("w-wrong", nil)
+	wait := right.runCoordinator(fast)
+	started := time.Now()
+	waitFor(t, "the worker to name the difference", time.Minute, func() bool {
+		return strings.Contains(workerLog.String(), "no coordinator runs this worker's job") &&
+			strings.Contains(workerLog.String(), `tables[0].glob: (absent) (coordinator) vs \"*.csv\" (this worker)`)
+	})
+	t.Logf("the worker named the difference after %s", time.Since(started).Round(time.Millisecond))
+	waitFor(t, "the coordinator to name the difference", time.Minute, func() bool {
+		return strings.Contains(coordLog.String(), "no worker runs this job") && strings.Contains(coordLog.String(), "tables[0].glob")
+	})
+	right.startWorker("w-right", nil)
+	r, err := wait()
+	mustCommit(t, r, err)
+	verifyTable(t, e.out, "t", 30, 3)
+}

@@ -177,9 +177,16 @@ type inProcess struct {
 
 func (e *loadEnv) inProcess(cfgPath string) *inProcess {
 	e.t.Helper()
+	return e.inProcessLogging(cfgPath, testLogger(e.t))
+}
+
+// inProcessLogging is inProcess with its own logger, for tests that read
+// what was said.
+func (e *loadEnv) inProcessLogging(cfgPath string, log *slog.Logger) *inProcess {
+	e.t.Helper()
 	c := e.config(cfgPath)
 	ctx := context.Background()
-	s, err := openSession(ctx, c, testLogger(e.t), e.natsURL, "test")
+	s, err := openSession(ctx, c, log, e.natsURL, "test")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -192,6 +199,30 @@ func (e *loadEnv) inProcess(cfgPath string) *inProcess {
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
+
+// logBuffer collects log lines for a test to read, and shows them in the
+// test's output too.
+type logBuffer struct {
+	t  testing.TB
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.b.Write(p)
+	l.mu.Unlock()
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 type testWriter struct{ t testing.TB }
 
