@@ -2,11 +2,14 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -120,4 +123,65 @@ func TestSeparateProcesses(t *testing.T) {
 			t.Fatalf("worker %d did not stop after SIGTERM", i)
 		}
 	}
+}
+
+// Ctrl-C, then run again: the interrupted run prints what it got done and
+// how to finish, hands its tasks back at once, and the next run finishes the
+// load without waiting out the ack wait (10 minutes here: a resume that
+// waited for it would not end within the test's deadline).
+func TestInterruptedRunResumesAtOnce(t *testing.T) {
+	bin := s3loadBinary(t)
+	e := newLoadEnv(t)
+	const files = 60
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*5000, 5000, ",", true))
+	}
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An embedded NATS with its state kept in a directory, and a long ack wait.
+	doc := strings.Replace(string(raw), "  url: "+e.natsURL+"\n  ack_wait: 3s\n", "  ack_wait: 10m\n", 1)
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg, "--state-dir", state, "--workers", "2")
+	cmd.Env = os.Environ()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	waitFor(t, "some files to load", time.Minute, func() bool {
+		parts, _ := filepath.Glob(filepath.Join(e.out, ".s3load", "t", "*", "part-*.parquet"))
+		return len(parts) >= 5
+	})
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != ExitFailure {
+		t.Fatalf("interrupted run: %v, want exit %d\nstdout:\n%s\nstderr:\n%s", err, ExitFailure, out.String(), errb.String())
+	}
+	t.Logf("interrupted after %s", time.Since(started).Round(time.Millisecond))
+	mustContain(t, "interrupted run's report", out.String(), "INTERRUPTED")
+	mustContain(t, "interrupted run's error", errb.String(), "interrupted", "run the same command again")
+
+	resumed := time.Now()
+	again := exec.CommandContext(ctx, bin, "run", "--config", cfg, "--state-dir", state, "--workers", "2")
+	again.Env = os.Environ()
+	outb, err := again.CombinedOutput()
+	if err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, outb)
+	}
+	t.Logf("the resumed run took %s", time.Since(resumed).Round(time.Millisecond))
+	mustContain(t, "resumed run", string(outb), "every table committed")
+	verifyTable(t, e.out, "t", files*5000, files)
 }
