@@ -575,3 +575,33 @@ func TestWorkerOfAnotherConfigSaysSo(t *testing.T) {
 	mustCommit(t, r, err)
 	verifyTable(t, e.out, "t", 30, 3)
 }
+
+// A table whose schema cannot be stored (a CSV header line over 1 MiB, more
+// than NATS's max payload) fails alone, at once, saying why and what to
+// change; the other tables of the load commit.
+func TestRecordTooLargeFailsItsTableOnly(t *testing.T) {
+	e := newLoadEnv(t)
+	var header, row strings.Builder
+	for i := range 120_000 {
+		if i > 0 {
+			header.WriteByte(',')
+			row.WriteByte(',')
+		}
+		fmt.Fprintf(&header, "c%07d", i)
+		row.WriteByte('1')
+	}
+	if header.Len() <= 1<<20 {
+		t.Fatalf("header is %d bytes, want over 1 MiB", header.Len())
+	}
+	e.put("wide/a.csv", []byte(header.String()+"\n"+row.String()+"\n"))
+	e.put("fine/a.csv", csvRows(0, 10, ",", true))
+	cfg := e.writeConfig("  - { name: wide, prefix: wide/ }\n  - { name: fine, prefix: fine/ }", "")
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	t.Logf("ended after %s", time.Since(started).Round(time.Millisecond))
+	if code != ExitNotComplete {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitNotComplete, stdout, stderr)
+	}
+	mustContain(t, "report", stdout, "wide:", "max_payload")
+	verifyTable(t, e.out, "fine", 10, 1)
+}
