@@ -328,6 +328,8 @@ func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Co
 		MaxFailedFiles: c.MaxFailedFiles,
 		RetryFor:       time.Duration(c.Retry.MaxDuration),
 		WorkerTimeout:  time.Duration(c.NATS.AckWait),
+		CheckInterval:  time.Duration(c.Coordinator.CheckInterval),
+		LeaseTTL:       time.Duration(c.Coordinator.LeaseTTL),
 		BatchFiles:     c.Batch.Files,
 		SmallFileBytes: int64(c.Batch.MaxFileBytes),
 		SplitBytes:     c.SplitBytes(),

@@ -49,6 +49,19 @@ type Config struct {
 	// Limits bound what one file may cost a worker, so hostile input fails
 	// that file instead of the worker.
 	Limits Limits `yaml:"limits"`
+	// Coordinator tunes how the coordinator watches over a load.
+	Coordinator Coordinator `yaml:"coordinator"`
+}
+
+// Coordinator tunes the coordinator's watch over a load.
+type Coordinator struct {
+	// CheckInterval is how often each table's queue and records are
+	// checked: lost tasks, deleted records and a recreated task stream
+	// are repaired within two of these (default 10s).
+	CheckInterval Duration `yaml:"check_interval"`
+	// LeaseTTL: a standby coordinator takes a job over once its lease has
+	// not been renewed for this long (default 30s).
+	LeaseTTL Duration `yaml:"lease_ttl"`
 }
 
 // Limits bound one file's cost to a worker.
@@ -480,6 +493,9 @@ func (c Config) Validate() error {
 	}
 	if time.Duration(c.Retry.MaxDuration) < time.Second {
 		bad("retry.max_duration", "must be at least 1s (got %s)", time.Duration(c.Retry.MaxDuration))
+	}
+	if c.Coordinator.CheckInterval < 0 || c.Coordinator.LeaseTTL < 0 {
+		bad("coordinator", "durations must not be negative")
 	}
 	if c.Limits.MaxDecompressedBytes < 0 || c.Limits.MaxCompressionRatio < 0 || c.Limits.MaxTempBytes < 0 {
 		bad("limits", "values must not be negative")
