@@ -1,0 +1,82 @@
+package s3store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io/fs"
+	"testing"
+
+	"github.com/s3load/s3load/internal/s3store"
+)
+
+// Conditional writes are what a table lease stands on: a create that finds
+// the key taken and a replace that finds another version must both lose.
+func TestConditionalPut(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const key = "t/_lease.json"
+
+	etag1, err := e.st.PutIfAbsent(ctx, dstBucket, key, []byte("one"))
+	if err != nil || etag1 == "" {
+		t.Fatalf("PutIfAbsent on a new key: %q, %v", etag1, err)
+	}
+	if _, err := e.st.PutIfAbsent(ctx, dstBucket, key, []byte("two")); !errors.Is(err, s3store.ErrPreconditionFailed) {
+		t.Fatalf("PutIfAbsent on an existing key: %v, want ErrPreconditionFailed", err)
+	}
+	data, etag, err := e.st.GetWithETag(ctx, dstBucket, key)
+	if err != nil || string(data) != "one" || etag != etag1 {
+		t.Fatalf("GetWithETag = %q %q %v, want %q %q", data, etag, err, "one", etag1)
+	}
+
+	etag2, err := e.st.PutIfMatch(ctx, dstBucket, key, []byte("three"), etag1)
+	if err != nil || etag2 == "" || etag2 == etag1 {
+		t.Fatalf("PutIfMatch with the current ETag: %q, %v", etag2, err)
+	}
+	if _, err := e.st.PutIfMatch(ctx, dstBucket, key, []byte("four"), etag1); !errors.Is(err, s3store.ErrPreconditionFailed) {
+		t.Fatalf("PutIfMatch with a stale ETag: %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := e.st.PutIfMatch(ctx, dstBucket, "t/missing", []byte("x"), etag2); !errors.Is(err, s3store.ErrPreconditionFailed) {
+		t.Fatalf("PutIfMatch on a missing key: %v, want ErrPreconditionFailed", err)
+	}
+	if data, _, _ := e.st.GetWithETag(ctx, dstBucket, key); string(data) != "three" {
+		t.Fatalf("after the lost writes the object holds %q, want %q", data, "three")
+	}
+	if _, _, err := e.st.GetWithETag(ctx, dstBucket, "t/missing"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("GetWithETag of a missing key: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := e.st.PutIfAbsent(ctx, "missing-bucket", key, []byte("x")); err == nil || errors.Is(err, s3store.ErrPreconditionFailed) {
+		t.Fatalf("PutIfAbsent into a missing bucket: %v, want an error other than a lost race", err)
+	}
+}
+
+func TestReadTail(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	data := make([]byte, 100_000)
+	rand.Read(data)
+	if err := e.st.Put(ctx, dstBucket, "p/part.parquet", bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Put(ctx, dstBucket, "p/empty", bytes.NewReader(nil), 0); err != nil {
+		t.Fatal(err)
+	}
+	mark := e.logMark(t)
+	for _, n := range []int64{1, 8, 4096, int64(len(data)), int64(len(data)) + 1000} {
+		got, size, err := e.st.ReadTail(ctx, dstBucket, "p/part.parquet", n)
+		want := data[max(0, int64(len(data))-n):]
+		if err != nil || size != int64(len(data)) || !bytes.Equal(got, want) {
+			t.Errorf("ReadTail(%d) = %d bytes, size %d, %v; want the last %d bytes and size %d", n, len(got), size, err, len(want), len(data))
+		}
+	}
+	if n := countOps(e.logSince(t, mark), dstBucket, "GetObject"); n != 5 {
+		t.Errorf("%d GetObject requests for 5 tails, want 5", n)
+	}
+	if got, size, err := e.st.ReadTail(ctx, dstBucket, "p/empty", 8); err != nil || size != 0 || len(got) != 0 {
+		t.Errorf("ReadTail of an empty object = %d bytes, size %d, %v", len(got), size, err)
+	}
+	if _, _, err := e.st.ReadTail(ctx, dstBucket, "p/missing", 8); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadTail of a missing key: %v, want fs.ErrNotExist", err)
+	}
+}
