@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -76,22 +77,55 @@ func lostCondition(err error, ifMatch bool) bool {
 
 // GetWithETag returns a small object whole with its ETag, the version a
 // later PutIfMatch must name. A missing key is fs.ErrNotExist.
+//
+// A body that fails to read is read again, a few times: versitygw (with
+// sidecar metadata) stores a PUT's checksum and ETag before its body, so a
+// GET racing a PUT of the same key can see the new ETag with the old body.
+// The SDK then finds the body does not match the new checksum, read after
+// both, and fails the read; taken as it is, the old body with the new ETag
+// would let a PutIfMatch overwrite data its caller never saw.
 func (s *Store) GetWithETag(ctx context.Context, bucket, key string) ([]byte, string, error) {
 	name := "s3://" + bucket + "/" + key
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil {
-		return nil, "", fmt.Errorf("getting %s: %w", name, classify(err))
+	var err error
+	for attempt := range getAttempts {
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(attempt) * getRetryBackoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, "", fmt.Errorf("getting %s: %w (after: %w)", name, ctx.Err(), err)
+			case <-t.C:
+			}
+		}
+		var out *s3.GetObjectOutput
+		out, err = s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return nil, "", fmt.Errorf("getting %s: %w", name, classify(err))
+		}
+		var data []byte
+		data, err = readBody(out, name)
+		if err == nil {
+			return data, trimETag(out.ETag), nil
+		}
 	}
+	return nil, "", fmt.Errorf("getting %s: %w", name, err)
+}
+
+// GetWithETag reads a body that fails up to getAttempts times, waiting
+// getRetryBackoff longer each time: a racing PUT is done within
+// milliseconds.
+const (
+	getAttempts     = 4
+	getRetryBackoff = 20 * time.Millisecond
+)
+
+func readBody(out *s3.GetObjectOutput, name string) ([]byte, error) {
 	defer closeBody(out.Body)
 	r := io.Reader(out.Body)
 	if out.ContentLength != nil {
 		r = &body{rc: out.Body, name: name, want: *out.ContentLength}
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, "", fmt.Errorf("getting %s: %w", name, err)
-	}
-	return data, trimETag(out.ETag), nil
+	return io.ReadAll(r)
 }
 
 func trimETag(etag *string) string {
