@@ -3,9 +3,14 @@ package s3store_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/s3load/s3load/internal/s3store"
@@ -79,4 +84,50 @@ func TestReadTail(t *testing.T) {
 	if _, _, err := e.st.ReadTail(ctx, dstBucket, "p/missing", 8); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ReadTail of a missing key: %v, want fs.ErrNotExist", err)
 	}
+}
+
+// TestGetWithETagDuringWrites: reads racing replacements of the key each
+// get one version whole, its body with its own ETag (versitygw's ETags are
+// MD5s of the body), never a torn pair.
+func TestGetWithETagDuringWrites(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const key = "t/_lease.json"
+	etag, err := e.st.PutIfAbsent(ctx, dstBucket, key, []byte("version 0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				data, got, err := e.st.GetWithETag(ctx, dstBucket, key)
+				if err != nil {
+					t.Errorf("GetWithETag during writes: %v", err)
+					return
+				}
+				if sum := md5.Sum(data); hex.EncodeToString(sum[:]) != got {
+					t.Errorf("GetWithETag paired %q with ETag %s", data, got)
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	for i := range 100 {
+		if etag, err = e.st.PutIfMatch(ctx, dstBucket, key, []byte(fmt.Sprintf("version %d", i+1)), etag); err != nil {
+			t.Error(err)
+			break
+		}
+	}
+	close(done)
+	wg.Wait()
+	t.Logf("%d reads during 100 writes", reads.Load())
 }
