@@ -83,7 +83,9 @@ func lostCondition(err error, ifMatch bool) bool {
 // GET racing a PUT of the same key can see the new ETag with the old body.
 // The SDK then finds the body does not match the new checksum, read after
 // both, and fails the read; taken as it is, the old body with the new ETag
-// would let a PutIfMatch overwrite data its caller never saw.
+// would let a PutIfMatch overwrite data its caller never saw. The opposite,
+// an ETag older than the body, does get through, and is safe: a
+// PutIfMatch naming it loses, and the caller reads again.
 func (s *Store) GetWithETag(ctx context.Context, bucket, key string) ([]byte, string, error) {
 	name := "s3://" + bucket + "/" + key
 	var err error
@@ -115,7 +117,7 @@ func (s *Store) GetWithETag(ctx context.Context, bucket, key string) ([]byte, st
 // getRetryBackoff longer each time: a racing PUT is done within
 // milliseconds.
 const (
-	getAttempts     = 4
+	getAttempts     = 5
 	getRetryBackoff = 20 * time.Millisecond
 )
 

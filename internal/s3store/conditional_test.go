@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/s3load/s3load/internal/s3store"
 )
@@ -87,47 +88,82 @@ func TestReadTail(t *testing.T) {
 }
 
 // TestGetWithETagDuringWrites: reads racing replacements of the key each
-// get one version whole, its body with its own ETag (versitygw's ETags are
-// MD5s of the body), never a torn pair.
+// get one version whole, with an ETag never newer than the body
+// (versitygw's ETags are MD5s of the body, which tells their versions).
+// An older ETag is safe: a PutIfMatch naming it loses. The writer waits for
+// a read after each write, so the reader keeps racing writes but a retried
+// read is not raced by an endless stream of them.
 func TestGetWithETagDuringWrites(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	const key = "t/_lease.json"
-	etag, err := e.st.PutIfAbsent(ctx, dstBucket, key, []byte("version 0"))
+	const writes = 100
+	body := func(v int) []byte { return []byte(fmt.Sprintf("version %d", v)) }
+	versionOf := map[string]int{} // body MD5 -> version
+	for v := range writes + 1 {
+		sum := md5.Sum(body(v))
+		versionOf[hex.EncodeToString(sum[:])] = v
+	}
+	etag, err := e.st.PutIfAbsent(ctx, dstBucket, key, body(0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var reads atomic.Int64
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				data, got, err := e.st.GetWithETag(ctx, dstBucket, key)
-				if err != nil {
-					t.Errorf("GetWithETag during writes: %v", err)
-					return
-				}
-				if sum := md5.Sum(data); hex.EncodeToString(sum[:]) != got {
-					t.Errorf("GetWithETag paired %q with ETag %s", data, got)
-					return
-				}
-				reads.Add(1)
-			}
-		})
+	readOK := make(chan struct{})
+	failed := make(chan struct{})
+	var failOnce sync.Once
+	fail := func(format string, args ...any) {
+		t.Errorf(format, args...)
+		failOnce.Do(func() { close(failed) })
 	}
-	for i := range 100 {
-		if etag, err = e.st.PutIfMatch(ctx, dstBucket, key, []byte(fmt.Sprintf("version %d", i+1)), etag); err != nil {
+	var wg sync.WaitGroup
+	var reads, olderETags atomic.Int64
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			data, got, err := e.st.GetWithETag(ctx, dstBucket, key)
+			if err != nil {
+				fail("GetWithETag during writes: %v", err)
+				return
+			}
+			sum := md5.Sum(data)
+			bodyVersion, ok := versionOf[hex.EncodeToString(sum[:])]
+			etagVersion, eok := versionOf[got]
+			if !ok || !eok || etagVersion > bodyVersion {
+				fail("GetWithETag paired %q with ETag %s", data, got)
+				return
+			}
+			if etagVersion < bodyVersion {
+				olderETags.Add(1)
+			}
+			reads.Add(1)
+			select {
+			case readOK <- struct{}{}:
+			default:
+			}
+		}
+	})
+	deadline := time.After(30 * time.Second)
+writes:
+	for v := 1; v <= writes; v++ {
+		if etag, err = e.st.PutIfMatch(ctx, dstBucket, key, body(v), etag); err != nil {
 			t.Error(err)
 			break
+		}
+		select {
+		case <-readOK:
+		case <-failed:
+			break writes
+		case <-deadline:
+			t.Error("no read succeeded in time")
+			break writes
 		}
 	}
 	close(done)
 	wg.Wait()
-	t.Logf("%d reads during 100 writes", reads.Load())
+	t.Logf("%d reads during %d writes, %d with an older ETag", reads.Load(), writes, olderETags.Load())
 }
