@@ -85,6 +85,9 @@ type memStore struct {
 	// noConditions makes conditional writes unconditional, as some old
 	// stores do.
 	noConditions bool
+	// lostCondReplies makes that many conditional writes that succeed
+	// fail afterwards with a lost reply.
+	lostCondReplies int
 }
 
 func newMemStore() *memStore {
@@ -161,6 +164,14 @@ func (m *memStore) PutIfAbsent(_ context.Context, bucket, key string, data []byt
 		return "", s3store.ErrPreconditionFailed
 	}
 	m.objects[bucket+"/"+key] = bytes.Clone(data)
+	return m.condReply(data)
+}
+
+func (m *memStore) condReply(data []byte) (string, error) {
+	if m.lostCondReplies > 0 {
+		m.lostCondReplies--
+		return "", errConnReset
+	}
 	return etagOf(data), nil
 }
 
@@ -171,7 +182,7 @@ func (m *memStore) PutIfMatch(_ context.Context, bucket, key string, data []byte
 		return "", s3store.ErrPreconditionFailed
 	}
 	m.objects[bucket+"/"+key] = bytes.Clone(data)
-	return etagOf(data), nil
+	return m.condReply(data)
 }
 
 func (m *memStore) ReadTail(_ context.Context, bucket, key string, n int64) ([]byte, int64, error) {

@@ -211,3 +211,35 @@ func TestLocalLeaseLateTakerLoses(t *testing.T) {
 		t.Fatalf("the holder lost its lease to a late taker: %v", err)
 	}
 }
+
+// A lease write whose reply is lost landed all the same: the holder
+// recognises its own write and keeps the lease.
+func TestS3LeaseLostReplies(t *testing.T) {
+	store := newMemStore()
+	tg := openFake(t, store)
+	ctx := context.Background()
+	owner := LeaseOwner{Job: "j", Load: "l", Holder: "h"}
+
+	store.lostCondReplies = 1
+	l, err := tg.AcquireTable(ctx, "t", owner, time.Minute)
+	if err != nil {
+		t.Fatalf("acquiring with a lost reply: %v", err)
+	}
+	store.lostCondReplies = 1
+	if err := l.Renew(ctx); err == nil || errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("renewing with a lost reply: %v, want a plain error", err)
+	}
+	if err := l.Renew(ctx); err != nil {
+		t.Fatalf("renewing after a lost reply: %v", err)
+	}
+	store.lostCondReplies = 1
+	if err := l.Release(ctx); err == nil {
+		t.Fatal("releasing with a lost reply: no error")
+	}
+	if err := l.Release(ctx); err != nil {
+		t.Fatalf("releasing again after a lost reply: %v", err)
+	}
+	if _, err := clockAt(openFake(t, store), time.Now()).AcquireTable(ctx, "t", LeaseOwner{Job: "k", Load: "m"}, time.Minute); err != nil {
+		t.Fatalf("acquiring after the release: %v", err)
+	}
+}
