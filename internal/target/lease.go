@@ -167,7 +167,7 @@ func (t *Target) AcquireTable(ctx context.Context, table string, owner LeaseOwne
 		if err == nil {
 			return &TableLease{t: t, store: store, table: table, rec: rec, ver: nv}, nil
 		}
-		if !errors.Is(err, errLeaseRace) && !s3store.IsTransient(err) {
+		if errors.Is(err, ErrNoConditionalWrites) || !errors.Is(err, errLeaseRace) && !s3store.IsTransient(err) {
 			return nil, fmt.Errorf("acquiring the lease of %s: %w", table, err)
 		}
 		last = err // read again: the winner, or our own write, is there now

@@ -50,6 +50,9 @@ func (s s3Leases) swap(ctx context.Context, table string, prev leaseVersion, rec
 	if errors.Is(err, s3store.ErrPreconditionFailed) {
 		return leaseVersion{}, fmt.Errorf("%w: %w", errLeaseRace, err)
 	}
+	if notImplemented(err) {
+		return leaseVersion{}, fmt.Errorf("writing the lease of %s: %w: %s: %w; use a store that supports them", table, ErrNoConditionalWrites, s.s.url(key), err)
+	}
 	if err != nil {
 		return leaseVersion{}, storeErr("writing the lease of "+table, s.s.url(key), err)
 	}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // clockAt sets tg's lease clock to at.
@@ -241,5 +245,35 @@ func TestS3LeaseLostReplies(t *testing.T) {
 	}
 	if _, err := clockAt(openFake(t, store), time.Now()).AcquireTable(ctx, "t", LeaseOwner{Job: "k", Load: "m"}, time.Minute); err != nil {
 		t.Fatalf("acquiring after the release: %v", err)
+	}
+}
+
+func TestS3LeaseNeedsConditionalWrites(t *testing.T) {
+	store := &notImplementedStore{memStore: newMemStore()}
+	tg, err := Open("s3://"+dstBucket+"/tables", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tg.AcquireTable(context.Background(), "t", LeaseOwner{Job: "j", Load: "l"}, time.Minute)
+	if !errors.Is(err, ErrNoConditionalWrites) {
+		t.Fatalf("acquiring on a store without conditional writes: %v, want ErrNoConditionalWrites", err)
+	}
+	if store.calls != 1 {
+		t.Errorf("%d conditional writes tried, want 1", store.calls)
+	}
+}
+
+// notImplementedStore answers conditional writes 501 NotImplemented.
+type notImplementedStore struct {
+	*memStore
+	calls int
+}
+
+func (s *notImplementedStore) PutIfAbsent(context.Context, string, string, []byte) (string, error) {
+	s.calls++
+	// As the SDK returns it: an API error inside an HTTP 501 response.
+	return "", &smithyhttp.ResponseError{
+		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: http.StatusNotImplemented}},
+		Err:      &smithy.GenericAPIError{Code: "NotImplemented", Message: "If-None-Match"},
 	}
 }
