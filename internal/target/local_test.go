@@ -22,6 +22,12 @@ var schema = arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTyp
 // writePart stages a part of src holding rows rows, as a worker would.
 func writePart(t *testing.T, tg *Target, table, load string, src messages.Source, rows int) messages.FileRecord {
 	t.Helper()
+	return writePartWith(t, tg, table, load, src, rows, nil)
+}
+
+// writePartWith is writePart with key-value metadata in the part's footer.
+func writePartWith(t *testing.T, tg *Target, table, load string, src messages.Source, rows int, meta map[string]string) messages.FileRecord {
+	t.Helper()
 	ctx := context.Background()
 	part, err := tg.CreatePart(ctx, table, load)
 	if err != nil {
@@ -39,6 +45,11 @@ func writePart(t *testing.T, tg *Target, table, load string, src messages.Source
 	}
 	if err := w.Write(rec); err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range meta {
+		if err := w.AppendKeyValueMetadata(k, v); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -137,7 +148,7 @@ func TestLocalCommitRefusesWhatItCannotVerify(t *testing.T) {
 		{"part missing", func(r *messages.FileRecord) {
 			r.Source.ETag = "2"
 			r.Part = tg.PartPath("l", messages.PartName(r.Source, nil))
-		}, "no such file"},
+		}, "missing"},
 		{"a batch part lacks one of its files", func(r *messages.FileRecord) { r.PartFiles = 2 }, "holds 2 files, 1 are recorded"},
 		{"part outside the load", func(r *messages.FileRecord) { r.Part = "../other/" + r.Part }, "is not a part of load"},
 	}
