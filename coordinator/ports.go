@@ -164,8 +164,13 @@ type TableLock interface {
 	Release(ctx context.Context) error
 }
 
-// ErrTableBusy: another load holds the table.
-var ErrTableBusy = errors.New("table is being loaded by another load")
+// Errors of a TableLocker.
+var (
+	// ErrTableBusy: another load holds the table.
+	ErrTableBusy = errors.New("table is being loaded by another load")
+	// ErrTableLockLost: another load took the table over; stop writing it.
+	ErrTableLockLost = errors.New("table lock lost to another load")
+)
 
 // TableLockTTL is how long a table lock lasts without renewal: a load that
 // died releases its tables this long after its last renewal.

@@ -154,7 +154,7 @@ func (tc *tableRun) keepLock(ctx context.Context, lock TableLock, cancel context
 			case <-t.C:
 			}
 			if err := lock.Renew(kctx); err != nil && kctx.Err() == nil {
-				if tc.c.permanent(err) || errors.Is(err, ErrTableBusy) {
+				if tc.c.permanent(err) || errors.Is(err, ErrTableBusy) || errors.Is(err, ErrTableLockLost) {
 					cancel(fmt.Errorf("lost the lock of table %s: %w", tc.t.Name, err))
 					return
 				}

@@ -394,35 +394,6 @@ func TestSchemaInconsistentFile(t *testing.T) {
 	}
 }
 
-// A file that takes longer than the ack wait stays with its worker: the
-// heartbeats keep the task from being redelivered.
-func TestLongFileHeartbeat(t *testing.T) {
-	e := newLoadEnv(t)
-	e.put("t/slow.csv", csvRows(0, 10, ",", true))
-	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "")) // ack_wait: 3s
-	var calls atomic.Int32
-	slow := func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
-			calls.Add(1)
-			select { // three ack waits
-			case <-time.After(9 * time.Second):
-			case <-ctx.Done():
-			}
-			return l.Load(ctx, task, schema, pr)
-		})
-	}
-	p.startWorker("w1", slow)
-	p.startWorker("w2", slow)
-	r, err := p.coordinator(nil).Run(context.Background())
-	if err != nil || !r.OK() {
-		t.Fatalf("load: %v %+v", err, r)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("the slow file was loaded %d times; heartbeats should have kept it with one worker", n)
-	}
-	verifyTable(t, e.out, "t", 10, 1)
-}
-
 // Stopping a worker (SIGTERM's path) drains it: the file in hand finishes and
 // is recorded, and no new file starts.
 func TestWorkerDrainsOnStop(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/s3store"
-	"github.com/s3load/s3load/internal/target"
 )
 
 // coordinatorPorts are the adapters the coordinator works through.
@@ -19,14 +18,10 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		State:     s.conn.state,
 		Leases:    s.conn.state,
 		Fleet:     s.conn.state,
-		Committer: committer{s.ad.target},
+		Committer: s.ad.target,
+		Locker:    s.ad.target,
 	}
 }
-
-// committer is the target as the coordinator's Committer.
-type committer struct{ *target.Target }
-
-func (committer) IsPermanent(err error) bool { return false }
 
 // sourceProbe asks the source store one cheap question, for a worker
 // paused by a run of failures.

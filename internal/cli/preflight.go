@@ -7,8 +7,8 @@ import (
 )
 
 // preflight checks, before anything is loaded, what only a person can fix:
-// the source's credentials, bucket and region, and (for an s3:// target)
-// the target's. It stops within seconds on any of these, naming the cause
+// the source's credentials, bucket and region, and that the target takes
+// writes (an s3:// target's credentials, bucket and region too). It stops within seconds on any of these, naming the cause
 // and the fix, rather than retrying for the load's whole retry budget.
 // NATS has been checked by then: connecting fails fast on credentials and
 // TLS. Each table's prefix is checked when its table starts, where a
@@ -24,7 +24,11 @@ func (s *session) preflight(ctx context.Context, log *slog.Logger) error {
 		if err != nil {
 			return exitError{code: ExitFailure, err: fmt.Errorf("target: %w", err)}
 		}
-		log.Info("target checked", "bucket", s.ad.targetBucket, "region", info.Region, "credentials", info.CredentialSource)
+		log.Info("target bucket checked", "bucket", s.ad.targetBucket, "region", info.Region, "credentials", info.CredentialSource)
+	}
+	// A probe object written and removed in the target, never the source.
+	if err := s.ad.target.Check(ctx); err != nil {
+		return exitError{code: ExitFailure, err: fmt.Errorf("target %s: %w", s.cfg.Target, err)}
 	}
 	return nil
 }

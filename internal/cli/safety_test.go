@@ -40,7 +40,8 @@ func TestReadOnlySourceAndNoSecrets(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
-	allowed := map[string]bool{"ListObjectsV2": true, "GetObject": true, "HeadObject": true, "GetBucketAcl": true}
+	// HeadBucket is the start-up check; S3 authorizes it with s3:ListBucket.
+	allowed := map[string]bool{"ListObjectsV2": true, "GetObject": true, "HeadObject": true, "GetBucketAcl": true, "HeadBucket": true}
 	seen := map[string]int{}
 	for _, entry := range e.s3.AccessLog(t)[setupRequests:] {
 		switch entry.Bucket {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/s3store"
 )
 
@@ -22,12 +23,12 @@ const maxLeaseAttempts = 5
 
 var (
 	// ErrTableBusy: another load holds the table's lease; the error is a
-	// *BusyError naming it.
-	ErrTableBusy = errors.New("table is being loaded by another load")
+	// *BusyError naming it. It is the coordinator's port error.
+	ErrTableBusy = coordinator.ErrTableBusy
 	// ErrLeaseLost: another load took the lease over (it had gone stale,
 	// or the same load was started again elsewhere). Stop writing the
 	// table: the new holder may remove what this load wrote.
-	ErrLeaseLost = errors.New("table lease lost to another load")
+	ErrLeaseLost = coordinator.ErrTableLockLost
 )
 
 // LeaseOwner is who holds a table's lease. Holder (host and pid, say) is

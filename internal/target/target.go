@@ -163,9 +163,9 @@ func (t *Target) Commit(ctx context.Context, req coordinator.CommitRequest) (mes
 		return m, err
 	}
 	if t.s3 != nil {
-		return m, t.s3.commit(ctx, req, m, t.leasedBy(ctx, req.Table, req.LoadID))
+		return m, partsError(t.s3.commit(ctx, req, m, t.leasedBy(ctx, req.Table, req.LoadID)))
 	}
-	return m, t.local.commit(req, m, t.leasedBy(ctx, req.Table, req.LoadID))
+	return m, partsError(t.local.commit(req, m, t.leasedBy(ctx, req.Table, req.LoadID)))
 }
 
 // ReadManifest returns the committed manifest of table. No committed
