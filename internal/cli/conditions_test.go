@@ -605,3 +605,53 @@ func TestRecordTooLargeFailsItsTableOnly(t *testing.T) {
 	mustContain(t, "report", stdout, "wide:", "max_payload")
 	verifyTable(t, e.out, "fine", 10, 1)
 }
+
+// Records of files that had loaded, deleted from the KV bucket: their
+// files are published again and their parts adopted, not read again.
+func TestLoadedFilesWhoseRecordsWereLostAreAdopted(t *testing.T) {
+	e := newLoadEnv(t)
+	const files = 12
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
+	g := newGate()
+	p.startWorker("w1", func(l worker.Loader) worker.Loader {
+		held := g.wrap(l)
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+			if task.Files[0].Source.Key >= "t/f06.csv" {
+				return held.Load(ctx, task, schema, pr)
+			}
+			return l.Load(ctx, task, schema, pr)
+		})
+	})
+	wait := p.runCoordinator(fast)
+	load := ""
+	waitFor(t, "six files to load", 30*time.Second, func() bool {
+		if load == "" {
+			load = p.currentLoad()
+		}
+		return load != "" && p.fileStates(load, "t")[messages.StateLoaded] >= 6
+	})
+	kv, err := p.conn.js.KeyValue(context.Background(), natsq.StateBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := []string{"t/f00.csv", "t/f01.csv", "t/f02.csv"}
+	for _, k := range lost {
+		src := messages.Source{Bucket: e.bucket, Key: k}
+		if err := kv.Purge(context.Background(), "file."+load+".t."+src.Token()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark := len(e.s3.AccessLog(t))
+	g.open()
+	r, err := wait()
+	mustCommit(t, r, err)
+	verifyTable(t, e.out, "t", files*10, files)
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		if a.Operation == "GetObject" && slices.Contains(lost, a.Key) {
+			t.Errorf("%s was read again; its part should have been adopted", a.Key)
+		}
+	}
+}

@@ -148,6 +148,9 @@ func (b *partLoad) object(src messages.Source) decode.Object {
 }
 
 func (b *partLoad) load(ctx context.Context) {
+	if b.task.Reissued && b.adopt(ctx) {
+		return
+	}
 	if len(b.task.Files) == 1 {
 		if r := b.task.Files[0].Range; r != nil && (r.Start > 0 || r.End < b.task.Files[0].Source.Size) {
 			b.opts.Range = &decode.ByteRange{Start: r.Start, End: r.End}
@@ -192,6 +195,10 @@ func (b *partLoad) load(ctx context.Context) {
 		}
 	}
 	if len(loaded) == 0 {
+		return
+	}
+	if err := w.AppendKeyValueMetadata(partFilesKey, b.describe(loaded)); err != nil {
+		b.failAll(fmt.Errorf("writing parquet metadata: %w", err))
 		return
 	}
 	if err := w.Close(); err != nil {
