@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -653,5 +654,38 @@ func TestLoadedFilesWhoseRecordsWereLostAreAdopted(t *testing.T) {
 		if a.Operation == "GetObject" && slices.Contains(lost, a.Key) {
 			t.Errorf("%s was read again; its part should have been adopted", a.Key)
 		}
+	}
+}
+
+// The commit's PUT to an s3:// target failing, more often than the S3
+// client's own retries, is retried, and the table commits: a passing error
+// of the target does not end the load.
+func TestS3CommitIsRetried(t *testing.T) {
+	e := newLoadEnv(t)
+	proxy := e.viaProxy()
+	e.s3.CreateBucket(t, "out")
+	for i := range 4 {
+		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "")
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(raw), "target: file://"+e.out, "target: s3://out/tables", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const failures = 7 // the S3 client tries 5 times
+	proxy.Fail(failures, 500, "InternalError", testenv.IsPut("/tables/t/_manifest.json"))
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := proxy.Injected.Load(); n != failures {
+		t.Fatalf("%d manifest PUTs failed, want %d: the fault was not exercised", n, failures)
+	}
+	m, err := messages.Unmarshal[messages.Manifest](getObject(t, e.s3, "out", "tables/t/_manifest.json"))
+	if err != nil || m.Rows != 40 || len(m.Files) != 4 {
+		t.Fatalf("manifest %+v (%v): want 4 files, 40 rows", m, err)
 	}
 }

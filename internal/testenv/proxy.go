@@ -27,8 +27,9 @@ type Proxy struct {
 	mu    sync.Mutex
 	srv   *http.Server
 	rules []*rule
-	// Requests counts requests answered, passed or failed.
-	Requests atomic.Int64
+	// Requests counts requests answered, passed or failed; Injected the
+	// ones failed by a rule.
+	Requests, Injected atomic.Int64
 }
 
 // rule fails the next n requests match accepts with status.
@@ -83,6 +84,7 @@ func (p *Proxy) fault(r *http.Request) (int, string, bool) {
 	for _, ru := range p.rules {
 		if ru.n > 0 && ru.match(r) {
 			ru.n--
+			p.Injected.Add(1)
 			return ru.status, ru.code, true
 		}
 	}
