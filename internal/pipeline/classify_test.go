@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/internal/target"
 	"github.com/s3load/s3load/worker"
 )
 
@@ -25,6 +26,8 @@ func TestClassify(t *testing.T) {
 		{"table not configured", fmt.Errorf("x: %w", errConfig), worker.Permanent},
 		{"access denied", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrAccessDenied, Code: "AccessDenied"}), worker.Permanent},
 		{"credentials rejected", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrAuth, Code: "InvalidAccessKeyId"}), worker.Permanent},
+		{"target disk full", fmt.Errorf("writing part: %w", target.ErrNoSpace), worker.Permanent},
+		{"target read-only", fmt.Errorf("writing part: %w", target.ErrNotWritable), worker.Permanent},
 		{"endpoint unreachable mid-load", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrUnreachable}), worker.Transient},
 		{"stopped", context.Canceled, worker.Transient},
 		{"anything else", errors.New("connection reset by peer"), worker.Transient},

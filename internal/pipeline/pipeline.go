@@ -122,7 +122,8 @@ func classify(err error) worker.Kind {
 	switch {
 	case errors.Is(err, s3store.ErrChanged):
 		return worker.Changed
-	case decode.IsPermanent(err), errors.Is(err, errConfig), s3store.IsPermanent(err):
+	case decode.IsPermanent(err), errors.Is(err, errConfig), s3store.IsPermanent(err),
+		errors.Is(err, target.ErrNoSpace), errors.Is(err, target.ErrNotWritable):
 		return worker.Permanent
 	case errors.Is(err, s3store.ErrThrottled):
 		return worker.Throttled
