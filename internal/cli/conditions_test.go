@@ -689,3 +689,37 @@ func TestS3CommitIsRetried(t *testing.T) {
 		t.Fatalf("manifest %+v (%v): want 4 files, 40 rows", m, err)
 	}
 }
+
+// Two loads (of two configs) writing one table of one target: the second
+// is told at once that the table is being loaded, and by whom; the first
+// is not disturbed and commits; the second, run again later, commits.
+func TestTwoLoadsOfOneTable(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 6 {
+		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	first := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
+	g := newGate()
+	first.startWorker("w1", g.wrap)
+	wait := first.runCoordinator(fast)
+	waitFor(t, "the first load to hold the table", 30*time.Second, func() bool { return g.held.Load() > 0 })
+
+	other := e.writeConfig(`  - { name: t, prefix: t/, glob: "f[0-2].csv" }`, "")
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", other)
+	t.Logf("the second load ended after %s", time.Since(started).Round(time.Millisecond))
+	if code != ExitNotComplete {
+		t.Fatalf("second load: exit %d, want %d\n%s\n%s", code, ExitNotComplete, stdout, stderr)
+	}
+	mustContain(t, "second load's report", stdout, "being loaded by another load", first.job)
+
+	g.open()
+	r, err := wait()
+	mustCommit(t, r, err)
+	verifyTable(t, e.out, "t", 60, 6)
+
+	if code, stdout, stderr := runCLI(t, "run", "--config", other); code != ExitOK {
+		t.Fatalf("second load, run again: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	verifyTable(t, e.out, "t", 30, 3)
+}
