@@ -42,8 +42,15 @@ func TestRunRidesOutStoreOutage(t *testing.T) {
 			if err != nil || load.State != messages.LoadCompleted || len(load.Tables) != 1 || !load.Tables[0].Committed {
 				t.Fatalf("load record %+v (%v): want completed, its table committed", load, err)
 			}
+			if files, _ := st.Files(ctx, load.LoadID, "t"); len(files) != 5 {
+				t.Fatalf("the completed load kept %d file records, want its 5 until the next load", len(files))
+			}
+			// The next load drops the last one's records.
+			if _, err := c.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
 			if files, _ := st.Files(ctx, load.LoadID, "t"); len(files) != 0 {
-				t.Fatalf("a completed load kept %d file records", len(files))
+				t.Fatalf("the next load left %d records of the last one", len(files))
 			}
 		})
 	}

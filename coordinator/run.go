@@ -125,12 +125,17 @@ func (c *Coordinator) openLoad(ctx context.Context) (rec messages.LoadRecord, re
 		if err != nil {
 			return rec, 0, false, fmt.Errorf("recording new load: %w", err)
 		}
+		if rec.LoadID != "" && !rec.State.Open() {
+			// The last load's records stay until the next load starts, for
+			// whoever looks at how it went; now they go.
+			c.dropLoad(ctx, rec.LoadID)
+		}
 		return next, nrev, false, nil
 	}
 }
 
 // closeLoad records the load's end: completed when every table committed
-// (its records are then dropped: the next run is a new load), incomplete
+// (the next run is a new load, which drops this one's records), incomplete
 // otherwise (the next run finishes it).
 func (c *Coordinator) closeLoad(ctx context.Context, load messages.LoadRecord, rev uint64, report Report) error {
 	rec := load
@@ -160,9 +165,6 @@ func (c *Coordinator) closeLoad(ctx context.Context, load messages.LoadRecord, r
 			return fmt.Errorf("closing load %s: %w", load.LoadID, err)
 		}
 		break
-	}
-	if rec.State == messages.LoadCompleted {
-		c.dropLoad(ctx, load.LoadID)
 	}
 	return nil
 }

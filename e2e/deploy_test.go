@@ -152,6 +152,8 @@ nats:
   replicas: %d
 retry: { max_attempts: %d, backoff: 200ms, max_backoff: 2s }
 batch: { files: %d }
+# A killed coordinator's restart waits for its lease to lapse: seconds here.
+coordinator: { lease_ttl: 5s, check_interval: 2s }
 `, bucket, endpoint, d.out, d.opts.ackWait, replicas, d.opts.maxAttempts, max(d.opts.batchFiles, 1))
 }
 
