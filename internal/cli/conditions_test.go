@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -722,4 +724,34 @@ func TestTwoLoadsOfOneTable(t *testing.T) {
 		t.Fatalf("second load, run again: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	verifyTable(t, e.out, "t", 30, 3)
+}
+
+// Another user can read the output: parts, manifests and directories are
+// 0644 and 0755 but for the umask.
+func TestOutputIsReadableByOthers(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("t/a.csv", csvRows(0, 10, ",", true))
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "")
+	if code, stdout, stderr := runCLI(t, "run", "--config", cfg); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	umask := syscall.Umask(0)
+	syscall.Umask(umask)
+	dir := filepath.Join(e.out, "t") + "/"
+	err := filepath.Walk(dir, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o644 &^ umask)
+		if fi.IsDir() {
+			want = os.FileMode(0o755 &^ umask)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s is %v, want %v", path, fi.Mode().Perm(), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/s3load/s3load/internal/testenv"
 )
 
@@ -75,5 +77,52 @@ func TestStartupChecksFailFast(t *testing.T) {
 				t.Error("the secret was printed")
 			}
 		})
+	}
+}
+
+// NATS with a password: the right one loads; a wrong one stops at once,
+// named as an authentication failure, and neither password is printed.
+func TestNATSWithPassword(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("t/a.csv", csvRows(0, 10, ",", true))
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+		StoreDir: t.TempDir(), Username: "loader", Password: "nats-s3cret", NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	e.natsURL = srv.ClientURL()
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "")
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := strings.Replace(string(raw), "  ack_wait: 3s\n", "  ack_wait: 3s\n  user: loader\n  password: ${TEST_NATS_PASSWORD}\n", 1)
+	if err := os.WriteFile(cfg, []byte(auth), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_NATS_PASSWORD", "nats-s3cret")
+	if code, stdout, stderr := runCLI(t, "run", "--config", cfg); code != ExitOK {
+		t.Fatalf("with the password: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	verifyTable(t, e.out, "t", 10, 1)
+
+	t.Setenv("TEST_NATS_PASSWORD", "not-the-password")
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--log-level", "debug")
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	t.Logf("wrong password: exit %d after %s: %s", code, time.Since(started).Round(time.Millisecond), lines[len(lines)-1])
+	if code != ExitFailure {
+		t.Fatalf("wrong password: exit %d, want %d\n%s\n%s", code, ExitFailure, stdout, stderr)
+	}
+	mustContain(t, "error", stderr, "authorization", "nats.password")
+	for _, secret := range []string{"nats-s3cret", "not-the-password"} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("a NATS password was printed: %q", secret)
+		}
 	}
 }
