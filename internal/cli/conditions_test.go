@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -754,4 +755,25 @@ func TestOutputIsReadableByOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A permanent problem of one table (its prefix's listing denied) ends that
+// table at once, naming the cause; the load's other tables commit.
+func TestPermanentProblemEndsOneTable(t *testing.T) {
+	e := newLoadEnv(t)
+	proxy := e.viaProxy()
+	e.put("open/a.csv", csvRows(0, 10, ",", true))
+	e.put("secret/a.csv", csvRows(0, 10, ",", true))
+	proxy.Fail(1000, 403, "AccessDenied", func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Query().Get("prefix") == "secret/"
+	})
+	cfg := e.writeConfig("  - { name: open, prefix: open/ }\n  - { name: secret, prefix: secret/ }", "")
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	t.Logf("ended after %s", time.Since(started).Round(time.Millisecond))
+	if code != ExitNotComplete {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitNotComplete, stdout, stderr)
+	}
+	mustContain(t, "report", stdout, "secret:", "AccessDenied")
+	verifyTable(t, e.out, "open", 10, 1)
 }
