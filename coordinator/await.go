@@ -82,7 +82,8 @@ func (tc *tableRun) await(ctx context.Context) ([]messages.FileRecord, error) {
 	c := tc.c
 	tick := time.NewTicker(c.cfg.CheckInterval)
 	defer tick.Stop()
-	chk := &checker{tc: tc}
+	chk := &checker{tc: tc, orphans: tc.resumed}
+	tc.resumed = false
 	for {
 		v := newView()
 		done, err := tc.follow(ctx, v, tick, chk)
@@ -138,6 +139,12 @@ func (tc *tableRun) follow(ctx context.Context, v *view, tick *time.Ticker, chk 
 			if tc.complete(v) {
 				return true, nil
 			}
+			if v.current && chk.orphans {
+				chk.orphans = false
+				if err := chk.adoptOrphans(ctx, v); err != nil {
+					return false, err
+				}
+			}
 		case <-tick.C:
 			if !v.current {
 				continue
@@ -161,9 +168,13 @@ func (tc *tableRun) complete(v *view) bool {
 // checker carries what one check tells the next.
 type checker struct {
 	tc *tableRun
+	// orphans is set for a resumed load, whose earlier run's tasks may
+	// sit delivered to a process that is gone.
+	orphans bool
 	// suspects were unfinished, unheld and without a task at the last
-	// check; still so at this one, they are published again.
-	suspects map[string]bool
+	// check, since the time noted; still so a check interval later, they
+	// are published again.
+	suspects map[string]time.Time
 	// short counts checks in a row that found fewer records than listed.
 	short      int
 	lastReport time.Time
@@ -174,6 +185,7 @@ type checker struct {
 func (chk *checker) check(ctx context.Context, v *view) error {
 	tc := chk.tc
 	c := tc.c
+	started := time.Now()
 	if err := tc.restoreRecords(ctx); err != nil {
 		return err
 	}
@@ -234,7 +246,9 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 	if backlog > 0 {
 		chk.warnIdleFleet(ctx)
 	}
-	if backlog > 0 || len(unfinished) == 0 {
+	if backlog > 0 || len(unfinished) == 0 || time.Since(started) > c.cfg.CheckInterval {
+		// A check that had to wait for the store (an outage) has seen
+		// workers unable to announce themselves: conclude nothing from it.
 		chk.suspects = nil
 		return nil
 	}
@@ -242,15 +256,21 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 	if !ok {
 		return nil // who holds what is unknown: publish nothing in doubt
 	}
-	now := map[string]bool{}
+	now := map[string]time.Time{}
 	var again []fileView
 	for _, f := range unfinished {
 		token := f.rec.Token()
 		if held[token] {
 			continue
 		}
-		now[token] = true
-		if chk.suspects[token] {
+		since, seen := chk.suspects[token]
+		if !seen {
+			since = time.Now()
+		}
+		now[token] = since
+		// A whole interval apart: two checks run back to back after a
+		// slow one are not two looks.
+		if seen && time.Since(since) >= c.cfg.CheckInterval {
 			again = append(again, f)
 		}
 	}
@@ -263,6 +283,30 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 		return tc.republish(ctx, again)
 	}
 	return nil
+}
+
+// adoptOrphans publishes again, at once, the unfinished files of a resumed
+// load that no live worker holds: the run before may have died with tasks
+// delivered to it, which the queue would hand out again only after the ack
+// wait, so a resume would take that much longer than a fresh start. A
+// file a live worker holds keeps it; a task published twice is claimed
+// once.
+func (chk *checker) adoptOrphans(ctx context.Context, v *view) error {
+	held, ok := chk.tc.held(ctx)
+	if !ok {
+		return nil
+	}
+	var orphans []fileView
+	for _, f := range v.unfinished() {
+		if !held[f.rec.Token()] {
+			orphans = append(orphans, f)
+		}
+	}
+	if len(orphans) == 0 {
+		return nil
+	}
+	chk.tc.log.Info("resumed load: publishing its unfinished files again", "files", len(orphans))
+	return chk.tc.republish(ctx, orphans)
 }
 
 // progressEvery spaces the coordinator's progress lines.

@@ -188,7 +188,8 @@ func (c *Coordinator) publish(ctx context.Context, load, table string, files []m
 // retryFailed (a load finished later), files that failed or changed are
 // tried again, records of objects no longer listed are removed, and what
 // loaded is kept. Without it (repairing records lost from the store), only
-// missing records are restored.
+// missing records are restored. Unfinished files are left to await's
+// checks either way.
 func (c *Coordinator) sync(ctx context.Context, load string, t Table, schema []byte, retryFailed bool) (listing, error) {
 	var n listing
 	var existing []messages.FileRecord
@@ -233,11 +234,11 @@ func (c *Coordinator) sync(ctx context.Context, load string, t Table, schema []b
 					switch {
 					case rec.State == messages.StateLoaded || rec.State == messages.StateMerged:
 					case rec.State.Terminal() && !retryFailed:
-					case !rec.State.Terminal() && !retryFailed:
-						kept = false // in work, or its task in the queue: leave it be
 					case !rec.State.Terminal():
+						// In work, or its task in the queue: leave it be. If its
+						// task was lost, await's checks publish it again, and
+						// never while a live worker holds it.
 						kept = false
-						again = append(again, messages.TaskFile{Source: rec.Source, Range: rec.Range})
 					default:
 						kept = false
 						resets = append(resets, rec)

@@ -46,10 +46,13 @@ type tableRun struct {
 	rev uint64
 	// reused counts files a resumed load kept from its earlier run.
 	reused int
+	// resumed: this run carries on a load an earlier run began.
+	resumed bool
 }
 
 func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) {
 	c, t := tc.c, tc.t
+	tc.resumed = resumed
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if c.Locker != nil {
