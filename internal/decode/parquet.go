@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -37,77 +36,6 @@ const (
 // that nanoseconds since 1970 cannot hold. Spark's precision is
 // microseconds; Impala's nanoseconds are truncated.
 var int96Type = &arrow.TimestampType{Unit: arrow.Microsecond}
-
-// parquetReaderAt is what arrow's Parquet reader reads from.
-type parquetReaderAt interface {
-	io.ReaderAt
-	io.Seeker
-}
-
-// pqSource is a Parquet file's bytes: the Object itself through ranged
-// reads, or a temporary file holding its decompressed content.
-type pqSource struct {
-	name    string
-	ra      parquetReaderAt
-	size    int64
-	cleanup func()
-}
-
-// openParquetSource returns obj's Parquet bytes, decompressing a whole-file
-// compressed Parquet (.parquet.gz) to a temporary file so memory stays
-// bounded; close the source's cleanup when done.
-func openParquetSource(ctx context.Context, obj Object, errs *ioErrors) (*pqSource, error) {
-	ra := &objectReaderAt{ctx: ctx, obj: obj, errs: errs}
-	src := &pqSource{name: obj.Name(), ra: ra, size: obj.Size(), cleanup: func() {}}
-	head := make([]byte, 4)
-	if n, err := ra.ReadAt(head, 0); n < len(head) {
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, errs.prefer(err)
-		}
-		return nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
-	}
-	if sniffCompression(head) == "" {
-		return src, nil
-	}
-	st, err := openStream(ctx, obj, errs)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	f, err := os.CreateTemp("", "s3load-decode-*.parquet")
-	if err != nil {
-		return nil, fmt.Errorf("creating temporary file for %s: %w", src.name, err)
-	}
-	cleanup := func() {
-		f.Close()
-		os.Remove(f.Name())
-	}
-	w := &writeErrs{w: f}
-	n, err := io.Copy(w, st)
-	if err != nil {
-		cleanup()
-		if w.err != nil {
-			return nil, fmt.Errorf("writing temporary file for %s: %w", src.name, w.err)
-		}
-		return nil, errs.prefer(err)
-	}
-	return &pqSource{name: src.name, ra: f, size: n, cleanup: cleanup}, nil
-}
-
-// writeErrs remembers a write error, to tell it from a read error after
-// io.Copy.
-type writeErrs struct {
-	w   io.Writer
-	err error
-}
-
-func (w *writeErrs) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	if err != nil {
-		w.err = err
-	}
-	return n, err
-}
 
 // pqFile is an open Parquet file and how its columns are read: INT96
 // columns by hand (see int96Type), the rest through pqarrow.
