@@ -18,6 +18,8 @@
 // Parquet is decompressed to a temporary file, charged to Options.Temp. A
 // temporary budget spent by other files is a transient error
 // (tempspace.ErrFull); one file needing more than all of it is permanent.
+// Parquet footers and page headers are checked against the file before
+// anything they declare is allocated (parquet_check.go).
 //
 // Content beats labels: gzip, zstd and bzip2 are recognised by their magic
 // bytes whatever the name or Options say, and a file labelled CSV or JSON

@@ -165,7 +165,7 @@ func TestDecompressionBombs(t *testing.T) {
 
 // TestLimitsAtTheBoundary checks that a compressed file decompressing to
 // exactly its cap decodes, and one byte less of cap refuses it, in every
-// format and compression; and that uncompressed files have no cap.
+// format and compression; and that uncompressed text has no cap.
 func TestLimitsAtTheBoundary(t *testing.T) {
 	for _, file := range []string{"golden.csv", "golden.jsonl", "golden.parquet"} {
 		plain := readTestdata(t, file)
@@ -195,6 +195,9 @@ func TestLimitsAtTheBoundary(t *testing.T) {
 					t.Errorf("temporary budget still holds %d bytes", budget.Used())
 				}
 			})
+		}
+		if file == "golden.parquet" {
+			continue // Parquet's pages and rows count as decompressed (TestHostileParquet)
 		}
 		t.Run(file+" uncompressed", func(t *testing.T) {
 			res := decodeAll(t, &memObject{name: "s3://b/" + file, data: plain}, Options{CSV: CSVOptions{Header: true}, MaxDecompressedBytes: 1})

@@ -58,7 +58,9 @@ type Options struct {
 	// end, decode each row once. Only Splittable files take a range.
 	Range *ByteRange
 	// MaxDecompressedBytes caps what one compressed file (gzip, zstd or
-	// bzip2 around any format) may expand to; 0 means no cap.
+	// bzip2 around any format) may expand to; 0 means no cap. Parquet
+	// compresses inside the file too: the cap also bounds each of its
+	// pages and, at a byte a row, the rows its footer declares.
 	MaxDecompressedBytes int64
 	// MaxCompressionRatio caps a compressed file's decompressed bytes at
 	// this many times its size, though never below RatioFloorBytes; 0
