@@ -233,13 +233,18 @@ func joinPath(group, name string) string {
 	return group + "." + name
 }
 
-// checkFileMeta checks what the parsed footer says against the file: row
-// counts that are not negative, do not overflow and, at a byte a row, fit
-// under the decompression cap; one column chunk per column, each within
-// the file.
+// checkFileMeta checks what the parsed footer says against the file: an
+// Arrow schema arrow-go can read safely; row counts that are not negative,
+// do not overflow and, at a byte a row, fit under the decompression cap;
+// one column chunk per column, each within the file.
 func checkFileMeta(md *metadata.FileMetaData, size int64, lim decompressLimit) error {
 	if md.NumRows < 0 {
 		return fmt.Errorf("the file declares %d rows", md.NumRows)
+	}
+	if v := md.KeyValueMetadata().FindValue(arrowSchemaKey); v != nil {
+		if err := checkArrowSchema(*v); err != nil {
+			return err
+		}
 	}
 	columns := md.Schema.NumColumns()
 	var rows int64
