@@ -236,7 +236,8 @@ func joinPath(group, name string) string {
 // checkFileMeta checks what the parsed footer says against the file: an
 // Arrow schema arrow-go can read safely; row counts that are not negative,
 // do not overflow and, at a byte a row, fit under the decompression cap;
-// one column chunk per column, each within the file.
+// one column chunk per column, each within the file, in a codec arrow-go
+// has.
 func checkFileMeta(md *metadata.FileMetaData, size int64, lim decompressLimit) error {
 	if md.NumRows < 0 {
 		return fmt.Errorf("the file declares %d rows", md.NumRows)
@@ -271,6 +272,11 @@ func checkFileMeta(md *metadata.FileMetaData, size int64, lim decompressLimit) e
 			}
 			if m.NumValues < 0 {
 				return fmt.Errorf("row group %d, column %d declares %d values", i, j, m.NumValues)
+			}
+			// arrow-go finds out only once it has allocated the column's
+			// reader, which it then leaks.
+			if _, err := compress.GetCodec(compress.Compression(m.Codec)); err != nil {
+				return fmt.Errorf("row group %d, column %d: %w", i, j, err)
 			}
 		}
 	}

@@ -55,6 +55,7 @@ func TestHostileParquet(t *testing.T) {
 			"uncompressed page size 209715200 exceeds configured limit 160"},
 		{"dictionary declaring 2^31 values", func() craft { c := dict; c.dictNum = 1<<31 - 1; return c }(), defaultLimits, ""},
 		{"data page declaring 2^31 values", craft{values: v, numValues: 1<<31 - 1}, defaultLimits, "eof exception"},
+		{"unknown codec", craft{values: v, codec: 99}, defaultLimits, "corrupt Parquet footer: row group 0, column 0: compression for "},
 		{"negative rows", craft{values: v, rows: -1}, defaultLimits, "corrupt Parquet footer: the file declares -1 rows"},
 		{"2^62 rows", craft{values: v, rows: 1 << 62}, defaultLimits,
 			"the file declares 4611686018427387904 rows in 173 bytes; at a byte a row that passes the 67108864-byte cap limits.max_compression_ratio sets for it"},
