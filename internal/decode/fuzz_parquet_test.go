@@ -25,6 +25,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/s3load/s3load/internal/tempspace"
 )
 
@@ -91,8 +93,16 @@ func parquetSeeds(tb testing.TB) [][]byte {
 	for _, codec := range []compress.Compression{compress.Codecs.Gzip, compress.Codecs.Zstd, compress.Codecs.Lz4Raw, compress.Codecs.Lz4, compress.Codecs.Brotli} {
 		seeds = append(seeds, write(parquet.WithCompression(codec), parquet.WithDataPageVersion(parquet.DataPageV2)))
 	}
+	// Whole-file compressed, to exercise the spool.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(seeds[0])
+	zw.Close()
+	enc, _ := zstd.NewWriter(nil)
+	seeds = append(seeds, gz.Bytes(), enc.EncodeAll(seeds[1], nil))
+	enc.Close()
 	// Hand-made ones reach corners writers do not: a dictionary page, a
-	// long RLE run, INT96.
+	// long RLE run.
 	seeds = append(seeds,
 		craft{values: []int64{1, 2, 3}}.build(),
 		craft{rows: 3, numValues: 3, pageBody: []byte{1, 0x03, 0b010}, dictValues: []int64{7, 9}}.build(),
