@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/klauspost/compress/zstd"
 )
 
 // thriftW writes Thrift's compact protocol.
@@ -79,6 +80,7 @@ type craft struct {
 	optional   bool    // the column is OPTIONAL: def levels precede values
 	defLevels  []byte  // raw def-level bytes (RLE with length prefix) when optional
 	codec      int32   // the column chunk's codec (the page is stored as is)
+	zstdPage   bool    // compress the data page with zstd (set codec 6)
 	rows       int64   // row group and file num_rows
 	numValues  int32   // the data page's num_values
 	pageUncomp int32   // the data page's uncompressed_page_size
@@ -125,6 +127,12 @@ func (c craft) build() []byte {
 	} else {
 		body = append(body, int64s(c.values)...)
 	}
+	uncompressed := len(body)
+	if c.zstdPage {
+		z, _ := zstd.NewWriter(nil)
+		body = z.EncodeAll(body, nil)
+		z.Close()
+	}
 	enc := int32(0) // PLAIN
 	if c.dictValues != nil {
 		enc = 8 // RLE_DICTIONARY
@@ -132,7 +140,7 @@ func (c craft) build() []byte {
 	h := &thriftW{last: []int16{0}}
 	h.Elem(func() {
 		h.I32(1, 0) // DATA_PAGE
-		h.I32(2, or32(c.pageUncomp, int32(len(body))))
+		h.I32(2, or32(c.pageUncomp, int32(uncompressed)))
 		h.I32(3, or32(c.pageComp, int32(len(body))))
 		h.Struct(5, func() {
 			h.I32(1, or32(c.numValues, int32(len(c.values))))

@@ -87,6 +87,35 @@ func TestHostileParquet(t *testing.T) {
 	}
 }
 
+// TestParquetPageBomb checks a genuine compression bomb in a page: a few
+// KB of zstd expanding to more than the file's cap is refused before its
+// page is allocated; one under the cap decodes, its cost bounded by it.
+func TestParquetPageBomb(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values int
+		msg    string
+	}{
+		{"under the cap", 4 << 20, ""},                                 // 32 MiB of zeros
+		{"over the cap", 9 << 20, "exceeds configured limit 67108864"}, // 72 MiB
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := craft{values: make([]int64, tc.values), codec: 6, zstdPage: true}.build()
+			start := time.Now()
+			c := costOf(&memObject{name: "s3://b/bomb.parquet", data: data}, defaultLimits)
+			t.Logf("%d-byte file: %d bytes of Go heap allocated, Arrow peak %d, %d rows, %v: %v",
+				len(data), c.goBytes, c.arrowPeak, c.rows, time.Since(start).Round(time.Millisecond), c.err)
+			if tc.msg == "" && (c.err != nil || c.rows != int64(tc.values)) ||
+				tc.msg != "" && (c.err == nil || !strings.Contains(c.err.Error(), tc.msg)) {
+				t.Errorf("%d rows, error %v", c.rows, c.err)
+			}
+			if c.arrowPeak > RatioFloorBytes+(16<<20) {
+				t.Errorf("Arrow peak %d", c.arrowPeak)
+			}
+		})
+	}
+}
+
 func TestHostileParquetRowsUnderTheCap(t *testing.T) {
 	// The caps off, the null run decodes: the row limit is a policy, and
 	// the memory stays bounded whatever the rows.
