@@ -15,8 +15,10 @@ import (
 // before the 150-byte footer holding it runs out, a schema group declaring
 // 2^31 children asks for 32 GB, a page header declaring 256 MiB gets
 // 256 MiB. The checks here run before anything is allocated from what the
-// metadata declares, so that a hostile file of a few KB costs a few MB.
-// They refuse nothing a writer makes.
+// metadata declares, so that a hostile file of a few KB costs a few MB (a
+// page that genuinely decompresses to more is bounded by the file's
+// decompression cap instead: pageLimitsFor). Every parquet-testing file
+// that loaded before still loads.
 
 const (
 	// maxFooterBytes bounds a Parquet footer. It is parsed whole before a
@@ -47,7 +49,7 @@ func maxExpansion(c compress.Compression) int64 {
 	case compress.Codecs.Snappy:
 		return 32 // a 3-byte copy writes at most 64 bytes
 	case compress.Codecs.Lz4, compress.Codecs.Lz4Raw:
-		return 256 // each 255 in a length adds a byte
+		return 256 // a length byte adds at most 255 bytes of output
 	case compress.Codecs.Gzip:
 		return 1100 // deflate's maximum is 1032
 	case compress.Codecs.Zstd:
@@ -81,14 +83,15 @@ func checkFooter(footer []byte) error {
 		if elem != tcStruct {
 			return fmt.Errorf("%w: the schema is not a list of structs", errThrift)
 		}
-		elems = make([]schemaElem, 0, size) // the last list wins, as in Thrift
-		for range size {
+		elems = elems[:0] // the last list wins, as in Thrift
+		for i := range size {
 			var e schemaElem
+			named := false
 			err := c.walkStruct(depth+1, func(id int16, typ byte, depth int) error {
 				switch {
 				case id == schemaElemName && typ == tcBinary:
 					b, err := c.binary()
-					e.name = string(b)
+					e.name, named = string(b), true
 					return err
 				case id == schemaElemChildren && typ == tcI32:
 					v, err := c.varint()
@@ -99,6 +102,11 @@ func checkFooter(footer []byte) error {
 			})
 			if err != nil {
 				return err
+			}
+			if !named {
+				// Thrift requires it, and a nameless element can be a
+				// single byte: 32 MiB of them would cost us 800 MB.
+				return fmt.Errorf("schema element %d has no name", i)
 			}
 			elems = append(elems, e)
 		}

@@ -178,3 +178,45 @@ func TestFooterTooLarge(t *testing.T) {
 		t.Errorf("error %v is a decompression limit", res.err)
 	}
 }
+
+func TestCheckFooter(t *testing.T) {
+	footer := func(body func(w *thriftW)) []byte {
+		w := &thriftW{last: []int16{0}}
+		w.Elem(func() { body(w) })
+		return w.b
+	}
+	deep := footer(func(w *thriftW) {
+		var nest func(n int)
+		nest = func(n int) {
+			if n > 0 {
+				w.Struct(1, func() { nest(n - 1) })
+			}
+		}
+		w.Struct(9, func() { nest(maxThriftDepth + 1) })
+	})
+	tests := []struct {
+		name   string
+		footer []byte
+		msg    string
+	}{
+		{"nameless schema element", footer(func(w *thriftW) {
+			w.List(2, tcStruct, 2, func() { w.Elem(func() { w.Bin(4, "root") }); w.Elem(func() { w.I32(1, 2) }) })
+		}), "schema element 1 has no name"},
+		{"schema of strings", footer(func(w *thriftW) {
+			w.List(2, tcBinary, 1, func() { w.b = append(w.b, 1, 'a') })
+		}), "the schema is not a list of structs"},
+		{"a list longer than the footer", footer(func(w *thriftW) { w.List(7, tcI64, 100, func() {}) }), "a list declares 100 elements with 1 bytes left"},
+		{"a map longer than the footer", footer(func(w *thriftW) { w.header(7, tcMap); w.b = append(w.b, 0x7f) }), "a map declares 127 entries"},
+		{"structures nested too deep", deep, "structures nest deeper than 64"},
+		{"no stop", func() []byte { f := footer(func(w *thriftW) { w.Bin(6, "parquet-cpp") }); return f[:len(f)-1] }(), "it ends inside a value"},
+		{"a varint cut short", footer(func(w *thriftW) { w.I64(3, 1<<40) })[:3], "a bad varint"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkFooter(tc.footer)
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %v, want one containing %q", err, tc.msg)
+			}
+		})
+	}
+}
