@@ -92,11 +92,11 @@ type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
-// bzip2Bomb is "PAR1" and then zeros, times × 32 MiB of them, as
+// bzip2Bomb is "PAR1" and then zeros, times × 8 MiB of them, as
 // concatenated bzip2 streams: a tiny .parquet.bz2 that expands to gigabytes.
 func bzip2Bomb(t *testing.T, times int) []byte {
 	t.Helper()
-	const unit = 32 << 20
+	const unit = 8 << 20
 	first := bzip2Of(t, io.MultiReader(strings.NewReader("PAR1"), io.LimitReader(zeros{}, unit-4)))
 	rest := bzip2Of(t, io.LimitReader(zeros{}, unit))
 	return append(first, repeated(rest, times-1)...)
@@ -108,7 +108,7 @@ func TestDecompressionBombs(t *testing.T) {
 	const mib = 1 << 20
 	csvRows := repeated([]byte("1,abc,2024-01-02\n"), 64<<10) // ~1 MiB
 	jsonRows := repeated([]byte(`{"a":1,"b":"abc"}`+"\n"), 64<<10)
-	pqBomb := bzip2Bomb(t, 16)
+	pqBomb := bzip2Bomb(t, 32)
 	tests := []struct {
 		name     string
 		file     string
@@ -121,10 +121,10 @@ func TestDecompressionBombs(t *testing.T) {
 	}{
 		{"csv.gz over max bytes", "s3://b/bomb.csv.gz", gzipBomb(t, csvRows, 1024), 1024 * int64(len(csvRows)), 4 * mib, 100, knobMaxDecompressed, 16 * mib},
 		{"jsonl.zst over max bytes", "s3://b/bomb.jsonl.zst", zstdBomb(t, jsonRows, 1024), 1024 * int64(len(jsonRows)), 4 * mib, 0, knobMaxDecompressed, 16 * mib},
-		{"parquet.bz2 over max bytes", "s3://b/bomb.parquet.bz2", pqBomb, 16 * 32 * mib, 8 * mib, 100, knobMaxDecompressed, 16 * mib},
+		{"parquet.bz2 over max bytes", "s3://b/bomb.parquet.bz2", pqBomb, 32 * 8 * mib, 8 * mib, 100, knobMaxDecompressed, 16 * mib},
 		// The ratio's floor lets any file reach 64 MiB: spooling that is
 		// quicker than parsing it as CSV.
-		{"parquet.bz2 over the ratio", "s3://b/bomb.parquet.bz2", pqBomb, 16 * 32 * mib, 0, 10, knobMaxRatio, 128 * mib},
+		{"parquet.bz2 over the ratio", "s3://b/bomb.parquet.bz2", pqBomb, 32 * 8 * mib, 0, 10, knobMaxRatio, 128 * mib},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
