@@ -377,6 +377,15 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			}
 		}
 		rec := array.NewRecordBatch(table, out, n)
+		// arrow-go can build a batch that contradicts itself from a
+		// corrupt file (a list's last offset past its values); whoever
+		// reads it next would panic outside any recover. The check is
+		// O(columns), not O(rows).
+		if err := array.ValidateRecord(rec); err != nil {
+			rec.Release()
+			releaseAll(owned)
+			return total, rowErr(fmt.Errorf("the decoded rows are inconsistent (corrupt file?): %w", err))
+		}
 		err := emit(rec)
 		rec.Release()
 		releaseAll(owned)
