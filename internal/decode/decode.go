@@ -78,7 +78,7 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 	parquetFn func(*pqFile) error, csvFn func(*csvReader) error, jsonFn func(*jsonReader) error) error {
 	if s.format != FormatParquet {
-		st, err := openStream(ctx, obj, errs)
+		st, err := openStream(ctx, obj, s, errs)
 		if err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 		}
 		st.Close() // Parquet reads by range instead
 	}
-	src, err := openParquetSource(ctx, obj, errs)
+	src, err := openParquetSource(ctx, obj, s, errs)
 	if err != nil {
 		return err
 	}

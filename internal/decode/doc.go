@@ -12,6 +12,15 @@
 // a decoder, so callers can decide whether to retry. A panic in a decoder
 // (arrow-go panics on some corrupt Parquet) becomes a DataError.
 //
+// Hostile input fails alone: a compressed file stops with a LimitError as
+// soon as it expands past its cap (Options.MaxDecompressedBytes and
+// MaxCompressionRatio); CSV and JSON stream, and only whole-file compressed
+// Parquet is decompressed to a temporary file, charged to Options.Temp. A
+// temporary budget spent by other files is a transient error
+// (tempspace.ErrFull); one file needing more than all of it is permanent.
+// Parquet footers and page headers are checked against the file before
+// anything they declare is allocated (parquet_check.go).
+//
 // Content beats labels: gzip, zstd and bzip2 are recognised by their magic
 // bytes whatever the name or Options say, and a file labelled CSV or JSON
 // whose content starts with Parquet's magic is refused as mislabelled.

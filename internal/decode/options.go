@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/s3load/s3load/internal/tempspace"
 )
 
 // Format is a source file's encoding.
@@ -56,6 +57,19 @@ type Options struct {
 	// row groups whose middle byte is in it. The ranges of a file, end to
 	// end, decode each row once. Only Splittable files take a range.
 	Range *ByteRange
+	// MaxDecompressedBytes caps what one compressed file (gzip, zstd or
+	// bzip2 around any format) may expand to; 0 means no cap. Parquet
+	// compresses inside the file too: the cap also bounds each of its
+	// pages and, at a byte a row, the rows its footer declares.
+	MaxDecompressedBytes int64
+	// MaxCompressionRatio caps a compressed file's decompressed bytes at
+	// this many times its size, though never below RatioFloorBytes; 0
+	// means no cap. A file's cap is the smaller of the two.
+	MaxCompressionRatio int
+	// Temp holds the decompressed copy of a whole-file compressed Parquet
+	// file (.parquet.gz) while it is read; nil means an unlimited budget in
+	// os.TempDir().
+	Temp *tempspace.Budget
 }
 
 // ByteRange is [Start, End) of a file's bytes.
@@ -110,6 +124,10 @@ type settings struct {
 	// rowGroups, when set, selects the Parquet row groups whose middle
 	// byte is in the range.
 	rowGroups *ByteRange
+	// maxDecompressed and maxRatio bound compressed files (limitFor).
+	maxDecompressed int64
+	maxRatio        int
+	temp            *tempspace.Budget
 }
 
 // resolve applies the defaults of opts for the object called name. Runes
@@ -123,6 +141,10 @@ func resolve(name string, opts Options) (settings, error) {
 		schema:      opts.Schema,
 		batchRows:   opts.BatchRows,
 		mem:         opts.Mem,
+
+		maxDecompressed: opts.MaxDecompressedBytes,
+		maxRatio:        opts.MaxCompressionRatio,
+		temp:            opts.Temp,
 	}
 	base := strings.ToLower(path.Base(name))
 	if s.compression == "" {
@@ -167,6 +189,9 @@ func resolve(name string, opts Options) (settings, error) {
 	}
 	if s.mem == nil {
 		s.mem = memory.DefaultAllocator
+	}
+	if s.temp == nil {
+		s.temp = tempspace.New("", 0)
 	}
 	return s, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -38,81 +37,11 @@ const (
 // microseconds; Impala's nanoseconds are truncated.
 var int96Type = &arrow.TimestampType{Unit: arrow.Microsecond}
 
-// parquetReaderAt is what arrow's Parquet reader reads from.
-type parquetReaderAt interface {
-	io.ReaderAt
-	io.Seeker
-}
-
-// pqSource is a Parquet file's bytes: the Object itself through ranged
-// reads, or a temporary file holding its decompressed content.
-type pqSource struct {
-	name    string
-	ra      parquetReaderAt
-	size    int64
-	cleanup func()
-}
-
-// openParquetSource returns obj's Parquet bytes, decompressing a whole-file
-// compressed Parquet (.parquet.gz) to a temporary file so memory stays
-// bounded; close the source's cleanup when done.
-func openParquetSource(ctx context.Context, obj Object, errs *ioErrors) (*pqSource, error) {
-	ra := &objectReaderAt{ctx: ctx, obj: obj, errs: errs}
-	src := &pqSource{name: obj.Name(), ra: ra, size: obj.Size(), cleanup: func() {}}
-	head := make([]byte, 4)
-	if n, err := ra.ReadAt(head, 0); n < len(head) {
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, errs.prefer(err)
-		}
-		return nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
-	}
-	if sniffCompression(head) == "" {
-		return src, nil
-	}
-	st, err := openStream(ctx, obj, errs)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	f, err := os.CreateTemp("", "s3load-decode-*.parquet")
-	if err != nil {
-		return nil, fmt.Errorf("creating temporary file for %s: %w", src.name, err)
-	}
-	cleanup := func() {
-		f.Close()
-		os.Remove(f.Name())
-	}
-	w := &writeErrs{w: f}
-	n, err := io.Copy(w, st)
-	if err != nil {
-		cleanup()
-		if w.err != nil {
-			return nil, fmt.Errorf("writing temporary file for %s: %w", src.name, w.err)
-		}
-		return nil, errs.prefer(err)
-	}
-	return &pqSource{name: src.name, ra: f, size: n, cleanup: cleanup}, nil
-}
-
-// writeErrs remembers a write error, to tell it from a read error after
-// io.Copy.
-type writeErrs struct {
-	w   io.Writer
-	err error
-}
-
-func (w *writeErrs) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
-	if err != nil {
-		w.err = err
-	}
-	return n, err
-}
-
 // pqFile is an open Parquet file and how its columns are read: INT96
 // columns by hand (see int96Type), the rest through pqarrow.
 type pqFile struct {
 	name   string
+	pages  pageLimits
 	pf     *file.Reader
 	fr     *pqarrow.FileReader
 	schema *arrow.Schema // the file's schema as this package presents it
@@ -127,11 +56,13 @@ type int96Field struct {
 }
 
 func openParquet(src *pqSource, s *settings) (*pqFile, error) {
-	md, footer, err := readFooter(src)
+	lim := limitFor(src.size, s.maxDecompressed, s.maxRatio)
+	md, footer, err := readFooter(src, lim)
 	if err != nil {
 		return nil, err
 	}
-	pf, fr, err := openReaders(src, md, s)
+	pages := pageLimitsFor(md, src.size, lim)
+	pf, fr, err := openReaders(src, md, pages, s)
 	if err != nil && strings.Contains(err.Error(), "MAP") {
 		// arrow-go refuses some maps other readers accept; read them as
 		// lists of key-value structs instead (see relabelMaps).
@@ -139,14 +70,14 @@ func openParquet(src *pqSource, s *settings) (*pqFile, error) {
 			if md2, perr := parseFooter(fixed); perr == nil {
 				md2.SetSourceFileSize(src.size)
 				md = md2
-				pf, fr, err = openReaders(src, md, s)
+				pf, fr, err = openReaders(src, md, pages, s)
 			}
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	p := &pqFile{name: src.name, pf: pf, fr: fr}
+	p := &pqFile{name: src.name, pages: pages, pf: pf, fr: fr}
 	fields := make([]arrow.Field, len(fr.Manifest.Fields))
 	for i, sf := range fr.Manifest.Fields {
 		// Field metadata (Parquet field ids) is the file's, not the table's.
@@ -179,15 +110,15 @@ func appendLeaves(dst []int, sf *pqarrow.SchemaField) []int {
 	return dst
 }
 
-func openReaders(src *pqSource, md *metadata.FileMetaData, s *settings) (pf *file.Reader, fr *pqarrow.FileReader, err error) {
+func openReaders(src *pqSource, md *metadata.FileMetaData, pages pageLimits, s *settings) (pf *file.Reader, fr *pqarrow.FileReader, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = dataErrf(src.name, 0, "", "reading Parquet schema: decoder panic: %v", r)
 		}
 	}()
 	props := parquet.NewReaderProperties(s.mem)
-	props.MaxUncompressedPageSize = maxPageSize
-	props.MaxCompressedPageSize = maxPageSize
+	props.MaxUncompressedPageSize = pages.uncompressed
+	props.MaxCompressedPageSize = pages.compressed
 	// Read column chunks a buffer at a time instead of whole: a worker's
 	// memory then follows the batch size, not the row-group size.
 	props.BufferedStreamEnabled = true
@@ -205,12 +136,15 @@ func openReaders(src *pqSource, md *metadata.FileMetaData, s *settings) (pf *fil
 	return pf, fr, nil
 }
 
-// readFooter reads the footer with two ranged reads and parses it,
-// returning its bytes too for a second attempt.
-func readFooter(src *pqSource) (*metadata.FileMetaData, []byte, error) {
+// readFooter reads the footer with two ranged reads, checks it and parses
+// it, returning its bytes too for a second attempt.
+func readFooter(src *pqSource, lim decompressLimit) (*metadata.FileMetaData, []byte, error) {
 	footer, err := readFooterBytes(src)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := checkFooter(footer); err != nil {
+		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("corrupt Parquet footer: %w", err))
 	}
 	md, err := parseFooter(footer)
 	if err != nil {
@@ -226,6 +160,9 @@ func readFooter(src *pqSource) (*metadata.FileMetaData, []byte, error) {
 		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("reading Parquet footer: %w", err))
 	}
 	md.SetSourceFileSize(src.size)
+	if err := checkFileMeta(md, src.size, lim); err != nil {
+		return nil, nil, dataErr(src.name, 0, "", fmt.Errorf("corrupt Parquet footer: %w", err))
+	}
 	return md, footer, nil
 }
 
@@ -255,6 +192,10 @@ func readFooterBytes(src *pqSource) ([]byte, error) {
 	n := int64(binary.LittleEndian.Uint32(buf[:4]))
 	if n > src.size-int64(len(parquetMagic)+tail) {
 		return nil, dataErrf(src.name, 0, "", "corrupt Parquet footer: length %d exceeds the file", n)
+	}
+	if n > maxFooterBytes {
+		return nil, dataErrf(src.name, 0, "", "Parquet footer of %d bytes is over the %d-byte maximum: "+
+			"rewrite the file with fewer row groups or columns", n, maxFooterBytes)
 	}
 	footer := make([]byte, n)
 	if err := readFull(src, footer, src.size-tail-n, int(n)); err != nil {
@@ -294,9 +235,10 @@ func (p *pqFile) conform(table *arrow.Schema) ([]int, error) {
 	if diffs := compareSchemas(table, p.schema); len(diffs) > 0 {
 		return nil, &SchemaError{File: p.name, Diffs: diffs}
 	}
+	at := firstIndices(p.schema.Fields())
 	m := make([]int, table.NumFields())
 	for j, f := range table.Fields() {
-		m[j] = p.schema.FieldIndices(f.Name)[0]
+		m[j] = at[f.Name]
 	}
 	return m, nil
 }
@@ -362,7 +304,7 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 		if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		return &DataError{File: p.name, RowGroup: rg, Err: err}
+		return &DataError{File: p.name, RowGroup: rg, Err: p.pages.explain(err)}
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -435,6 +377,15 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			}
 		}
 		rec := array.NewRecordBatch(table, out, n)
+		// arrow-go can build a batch that contradicts itself from a
+		// corrupt file (a list's last offset past its values); whoever
+		// reads it next would panic outside any recover. The check is
+		// O(columns), not O(rows).
+		if err := array.ValidateRecord(rec); err != nil {
+			rec.Release()
+			releaseAll(owned)
+			return total, rowErr(fmt.Errorf("the decoded rows are inconsistent (corrupt file?): %w", err))
+		}
 		err := emit(rec)
 		rec.Release()
 		releaseAll(owned)
@@ -528,6 +479,9 @@ func ParquetCopyable(ctx context.Context, obj Object, opts Options) (rows int64,
 		}
 		return 0, false, err
 	}
+	if checkFooter(footer) != nil {
+		return 0, false, nil
+	}
 	md, err := parseFooter(footer)
 	if err != nil {
 		return 0, false, nil // only a rewritten footer reads: decode it
@@ -544,7 +498,11 @@ func ParquetCopyable(ctx context.Context, obj Object, opts Options) (rows int64,
 	if err != nil {
 		return 0, false, nil
 	}
-	pf, fr, err := openReaders(src, md, &s)
+	lim := limitFor(src.size, s.maxDecompressed, s.maxRatio)
+	if checkFileMeta(md, src.size, lim) != nil {
+		return 0, false, nil
+	}
+	pf, fr, err := openReaders(src, md, pageLimitsFor(md, src.size, lim), &s)
 	if err != nil {
 		return 0, false, nil
 	}

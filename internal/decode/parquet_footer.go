@@ -53,7 +53,11 @@ const (
 // (delta 3, struct), ListType's empty body (stop), the union's stop.
 var listLogicalType = []byte{0x3c, 0x00, 0x00}
 
-var errThrift = errors.New("malformed footer")
+var (
+	errThrift      = errors.New("malformed footer")
+	errThriftEnd   = fmt.Errorf("%w: it ends inside a value", errThrift)
+	errThriftDepth = fmt.Errorf("%w: structures nest deeper than %d", errThrift, maxThriftDepth)
+)
 
 type thriftCopier struct {
 	in      []byte
@@ -166,7 +170,7 @@ func (c *thriftCopier) schemaElemField(id int16, typ byte, depth int) (bool, err
 // id does not depend on the previous field.
 func (c *thriftCopier) copyStruct(depth int, fn fieldFunc) error {
 	if depth > maxThriftDepth {
-		return errThrift
+		return errThriftDepth
 	}
 	var last int16
 	longForm := false
@@ -255,7 +259,8 @@ func (c *thriftCopier) listHeader() (int, byte, error) {
 		size = int(v)
 	}
 	if size < 0 || size > len(c.in)-c.pos {
-		return 0, 0, errThrift // every element takes at least a byte
+		// Every element takes at least a byte.
+		return 0, 0, fmt.Errorf("%w: a list declares %d elements with %d bytes left", errThrift, size, len(c.in)-c.pos)
 	}
 	return size, b & 0x0f, nil
 }
@@ -263,7 +268,7 @@ func (c *thriftCopier) listHeader() (int, byte, error) {
 // skip moves past one value of type typ.
 func (c *thriftCopier) skip(typ byte, depth int) error {
 	if depth > maxThriftDepth {
-		return errThrift
+		return errThriftDepth
 	}
 	switch typ {
 	case tcTrue, tcFalse:
@@ -284,8 +289,8 @@ func (c *thriftCopier) skip(typ byte, depth int) error {
 		if err != nil {
 			return err
 		}
-		if n > uint64(len(c.in)) {
-			return errThrift
+		if n > uint64(len(c.in)-c.pos) {
+			return fmt.Errorf("%w: a string declares %d bytes with %d left", errThrift, n, len(c.in)-c.pos)
 		}
 		return c.advance(int(n))
 	case tcList, tcSet:
@@ -313,8 +318,8 @@ func (c *thriftCopier) skip(typ byte, depth int) error {
 		if n == 0 {
 			return nil
 		}
-		if n > uint64(len(c.in)) {
-			return errThrift
+		if n > uint64(len(c.in)-c.pos) {
+			return fmt.Errorf("%w: a map declares %d entries with %d bytes left", errThrift, n, len(c.in)-c.pos)
 		}
 		kv, err := c.byte()
 		if err != nil {
@@ -350,12 +355,12 @@ func (c *thriftCopier) skip(typ byte, depth int) error {
 			last = id
 		}
 	}
-	return errThrift
+	return fmt.Errorf("%w: unknown type %d", errThrift, typ)
 }
 
 func (c *thriftCopier) byte() (byte, error) {
 	if c.pos >= len(c.in) {
-		return 0, errThrift
+		return 0, errThriftEnd
 	}
 	b := c.in[c.pos]
 	c.pos++
@@ -364,7 +369,7 @@ func (c *thriftCopier) byte() (byte, error) {
 
 func (c *thriftCopier) advance(n int) error {
 	if n < 0 || n > len(c.in)-c.pos {
-		return errThrift
+		return errThriftEnd
 	}
 	c.pos += n
 	return nil
@@ -373,7 +378,7 @@ func (c *thriftCopier) advance(n int) error {
 func (c *thriftCopier) varint() (uint64, error) {
 	v, n := binary.Uvarint(c.in[c.pos:])
 	if n <= 0 {
-		return 0, errThrift
+		return 0, fmt.Errorf("%w: a bad varint", errThrift)
 	}
 	c.pos += n
 	return v, nil

@@ -22,9 +22,19 @@ import (
 // conformanceDir is the shared parquet-testing corpus beside the module.
 func conformanceDir(t *testing.T) string {
 	t.Helper()
+	corpus, ok := findConformance()
+	if !ok {
+		t.Fatalf("conformance corpus missing: no %s", filepath.Join(corpus, "expected.tsv"))
+	}
+	return corpus
+}
+
+// findConformance looks for the corpus: ../shared/conformance from the
+// directory holding go.mod.
+func findConformance() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", false
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -32,15 +42,13 @@ func conformanceDir(t *testing.T) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
+			return "", false
 		}
 		dir = parent
 	}
 	corpus := filepath.Join(dir, "..", "shared", "conformance", "parquet-testing")
-	if _, err := os.Stat(filepath.Join(corpus, "expected.tsv")); err != nil {
-		t.Fatalf("conformance corpus missing: %v", err)
-	}
-	return corpus
+	_, err = os.Stat(filepath.Join(corpus, "expected.tsv"))
+	return corpus, err == nil
 }
 
 // conformanceMisses are the data/ files whose row count differs from

@@ -54,18 +54,19 @@ func (s *stream) Close() error {
 
 // openStream opens obj and unwraps whatever compression its first bytes
 // show; the name or option only matters when the bytes are ambiguous, and
-// they never are for gzip, zstd and bzip2.
-func openStream(ctx context.Context, obj Object, errs *ioErrors) (*stream, error) {
+// they never are for gzip, zstd and bzip2. Decompressed content fails with
+// a LimitError as soon as it passes s's cap for obj.
+func openStream(ctx context.Context, obj Object, s *settings, errs *ioErrors) (*stream, error) {
 	body, err := obj.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", obj.Name(), err)
 	}
-	s := &stream{closers: []io.Closer{body}}
+	st := &stream{closers: []io.Closer{body}}
 	// No larger than the object: a small file gets a small buffer.
 	raw := bufio.NewReaderSize(&streamReader{r: body, errs: errs}, int(min(streamBuffer, max(obj.Size(), 0)+64)))
 	magic, err := raw.Peek(4)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		s.Close()
+		st.Close()
 		return nil, errs.prefer(fmt.Errorf("reading %s: %w", obj.Name(), err))
 	}
 	compression := sniffCompression(magic)
@@ -76,31 +77,33 @@ func openStream(ctx context.Context, obj Object, errs *ioErrors) (*stream, error
 		// multi-member file by default.
 		zr, err := gzip.NewReader(raw)
 		if err != nil {
-			s.Close()
+			st.Close()
 			return nil, errs.prefer(decompressErr(obj.Name(), compression, err))
 		}
-		s.closers = append(s.closers, zr)
+		st.closers = append(st.closers, zr)
 		r = zr
 	case CompressionZstd:
 		// Concurrency 1 decodes in the caller's goroutine: nothing to leak,
 		// and a panic stays where Decode recovers it.
 		zr, err := zstd.NewReader(raw, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow))
 		if err != nil {
-			s.Close()
+			st.Close()
 			return nil, errs.prefer(decompressErr(obj.Name(), compression, err))
 		}
-		s.closers = append(s.closers, closerFunc(func() error { zr.Close(); return nil }))
+		st.closers = append(st.closers, closerFunc(func() error { zr.Close(); return nil }))
 		r = zr
 	case CompressionBzip2:
 		r = bzip2.NewReader(raw)
 	default:
-		s.Reader = raw
-		return s, nil
+		st.Reader = raw
+		return st, nil
 	}
 	// Small: it serves the format sniffing, then the text readers' reads
 	// (at least as large) go through it without a copy.
-	s.Reader = bufio.NewReaderSize(&decompressReader{r: r, name: obj.Name(), compression: compression, errs: errs}, firstRead)
-	return s, nil
+	d := &decompressReader{r: r, name: obj.Name(), compression: compression, size: obj.Size(),
+		limit: limitFor(obj.Size(), s.maxDecompressed, s.maxRatio), errs: errs}
+	st.Reader = bufio.NewReaderSize(d, firstRead)
+	return st, nil
 }
 
 type closerFunc func() error
@@ -108,11 +111,15 @@ type closerFunc func() error
 func (f closerFunc) Close() error { return f() }
 
 // decompressReader turns a decompressor's complaints about its input into
-// DataErrors, unless the Object failed underneath it.
+// DataErrors, unless the Object failed underneath it, and stops the
+// content at its limit.
 type decompressReader struct {
 	r           io.Reader
 	name        string
 	compression Compression
+	size        int64 // the compressed file's
+	limit       decompressLimit
+	read        int64
 	errs        *ioErrors
 }
 
@@ -121,6 +128,14 @@ func (d *decompressReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		err = d.errs.prefer(decompressErr(d.name, d.compression, err))
 	}
+	if d.limit.max > 0 && d.read+int64(n) > d.limit.max {
+		// Hand over the bytes up to the cap: only content past it is refused.
+		keep := d.limit.max - d.read
+		d.read += int64(n)
+		return int(keep), dataErr(d.name, 0, "", &LimitError{Compression: d.compression,
+			Compressed: d.size, Limit: d.limit.max, Read: d.read, Knob: d.limit.knob})
+	}
+	d.read += int64(n)
 	return n, err
 }
 
