@@ -5,6 +5,8 @@ BIN := $(CURDIR)/bin
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(BIN)/versitygw
 export S3LOAD_VERSITYGW := $(VERSITYGW)
+NATS_SERVER := $(BIN)/nats-server
+NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
 
 .PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images
 
@@ -13,11 +15,14 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/s3load ./cmd/s3load
 
-# The S3 server the tests and the demo run against, built from source
+# The S3 server the tests and the demo run against, and the nats-server the
+# soak test kills and restarts (the version in go.mod), built from source
 # through the Go module proxy (no image or binary download).
-tools: $(VERSITYGW)
+tools: $(VERSITYGW) $(NATS_SERVER)
 $(VERSITYGW):
 	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+$(NATS_SERVER):
+	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/nats-io/nats-server/v2@$(NATS_VERSION)
 
 # Starts versitygw with a generated demo bucket, runs a full load with an
 # embedded NATS server and local workers, and prints the report.
@@ -52,7 +57,6 @@ test-unit: lint
 # The tags are written to .env, which docker compose reads, so that
 # `docker compose up` uses them instead of the public images.
 IMAGE_TAG ?= dev
-NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
 S3LOAD_IMAGE ?= localhost/s3load:$(IMAGE_TAG)
 NATS_IMAGE ?= localhost/s3load-nats:$(patsubst v%,%,$(NATS_VERSION))
 VERSITYGW_IMAGE ?= localhost/s3load-versitygw:$(VERSITYGW_VERSION)
