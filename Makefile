@@ -6,9 +6,10 @@ VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(BIN)/versitygw
 export S3LOAD_VERSITYGW := $(VERSITYGW)
 NATS_SERVER := $(BIN)/nats-server
+export S3LOAD_NATS_SERVER := $(NATS_SERVER)
 NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
 
-.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images
+.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images soak
 
 all: build
 
@@ -50,6 +51,15 @@ bench: tools
 
 test-unit: lint
 	$(GO) test -count=1 -short ./...
+
+# The randomized soak (internal/soak): full loads one after another for 10
+# minutes while workers, the coordinator and nats-server are SIGKILLed and
+# started again and the S3 endpoint goes down or throttles; after every
+# load each source file must be in its table exactly once. The seed is
+# printed; SEED=<n> replays its data set and fault schedule. make test runs
+# a 2-minute soak.
+soak: tools
+	$(GO) test -count=1 -timeout 30m -run TestSoak -v ./internal/soak -soak.duration=10m $(if $(SEED),-soak.seed=$(SEED))
 
 # Container images, all FROM scratch with static binaries built here (no
 # image is pulled): s3load, nats-server (the version in go.mod) and
