@@ -5,19 +5,25 @@ BIN := $(CURDIR)/bin
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(BIN)/versitygw
 export S3LOAD_VERSITYGW := $(VERSITYGW)
+NATS_SERVER := $(BIN)/nats-server
+export S3LOAD_NATS_SERVER := $(NATS_SERVER)
+NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
 
-.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images
+.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images soak
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/s3load ./cmd/s3load
 
-# The S3 server the tests and the demo run against, built from source
+# The S3 server the tests and the demo run against, and the nats-server the
+# soak test kills and restarts (the version in go.mod), built from source
 # through the Go module proxy (no image or binary download).
-tools: $(VERSITYGW)
+tools: $(VERSITYGW) $(NATS_SERVER)
 $(VERSITYGW):
 	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+$(NATS_SERVER):
+	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/nats-io/nats-server/v2@$(NATS_VERSION)
 
 # Starts versitygw with a generated demo bucket, runs a full load with an
 # embedded NATS server and local workers, and prints the report.
@@ -46,13 +52,21 @@ bench: tools
 test-unit: lint
 	$(GO) test -count=1 -short ./...
 
+# The randomized soak (internal/soak): full loads one after another for 10
+# minutes while workers, the coordinator and nats-server are SIGKILLed and
+# started again and the S3 endpoint goes down or throttles; after every
+# load each source file must be in its table exactly once. The seed is
+# printed; SEED=<n> replays its data set and fault schedule. make test runs
+# a 2-minute soak.
+soak: tools
+	$(GO) test -count=1 -timeout 30m -run TestSoak -v ./internal/soak -soak.duration=10m $(if $(SEED),-soak.seed=$(SEED))
+
 # Container images, all FROM scratch with static binaries built here (no
 # image is pulled): s3load, nats-server (the version in go.mod) and
 # versitygw. Build contexts go to deploy/build/, which is not committed.
 # The tags are written to .env, which docker compose reads, so that
 # `docker compose up` uses them instead of the public images.
 IMAGE_TAG ?= dev
-NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
 S3LOAD_IMAGE ?= localhost/s3load:$(IMAGE_TAG)
 NATS_IMAGE ?= localhost/s3load-nats:$(patsubst v%,%,$(NATS_VERSION))
 VERSITYGW_IMAGE ?= localhost/s3load-versitygw:$(VERSITYGW_VERSION)

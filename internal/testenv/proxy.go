@@ -1,6 +1,9 @@
 package testenv
 
 import (
+	"io"
+	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -15,7 +18,9 @@ import (
 // Proxy stands between s3load and an S3 server and breaks the path on
 // command, the way real outages do: Down refuses every connection (the
 // endpoint is down) until Up; Fail answers chosen requests with an error
-// status. Requests pass with their Host header and signature untouched.
+// status; Throttle answers a share of object GETs as an overloaded store
+// does, until StopThrottle. Requests pass with their Host header and
+// signature untouched.
 type Proxy struct {
 	// Endpoint is the proxy's URL, to use in place of the server's.
 	Endpoint string
@@ -24,12 +29,22 @@ type Proxy struct {
 	upstream *url.URL
 	t        testing.TB
 
-	mu    sync.Mutex
-	srv   *http.Server
-	rules []*rule
+	mu       sync.Mutex
+	srv      *http.Server
+	rules    []*rule
+	throttle *throttle
 	// Requests counts requests answered, passed or failed; Injected the
 	// ones failed by a rule.
 	Requests, Injected atomic.Int64
+	// Throttled counts the object GETs Throttle answered.
+	Throttled atomic.Int64
+}
+
+// throttle answers a share of object GETs with status and code.
+type throttle struct {
+	rate   float64
+	status int
+	code   string
 }
 
 // rule fails the next n requests match accepts with status.
@@ -60,7 +75,8 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 
 func (p *Proxy) serve(l net.Listener) {
 	rp := httputil.NewSingleHostReverseProxy(p.upstream)
-	rp.ErrorLog = nil
+	// A client that gives up on a request (a cancelled load) is no news.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.Requests.Add(1)
 		if st, code, ok := p.fault(r); ok {
@@ -88,7 +104,34 @@ func (p *Proxy) fault(r *http.Request) (int, string, bool) {
 			return ru.status, ru.code, true
 		}
 	}
+	if th := p.throttle; th != nil && isObjectGet(r) && rand.Float64() < th.rate {
+		p.Throttled.Add(1)
+		return th.status, th.code, true
+	}
 	return 0, "", false
+}
+
+// Throttle answers the share rate (0 to 1) of object GETs with status and
+// an S3 error of that code until StopThrottle, as a store under too much
+// load does (503 SlowDown); listings and other requests pass. A second
+// call replaces the first.
+func (p *Proxy) Throttle(rate float64, status int, code string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.throttle = &throttle{rate: rate, status: status, code: code}
+}
+
+// StopThrottle lets every object GET pass again.
+func (p *Proxy) StopThrottle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.throttle = nil
+}
+
+// isObjectGet: a GET of an object, path style (/bucket/key), not of a
+// bucket (a listing, an ACL).
+func isObjectGet(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(strings.Trim(r.URL.Path, "/"), "/")
 }
 
 // Fail answers the next n requests that match with status and an S3
