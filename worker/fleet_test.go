@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"sync/atomic"
 	"testing"
@@ -290,5 +291,74 @@ func mustContain(t *testing.T, s string, subs ...string) {
 		if !strings.Contains(s, sub) {
 			t.Errorf("%q lacks %q", s, sub)
 		}
+	}
+}
+
+// fakeRegistry holds announcements in memory.
+type fakeRegistry struct {
+	mu      sync.Mutex
+	workers map[string]messages.WorkerRecord
+}
+
+func (r *fakeRegistry) PutWorker(_ context.Context, rec messages.WorkerRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.workers[rec.ID] = rec
+	return nil
+}
+func (r *fakeRegistry) DeleteWorker(_ context.Context, _, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.workers, id)
+	return nil
+}
+func (r *fakeRegistry) Worker(_ context.Context, _, id string) (messages.WorkerRecord, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, ok := r.workers[id]
+	if !ok {
+		return rec, messages.ErrNotFound
+	}
+	return rec, nil
+}
+func (r *fakeRegistry) Leases(context.Context) ([]messages.LeaseRecord, error) { return nil, nil }
+
+// A duplicate delivery of a file a live worker is loading leaves it there:
+// it neither claims the file (which would fence that worker's work) nor
+// spends an attempt; a holder that stopped announcing loses the file.
+func TestDuplicateDeliveryLeavesALiveHolderAlone(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		age      time.Duration
+		wantLoad bool
+	}{
+		{"holder alive", 0, false},
+		{"holder gone quiet", time.Minute, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := listed()
+			rec.Worker, rec.Attempts = "w2", 1
+			files := newMemFiles(rec)
+			reg := &fakeRegistry{workers: map[string]messages.WorkerRecord{"w2": {ID: "w2", Updated: time.Now().Add(-tt.age),
+				Holding: []messages.Holding{{LoadID: "l", Table: "t", Token: src.Token(), Key: src.Key}}}}}
+			loaded := false
+			w := newTestWorker(t, files, loaderFunc(func(context.Context, messages.Task) Outcome {
+				loaded = true
+				return Outcome{Kind: Loaded, Part: "p", Rows: 1, Bytes: 1}
+			}), func(c *Config) { c.Registry, c.Heartbeat = reg, time.Second })
+			d := &retryDelays{fakeDelivery: fakeDelivery{task: oneFileTask(), delivered: 2}}
+			w.Handle(context.Background(), d)
+			got, _, _ := files.File(context.Background(), "l", "t", src.Token())
+			if loaded != tt.wantLoad {
+				t.Fatalf("loaded = %v, want %v", loaded, tt.wantLoad)
+			}
+			if !tt.wantLoad {
+				if got.Worker != "w2" || got.Attempts != 1 || len(d.delays) != 1 || d.delays[0] < 4*time.Second {
+					t.Fatalf("record %+v, retries %v: want w2's claim untouched and the task asked for again after an ack wait", got, d.delays)
+				}
+			} else if got.State != messages.StateLoaded || got.Attempts != 2 {
+				t.Fatalf("record %+v: want loaded, the dead holder's attempt counted", got)
+			}
+		})
 	}
 }

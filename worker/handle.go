@@ -14,10 +14,12 @@ import (
 
 // errSettled: the file needs no work from this delivery (already final,
 // or unknown to its load). errGaveUp: the claim found the file out of
-// attempts and recorded it failed.
+// attempts and recorded it failed. errHeld: a live worker is loading the
+// file now (this delivery is a duplicate): it is not taken from it.
 var (
 	errSettled = errors.New("file already settled")
 	errGaveUp  = errors.New("file out of attempts")
+	errHeld    = errors.New("file in work on a live worker")
 )
 
 // claimed is a file this delivery holds: its record as claimed and the
@@ -64,12 +66,18 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 			terms = append(terms, f.Source.String())
 			continue
 		}
+		if errors.Is(err, errHeld) {
+			// A duplicate of a task a live worker is working on: ask again
+			// after an ack wait, when that worker has finished or is gone.
+			log.Info("file in work on another live worker; leaving it there", "file", f.Source.String())
+			w.giveBack(ctx, d, held, 4*w.cfg.Heartbeat, log)
+			return
+		}
 		if err != nil {
-			// The state store is away (NATS restarting) or another delivery
-			// holds the file: try the task again later. Files claimed so far
-			// are given back.
+			// The state store is away (NATS restarting): try the task again
+			// later. Files claimed so far are given back.
 			log.Warn("claiming files", "err", err)
-			w.giveBack(ctx, d, held, log)
+			w.giveBack(ctx, d, held, w.cfg.Policy.Backoff, log)
 			return
 		}
 		held = append(held, c)
@@ -198,6 +206,9 @@ func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f me
 			// Settled by an earlier delivery: only the ack was lost.
 			return claimed{}, errSettled
 		}
+		if rec.Worker != "" && w.holdsNow(ctx, task, f, rec.Worker) {
+			return claimed{}, errHeld
+		}
 		if rec.Attempts >= w.cfg.Policy.MaxAttempts {
 			// Every earlier attempt was claimed and never recorded: its worker
 			// died or hung on this file. Stop feeding it workers.
@@ -228,6 +239,35 @@ func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f me
 	}
 }
 
+// holdsNow says whether worker id is alive and loading the file right now:
+// its announcement is fresh and lists it. A file that keeps making
+// progress is never taken from its worker; a worker that stopped
+// announcing (dead, paused, cut off) loses it.
+func (w *Worker) holdsNow(ctx context.Context, task messages.Task, f messages.TaskFile, id string) bool {
+	token := messages.RecordToken(f.Source, f.Range)
+	if id == w.cfg.ID {
+		for _, h := range w.holdings() {
+			if h.LoadID == task.LoadID && h.Table == task.Table && h.Token == token {
+				return true
+			}
+		}
+		return false
+	}
+	if w.cfg.Registry == nil {
+		return false
+	}
+	rec, err := w.cfg.Registry.Worker(ctx, w.cfg.Job, id)
+	if err != nil || time.Since(rec.Updated) > 4*w.cfg.Heartbeat {
+		return false
+	}
+	for _, h := range rec.Holding {
+		if h.LoadID == task.LoadID && h.Table == task.Table && h.Token == token {
+			return true
+		}
+	}
+	return false
+}
+
 func cmpOr(s, def string) string {
 	if s == "" {
 		return def
@@ -252,6 +292,9 @@ func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome,
 		rec.Attempts--
 	}
 	rec.State, rec.Updated, rec.Error = disp.State, now, ""
+	if !disp.State.Terminal() {
+		rec.Worker = "" // nobody holds it until the next claim
+	}
 	if out.Err != nil {
 		rec.Error = out.Err.Error()
 	}
@@ -331,17 +374,18 @@ func (w *Worker) ack(ctx context.Context, d Delivery, log *slog.Logger) {
 	}
 }
 
-// giveBack returns claimed files' attempts (they did not really start) and
-// asks for the task again after the backoff.
-func (w *Worker) giveBack(ctx context.Context, d Delivery, held []claimed, log *slog.Logger) {
+// giveBack returns claimed files (their attempts did not really start)
+// and asks for the task again after delay.
+func (w *Worker) giveBack(ctx context.Context, d Delivery, held []claimed, delay time.Duration, log *slog.Logger) {
 	for _, c := range held {
 		rec := c.rec
 		rec.Attempts--
+		rec.Worker = ""
 		if _, err := w.files.PutFile(ctx, rec, c.rev); err != nil {
 			log.Debug("giving back a claim", "file", rec.Source.String(), "err", err)
 		}
 	}
-	_ = d.Retry(ctx, w.cfg.Policy.Backoff)
+	_ = d.Retry(ctx, delay)
 }
 
 // abandon is the quick, honest stop of a task whose work context was
@@ -363,7 +407,7 @@ func (w *Worker) abandon(ctx context.Context, d Delivery, held []claimed, outs [
 	for _, c := range rest {
 		rec := c.rec
 		rec.Attempts--
-		rec.Updated = time.Now().UTC()
+		rec.Worker, rec.Updated = "", time.Now().UTC()
 		_, _ = w.files.PutFile(actx, rec, c.rev)
 	}
 	if err := d.Retry(actx, 0); err != nil {

@@ -65,6 +65,8 @@ type Loader interface {
 type Registry interface {
 	PutWorker(ctx context.Context, rec messages.WorkerRecord) error
 	DeleteWorker(ctx context.Context, job, id string) error
+	// Worker reads one worker's announcement (messages.ErrNotFound: none).
+	Worker(ctx context.Context, job, id string) (messages.WorkerRecord, error)
 	// Leases returns every job's coordinator lease.
 	Leases(ctx context.Context) ([]messages.LeaseRecord, error)
 }

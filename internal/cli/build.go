@@ -169,18 +169,18 @@ type natsConn struct {
 }
 
 // natsOptions are the connection settings of the config's nats block.
-func natsOptions(url, name string, c config.NATS, log *slog.Logger) natsq.ConnectOptions {
+func natsOptions(url, name string, c config.NATS, wait time.Duration, log *slog.Logger) natsq.ConnectOptions {
 	return natsq.ConnectOptions{
 		URL: url, Name: name,
 		CredsFile: c.CredsFile, NKeyFile: c.NKeyFile,
 		User: c.User, Password: c.Password.Reveal(), Token: c.Token.Reveal(),
 		CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
-		Logger: log,
+		Wait: wait, Logger: log,
 	}
 }
 
 func connectNATS(ctx context.Context, url, name, job string, c config.Config, log *slog.Logger) (*natsConn, error) {
-	nc, js, err := natsq.Connect(ctx, natsOptions(url, name, c.NATS, log))
+	nc, js, err := natsq.Connect(ctx, natsOptions(url, name, c.NATS, time.Duration(c.StartupWait), log))
 	if err != nil {
 		return nil, err
 	}

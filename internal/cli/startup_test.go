@@ -56,7 +56,7 @@ func TestStartupChecksFailFast(t *testing.T) {
 				t.Setenv("AWS_CONFIG_FILE", empty)
 				t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
 			}
-			path := e.writeConfig("  - { name: t, prefix: t/ }", "")
+			path := e.writeConfig("  - { name: t, prefix: t/ }", "startup_wait: 2s")
 			if tt.edit != nil {
 				raw, err := os.ReadFile(path)
 				if err != nil {
@@ -78,6 +78,28 @@ func TestStartupChecksFailFast(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A store that is not up yet when s3load starts (a container beside it, a
+// restart during a short outage) is waited for, up to startup_wait.
+func TestStartupWaitsForTheStore(t *testing.T) {
+	e := newLoadEnv(t)
+	proxy := e.viaProxy()
+	e.put("t/a.csv", csvRows(0, 10, ",", true))
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "startup_wait: 1m")
+	proxy.Down()
+	go func() {
+		time.Sleep(2 * time.Second)
+		proxy.Up()
+	}()
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	t.Logf("started after waiting %s", time.Since(started).Round(time.Millisecond))
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	mustContain(t, "log", stderr, "waiting for the source store to answer")
+	verifyTable(t, e.out, "t", 10, 1)
 }
 
 // NATS with a password: the right one loads; a wrong one stops at once,

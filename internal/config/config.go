@@ -51,6 +51,12 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Coordinator tunes how the coordinator watches over a load.
 	Coordinator Coordinator `yaml:"coordinator"`
+	// StartupWait is how long a starting process waits for NATS and the S3
+	// endpoints to answer at all (a container started beside them, a
+	// restart during a short outage) before it gives up naming the cause.
+	// Problems only a person can fix (credentials, a missing bucket...)
+	// end it at once (default DefaultStartupWait).
+	StartupWait Duration `yaml:"startup_wait"`
 }
 
 // Coordinator tunes the coordinator's watch over a load.
@@ -358,6 +364,7 @@ const (
 	DefaultRetryBackoff         = time.Second
 	DefaultRetryMaxBackoff      = time.Minute
 	DefaultNoProgressTimeout    = 10 * time.Minute
+	DefaultStartupWait          = 30 * time.Second
 	DefaultBatchFiles           = 64
 	DefaultBatchMaxFileBytes    = 1 << 20
 	DefaultSplitRangeBytes      = 256 << 20
@@ -370,6 +377,7 @@ const (
 func (c Config) WithDefaults() Config {
 	c.Retry.MaxDuration = cmp.Or(c.Retry.MaxDuration, Duration(DefaultRetryMaxDuration))
 	c.Retry.NoProgressTimeout = cmp.Or(c.Retry.NoProgressTimeout, Duration(DefaultNoProgressTimeout))
+	c.StartupWait = cmp.Or(c.StartupWait, Duration(DefaultStartupWait))
 	c.Limits.MaxDecompressedBytes = cmp.Or(c.Limits.MaxDecompressedBytes, DefaultMaxDecompressedBytes)
 	c.Limits.MaxCompressionRatio = cmp.Or(c.Limits.MaxCompressionRatio, DefaultMaxCompressionRatio)
 	c.Limits.MaxTempBytes = cmp.Or(c.Limits.MaxTempBytes, DefaultMaxTempBytes)

@@ -186,6 +186,12 @@ func (s *State) PutWorker(ctx context.Context, rec messages.WorkerRecord) error 
 	})
 }
 
+// Worker reads one worker's announcement.
+func (s *State) Worker(ctx context.Context, job, id string) (messages.WorkerRecord, error) {
+	rec, _, err := get[messages.WorkerRecord](ctx, s, workerPrefix(job)+workerToken(id))
+	return rec, err
+}
+
 // DeleteWorker withdraws a worker's announcement.
 func (s *State) DeleteWorker(ctx context.Context, job, id string) error {
 	return s.do(ctx, func(kv jetstream.KeyValue) error {
