@@ -9,7 +9,7 @@ NATS_SERVER := $(BIN)/nats-server
 export S3LOAD_NATS_SERVER := $(NATS_SERVER)
 NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2)
 
-.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images soak
+.PHONY: all build demo test test-unit test-integration test-e2e lint tools clean images e2e-images soak fuzz
 
 all: build
 
@@ -39,7 +39,18 @@ lint:
 # the end-to-end tests in containers.
 test: tools lint
 	$(GO) test -count=1 -timeout 18m ./...
+	$(MAKE) fuzz
 	$(MAKE) test-e2e
+
+# The decoders' fuzz targets, each for a short budget (the seed corpora
+# and crashers found earlier run in every `go test` too). Longer runs:
+# go test -run '^$$' -fuzz '^FuzzParquet$$' -fuzztime 10m -fuzzminimizetime 5s ./internal/decode
+FUZZ_TARGETS := FuzzParquet:30s FuzzCSV:15s FuzzJSON:15s FuzzJSONValid:10s FuzzScanners:10s
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} for $${t##*:}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $${t##*:} -fuzzminimizetime 5s ./internal/decode; \
+	done
 
 # Decoder benchmarks with the stock arrow-go readers as baselines in the same
 # run (one core, 6 repetitions), a summary table, and the raw go test output
