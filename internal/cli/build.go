@@ -21,6 +21,7 @@ import (
 	"github.com/s3load/s3load/internal/pipeline"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
+	"github.com/s3load/s3load/internal/tempspace"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -103,19 +104,24 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 		}
 		targetStore, ad.targetStore, ad.targetBucket = ts, ts, u.Host
 	}
-	tgt, err := target.Open(c.Target, targetStore)
+	// One budget for all of this process's temporary files: decompressed
+	// Parquet and parts spooled for an s3:// target.
+	temp := tempspace.New(c.Limits.TempDir, int64(c.Limits.MaxTempBytes))
+	tgt, err := target.Open(c.Target, targetStore, target.WithTemp(temp))
 	if err != nil {
 		return nil, err
 	}
 	opts := map[string]decode.Options{}
 	for _, t := range c.Tables {
-		opts[t.Name] = decodeOptions(t)
+		opts[t.Name] = decodeOptions(t, c.Limits, temp)
 	}
 	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil)
 	return ad, nil
 }
 
-func decodeOptions(t config.Table) decode.Options {
+// decodeOptions are a table's decoding settings, with the load's limits
+// and the worker's temporary space.
+func decodeOptions(t config.Table, l config.Limits, temp *tempspace.Budget) decode.Options {
 	return decode.Options{
 		Format: decode.Format(t.Format),
 		CSV: decode.CSVOptions{
@@ -124,6 +130,9 @@ func decodeOptions(t config.Table) decode.Options {
 			Header:     *t.CSV.Header,
 			NullValues: t.CSV.NullValues,
 		},
+		MaxDecompressedBytes: int64(l.MaxDecompressedBytes),
+		MaxCompressionRatio:  l.MaxCompressionRatio,
+		Temp:                 temp,
 	}
 }
 

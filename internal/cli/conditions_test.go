@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"net/http"
@@ -776,4 +778,57 @@ func TestPermanentProblemEndsOneTable(t *testing.T) {
 	}
 	mustContain(t, "report", stdout, "secret:", "AccessDenied")
 	verifyTable(t, e.out, "open", 10, 1)
+}
+
+// gzBomb is a gzip stream of n bytes of head followed by zeros: tiny on the
+// wire, huge once expanded.
+func gzBomb(t *testing.T, head []byte, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(head); err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	for written := len(head); written < n; written += len(zeros) {
+		if _, err := zw.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Hostile input is bounded: a compressed CSV and a compressed Parquet file
+// that expand to hundreds of MB fail alone, quickly, naming the limit to
+// raise, without filling the worker's temporary disk; the table's other
+// files load.
+func TestDecompressionBombsFailAlone(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 3 {
+		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
+	}
+	csvBomb := gzBomb(t, []byte("id,name,amount,at,ok\n"), 300<<20)
+	pqBomb := gzBomb(t, []byte("PAR1"), 300<<20)
+	t.Logf("bombs: %d and %d bytes, 300 MiB each expanded", len(csvBomb), len(pqBomb))
+	e.put("t/bomb.csv.gz", csvBomb)
+	e.put("p/bomb.parquet.gz", pqBomb)
+	e.put("p/good.parquet", parquetRows(t, 0, 20))
+	temp := t.TempDir()
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }\n  - { name: p, prefix: p/ }",
+		fmt.Sprintf("limits: { max_decompressed_bytes: 32MiB, max_temp_bytes: 64MiB, temp_dir: %s }\nmax_failed_files: 1", temp))
+	started := time.Now()
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	t.Logf("ended after %s", time.Since(started).Round(time.Millisecond))
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	mustContain(t, "report", stdout, "bomb.csv.gz", "bomb.parquet.gz", "limits.max_decompressed_bytes")
+	verifyTable(t, e.out, "t", 30, 3)
+	verifyTable(t, e.out, "p", 20, 1)
+	if left, err := os.ReadDir(temp); err != nil || len(left) != 0 {
+		t.Errorf("temporary files left behind: %v %v", left, err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
+	"github.com/s3load/s3load/internal/tempspace"
 	"github.com/s3load/s3load/worker"
 )
 
@@ -28,6 +29,8 @@ func TestClassify(t *testing.T) {
 		{"credentials rejected", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrAuth, Code: "InvalidAccessKeyId"}), worker.Permanent},
 		{"target disk full", fmt.Errorf("writing part: %w", target.ErrNoSpace), worker.Permanent},
 		{"target read-only", fmt.Errorf("writing part: %w", target.ErrNotWritable), worker.Permanent},
+		{"temp space: the part alone is too big", fmt.Errorf("writing part: %w", &tempspace.FullError{Max: 10, Want: 20, Alone: true}), worker.Permanent},
+		{"temp space: held by other files", fmt.Errorf("writing part: %w", &tempspace.FullError{Max: 10, Used: 8, Want: 5}), worker.Transient},
 		{"endpoint unreachable mid-load", fmt.Errorf("getting s3://b/k: %w", &s3store.Error{Kind: s3store.ErrUnreachable}), worker.Transient},
 		{"stopped", context.Canceled, worker.Transient},
 		{"anything else", errors.New("connection reset by peer"), worker.Transient},

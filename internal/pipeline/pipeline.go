@@ -22,6 +22,7 @@ import (
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
+	"github.com/s3load/s3load/internal/tempspace"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -123,7 +124,7 @@ func classify(err error) worker.Kind {
 	case errors.Is(err, s3store.ErrChanged):
 		return worker.Changed
 	case decode.IsPermanent(err), errors.Is(err, errConfig), s3store.IsPermanent(err),
-		errors.Is(err, target.ErrNoSpace), errors.Is(err, target.ErrNotWritable):
+		errors.Is(err, target.ErrNoSpace), errors.Is(err, target.ErrNotWritable), alone(err):
 		return worker.Permanent
 	case errors.Is(err, s3store.ErrThrottled):
 		return worker.Throttled
@@ -133,6 +134,13 @@ func classify(err error) worker.Kind {
 }
 
 var errConfig = errors.New("configuration")
+
+// alone reports a temporary-space error of a file that needs more than the
+// worker's whole budget: waiting for other files to finish cannot help it.
+func alone(err error) bool {
+	var full *tempspace.FullError
+	return errors.As(err, &full) && full.Alone
+}
 
 // partLoad is one task's part being written, and its files' outcomes.
 type partLoad struct {
