@@ -19,7 +19,14 @@ build:
 # The S3 server the tests and the demo run against, and the nats-server the
 # soak test kills and restarts (the version in go.mod), built from source
 # through the Go module proxy (no image or binary download).
-tools: $(VERSITYGW) $(NATS_SERVER)
+tools: $(VERSITYGW) $(NATS_SERVER) system-tools
+
+# Programs from Debian's packages the tests use: bzip2 (a test builds a
+# bzip2 bomb) and unshare (a test gives s3load a tiny tmpfs as its target).
+.PHONY: system-tools
+system-tools:
+	@command -v bzip2 >/dev/null && command -v unshare >/dev/null || \
+		{ echo "installing bzip2 and util-linux"; apt-get update -qq && apt-get install -y -qq bzip2 util-linux; }
 $(VERSITYGW):
 	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 $(NATS_SERVER):
