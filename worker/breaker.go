@@ -10,9 +10,11 @@ import (
 // in between, make the worker suspect the store rather than the files.
 const breakerTrips = 3
 
-// Probe backoff while paused.
+// Probe backoff while paused: the first probe goes at once (a run of
+// failures of a few files, not of the store, should cost no wait), then
+// the waits grow to probeMax.
 const (
-	probeFirst = time.Second
+	probeFirst = 250 * time.Millisecond
 	probeMax   = 10 * time.Second
 )
 
@@ -103,7 +105,8 @@ func (w *Worker) probe(ctx context.Context) {
 		}
 		since, _ := w.breaker.pausedSince()
 		w.cfg.Logger.Warn("the store keeps failing; taking no task until it answers", "failures", breakerTrips)
-		wait := w.breaker.first
+		wait := time.Duration(0)
+		var said time.Time
 		for {
 			select {
 			case <-ctx.Done():
@@ -118,8 +121,11 @@ func (w *Worker) probe(ctx context.Context) {
 				w.breaker.resume()
 				break
 			}
-			w.cfg.Logger.Warn("the store still fails", "err", err, "paused", time.Since(since).Round(time.Second))
-			wait = min(2*wait, w.breaker.most)
+			if time.Since(said) >= 30*time.Second {
+				w.cfg.Logger.Warn("the store still fails", "err", err, "paused", time.Since(since).Round(time.Second))
+				said = time.Now()
+			}
+			wait = min(max(2*wait, w.breaker.first), w.breaker.most)
 		}
 	}
 }
