@@ -118,16 +118,14 @@ func mustCommit(t *testing.T, r coordinator.Report, err error) {
 // loaded once, by the worker that took it, and never handed to another.
 func TestLongFileKeepsItsWorker(t *testing.T) {
 	e := newLoadEnv(t)
-	for i := range 4 {
-		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*100, 100, ",", true))
-	}
+	e.putCSVs("t/", 4, 100)
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }",
 		"batch: { files: 1 }\nretry: { backoff: 100ms, max_backoff: 500ms, no_progress_timeout: 1s }"))
 	var counts loadCounter
 	const longFor = 10 * time.Second // > 3x ack_wait (3s), 10x no_progress_timeout, 30x the check interval
 	slow := func(l worker.Loader) worker.Loader {
 		return counts.wrap(loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
-			if task.Files[0].Source.Key == "t/f0.csv" {
+			if task.Files[0].Source.Key == "t/f00.csv" {
 				for end := time.Now().Add(longFor); time.Now().Before(end); {
 					pr.AddBytes(1 << 10) // reading slowly, but reading
 					select {
@@ -147,7 +145,7 @@ func TestLongFileKeepsItsWorker(t *testing.T) {
 	mustCommit(t, r, err)
 	t.Logf("load with a %s file took %s", longFor, time.Since(started).Round(time.Millisecond))
 	verifyTable(t, e.out, "t", 400, 4)
-	if n := counts.count("t/t/f0.csv"); n != 1 {
+	if n := counts.count("t/t/f00.csv"); n != 1 {
 		t.Errorf("the long file was loaded %d times, want once: it was taken from its worker", n)
 	}
 }
@@ -183,9 +181,7 @@ func TestStoreOutageIsWaitedOut(t *testing.T) {
 	e := newLoadEnv(t)
 	proxy := e.viaProxy()
 	const files = 30
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", files, 10)
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }",
 		"batch: { files: 1 }\nretry: { max_duration: 3m, backoff: 200ms, max_backoff: 2s }"))
 	var loaded atomic.Int64
@@ -226,9 +222,7 @@ func TestStoreOutageIsWaitedOut(t *testing.T) {
 func TestNATSOutageIsWaitedOut(t *testing.T) {
 	e := newLoadEnv(t)
 	const files = 20
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", files, 10)
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
 	var loaded atomic.Int64
 	var once sync.Once
@@ -261,9 +255,7 @@ func TestNATSOutageIsWaitedOut(t *testing.T) {
 func TestDeletedRecordsAreRestored(t *testing.T) {
 	e := newLoadEnv(t)
 	const files = 12
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", files, 10)
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
 	g := newGate()
 	p.startWorker("w1", g.wrap)
@@ -305,9 +297,7 @@ func TestTaskStreamLost(t *testing.T) {
 		t.Run(how, func(t *testing.T) {
 			e := newLoadEnv(t)
 			const files = 12
-			for i := range files {
-				e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-			}
+			e.putCSVs("t/", files, 10)
 			p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
 			g := newGate()
 			p.startWorker("w1", g.wrap)
@@ -367,9 +357,7 @@ func TestSameObjectInTwoTables(t *testing.T) {
 // allow_empty commits the empty table.
 func TestEmptyListingKeepsTheTable(t *testing.T) {
 	e := newLoadEnv(t)
-	for i := range 3 {
-		e.put(fmt.Sprintf("orders/f%d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("orders/", 3, 10)
 	good := e.writeConfig("  - { name: orders, prefix: orders/ }\n  - { name: other, prefix: orders/ }", "")
 	if code, stdout, stderr := runCLI(t, "run", "--config", good); code != ExitOK {
 		t.Fatalf("first load: exit %d\n%s\n%s", code, stdout, stderr)
@@ -411,9 +399,7 @@ func TestFailedLoadIsFinished(t *testing.T) {
 	e := newLoadEnv(t)
 	proxy := e.viaProxy()
 	const files = 10
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", files, 10)
 	denied := []string{"t/f02.csv", "t/f05.csv", "t/f07.csv"}
 	for _, k := range denied {
 		proxy.Fail(1000, 403, "AccessDenied", testenv.IsGet(k))
@@ -499,9 +485,7 @@ func holder(name string) func(*coordinator.Config, *coordinator.Ports) {
 func TestOneCoordinatorPerJob(t *testing.T) {
 	t.Run("both started: one loads, the other reports", func(t *testing.T) {
 		e := newLoadEnv(t)
-		for i := range 10 {
-			e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-		}
+		e.putCSVs("t/", 10, 10)
 		p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
 		g := newGate()
 		p.startWorker("w1", g.wrap)
@@ -526,9 +510,7 @@ func TestOneCoordinatorPerJob(t *testing.T) {
 	})
 	t.Run("the leader dies: the standby takes over", func(t *testing.T) {
 		e := newLoadEnv(t)
-		for i := range 10 {
-			e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-		}
+		e.putCSVs("t/", 10, 10)
 		p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
 		g := newGate()
 		p.startWorker("w1", g.wrap)
@@ -559,9 +541,7 @@ func TestOneCoordinatorPerJob(t *testing.T) {
 // does the coordinator; a worker of the right config then loads.
 func TestWorkerOfAnotherConfigSaysSo(t *testing.T) {
 	e := newLoadEnv(t)
-	for i := range 3 {
-		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", 3, 10)
 	coordLog, workerLog := &logBuffer{t: t}, &logBuffer{t: t}
 	right := e.inProcessLogging(e.writeConfig("  - { name: t, prefix: t/ }", ""), coordLog.logger())
 	wrong := e.inProcessLogging(e.writeConfig("  - { name: t, prefix: t/, glob: \"*.csv\" }", ""), workerLog.logger())
@@ -617,9 +597,7 @@ func TestRecordTooLargeFailsItsTableOnly(t *testing.T) {
 func TestLoadedFilesWhoseRecordsWereLostAreAdopted(t *testing.T) {
 	e := newLoadEnv(t)
 	const files = 12
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", files, 10)
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
 	g := newGate()
 	p.startWorker("w1", func(l worker.Loader) worker.Loader {
@@ -669,9 +647,7 @@ func TestS3CommitIsRetried(t *testing.T) {
 	e := newLoadEnv(t)
 	proxy := e.viaProxy()
 	e.s3.CreateBucket(t, "out")
-	for i := range 4 {
-		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", 4, 10)
 	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "")
 	raw, err := os.ReadFile(cfg)
 	if err != nil {
@@ -700,16 +676,14 @@ func TestS3CommitIsRetried(t *testing.T) {
 // is not disturbed and commits; the second, run again later, commits.
 func TestTwoLoadsOfOneTable(t *testing.T) {
 	e := newLoadEnv(t)
-	for i := range 6 {
-		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", 6, 10)
 	first := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", ""))
 	g := newGate()
 	first.startWorker("w1", g.wrap)
 	wait := first.runCoordinator(fast)
 	waitFor(t, "the first load to hold the table", 30*time.Second, func() bool { return g.held.Load() > 0 })
 
-	other := e.writeConfig(`  - { name: t, prefix: t/, glob: "f[0-2].csv" }`, "")
+	other := e.writeConfig(`  - { name: t, prefix: t/, glob: "f0[0-2].csv" }`, "")
 	started := time.Now()
 	code, stdout, stderr := runCLI(t, "run", "--config", other)
 	t.Logf("the second load ended after %s", time.Since(started).Round(time.Millisecond))
@@ -807,9 +781,7 @@ func gzBomb(t *testing.T, head []byte, n int) []byte {
 // files load.
 func TestDecompressionBombsFailAlone(t *testing.T) {
 	e := newLoadEnv(t)
-	for i := range 3 {
-		e.put(fmt.Sprintf("t/f%d.csv", i), csvRows(i*10, 10, ",", true))
-	}
+	e.putCSVs("t/", 3, 10)
 	csvBomb := gzBomb(t, []byte("id,name,amount,at,ok\n"), 300<<20)
 	pqBomb := gzBomb(t, []byte("PAR1"), 300<<20)
 	t.Logf("bombs: %d and %d bytes, 300 MiB each expanded", len(csvBomb), len(pqBomb))

@@ -77,6 +77,14 @@ func (e *loadEnv) seedDemo(seed uint64, files, rows int) (demo.Dataset, string) 
   - { name: products, prefix: products/ }`, "")
 }
 
+// putCSVs puts n CSV files of rows rows each under prefix, named f00.csv,
+// f01.csv...; ids are unique across them.
+func (e *loadEnv) putCSVs(prefix string, n, rows int) {
+	for i := range n {
+		e.put(fmt.Sprintf("%sf%02d.csv", prefix, i), csvRows(i*rows, rows, ",", true))
+	}
+}
+
 func (e *loadEnv) put(key string, data []byte) messages.Source {
 	return e.s3.Put(e.t, e.bucket, key, data)
 }

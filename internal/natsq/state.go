@@ -311,7 +311,7 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 				}
 				continue
 			}
-			ev := coordinator.FileEvent{Token: strings.TrimPrefix(e.Key(), prefix), Current: current}
+			ev := coordinator.FileEvent{Token: strings.TrimPrefix(e.Key(), prefix), Revision: e.Revision(), Current: current}
 			if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
 				ev.Deleted = true
 			} else if ev.Record, err = messages.Unmarshal[messages.FileRecord](e.Value()); err != nil {
