@@ -64,7 +64,13 @@ func run(ctx context.Context) int {
 	os.Setenv("S3LOAD_DEMO_KEY", srv.AccessKeyID)
 	os.Setenv("S3LOAD_DEMO_SECRET", srv.SecretAccessKey)
 	fmt.Printf("running: s3load run --config %s\n\n", cfgPath)
-	code := cli.Main(ctx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, os.Stdout, os.Stderr)
+	// The demo's NATS state stays beside its data, not in the user's state
+	// directory: each demo run is a new server on a new port, a new job.
+	state := filepath.Join(outDir, "state")
+	if err := os.RemoveAll(state); err != nil {
+		return fail(err)
+	}
+	code := cli.Main(ctx, []string{"run", "--config", cfgPath, "--state-dir", state, "--log-level", "warn"}, os.Stdout, os.Stderr)
 	if code == cli.ExitOK {
 		fmt.Printf("\ntables committed under %s; expected rows: orders %d, events %d, products %d\n",
 			tables, ds.Rows["orders"], ds.Rows["events"], ds.Rows["products"])
