@@ -11,6 +11,9 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
+// errStateRecreated ends a watch whose store was deleted under it.
+var errStateRecreated = errors.New("the state store was created again")
+
 // fileView is a file record as the watch last saw it.
 type fileView struct {
 	rec messages.FileRecord
@@ -92,6 +95,8 @@ func (tc *tableRun) await(ctx context.Context) ([]messages.FileRecord, error) {
 			return v.records(), nil
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
+		case errors.Is(err, errStateRecreated):
+			continue // watch the new store from scratch
 		case err != nil && !c.permanent(err):
 			// The watch broke (NATS restarting, a leader change, the bucket
 			// recreated): follow again from the current records.
@@ -186,6 +191,25 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 	tc := chk.tc
 	c := tc.c
 	started := time.Now()
+	// The state store deleted and created again: every record is gone,
+	// and the watch may not have said so. Restore the load's and table's
+	// records, and watch afresh: the records missing from the new view are
+	// listed again and restored.
+	var stateGen time.Time
+	if err := c.retry(ctx, "checking the state store", func() (err error) {
+		stateGen, err = c.State.Ensure(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if !stateGen.Equal(tc.stateGen) {
+		tc.stateGen = stateGen
+		tc.log.Warn("the state store was deleted and created again; restoring the load's records")
+		if err := tc.restoreRecords(ctx); err != nil {
+			return err
+		}
+		return errStateRecreated
+	}
 	if err := tc.restoreRecords(ctx); err != nil {
 		return err
 	}
@@ -218,14 +242,15 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 		chk.short = 0
 	}
 	// The task stream deleted and created again: every task is gone.
-	var recreated bool
+	var queueGen time.Time
 	if err := c.retry(ctx, "checking the task queue", func() (err error) {
-		recreated, err = c.Queue.Ensure(ctx)
+		queueGen, err = c.Queue.Ensure(ctx)
 		return err
 	}); err != nil {
 		return err
 	}
-	if recreated {
+	if !queueGen.Equal(tc.queueGen) {
+		tc.queueGen = queueGen
 		unfinished := v.unfinished()
 		tc.log.Warn("the task stream was deleted and created again; publishing every unfinished file again", "files", len(unfinished))
 		chk.suspects = nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -216,6 +217,8 @@ func (s *outageState) DeleteFile(_ context.Context, load, table, token string) e
 	return nil
 }
 
+func (s *outageState) Ensure(context.Context) (time.Time, error) { return time.Time{}, nil }
+
 func (s *outageState) DropLoad(_ context.Context, load string) error {
 	s.mu.Lock()
 	var keys []string
@@ -272,7 +275,7 @@ func (q loadingQueue) Publish(_ context.Context, tasks ...messages.Task) error {
 	return nil
 }
 
-func (loadingQueue) Ensure(context.Context) (bool, error)         { return false, nil }
+func (loadingQueue) Ensure(context.Context) (time.Time, error)    { return time.Time{}, nil }
 func (loadingQueue) Backlog(context.Context, string) (int, error) { return 0, nil }
 
 type pageLister []messages.Source

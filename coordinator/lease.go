@@ -100,6 +100,18 @@ func (l *lease) renew(ctx context.Context) error {
 	rev, err := l.c.Leases.PutLease(ctx, rec, l.rev)
 	if errors.Is(err, messages.ErrConflict) {
 		cur, curRev, gerr := l.c.Leases.Lease(ctx, l.c.cfg.Job)
+		if errors.Is(gerr, messages.ErrNotFound) {
+			// The lease is gone (the state bucket lost or deleted): nobody
+			// holds the job, so take it again, as anyone could.
+			if rev, err = l.c.Leases.PutLease(ctx, rec, 0); err == nil {
+				l.rec, l.rev = rec, rev
+				return nil
+			}
+			if !errors.Is(err, messages.ErrConflict) {
+				return err
+			}
+			cur, curRev, gerr = l.c.Leases.Lease(ctx, l.c.cfg.Job)
+		}
 		if gerr != nil && !errors.Is(gerr, messages.ErrNotFound) {
 			return gerr // cannot tell yet
 		}

@@ -54,9 +54,10 @@ type Queue interface {
 	// same task ID twice within the queue's duplicate window is published
 	// once.
 	Publish(ctx context.Context, tasks ...messages.Task) error
-	// Ensure checks that the queue exists, creating what is missing;
-	// recreated reports that its tasks were lost with it.
-	Ensure(ctx context.Context) (recreated bool, err error)
+	// Ensure checks that the queue exists, creating what is missing, and
+	// returns its generation: a new value means a new queue, whose tasks
+	// were lost with the old one.
+	Ensure(ctx context.Context) (generation time.Time, err error)
 	// Backlog counts a table's tasks not yet acknowledged, waiting or in
 	// work.
 	Backlog(ctx context.Context, table string) (int, error)
@@ -98,6 +99,10 @@ type StateStore interface {
 	WatchFiles(ctx context.Context, load, table string, fn func(FileEvent) error) error
 	// DropLoad removes the table and file records of a load that ended.
 	DropLoad(ctx context.Context, load string) error
+	// Ensure checks that the store exists, creating it if missing, and
+	// returns its generation: a new value means a new store, every record
+	// of the old one lost.
+	Ensure(ctx context.Context) (generation time.Time, err error)
 }
 
 // LeaseStore holds the job's coordinator lease; writes are compare-and-set

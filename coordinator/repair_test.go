@@ -22,7 +22,7 @@ func (q *lostQueue) Publish(_ context.Context, tasks ...messages.Task) error {
 	q.published = append(q.published, tasks...)
 	return nil
 }
-func (*lostQueue) Ensure(context.Context) (bool, error)         { return false, nil }
+func (*lostQueue) Ensure(context.Context) (time.Time, error)    { return time.Time{}, nil }
 func (*lostQueue) Backlog(context.Context, string) (int, error) { return 0, nil }
 
 func (q *lostQueue) reissued() map[string]int {

@@ -48,6 +48,10 @@ type tableRun struct {
 	reused int
 	// resumed: this run carries on a load an earlier run began.
 	resumed bool
+	// queueGen and stateGen are the generations of the queue and the state
+	// store as this table's run last saw them, from its start: a new one
+	// means all of its tasks, or all of its records, were lost.
+	queueGen, stateGen time.Time
 }
 
 func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) {
@@ -62,6 +66,9 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		}
 		stop := tc.keepLock(ctx, lock, cancel)
 		defer stop()
+	}
+	if err := tc.generations(ctx); err != nil {
+		return TableReport{}, err
 	}
 	if err := tc.openRecord(ctx); err != nil {
 		return TableReport{}, err
@@ -174,6 +181,20 @@ func (tc *tableRun) keepLock(ctx context.Context, lock TableLock, cancel context
 			tc.log.Warn("releasing the table lock", "err", err)
 		}
 	}
+}
+
+// generations notes the queue's and the state store's generations before
+// anything of this table is written to them, so that losing either later
+// is noticed.
+func (tc *tableRun) generations(ctx context.Context) error {
+	c := tc.c
+	return c.retry(ctx, "checking the queue and the state store", func() (err error) {
+		if tc.queueGen, err = c.Queue.Ensure(ctx); err != nil {
+			return err
+		}
+		tc.stateGen, err = c.State.Ensure(ctx)
+		return err
+	})
 }
 
 // openRecord reads the table's record in this load, or creates it.

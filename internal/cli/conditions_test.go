@@ -804,3 +804,27 @@ func TestDecompressionBombsFailAlone(t *testing.T) {
 		t.Errorf("temporary files left behind: %v %v", left, err)
 	}
 }
+
+// The whole state bucket deleted mid-load (the load's, tables' and files'
+// records, and the coordinator's lease): it is created again, the records
+// restored from what the coordinator knows and a listing, loaded files
+// adopted, and the load ends exact.
+func TestStateBucketDeleted(t *testing.T) {
+	e := newLoadEnv(t)
+	const files = 12
+	e.putCSVs("t/", files, 10)
+	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
+	g := newGate()
+	p.startWorker("w1", g.wrap)
+	wait := p.runCoordinator(fast)
+	waitFor(t, "a task to be taken", 30*time.Second, func() bool { return g.held.Load() > 0 })
+	if err := p.conn.js.DeleteKeyValue(context.Background(), natsq.StateBucket); err != nil {
+		t.Fatal(err)
+	}
+	lost := time.Now()
+	g.open()
+	r, err := wait()
+	mustCommit(t, r, err)
+	t.Logf("the load ended %s after its state bucket was deleted", time.Since(lost).Round(time.Millisecond))
+	verifyTable(t, e.out, "t", files*10, files)
+}

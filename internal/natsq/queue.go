@@ -113,14 +113,16 @@ func (q *Queue) consumerConfig() jetstream.ConsumerConfig {
 }
 
 // Ensure checks that the task stream and the job's consumer exist, and
-// creates what is missing. recreated reports a task stream other than the
-// one seen before (deleted and created again, here or by another
-// process): its tasks are gone, and every unfinished file must be
-// published again.
-func (q *Queue) Ensure(ctx context.Context) (recreated bool, err error) {
+// creates what is missing. The generation it returns is the stream's
+// creation time: a stream deleted and created again (here or by another
+// process) has a new one, and its tasks are gone.
+func (q *Queue) Ensure(ctx context.Context) (generation time.Time, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.ensureLocked(ctx)
+	if _, err := q.ensureLocked(ctx); err != nil {
+		return time.Time{}, err
+	}
+	return q.created, nil
 }
 
 func (q *Queue) ensureLocked(ctx context.Context) (recreated bool, err error) {

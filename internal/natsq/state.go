@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -64,6 +65,23 @@ func (s *State) bucket(ctx context.Context, open bool) (jetstream.KeyValue, erro
 	}
 	s.kv = kv
 	return kv, nil
+}
+
+// Ensure checks that the bucket exists, creating it again if it was
+// deleted, and returns its generation (the creation time of the stream
+// under it): a new value means every record of the old bucket is gone.
+func (s *State) Ensure(ctx context.Context) (time.Time, error) {
+	st, err := s.js.Stream(ctx, "KV_"+StateBucket)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err = s.bucket(ctx, true); err != nil {
+			return time.Time{}, err
+		}
+		st, err = s.js.Stream(ctx, "KV_"+StateBucket)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("checking kv bucket %s: %w", StateBucket, err)
+	}
+	return st.CachedInfo().Created, nil
 }
 
 // do runs op on the bucket, and once more on a bucket created again if the
