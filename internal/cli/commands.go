@@ -121,23 +121,24 @@ func (s *session) newWorker(id string, slots int, wrap func(worker.Loader) worke
 // An interrupted load still prints what it got done.
 func finishLoad(err error, report *coordinator.Report, rf reportFlags, stdout io.Writer, resume string) error {
 	var sig *run.SignalError
-	if errors.As(err, &sig) || (err != nil && report.Interrupted) {
-		if len(report.Tables) > 0 {
-			_ = report.WriteText(stdout)
-		}
-		why := "interrupted"
-		if sig != nil {
-			why = "interrupted by " + sig.Signal.String()
-		}
-		if !errors.As(err, &sig) {
-			why = err.Error()
-		}
-		return exitError{code: ExitFailure, err: fmt.Errorf("%s; %s", why, resume)}
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &sig):
+		return interrupted(report, stdout, "interrupted by "+sig.Signal.String(), resume)
+	case err != nil && report.Interrupted:
+		return interrupted(report, stdout, err.Error(), resume)
+	case err != nil:
 		return err
 	}
 	return finishReport(*report, rf, stdout)
+}
+
+// interrupted prints what an interrupted load got done and says how to
+// finish it.
+func interrupted(report *coordinator.Report, stdout io.Writer, why, resume string) error {
+	if len(report.Tables) > 0 {
+		_ = report.WriteText(stdout)
+	}
+	return exitError{code: ExitFailure, err: fmt.Errorf("%s; %s", why, resume)}
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
