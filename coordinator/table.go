@@ -220,8 +220,9 @@ func (tc *tableRun) openRecord(ctx context.Context) error {
 func (tc *tableRun) putRecord(ctx context.Context) error {
 	rev, err := tc.c.putTable(ctx, tc.rec, tc.rev)
 	if errors.Is(err, messages.ErrConflict) && tc.rev != 0 {
-		// The record vanished and someone (this coordinator's repair)
-		// wrote it again, or it vanished: write over what is there.
+		// Only the lease holder writes this record, so a conflict means the
+		// store lost it and this coordinator's repair wrote it again (or it
+		// is gone again): write over what is there.
 		cur, curRev, gerr := tc.c.State.Table(ctx, tc.load, tc.t.Name)
 		switch {
 		case errors.Is(gerr, messages.ErrNotFound):
