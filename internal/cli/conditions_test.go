@@ -29,6 +29,20 @@ import (
 // two coordinators. Each asserts exactness: every file committed once with
 // its rows.
 
+// outageLength is how long the outage tests keep a server away: def, or
+// $S3LOAD_TEST_OUTAGE (say 10m, to see an outage of minutes waited out).
+func outageLength(t testing.TB, def time.Duration) time.Duration {
+	v := os.Getenv("S3LOAD_TEST_OUTAGE")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("S3LOAD_TEST_OUTAGE: %v", err)
+	}
+	return d
+}
+
 // fast shortens the coordinator's check interval and lease for tests: what
 // takes seconds by default takes a fraction here.
 func fast(cfg *coordinator.Config, _ *coordinator.Ports) {
@@ -92,7 +106,7 @@ func (p *inProcess) runCoordinator(adjust ...func(*coordinator.Config, *coordina
 		err error
 	}
 	done := make(chan result, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+outageLength(p.e.t, 0))
 	go func() {
 		r, err := co.Run(ctx)
 		done <- result{r, err}
@@ -183,10 +197,10 @@ func TestStoreOutageIsWaitedOut(t *testing.T) {
 	const files = 30
 	e.putCSVs("t/", files, 10)
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }",
-		"batch: { files: 1 }\nretry: { max_duration: 3m, backoff: 200ms, max_backoff: 2s }"))
+		"batch: { files: 1 }\nretry: { backoff: 200ms, max_backoff: 2s }"))
 	var loaded atomic.Int64
 	var once sync.Once
-	const outage = 25 * time.Second
+	outage := outageLength(t, 25*time.Second)
 	outageOver := make(chan struct{})
 	wrap := func(l worker.Loader) worker.Loader {
 		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
@@ -226,7 +240,7 @@ func TestNATSOutageIsWaitedOut(t *testing.T) {
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }"))
 	var loaded atomic.Int64
 	var once sync.Once
-	const outage = 8 * time.Second
+	outage := outageLength(t, 8*time.Second)
 	wrap := func(l worker.Loader) worker.Loader {
 		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
 			if loaded.Add(1) == 5 {
