@@ -300,7 +300,7 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 		}
 	}
 	chk.suspects = now
-	if len(again) > 0 {
+	if again = tc.stillUnfinished(ctx, again); len(again) > 0 {
 		tc.log.Warn("unfinished files have no task and no worker; publishing them again", "files", len(again))
 		for _, f := range again {
 			delete(chk.suspects, f.rec.Token())
@@ -308,6 +308,26 @@ func (chk *checker) check(ctx context.Context, v *view) error {
 		return tc.republish(ctx, again)
 	}
 	return nil
+}
+
+// stillUnfinished reads the files' records again and keeps those still
+// unfinished, with their current revisions: after an outage the watch can
+// lag behind the store, and a file a worker just finished is not to be
+// published again.
+func (tc *tableRun) stillUnfinished(ctx context.Context, files []fileView) []fileView {
+	var out []fileView
+	for _, f := range files {
+		rec, rev, err := tc.c.State.File(ctx, tc.load, tc.t.Name, f.rec.Token())
+		switch {
+		case errors.Is(err, messages.ErrNotFound):
+			// Gone from the store: the checks restore it.
+		case err != nil:
+			out = append(out, f) // unknown now: publishing twice is safe
+		case !rec.State.Terminal():
+			out = append(out, fileView{rec: rec, rev: rev})
+		}
+	}
+	return out
 }
 
 // adoptOrphans publishes again, at once, the unfinished files of a resumed
@@ -327,7 +347,7 @@ func (chk *checker) adoptOrphans(ctx context.Context, v *view) error {
 			orphans = append(orphans, f)
 		}
 	}
-	if len(orphans) == 0 {
+	if orphans = chk.tc.stillUnfinished(ctx, orphans); len(orphans) == 0 {
 		return nil
 	}
 	chk.tc.log.Info("resumed load: publishing its unfinished files again", "files", len(orphans))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -78,6 +79,10 @@ type connector struct {
 	red  redactor
 	auth auth
 	log  *slog.Logger
+
+	mu          sync.Mutex // the async error handler runs on nats.go's goroutine
+	lastAsync   string
+	lastAsyncAt time.Time
 }
 
 // Connect dials NATS and returns the connection and its JetStream context.
@@ -231,8 +236,20 @@ func lastErrorText(err error) string {
 // The connection's event handlers, run by nats.go's callback goroutine,
 // which the connection owns.
 
+// asyncErrorEvery spaces repeats of one asynchronous error: a consumer
+// without heartbeats during an outage reports the same every few seconds.
+const asyncErrorEvery = time.Minute
+
 func (c *connector) onAsyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
-	attrs := []any{"err", c.red.clean(err.Error())}
+	text := c.red.clean(err.Error())
+	c.mu.Lock()
+	if c.lastAsync == text && time.Since(c.lastAsyncAt) < asyncErrorEvery {
+		c.mu.Unlock()
+		return
+	}
+	c.lastAsync, c.lastAsyncAt = text, time.Now()
+	c.mu.Unlock()
+	attrs := []any{"err", text}
 	if sub != nil {
 		attrs = append(attrs, "subject", sub.Subject)
 	}
