@@ -305,13 +305,13 @@ type countingCommitter struct {
 
 func (*countingCommitter) IsPermanent(error) bool { return false }
 
-func (c *countingCommitter) Commit(_ context.Context, req CommitRequest) (messages.Manifest, error) {
+func (c *countingCommitter) Commit(_ context.Context, req CommitRequest) (CommitResult, error) {
 	c.loaded, c.schema = req.Loaded, req.Schema
 	var rows int64
 	for _, f := range req.Loaded {
 		rows += f.Rows
 	}
-	return messages.Manifest{Table: req.Table, LoadID: req.LoadID, Rows: rows}, nil
+	return CommitResult{Manifest: messages.Manifest{Table: req.Table, LoadID: req.LoadID, Rows: rows}}, nil
 }
 
 // ports builds the coordinator's ports on the fakes.

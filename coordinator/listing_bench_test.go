@@ -35,8 +35,8 @@ type noCommit struct{}
 
 func (noCommit) IsPermanent(error) bool { return false }
 
-func (noCommit) Commit(context.Context, coordinator.CommitRequest) (messages.Manifest, error) {
-	return messages.Manifest{}, nil
+func (noCommit) Commit(context.Context, coordinator.CommitRequest) (coordinator.CommitResult, error) {
+	return coordinator.CommitResult{}, nil
 }
 
 type noProbe struct{}

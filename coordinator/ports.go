@@ -124,15 +124,52 @@ type CommitRequest struct {
 	Table  string
 	LoadID string
 	Schema []byte
-	Loaded []messages.FileRecord
-	Failed []messages.FileRecord
+	// WriteSchema and Base are what Prepare returned when the load began.
+	WriteSchema []byte
+	Base        string
+	Loaded      []messages.FileRecord
+	Failed      []messages.FileRecord
+}
+
+// CommitResult is what a commit made, for the report.
+type CommitResult struct {
+	Manifest messages.Manifest
+	// Snapshot and MetadataLocation name a table format's new snapshot
+	// (Iceberg), for engines that are pointed at it; empty otherwise.
+	Snapshot         string
+	MetadataLocation string
+}
+
+// PrepareRequest asks a table format how a load of Schema will be written.
+type PrepareRequest struct {
+	Table  string
+	LoadID string
+	Schema []byte
+}
+
+// Prepared is a table format's answer, recorded with the table's load.
+type Prepared struct {
+	// WriteSchema is the schema parts are written in (nil: Schema itself).
+	WriteSchema []byte
+	// Base is where the table stands now; the commit refuses a table that
+	// moved since.
+	Base string
+	// Changes say how the load changes the table's schema.
+	Changes []string
+}
+
+// Preparer is what a Committer may also do: settle, before any file is
+// loaded, the schema parts are written in and where the table stands. A
+// schema the format cannot hold fails here, before anything is read.
+type Preparer interface {
+	Prepare(ctx context.Context, req PrepareRequest) (Prepared, error)
 }
 
 // Committer makes a table's loaded parts the table, atomically: a reader
 // sees the previous commit or this one, never a mix. A commit whose parts
 // are not all there fails with a *PartsError naming them.
 type Committer interface {
-	Commit(ctx context.Context, req CommitRequest) (messages.Manifest, error)
+	Commit(ctx context.Context, req CommitRequest) (CommitResult, error)
 	IsPermanent(err error) bool
 }
 

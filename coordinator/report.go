@@ -47,8 +47,14 @@ type TableReport struct {
 	Committed bool          `json:"committed"`
 	// Reused counts files kept from an earlier run of a load finished
 	// later (they were not loaded again).
-	Reused int    `json:"reused,omitempty"`
-	Error  string `json:"error,omitempty"`
+	Reused int `json:"reused,omitempty"`
+	// Snapshot and MetadataLocation name the table format's snapshot the
+	// commit made (Iceberg: what Snowflake's REFRESH and PyIceberg take).
+	Snapshot         string `json:"snapshot,omitempty"`
+	MetadataLocation string `json:"metadata_location,omitempty"`
+	// SchemaChanges say how the load changed the table's schema.
+	SchemaChanges []string `json:"schema_changes,omitempty"`
+	Error         string   `json:"error,omitempty"`
 	// Failures names every file that did not load, and why.
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
 
@@ -171,6 +177,12 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "NOT every table committed")
 	}
 	for _, t := range r.Tables {
+		for _, ch := range t.SchemaChanges {
+			fmt.Fprintf(w, "%s: schema: %s\n", t.Name, ch)
+		}
+		if t.Snapshot != "" {
+			fmt.Fprintf(w, "%s: snapshot %s, metadata %s\n", t.Name, t.Snapshot, t.MetadataLocation)
+		}
 		if t.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Error)
 		}

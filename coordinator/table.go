@@ -90,6 +90,9 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 			return rep, err
 		}
 		tc.rec.Schema, tc.rec.Updated = schema, time.Now().UTC()
+		if err := tc.prepare(ctx); err != nil {
+			return TableReport{}, err
+		}
 		if err := tc.putRecord(ctx); err != nil {
 			return TableReport{}, fmt.Errorf("recording schema: %w", err)
 		}
@@ -124,6 +127,29 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	rep, err := tc.reconcileAndCommit(ctx)
 	rep.Reused = tc.reused
 	return rep, err
+}
+
+// prepare asks the table format how the load will be written and where
+// the table stands, once per load: a resumed load keeps what its first run
+// recorded, so a commit made since by anyone else is found at commit.
+func (tc *tableRun) prepare(ctx context.Context) error {
+	p, ok := tc.c.Committer.(Preparer)
+	if !ok {
+		return nil
+	}
+	var got Prepared
+	err := tc.c.retry(ctx, "preparing table "+tc.t.Name, func() (err error) {
+		got, err = p.Prepare(ctx, PrepareRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("preparing the table: %w", err)
+	}
+	tc.rec.WriteSchema, tc.rec.Base, tc.rec.SchemaChanges = got.WriteSchema, got.Base, got.Changes
+	for _, ch := range got.Changes {
+		tc.log.Info("schema change", "change", ch)
+	}
+	return nil
 }
 
 // lock takes the table in the target for this load.
@@ -289,7 +315,7 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 		if err := tc.lease.confirm(ctx); err != nil {
 			return report, err
 		}
-		manifest, err := tc.commit(ctx, report)
+		result, err := tc.commit(ctx, report)
 		var missing *PartsError
 		if errors.As(err, &missing) && round <= maxRounds {
 			tc.log.Warn("parts missing at commit; loading their files again", "parts", len(missing.Parts), "err", err)
@@ -305,8 +331,11 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 		if err := tc.putRecord(ctx); err != nil {
 			return report, fmt.Errorf("recording commit: %w", err)
 		}
-		report.Committed, report.Rows = true, manifest.Rows
-		tc.log.Info("table committed", "rows", manifest.Rows, "files", len(manifest.Files), "took", time.Since(tc.started).Round(time.Millisecond))
+		report.Committed, report.Rows = true, result.Manifest.Rows
+		report.Snapshot, report.MetadataLocation = result.Snapshot, result.MetadataLocation
+		report.SchemaChanges = tc.rec.SchemaChanges
+		tc.log.Info("table committed", "rows", result.Manifest.Rows, "files", len(result.Manifest.Files),
+			"snapshot", result.Snapshot, "took", time.Since(tc.started).Round(time.Millisecond))
 		return report, nil
 	}
 }
@@ -314,9 +343,10 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 // commit commits the table, retrying passing errors: the commit is
 // idempotent (the same parts, the same manifest), so trying again after an
 // unknown outcome is safe, and the target checks what landed.
-func (tc *tableRun) commit(ctx context.Context, report TableReport) (messages.Manifest, error) {
-	var m messages.Manifest
-	req := CommitRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema, Loaded: report.loaded, Failed: report.failed}
+func (tc *tableRun) commit(ctx context.Context, report TableReport) (CommitResult, error) {
+	var m CommitResult
+	req := CommitRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema, WriteSchema: tc.rec.WriteSchema,
+		Base: tc.rec.Base, Loaded: report.loaded, Failed: report.failed}
 	err := tc.c.retry(ctx, "committing "+tc.t.Name, func() (err error) {
 		m, err = tc.c.Committer.Commit(ctx, req)
 		var missing *PartsError

@@ -43,9 +43,12 @@ type FileRecord struct {
 	// recorded loaded into it.
 	PartFiles int `json:"part_files,omitempty"`
 	// Rows are this file's rows; Bytes is the size of its part.
-	Rows  int64  `json:"rows,omitempty"`
-	Bytes int64  `json:"bytes,omitempty"`
-	Error string `json:"error,omitempty"`
+	Rows  int64 `json:"rows,omitempty"`
+	Bytes int64 `json:"bytes,omitempty"`
+	// Stats describe the part for a table format's metadata, so a commit
+	// reads no part again; every record of a batch part carries the same.
+	Stats *PartStats `json:"stats,omitempty"`
+	Error string     `json:"error,omitempty"`
 	// Attempts counts claims: attempts that started. One that never ends
 	// (its worker died) still counts, so a file that kills its workers
 	// stops being handed out.
@@ -113,8 +116,20 @@ type TableRecord struct {
 	V      int    `json:"v"`
 	LoadID string `json:"load_id"`
 	Table  string `json:"table"`
-	// Schema is the table's Arrow IPC schema, fixed once per load.
+	// Schema is the table's Arrow IPC schema, fixed once per load: files
+	// are decoded into it.
 	Schema []byte `json:"schema,omitempty"`
+	// WriteSchema, when set, is the Arrow IPC schema parts are written in:
+	// the table format's types and field IDs (Iceberg), which decoded
+	// batches are converted to. Empty: parts are written in Schema.
+	WriteSchema []byte `json:"write_schema,omitempty"`
+	// Base is where the target table stood when this load began (a table
+	// format's snapshot, opaque here): a commit refuses a table that moved
+	// since, so a stale load never replaces a newer one.
+	Base string `json:"base,omitempty"`
+	// SchemaChanges say how this load changes the table's schema, for the
+	// report.
+	SchemaChanges []string `json:"schema_changes,omitempty"`
 	// Listed is set once every file of the table has been recorded and
 	// published; until then a restarted coordinator lists again.
 	Listed bool `json:"listed"`

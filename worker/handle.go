@@ -149,8 +149,8 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	}
 }
 
-// schema returns the table's schema, read once per load and table.
-func (w *Worker) schema(ctx context.Context, load, table string) ([]byte, error) {
+// schema returns the table's schemas, read once per load and table.
+func (w *Worker) schema(ctx context.Context, load, table string) (Schemas, error) {
 	key := load + "/" + table
 	w.mu.Lock()
 	s, ok := w.schemas[key]
@@ -160,18 +160,19 @@ func (w *Worker) schema(ctx context.Context, load, table string) ([]byte, error)
 	}
 	rec, _, err := w.files.Table(ctx, load, table)
 	if err != nil {
-		return nil, err
+		return Schemas{}, err
 	}
 	if len(rec.Schema) == 0 {
-		return nil, fmt.Errorf("table %s of load %s has no schema yet", table, load)
+		return Schemas{}, fmt.Errorf("table %s of load %s has no schema yet", table, load)
 	}
+	s = Schemas{Decode: rec.Schema, Write: rec.WriteSchema}
 	w.mu.Lock()
 	if len(w.schemas) > 64 { // one entry per table of the loads in flight
 		clear(w.schemas)
 	}
-	w.schemas[key] = rec.Schema
+	w.schemas[key] = s
 	w.mu.Unlock()
-	return rec.Schema, nil
+	return s, nil
 }
 
 // claim takes one file of the task. A first delivery trusts the task's

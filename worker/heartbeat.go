@@ -17,7 +17,7 @@ var errNoProgress = errors.New("no progress")
 // A task that reads and decodes nothing for NoProgressTimeout is stuck: its
 // heartbeats stop and its load is cancelled, so the queue gives it to
 // another worker; stuck reports that.
-func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task messages.Task, schema []byte, p *Progress) (outs []Outcome, stuck bool) {
+func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task messages.Task, schemas Schemas, p *Progress) (outs []Outcome, stuck bool) {
 	loadCtx, cancelLoad := context.WithCancelCause(ctx)
 	defer cancelLoad(nil)
 	hbCtx, stop := context.WithCancel(ctx)
@@ -45,7 +45,7 @@ func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task message
 			_ = d.InProgress(hbCtx)
 		}
 	}()
-	outs = w.safeLoad(loadCtx, task, schema, p)
+	outs = w.safeLoad(loadCtx, task, schemas, p)
 	stop()
 	<-beats
 	return outs, errors.Is(context.Cause(loadCtx), errNoProgress)
@@ -54,7 +54,7 @@ func (w *Worker) loadWithHeartbeat(ctx context.Context, d Delivery, task message
 // safeLoad turns a panic anywhere in the loader into a failed attempt, so
 // one bad file never takes the worker down. A lone file fails for good; in
 // a batch the panic cannot be pinned on one file, so each is tried again.
-func (w *Worker) safeLoad(ctx context.Context, task messages.Task, schema []byte, p *Progress) (outs []Outcome) {
+func (w *Worker) safeLoad(ctx context.Context, task messages.Task, schemas Schemas, p *Progress) (outs []Outcome) {
 	defer func() {
 		r := recover()
 		if r == nil && len(outs) == len(task.Files) {
@@ -71,7 +71,7 @@ func (w *Worker) safeLoad(ctx context.Context, task messages.Task, schema []byte
 			outs[i] = Outcome{Kind: kind, Err: fmt.Errorf("%s: %s", f.Source, why)}
 		}
 	}()
-	return w.loader.Load(ctx, task, schema, p)
+	return w.loader.Load(ctx, task, schemas, p)
 }
 
 // hold is a task in a slot, announced with its progress.

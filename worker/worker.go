@@ -53,12 +53,18 @@ type FileStore interface {
 	Table(ctx context.Context, load, table string) (messages.TableRecord, uint64, error)
 }
 
+// Schemas are a table's Arrow IPC schemas within a load: files are decoded
+// into Decode and parts written in Write (Decode itself when empty).
+type Schemas struct {
+	Decode, Write []byte
+}
+
 // Loader fetches, decodes and writes a task's files into one part, in the
-// table's schema (an Arrow IPC schema), and returns one outcome per file, in
+// table's schemas, and returns one outcome per file, in
 // order; the part is durable when any outcome is Loaded. A file that fails
 // leaves no rows in the part. It adds what it reads and decodes to progress.
 type Loader interface {
-	Load(ctx context.Context, task messages.Task, schema []byte, progress *Progress) []Outcome
+	Load(ctx context.Context, task messages.Task, schemas Schemas, progress *Progress) []Outcome
 }
 
 // Registry is where workers announce themselves and find the coordinators.
@@ -142,7 +148,7 @@ type Worker struct {
 
 	mu      sync.Mutex
 	holding map[*hold]struct{}
-	schemas map[string][]byte // "load/table" -> schema
+	schemas map[string]Schemas // "load/table" -> schemas
 	pull    pullState
 	lastJob time.Time // when a task last came
 	note    string    // why the worker may not be doing what its user thinks
@@ -158,7 +164,7 @@ func New(cfg Config, q Queue, files FileStore, loader Loader) (*Worker, error) {
 		cfg: cfg, queue: q, files: files, loader: loader,
 		breaker: newBreaker(cfg.Probe != nil),
 		started: time.Now(), lastJob: time.Now(),
-		holding: map[*hold]struct{}{}, schemas: map[string][]byte{},
+		holding: map[*hold]struct{}{}, schemas: map[string]Schemas{},
 	}, nil
 }
 

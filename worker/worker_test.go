@@ -132,21 +132,21 @@ func (m *memFiles) PutFile(_ context.Context, rec messages.FileRecord, rev uint6
 // loaderFunc loads a one-file task.
 type loaderFunc func(ctx context.Context, task messages.Task) Outcome
 
-func (f loaderFunc) Load(ctx context.Context, task messages.Task, _ []byte, _ *Progress) []Outcome {
+func (f loaderFunc) Load(ctx context.Context, task messages.Task, _ Schemas, _ *Progress) []Outcome {
 	return []Outcome{f(ctx, task)}
 }
 
 // batchLoader loads a task of many files.
 type batchLoader func(ctx context.Context, task messages.Task) []Outcome
 
-func (f batchLoader) Load(ctx context.Context, task messages.Task, _ []byte, _ *Progress) []Outcome {
+func (f batchLoader) Load(ctx context.Context, task messages.Task, _ Schemas, _ *Progress) []Outcome {
 	return f(ctx, task)
 }
 
 // progressLoader is a loader that sees its progress counter.
 type progressLoader func(ctx context.Context, task messages.Task, p *Progress) Outcome
 
-func (f progressLoader) Load(ctx context.Context, task messages.Task, _ []byte, p *Progress) []Outcome {
+func (f progressLoader) Load(ctx context.Context, task messages.Task, _ Schemas, p *Progress) []Outcome {
 	return []Outcome{f(ctx, task, p)}
 }
 

@@ -61,7 +61,7 @@ func newGate() *gate { return &gate{ch: make(chan struct{})} }
 func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
 
 func (g *gate) wrap(l worker.Loader) worker.Loader {
-	return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+	return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 		g.held.Add(1)
 		select {
 		case <-g.ch:
@@ -78,7 +78,7 @@ type loadCounter struct {
 }
 
 func (c *loadCounter) wrap(l worker.Loader) worker.Loader {
-	return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+	return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 		c.mu.Lock()
 		if c.n == nil {
 			c.n = map[string]int{}
@@ -138,7 +138,7 @@ func TestLongFileKeepsItsWorker(t *testing.T) {
 	var counts loadCounter
 	const longFor = 10 * time.Second // > 3x ack_wait (3s), 10x no_progress_timeout, 30x the check interval
 	slow := func(l worker.Loader) worker.Loader {
-		return counts.wrap(loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return counts.wrap(loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			if task.Files[0].Source.Key == "t/f00.csv" {
 				for end := time.Now().Add(longFor); time.Now().Before(end); {
 					pr.AddBytes(1 << 10) // reading slowly, but reading
@@ -173,7 +173,7 @@ func TestStuckFileMovesToAnotherWorker(t *testing.T) {
 		"retry: { backoff: 100ms, max_backoff: 500ms, no_progress_timeout: 1s }"))
 	var stuck atomic.Int64
 	p.startWorker("stuck", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			stuck.Add(1)
 			<-ctx.Done() // no byte, no row: stuck until given up
 			return l.Load(ctx, task, schema, pr)
@@ -203,7 +203,7 @@ func TestStoreOutageIsWaitedOut(t *testing.T) {
 	outage := outageLength(t, 25*time.Second)
 	outageOver := make(chan struct{})
 	wrap := func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			outs := l.Load(ctx, task, schema, pr)
 			if outs[0].Kind == worker.Loaded && loaded.Add(1) == 5 {
 				once.Do(func() {
@@ -242,7 +242,7 @@ func TestNATSOutageIsWaitedOut(t *testing.T) {
 	var once sync.Once
 	outage := outageLength(t, 8*time.Second)
 	wrap := func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			if loaded.Add(1) == 5 {
 				once.Do(func() {
 					up := e.natsDown()
@@ -616,7 +616,7 @@ func TestLoadedFilesWhoseRecordsWereLostAreAdopted(t *testing.T) {
 	g := newGate()
 	p.startWorker("w1", func(l worker.Loader) worker.Loader {
 		held := g.wrap(l)
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			if task.Files[0].Source.Key >= "t/f06.csv" {
 				return held.Load(ctx, task, schema, pr)
 			}

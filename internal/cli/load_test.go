@@ -142,7 +142,7 @@ func TestWorkerStoppedMidFile(t *testing.T) {
 
 	started := make(chan messages.Task, 1)
 	stopA := p.startWorker("worker-a", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			// Leave a half-written part behind, as a killed worker would.
 			part, err := p.ad.target.CreatePart(ctx, task.Table, task.LoadID)
 			if err == nil {
@@ -209,7 +209,7 @@ func TestBatchWorkerDiesBetweenRecords(t *testing.T) {
 
 	recorded := make(chan messages.Task, 1)
 	stopA := p.startWorker("worker-a", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			outs := l.Load(ctx, task, schema, pr) // the batch part, both files in it
 			// Record the first file as the worker would, then "die".
 			f := task.Files[0]
@@ -258,9 +258,9 @@ func TestBatchWorkerDiesBetweenRecords(t *testing.T) {
 	}
 }
 
-type loaderFunc func(ctx context.Context, task messages.Task, schema []byte, p *worker.Progress) []worker.Outcome
+type loaderFunc func(ctx context.Context, task messages.Task, schema worker.Schemas, p *worker.Progress) []worker.Outcome
 
-func (f loaderFunc) Load(ctx context.Context, task messages.Task, schema []byte, p *worker.Progress) []worker.Outcome {
+func (f loaderFunc) Load(ctx context.Context, task messages.Task, schema worker.Schemas, p *worker.Progress) []worker.Outcome {
 	return f(ctx, task, schema, p)
 }
 
@@ -406,7 +406,7 @@ func TestWorkerDrainsOnStop(t *testing.T) {
 	started := make(chan struct{}, 3)
 	release := make(chan struct{})
 	stop := p.startWorker("w", func(l worker.Loader) worker.Loader {
-		return loaderFunc(func(ctx context.Context, task messages.Task, schema []byte, pr *worker.Progress) []worker.Outcome {
+		return loaderFunc(func(ctx context.Context, task messages.Task, schema worker.Schemas, pr *worker.Progress) []worker.Outcome {
 			started <- struct{}{}
 			<-release
 			return l.Load(ctx, task, schema, pr)

@@ -90,9 +90,9 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 // table's columns is copied; a batch of small files decodes each file whole
 // before writing it, so a file that turns out bad leaves no rows behind and
 // the others still load.
-func (p *Pipeline) Load(ctx context.Context, task messages.Task, schema []byte, progress *worker.Progress) []worker.Outcome {
+func (p *Pipeline) Load(ctx context.Context, task messages.Task, schemas worker.Schemas, progress *worker.Progress) []worker.Outcome {
 	outs := make([]worker.Outcome, len(task.Files))
-	opts, err := p.options(task, schema)
+	opts, err := p.options(task, schemas.Decode)
 	if err != nil {
 		for i, f := range task.Files {
 			outs[i] = worker.Outcome{Kind: worker.Permanent, Err: fmt.Errorf("%s: %w", f.Source, err)}

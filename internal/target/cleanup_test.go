@@ -49,7 +49,7 @@ func stagedLoads(t *testing.T, tg *Target, table string) (loads []string, leaseK
 
 func commitLoad(t *testing.T, tg *Target, table, load string, recs ...messages.FileRecord) {
 	t.Helper()
-	if _, err := tg.Commit(context.Background(), coordinator.CommitRequest{Table: table, LoadID: load, Schema: encodedSchema(t), Loaded: recs}); err != nil {
+	if _, err := tg.CommitManifest(context.Background(), coordinator.CommitRequest{Table: table, LoadID: load, Schema: encodedSchema(t), Loaded: recs}); err != nil {
 		t.Fatalf("committing %s: %v", load, err)
 	}
 }

@@ -161,7 +161,7 @@ func TestCommitListsEveryBadPart(t *testing.T) {
 				// An S3 commit checks sizes only: it reads no footers.
 				want[rows.Part] = "rows"
 			}
-			_, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: recs})
+			_, err := tg.CommitManifest(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: recs})
 			var pe *PartsError
 			if !errors.As(err, &pe) {
 				t.Fatalf("commit: %v, want a *PartsError", err)

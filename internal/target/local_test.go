@@ -102,7 +102,7 @@ func TestLocalCommitSwitchesTheTableWhole(t *testing.T) {
 	if _, err := tg.CreatePart(ctx, "t", "load1"); err != nil {
 		t.Fatal(err)
 	}
-	m1, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "load1", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recA}})
+	m1, err := tg.CommitManifest(ctx, coordinator.CommitRequest{Table: "t", LoadID: "load1", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recA}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestLocalCommitSwitchesTheTableWhole(t *testing.T) {
 	if err != nil || got.LoadID != "load1" {
 		t.Fatalf("staging load2 disturbed the committed table: %+v %v", got, err)
 	}
-	if _, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "load2", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recC}}); err != nil {
+	if _, err := tg.CommitManifest(ctx, coordinator.CommitRequest{Table: "t", LoadID: "load2", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recC}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = tg.ReadManifest(ctx, "t")
@@ -156,7 +156,7 @@ func TestLocalCommitRefusesWhatItCannotVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := good
 			tt.mutate(&rec)
-			_, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{rec}})
+			_, err := tg.CommitManifest(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{rec}})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
 			}
@@ -173,7 +173,7 @@ func TestLocalCommitWillNotReplaceAForeignDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg, _ := Open("file://"+root, nil)
-	_, err := tg.Commit(context.Background(), coordinator.CommitRequest{Table: "t", LoadID: "l"})
+	_, err := tg.CommitManifest(context.Background(), coordinator.CommitRequest{Table: "t", LoadID: "l"})
 	if err == nil || !strings.Contains(err.Error(), "not a link made by s3load") {
 		t.Fatalf("err = %v", err)
 	}
@@ -191,7 +191,7 @@ func TestLocalCommitOfASharedPart(t *testing.T) {
 	recA, recB := part, part
 	recA.Rows, recA.PartFiles = 2, 2
 	recB.Source, recB.Rows, recB.PartFiles = b, 3, 2
-	m, err := tg.Commit(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recA, recB}})
+	m, err := tg.CommitManifest(ctx, coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{recA, recB}})
 	if err != nil {
 		t.Fatal(err)
 	}

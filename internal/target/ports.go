@@ -44,3 +44,9 @@ func partsError(err error) error {
 	}
 	return &coordinator.PartsError{Parts: paths, Err: err}
 }
+
+// Commit commits the table as plain Parquet (see CommitManifest).
+func (t *Target) Commit(ctx context.Context, req coordinator.CommitRequest) (coordinator.CommitResult, error) {
+	m, err := t.CommitManifest(ctx, req)
+	return coordinator.CommitResult{Manifest: m}, err
+}

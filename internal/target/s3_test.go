@@ -60,7 +60,7 @@ func TestS3CommitRetries(t *testing.T) {
 				return tt.failPut(call)
 			}
 			start := time.Now()
-			_, err := tg.Commit(context.Background(), coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{rec}})
+			_, err := tg.CommitManifest(context.Background(), coordinator.CommitRequest{Table: "t", LoadID: "l", Schema: encodedSchema(t), Loaded: []messages.FileRecord{rec}})
 			t.Logf("commit took %s: %v", time.Since(start), err)
 			if tt.wantErr == nil && err != nil {
 				t.Fatalf("commit: %v", err)

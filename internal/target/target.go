@@ -150,11 +150,11 @@ func (t *Target) CreatePart(ctx context.Context, table, load string) (Part, erro
 	return t.local.createPart(table, load)
 }
 
-// Commit verifies the load's parts against the records, removes anything
+// CommitManifest verifies the load's parts against the records, removes anything
 // else from the load's directory, writes the manifest and switches the table
 // to this load. Parts missing or not as recorded fail it with a *PartsError
 // listing all of them.
-func (t *Target) Commit(ctx context.Context, req coordinator.CommitRequest) (messages.Manifest, error) {
+func (t *Target) CommitManifest(ctx context.Context, req coordinator.CommitRequest) (messages.Manifest, error) {
 	if err := checkNames(req.Table, req.LoadID); err != nil {
 		return messages.Manifest{}, fmt.Errorf("committing: %w", err)
 	}
