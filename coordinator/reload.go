@@ -152,7 +152,7 @@ func (c *Coordinator) unsplit(ctx context.Context, load, table string, firsts []
 			continue
 		}
 		rec.Range, rec.State, rec.Attempts, rec.FailingSince = &whole, messages.StateListed, 0, time.Time{}
-		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = "", 0, 0, 0
+		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes, rec.Stats = "", 0, 0, 0, nil
 		rec.Error, rec.Updated = "", time.Now().UTC()
 		if rev, err = c.putFile(ctx, rec, rev); err != nil {
 			return err

@@ -36,7 +36,9 @@ type Outcome struct {
 	PartFiles int
 	Rows      int64 // this file's rows
 	Bytes     int64 // the part's size
-	Err       error
+	// Stats describe the part for a table format (nil for plain Parquet).
+	Stats *messages.PartStats
+	Err   error
 }
 
 // Policy bounds retries.

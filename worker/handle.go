@@ -309,7 +309,7 @@ func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome,
 		rec.FailingSince = time.Time{}
 	}
 	if disp.State == messages.StateLoaded {
-		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes = out.Part, out.PartFiles, out.Rows, out.Bytes
+		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes, rec.Stats = out.Part, out.PartFiles, out.Rows, out.Bytes, out.Stats
 	}
 	if err := w.putOwn(ctx, rec, c.rev); err != nil {
 		if errors.Is(err, messages.ErrConflict) {

@@ -100,8 +100,28 @@ func (p *Pipeline) Load(ctx context.Context, task messages.Task, schemas worker.
 		return outs
 	}
 	b := &partLoad{p: p, task: task, opts: opts, outs: outs, progress: progress}
+	if len(schemas.Write) > 0 {
+		if b.conv, err = p.conformer(schemas.Write, opts.Schema); err != nil {
+			for i, f := range task.Files {
+				outs[i] = worker.Outcome{Kind: worker.Permanent, Err: fmt.Errorf("%s: %w", f.Source, err)}
+			}
+			return outs
+		}
+	}
 	b.load(ctx)
 	return outs
+}
+
+func (p *Pipeline) conformer(encoded []byte, decoded *arrow.Schema) (*conformer, error) {
+	write, err := decode.DecodeSchema(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the table's write schema: %w", errors.Join(err, errConfig))
+	}
+	c, err := newConformer(decoded, write)
+	if err != nil {
+		return nil, errors.Join(err, errConfig)
+	}
+	return c, nil
 }
 
 func (p *Pipeline) options(task messages.Task, encoded []byte) (decode.Options, error) {
@@ -149,6 +169,26 @@ type partLoad struct {
 	opts     decode.Options
 	outs     []worker.Outcome
 	progress *worker.Progress
+	// conv converts decoded batches to the table format's write schema;
+	// nil writes them as decoded.
+	conv *conformer
+}
+
+// writeSchema is the schema the part is written in.
+func (b *partLoad) writeSchema() *arrow.Schema {
+	if b.conv != nil {
+		return b.conv.to
+	}
+	return b.opts.Schema
+}
+
+// conform converts rec for writing; the result is the caller's to release.
+func (b *partLoad) conform(ctx context.Context, src messages.Source, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	if b.conv == nil {
+		rec.Retain()
+		return rec, nil
+	}
+	return b.conv.apply(ctx, src.String(), rec)
 }
 
 // object is src as the decoders read it, its bytes counted as progress.
@@ -176,7 +216,7 @@ func (b *partLoad) load(ctx context.Context) {
 		return
 	}
 	defer part.Abort()
-	schema := b.opts.Schema
+	schema := b.writeSchema()
 	w, err := pqarrow.NewFileWriter(schema, part, writerProperties(schema), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		b.failAll(fmt.Errorf("opening parquet writer: %w", err))
@@ -238,7 +278,12 @@ func (b *partLoad) load(ctx context.Context) {
 func (b *partLoad) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source) (rows int64, werr, err error) {
 	rows, err = decode.Decode(ctx, b.object(src), b.opts, func(rec arrow.RecordBatch) error {
 		b.progress.AddRows(rec.NumRows())
-		if err := w.WriteBuffered(rec); err != nil {
+		out, err := b.conform(ctx, src, rec)
+		if err != nil {
+			return err
+		}
+		defer out.Release()
+		if err := w.WriteBuffered(out); err != nil {
 			werr = fmt.Errorf("%s: writing parquet: %w", src, err)
 			return werr
 		}
@@ -337,8 +382,11 @@ func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decoded
 	var d decodedFile
 	d.rows, d.err = decode.Decode(ctx, b.object(src), b.opts, func(rec arrow.RecordBatch) error {
 		b.progress.AddRows(rec.NumRows())
-		rec.Retain()
-		d.recs = append(d.recs, rec)
+		out, err := b.conform(ctx, src, rec)
+		if err != nil {
+			return err
+		}
+		d.recs = append(d.recs, out)
 		return nil
 	})
 	if d.err != nil {
@@ -352,7 +400,9 @@ func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decoded
 // its part unchanged (decode.ParquetCopyable).
 func (b *partLoad) copyable(ctx context.Context) (int64, bool, error) {
 	src := b.task.Files[0].Source
-	if !isParquet(b.opts, src) {
+	if !isParquet(b.opts, src) || b.conv != nil {
+		// A table format's parts need its field IDs, which a source file
+		// does not carry: re-encode.
 		return 0, false, nil
 	}
 	// An error here is the store's (a malformed file is reported by the

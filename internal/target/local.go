@@ -18,7 +18,8 @@ import (
 )
 
 type localFS struct {
-	root string
+	root   string
+	layout Layout
 	// openFile is os.OpenFile; tests put a full disk behind it.
 	openFile func(name string, flag int, perm os.FileMode) (*os.File, error)
 }
@@ -32,7 +33,7 @@ const (
 )
 
 func (l *localFS) tableDir(table string) string {
-	return filepath.Join(l.root, stagingDir, table)
+	return l.layout.localTableDir(l.root, table)
 }
 
 func (l *localFS) loadDir(table, load string) string {

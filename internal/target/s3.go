@@ -21,10 +21,11 @@ type s3Target struct {
 	prefix      string
 	temp        *tempspace.Budget
 	commitRetry retryPolicy
+	layout      Layout
 }
 
 func (s *s3Target) tableKey(table string, rel ...string) string {
-	return path.Join(append([]string{s.prefix, table}, rel...)...)
+	return s.layout.s3TableKey(s.prefix, table, rel...)
 }
 
 func (s *s3Target) url(key string) string { return "s3://" + s.bucket + "/" + key }

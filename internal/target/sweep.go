@@ -40,9 +40,12 @@ func (t *Target) Sweep(ctx context.Context, table string, keep ...string) error 
 }
 
 func (l *localFS) sweep(table string, kept map[string]bool) error {
-	committed, err := l.committedLoad(table)
-	if err != nil {
-		return fmt.Errorf("sweeping %s: %w", table, err)
+	var committed string
+	var err error
+	if !l.layout.iceberg() { // an Iceberg table's loads to keep are in kept
+		if committed, err = l.committedLoad(table); err != nil {
+			return fmt.Errorf("sweeping %s: %w", table, err)
+		}
 	}
 	err = l.removeLoads(table, func(load string) bool { return load != committed && !kept[load] })
 	// Links a commit made but died before renaming over the table.

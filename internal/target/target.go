@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,8 +25,10 @@ const DefaultCommitRetry = 2 * time.Minute
 
 // Target is a file:// or s3:// destination for tables.
 type Target struct {
-	local *localFS
-	s3    *s3Target
+	local  *localFS
+	s3     *s3Target
+	layout Layout
+	url    string
 	// now is the clock leases are written and judged by; tests move it.
 	now func() time.Time
 }
@@ -53,6 +54,7 @@ type ObjectStore interface {
 type Option func(*options)
 
 type options struct {
+	layout      Layout
 	temp        *tempspace.Budget
 	commitRetry time.Duration
 }
@@ -82,15 +84,15 @@ func Open(rawURL string, store ObjectStore, opts ...Option) (*Target, error) {
 	}
 	switch u.Scheme {
 	case "file":
-		return &Target{local: &localFS{root: filepath.Clean(u.Path), openFile: os.OpenFile}, now: time.Now}, nil
+		return &Target{local: &localFS{root: filepath.Clean(u.Path), layout: o.layout, openFile: os.OpenFile}, layout: o.layout, url: rawURL, now: time.Now}, nil
 	case "s3":
 		if store == nil {
 			return nil, fmt.Errorf("target %s: no S3 client configured", rawURL)
 		}
 		return &Target{s3: &s3Target{
 			store: store, bucket: u.Host, prefix: strings.Trim(u.Path, "/"),
-			temp: o.temp, commitRetry: retryPolicy{max: o.commitRetry},
-		}, now: time.Now}, nil
+			temp: o.temp, commitRetry: retryPolicy{max: o.commitRetry}, layout: o.layout,
+		}, layout: o.layout, url: rawURL, now: time.Now}, nil
 	default:
 		return nil, fmt.Errorf("target %q: scheme must be file or s3", rawURL)
 	}
@@ -118,10 +120,13 @@ func checkNames(table, load string) error {
 // PartPath is the path, relative to the table's directory, of the part
 // named name (messages.PartName or messages.BatchPartName) in load.
 func (t *Target) PartPath(load, name string) string {
-	if t.s3 != nil {
-		return path.Join(load, name)
-	}
-	return name
+	return t.layout.partPath(t.s3 != nil, load, name)
+}
+
+// TableLocation is the table's location in an Iceberg layout: the target
+// URL followed by <namespace>/<table>.
+func (t *Target) TableLocation(table string) string {
+	return t.layout.TableLocation(strings.TrimRight(t.url, "/"), table)
 }
 
 // Part is one part file being written. Nothing is visible under the part's
