@@ -38,12 +38,14 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, siz
 		if err != nil {
 			return fmt.Errorf("putting %s: %w", name, err)
 		}
-		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+		in := &s3.PutObjectInput{
 			Bucket:        aws.String(bucket),
 			Key:           aws.String(key),
 			Body:          bytes.NewReader(buf),
 			ContentLength: aws.Int64(size),
-		})
+		}
+		s.write.applyPut(in)
+		_, err = s.client.PutObject(ctx, in)
 		if err != nil {
 			return fmt.Errorf("putting %s: %w", name, classify(err))
 		}
@@ -74,11 +76,13 @@ func readExactly(r io.Reader, n int64) ([]byte, error) {
 // uploads its own part files concurrently, and sequential parts keep one
 // part buffer per upload.
 func (s *Store) putMultipart(ctx context.Context, bucket, key string, body io.Reader, size, partSize int64) (err error) {
-	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	in := &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(bucket),
 		Key:               aws.String(key),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	})
+	}
+	s.write.applyCreate(in)
+	created, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return fmt.Errorf("creating multipart upload: %w", classify(err))
 	}
