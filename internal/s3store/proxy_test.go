@@ -1,6 +1,7 @@
 package s3store_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -55,6 +56,10 @@ func newRecordingProxy(t *testing.T, upstream string) *recordingProxy {
 		p.mu.Unlock()
 		switch f {
 		case slowDown:
+			// Read the body first, as S3 does: a server that answers
+			// mid-body resets the connection, and the client sees that
+			// instead of the 503.
+			_, _ = io.Copy(io.Discard, r.Body)
 			s3Error(w, http.StatusServiceUnavailable, "SlowDown")
 		case drop:
 			// Mid-request, before the body is read: the client sees a

@@ -21,9 +21,11 @@ const (
 	maxParts = 10000
 )
 
-// Put writes size bytes of body to bucket/key. Bodies larger than one part
-// go up as a multipart upload, which is aborted if anything fails, so no
-// partial object ever becomes visible.
+// Put writes size bytes of body to bucket/key, with the store's
+// WriteSettings. Bodies larger than one part go up as a multipart upload:
+// a part that fails for a passing reason is sent again on its own by the
+// client's retryer (its buffer is seekable), and the upload is aborted if
+// anything fails for good, so no partial object ever becomes visible.
 func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) error {
 	name := "s3://" + bucket + "/" + key
 	if size < 0 {
