@@ -25,16 +25,13 @@ type WriteSettings struct {
 	SSEKMSKeyID string
 }
 
-// sseValues are the encryptions a write may ask for: the SDK's list less
-// the ones S3 sets on its own (aws:fsx, aws:backup).
-var sseValues = []types.ServerSideEncryption{
-	types.ServerSideEncryptionAes256,
-	types.ServerSideEncryptionAwsKms,
-	types.ServerSideEncryptionAwsKmsDsse,
-}
-
 // validate reports the first setting S3 would refuse, before any write does.
 func (w WriteSettings) validate() error {
+	// The SDK's list less the encryptions S3 sets on its own (aws:fsx,
+	// aws:backup).
+	sseValues := []types.ServerSideEncryption{
+		types.ServerSideEncryptionAes256, types.ServerSideEncryptionAwsKms, types.ServerSideEncryptionAwsKmsDsse,
+	}
 	if w.ACL != "" && !slices.Contains(types.ObjectCannedACL("").Values(), types.ObjectCannedACL(w.ACL)) {
 		return fmt.Errorf("unknown canned ACL %q (want one of %v)", w.ACL, types.ObjectCannedACL("").Values())
 	}

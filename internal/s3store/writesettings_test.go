@@ -3,6 +3,8 @@ package s3store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -133,6 +135,23 @@ func TestNewRejectsBadWriteSettings(t *testing.T) {
 	} {
 		if _, err := s3store.New(context.Background(), s3store.Config{Region: "r", Write: w}); err != nil {
 			t.Errorf("New(%+v) = %v", w, err)
+		}
+	}
+}
+
+// TestConfigKeepsKMSKeyOut: the KMS key id is no secret, but neither
+// String nor the log value repeats it; the ACL and encryption show.
+func TestConfigKeepsKMSKeyOut(t *testing.T) {
+	const keyID = "arn:aws:kms:eu-west-1:111122223333:key/kept-out"
+	cfg := s3store.Config{Region: "r", Write: s3store.WriteSettings{ACL: "bucket-owner-full-control", SSE: "aws:kms", SSEKMSKeyID: keyID}}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("cfg", "config", cfg)
+	for _, out := range []string{cfg.String(), fmt.Sprintf("%+v", cfg), logged.String()} {
+		if strings.Contains(out, keyID) {
+			t.Errorf("KMS key id printed: %s", out)
+		}
+		if !strings.Contains(out, "bucket-owner-full-control") || !strings.Contains(out, "aws:kms") {
+			t.Errorf("ACL or encryption missing: %s", out)
 		}
 	}
 }
