@@ -98,7 +98,10 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 				tcfg.Region = c.Source.Region
 			}
 		}
-		ts, err := s3store.New(ctx, storeConfig(tcfg))
+		scfg := storeConfig(tcfg)
+		// Only the target's store writes, so only it gets write settings.
+		scfg.Write = s3store.WriteSettings{ACL: tcfg.ACL, SSE: tcfg.SSE, SSEKMSKeyID: tcfg.SSEKMSKeyID}
+		ts, err := s3store.New(ctx, scfg)
 		if err != nil {
 			return nil, fmt.Errorf("connecting to the target: %w", err)
 		}

@@ -13,10 +13,12 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"gopkg.in/yaml.v3"
 )
 
@@ -127,6 +129,14 @@ type S3 struct {
 	// the standard AWS credential chain.
 	AccessKeyID     string `yaml:"access_key_id"`
 	SecretAccessKey Secret `yaml:"secret_access_key"`
+	// ACL, SSE and SSEKMSKeyID are for target_s3 only: every object s3load
+	// writes carries them. ACL is a canned ACL, e.g. bucket-owner-full-control
+	// for a bucket owned by another account; SSE is AES256, aws:kms or
+	// aws:kms:dsse; SSEKMSKeyID (aws:kms* only) names the KMS key. Empty
+	// leaves the bucket's defaults.
+	ACL         string `yaml:"acl"`
+	SSE         string `yaml:"sse"`
+	SSEKMSKeyID string `yaml:"sse_kms_key_id"`
 }
 
 // Table is one folder of the source bucket.
@@ -540,9 +550,20 @@ func validateNATS(n NATS, bad func(key, format string, args ...any)) {
 	}
 }
 
-func validateS3(s S3, key string, needBucket bool, bad func(key, format string, args ...any)) {
-	if needBucket && s.Bucket == "" {
+// validateS3 checks a store's block; the source's needs a bucket and takes
+// no write settings. The KMS key id is never echoed, as a precaution.
+func validateS3(s S3, key string, source bool, bad func(key, format string, args ...any)) {
+	if source && s.Bucket == "" {
 		bad(key+".bucket", "is required")
+	}
+	if source {
+		for _, set := range []struct{ name, value string }{{"acl", s.ACL}, {"sse", s.SSE}, {"sse_kms_key_id", s.SSEKMSKeyID}} {
+			if set.value != "" {
+				bad(key+"."+set.name, "is for target_s3 only: s3load never writes to its source")
+			}
+		}
+	} else {
+		validateWrites(s, key, bad)
 	}
 	if (s.AccessKeyID == "") != (s.SecretAccessKey == "") {
 		bad(key, "access_key_id and secret_access_key must be given together (or neither, for the AWS credential chain)")
@@ -552,6 +573,34 @@ func validateS3(s S3, key string, needBucket bool, bad func(key, format string, 
 			bad(key+".endpoint", "must be an http:// or https:// URL (got %q)", s.Endpoint)
 		}
 	}
+}
+
+// validateWrites checks the write settings of target_s3 against the SDK's
+// values.
+func validateWrites(s S3, key string, bad func(key, format string, args ...any)) {
+	// The SDK's list less the encryptions S3 sets on its own (aws:fsx,
+	// aws:backup).
+	sseValues := []types.ServerSideEncryption{
+		types.ServerSideEncryptionAes256, types.ServerSideEncryptionAwsKms, types.ServerSideEncryptionAwsKmsDsse,
+	}
+	if acls := types.ObjectCannedACL("").Values(); s.ACL != "" && !slices.Contains(acls, types.ObjectCannedACL(s.ACL)) {
+		bad(key+".acl", "must be a canned ACL: one of %s (got %q)", joinValues(acls), s.ACL)
+	}
+	if s.SSE != "" && !slices.Contains(sseValues, types.ServerSideEncryption(s.SSE)) {
+		bad(key+".sse", "must be one of %s (got %q)", joinValues(sseValues), s.SSE)
+	}
+	kms := s.SSE == string(types.ServerSideEncryptionAwsKms) || s.SSE == string(types.ServerSideEncryptionAwsKmsDsse)
+	if s.SSEKMSKeyID != "" && !kms {
+		bad(key+".sse_kms_key_id", "needs sse: aws:kms or aws:kms:dsse")
+	}
+}
+
+func joinValues[T ~string](vs []T) string {
+	ss := make([]string, len(vs))
+	for i, v := range vs {
+		ss[i] = string(v)
+	}
+	return strings.Join(ss, ", ")
 }
 
 func validateTarget(c Config, bad func(key, format string, args ...any)) error {

@@ -37,6 +37,7 @@ func (s *Store) PutIfMatch(ctx context.Context, bucket, key string, data []byte,
 func (s *Store) putConditional(ctx context.Context, bucket, key string, data []byte, in *s3.PutObjectInput, ifMatch bool) (string, error) {
 	in.Bucket, in.Key = aws.String(bucket), aws.String(key)
 	in.Body, in.ContentLength = bytes.NewReader(data), aws.Int64(int64(len(data)))
+	s.write.applyPut(in)
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
 		if lostCondition(err, ifMatch) {

@@ -14,6 +14,9 @@ type Config struct {
 	// means the standard AWS credential chain.
 	AccessKeyID     string
 	SecretAccessKey string
+	// Write is what every write carries (ACL, encryption): a target
+	// store's settings; a source store has none.
+	Write WriteSettings
 }
 
 const redacted = "[REDACTED]"
@@ -24,8 +27,8 @@ func (c Config) String() string {
 	if c.SecretAccessKey != "" {
 		secret = redacted
 	}
-	return fmt.Sprintf("s3store.Config{Region:%q Endpoint:%q PathStyle:%t AccessKeyID:%q SecretAccessKey:%q}",
-		c.Region, c.Endpoint, c.PathStyle, c.AccessKeyID, secret)
+	return fmt.Sprintf("s3store.Config{Region:%q Endpoint:%q PathStyle:%t AccessKeyID:%q SecretAccessKey:%q ACL:%q SSE:%q}",
+		c.Region, c.Endpoint, c.PathStyle, c.AccessKeyID, secret, c.Write.ACL, c.Write.SSE)
 }
 
 // Format makes every fmt verb (%v, %+v, %#v, %s, %d...) print String, so
@@ -39,5 +42,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("endpoint", c.Endpoint),
 		slog.Bool("path_style", c.PathStyle),
 		slog.String("access_key_id", c.AccessKeyID),
+		slog.String("acl", c.Write.ACL),
+		slog.String("sse", c.Write.SSE),
 	)
 }

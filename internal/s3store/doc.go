@@ -6,7 +6,9 @@
 //
 // The source bucket is only ever read: List issues ListObjectsV2 and an
 // Object issues GetObject; the checks add HeadBucket and GetBucketAcl.
-// Writes (Put, Delete) are for the target bucket.
+// Writes (Put, Delete) are for the target bucket; every object written
+// carries the Config's WriteSettings (canned ACL, server-side encryption),
+// which a source store never has.
 //
 // # Error kinds
 //

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -41,3 +42,16 @@ func Classify(err error, op, bucket, key, accessKeyID, region string) error {
 // NoCredentialsError is what the store's credentials provider returns
 // when the chain never found any.
 func NoCredentialsError(err error) error { return &credentialsError{err: err} }
+
+// MaxAttempts is how often the load's client tries one request.
+const MaxAttempts = maxAttempts
+
+// NewQuickRetry is New with the load's retry policy but a millisecond
+// between attempts, so retry tests take no time.
+func NewQuickRetry(ctx context.Context, cfg Config) (*Store, error) {
+	return newStore(ctx, cfg, func(o *s3.Options) {
+		o.Retryer = patientRetryer(func(so *retry.StandardOptions) {
+			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+		})
+	})
+}

@@ -62,6 +62,8 @@ type Store struct {
 	maxKeys int32
 	// partSize is Put's multipart threshold and part size.
 	partSize int64
+	// write is what every write carries.
+	write WriteSettings
 }
 
 // String names the store without any credentials.
@@ -78,6 +80,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*Store, error) {
 	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
 		return nil, errors.New("configuring S3 client: access key id and secret access key must both be set or both be empty")
+	}
+	if err := cfg.Write.validate(); err != nil {
+		return nil, fmt.Errorf("configuring S3 client: %w", err)
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithReadTimeout(readTimeout)),
@@ -97,7 +102,7 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		// S3-compatible stores rarely care, but SigV4 needs some region.
 		awsCfg.Region = "us-east-1"
 	}
-	s := &Store{region: awsCfg.Region, endpoint: cfg.Endpoint, partSize: defaultPartSize}
+	s := &Store{region: awsCfg.Region, endpoint: cfg.Endpoint, partSize: defaultPartSize, write: cfg.Write}
 	if s.endpoint == "" {
 		s.endpoint = fmt.Sprintf("the S3 endpoint of region %q", awsCfg.Region)
 	}
@@ -115,17 +120,7 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		o.DisableLogOutputChecksumValidationSkipped = true
 		o.APIOptions = append(o.APIOptions, s.classifyErrors)
 	}
-	patient := func(o *s3.Options) {
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
-			so.MaxAttempts = maxAttempts
-			so.MaxBackoff = maxBackoff
-			// The default retry quota fails requests outright once many
-			// of them are throttled at once, which is exactly when a fleet
-			// of workers should back off and keep going instead.
-			so.RateLimiter = ratelimit.None
-			so.Retryables = withNoRetry(so.Retryables)
-		})
-	}
+	patient := func(o *s3.Options) { o.Retryer = patientRetryer() }
 	hasty := func(o *s3.Options) {
 		o.HTTPClient = awshttp.NewBuildableClient().
 			WithDialerOptions(func(d *net.Dialer) { d.Timeout = checkDialTimeout }).
@@ -143,6 +138,20 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 	s.client = s3.NewFromConfig(awsCfg, append([]func(*s3.Options){common, patient}, optFns...)...)
 	s.check = s3.NewFromConfig(awsCfg, common, hasty)
 	return s, nil
+}
+
+// patientRetryer is the load's retry policy; tests shorten its backoff
+// with opts.
+func patientRetryer(opts ...func(*retry.StandardOptions)) aws.Retryer {
+	return retry.NewStandard(append([]func(*retry.StandardOptions){func(so *retry.StandardOptions) {
+		so.MaxAttempts = maxAttempts
+		so.MaxBackoff = maxBackoff
+		// The default retry quota fails requests outright once many of
+		// them are throttled at once, which is exactly when a fleet of
+		// workers should back off and keep going instead.
+		so.RateLimiter = ratelimit.None
+		so.Retryables = withNoRetry(so.Retryables)
+	}}, opts...)...)
 }
 
 // withNoRetry puts noRetry before the SDK's own rules.

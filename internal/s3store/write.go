@@ -21,9 +21,11 @@ const (
 	maxParts = 10000
 )
 
-// Put writes size bytes of body to bucket/key. Bodies larger than one part
-// go up as a multipart upload, which is aborted if anything fails, so no
-// partial object ever becomes visible.
+// Put writes size bytes of body to bucket/key, with the store's
+// WriteSettings. Bodies larger than one part go up as a multipart upload:
+// a part that fails for a passing reason is sent again on its own by the
+// client's retryer (its buffer is seekable), and the upload is aborted if
+// anything fails for good, so no partial object ever becomes visible.
 func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) error {
 	name := "s3://" + bucket + "/" + key
 	if size < 0 {
@@ -38,12 +40,14 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, siz
 		if err != nil {
 			return fmt.Errorf("putting %s: %w", name, err)
 		}
-		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+		in := &s3.PutObjectInput{
 			Bucket:        aws.String(bucket),
 			Key:           aws.String(key),
 			Body:          bytes.NewReader(buf),
 			ContentLength: aws.Int64(size),
-		})
+		}
+		s.write.applyPut(in)
+		_, err = s.client.PutObject(ctx, in)
 		if err != nil {
 			return fmt.Errorf("putting %s: %w", name, classify(err))
 		}
@@ -74,11 +78,13 @@ func readExactly(r io.Reader, n int64) ([]byte, error) {
 // uploads its own part files concurrently, and sequential parts keep one
 // part buffer per upload.
 func (s *Store) putMultipart(ctx context.Context, bucket, key string, body io.Reader, size, partSize int64) (err error) {
-	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+	in := &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(bucket),
 		Key:               aws.String(key),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	})
+	}
+	s.write.applyCreate(in)
+	created, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return fmt.Errorf("creating multipart upload: %w", classify(err))
 	}
