@@ -40,6 +40,12 @@ func jobSpec(c config.Config) messages.JobSpec {
 	set("source.endpoint", c.Source.Endpoint)
 	set("source.bucket", c.Source.Bucket)
 	set("target", c.Target)
+	set("table_format", c.TableFormat)
+	set("namespace", c.Namespace)
+	if c.Catalog != nil {
+		set("catalog.type", c.Catalog.Type)
+		set("catalog.uri", redactURI(c.Catalog.URI))
+	}
 	for i, t := range c.Tables {
 		p := fmt.Sprintf("tables[%d].", i)
 		set(p+"name", t.Name)

@@ -32,6 +32,19 @@ type Config struct {
 	Tables []Table `yaml:"tables"`
 	// Target is where committed tables go: file:///abs/path or s3://bucket/prefix.
 	Target string `yaml:"target"`
+	// TableFormat is what a committed table is: iceberg (default) or
+	// parquet.
+	TableFormat string `yaml:"table_format"`
+	// Namespace is the Iceberg namespace of every table of this config
+	// (levels separated by '.'; default "default"). The tables live at
+	// <target>/<namespace levels>/<table>.
+	Namespace string `yaml:"namespace"`
+	// Catalog registers the Iceberg tables; absent: a filesystem catalog
+	// in the target itself.
+	Catalog *Catalog `yaml:"catalog"`
+	// KeepSnapshots is how many snapshots an Iceberg table keeps: older
+	// ones expire after a commit, with their data files (default 5).
+	KeepSnapshots int `yaml:"keep_snapshots"`
 	// TargetS3 holds the connection settings for an s3:// target; when absent
 	// the source's settings (region, endpoint, credentials) are used.
 	TargetS3 *S3 `yaml:"target_s3"`
@@ -407,6 +420,16 @@ func (c Config) WithDefaults() Config {
 	c.Batch.Files = cmp.Or(c.Batch.Files, DefaultBatchFiles)
 	c.Batch.MaxFileBytes = cmp.Or(c.Batch.MaxFileBytes, DefaultBatchMaxFileBytes)
 	c.Split.RangeBytes = cmp.Or(c.Split.RangeBytes, DefaultSplitRangeBytes)
+	c.TableFormat = cmp.Or(c.TableFormat, DefaultTableFormat)
+	if c.TableFormat == FormatIceberg {
+		c.Namespace = cmp.Or(c.Namespace, DefaultNamespace)
+		c.KeepSnapshots = cmp.Or(c.KeepSnapshots, DefaultKeepSnapshots)
+		if c.Catalog != nil {
+			cat := *c.Catalog
+			cat.Type = cmp.Or(cat.Type, DefaultCatalogType)
+			c.Catalog = &cat
+		}
+	}
 	tables := make([]Table, len(c.Tables))
 	for i, t := range c.Tables {
 		if t.CSV.Delimiter == "" {
@@ -440,6 +463,7 @@ func (c Config) Validate() error {
 	if c.TargetS3 != nil {
 		validateS3(*c.TargetS3, "target_s3", false, bad)
 	}
+	c.validateTableFormat(bad)
 	if len(c.Tables) == 0 {
 		bad("tables", "at least one table is required")
 	}
