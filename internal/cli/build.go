@@ -18,6 +18,7 @@ import (
 	"github.com/s3load/s3load/internal/config"
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/internal/lake"
 	"github.com/s3load/s3load/internal/pipeline"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
@@ -44,7 +45,7 @@ func jobSpec(c config.Config) messages.JobSpec {
 	set("namespace", c.Namespace)
 	if c.Catalog != nil {
 		set("catalog.type", c.Catalog.Type)
-		set("catalog.uri", redactURI(c.Catalog.URI))
+		set("catalog.uri", lake.RedactURL(c.Catalog.URI))
 	}
 	for i, t := range c.Tables {
 		p := fmt.Sprintf("tables[%d].", i)
@@ -87,6 +88,10 @@ type adapters struct {
 	targetStore  *s3store.Store
 	targetBucket string
 	pipeline     *pipeline.Pipeline
+	// lake commits Iceberg tables (openLake); nil for plain Parquet.
+	lake *lake.Committer
+	// closers release what openLake opened (a SQL catalog's database).
+	closers []func() error
 }
 
 func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
@@ -116,7 +121,11 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 	// One budget for all of this process's temporary files: decompressed
 	// Parquet and parts spooled for an s3:// target.
 	temp := tempspace.New(c.Limits.TempDir, int64(c.Limits.MaxTempBytes))
-	tgt, err := target.Open(c.Target, targetStore, target.WithTemp(temp))
+	topts := []target.Option{target.WithTemp(temp)}
+	if c.TableFormat == config.FormatIceberg {
+		topts = append(topts, target.WithLayout(target.Layout{Namespace: c.NamespaceLevels()}))
+	}
+	tgt, err := target.Open(c.Target, targetStore, topts...)
 	if err != nil {
 		return nil, err
 	}

@@ -303,6 +303,9 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 func runCoordinator(ctx context.Context, s *session, fullReload bool) (coordinator.Report, error) {
+	if err := s.ad.openLake(ctx, s.cfg, s.job, s.log); err != nil {
+		return coordinator.Report{}, err
+	}
 	co, err := s.newCoordinator(fullReload)
 	if err != nil {
 		return coordinator.Report{}, err

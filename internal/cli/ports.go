@@ -11,7 +11,7 @@ import (
 
 // coordinatorPorts are the adapters the coordinator works through.
 func (s *session) coordinatorPorts() coordinator.Ports {
-	return coordinator.Ports{
+	p := coordinator.Ports{
 		Lister:    s.ad.source,
 		Prober:    s.ad.pipeline,
 		Queue:     s.conn.queue,
@@ -21,6 +21,10 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		Committer: s.ad.target,
 		Locker:    s.ad.target,
 	}
+	if s.ad.lake != nil {
+		p.Committer, p.Locker = s.ad.lake, s.ad.lake
+	}
+	return p
 }
 
 // sourceProbe asks the source store one cheap question, for a worker

@@ -60,7 +60,7 @@ func OpenREST(ctx context.Context, c RESTConfig) (catalog.Catalog, error) {
 	}
 	cat, err := rest.NewCatalog(ctx, "s3load", c.URI, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the REST catalog %s: %w", redactURL(c.URI), err)
+		return nil, fmt.Errorf("connecting to the REST catalog %s: %w", RedactURL(c.URI), err)
 	}
 	return cat, nil
 }
@@ -76,22 +76,22 @@ func OpenSQL(_ context.Context, uri string) (catalog.Catalog, func() error, erro
 	case strings.HasPrefix(uri, "postgres://"), strings.HasPrefix(uri, "postgresql://"):
 		driver, dsn, dialect = "pgx", uri, sqlcat.Postgres
 	default:
-		return nil, nil, fmt.Errorf("catalog.uri %s: want sqlite:///path or postgres://", redactURL(uri))
+		return nil, nil, fmt.Errorf("catalog.uri %s: want sqlite:///path or postgres://", RedactURL(uri))
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the SQL catalog %s: %w", redactURL(uri), err)
+		return nil, nil, fmt.Errorf("opening the SQL catalog %s: %w", RedactURL(uri), err)
 	}
 	cat, err := sqlcat.NewCatalog("s3load", db, dialect, iceberg.Properties{"init_catalog_tables": "true"})
 	if err != nil {
 		_ = db.Close()
-		return nil, nil, fmt.Errorf("opening the SQL catalog %s: %w", redactURL(uri), err)
+		return nil, nil, fmt.Errorf("opening the SQL catalog %s: %w", RedactURL(uri), err)
 	}
 	return cat, db.Close, nil
 }
 
-// redactURL drops a password from a URL for messages.
-func redactURL(raw string) string {
+// RedactURL drops a password from a URL for messages.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return raw

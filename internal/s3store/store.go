@@ -64,7 +64,13 @@ type Store struct {
 	partSize int64
 	// write is what every write carries.
 	write WriteSettings
+	// aws is the loaded AWS configuration (region, credential chain), for
+	// other AWS clients of the same identity (a SigV4-signed catalog).
+	aws aws.Config
 }
+
+// AWSConfig is the store's AWS configuration: its region and credentials.
+func (s *Store) AWSConfig() aws.Config { return s.aws }
 
 // String names the store without any credentials.
 func (s *Store) String() string { return "s3store.Store" }
@@ -102,7 +108,7 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		// S3-compatible stores rarely care, but SigV4 needs some region.
 		awsCfg.Region = "us-east-1"
 	}
-	s := &Store{region: awsCfg.Region, endpoint: cfg.Endpoint, partSize: defaultPartSize, write: cfg.Write}
+	s := &Store{region: awsCfg.Region, endpoint: cfg.Endpoint, partSize: defaultPartSize, write: cfg.Write, aws: awsCfg}
 	if s.endpoint == "" {
 		s.endpoint = fmt.Sprintf("the S3 endpoint of region %q", awsCfg.Region)
 	}
