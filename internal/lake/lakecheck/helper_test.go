@@ -76,6 +76,7 @@ type fixture struct {
 	metadata string // location of the current metadata.json
 	first    int64  // snapshot id of the append
 	second   int64  // snapshot id of the overwrite
+	tbl      *table.Table
 }
 
 var (
@@ -138,5 +139,6 @@ func newFixture(t *testing.T, formatVersion int) fixture {
 		metadata: tbl.MetadataLocation(),
 		first:    first,
 		second:   tbl.CurrentSnapshot().SnapshotID,
+		tbl:      tbl,
 	}
 }
