@@ -134,6 +134,10 @@ func (e *loadEnv) writeConfig(tables, extra string) string {
 	if strings.Contains(extra, "retry:") {
 		retry = ""
 	}
+	// These tests read tables as plain Parquet unless they ask otherwise.
+	if !strings.Contains(extra, "table_format:") {
+		extra += "\ntable_format: parquet"
+	}
 	doc := fmt.Sprintf(`source:
   region: %s
   bucket: %s
@@ -245,6 +249,9 @@ func (p *inProcess) coordinator(q coordinator.Queue, adjust ...func(*coordinator
 	p.e.t.Helper()
 	if q != nil {
 		adjust = append(adjust, func(_ *coordinator.Config, ports *coordinator.Ports) { ports.Queue = q })
+	}
+	if err := p.ad.openLake(context.Background(), p.cfg, p.job, p.log); err != nil {
+		p.e.t.Fatal(err)
 	}
 	co, err := p.newCoordinator(false, adjust...)
 	if err != nil {
