@@ -482,4 +482,3 @@ func show(cols []messages.ColumnStats) string {
 	}
 	return b.String()
 }
-
