@@ -48,7 +48,7 @@ func kindFor(c *schema.Column) *boundKind {
 	lt := c.LogicalType()
 	switch c.PhysicalType() {
 	case parquet.Types.Boolean:
-		if plain(lt) {
+		if plain(c) {
 			return &boolKind
 		}
 	case parquet.Types.Int32:
@@ -60,9 +60,9 @@ func kindFor(c *schema.Column) *boundKind {
 		case schema.DateLogicalType:
 			return &int32Kind
 		case schema.DecimalLogicalType:
-			return &decimalInt32Kind
+			return decimalKind(t, &decimalInt32Kind)
 		default:
-			if plain(lt) {
+			if plain(c) {
 				return &int32Kind
 			}
 		}
@@ -81,37 +81,37 @@ func kindFor(c *schema.Column) *boundKind {
 				return &int64Kind
 			}
 		case schema.DecimalLogicalType:
-			return &decimalInt64Kind
+			return decimalKind(t, &decimalInt64Kind)
 		default:
-			if plain(lt) {
+			if plain(c) {
 				return &int64Kind
 			}
 		}
 	case parquet.Types.Float:
-		if plain(lt) {
+		if plain(c) {
 			return &float32Kind
 		}
 	case parquet.Types.Double:
-		if plain(lt) {
+		if plain(c) {
 			return &float64Kind
 		}
 	case parquet.Types.ByteArray:
-		switch lt.(type) {
+		switch t := lt.(type) {
 		case schema.StringLogicalType:
 			return &stringKind
 		case schema.DecimalLogicalType:
-			return &decimalBytesKind
+			return decimalKind(t, &decimalBytesKind)
 		default:
-			if plain(lt) {
+			if plain(c) {
 				return &binaryKind
 			}
 		}
 	case parquet.Types.FixedLenByteArray:
-		switch lt.(type) {
+		switch t := lt.(type) {
 		case schema.DecimalLogicalType:
-			return &decimalBytesKind
+			return decimalKind(t, &decimalBytesKind)
 		default:
-			if plain(lt) && c.TypeLength() <= maxFixedBound {
+			if plain(c) && c.TypeLength() <= maxFixedBound {
 				k := fixedKind
 				k.width = c.TypeLength()
 				return &k
@@ -121,10 +121,27 @@ func kindFor(c *schema.Column) *boundKind {
 	return nil
 }
 
-// plain reports a column without a logical type.
-func plain(lt schema.LogicalType) bool {
-	switch lt.(type) {
+// maxDecimalPrecision is the widest decimal Iceberg has.
+const maxDecimalPrecision = 38
+
+// decimalKind is k for a decimal Iceberg can hold, nil for a wider one.
+func decimalKind(t schema.DecimalLogicalType, k *boundKind) *boundKind {
+	if t.Precision() > maxDecimalPrecision {
+		return nil
+	}
+	return k
+}
+
+// plain reports a column without a logical type, nor a legacy converted
+// one that arrow-go did not turn into a logical type.
+func plain(c *schema.Column) bool {
+	switch c.LogicalType().(type) {
 	case nil, schema.NoLogicalType:
+	default:
+		return false
+	}
+	switch c.ConvertedType() {
+	case schema.ConvertedTypes.None, schema.ConvertedTypes.NA:
 		return true
 	}
 	return false

@@ -76,6 +76,8 @@ func TestFromFooter(t *testing.T) {
 			json: fmt.Sprintf(`["a", "b", "c", %q, "e"]`, long("d", 5000)), want: noBounds},
 		{name: "binary", field: field("c", arrow.BinaryTypes.Binary, 1),
 			json: fmt.Sprintf(`[%s, %s, null, %s, %s]`, b64("\x00\x01"), b64("\x7f"), b64("\x80\x00"), b64(long("\x01", 40)))},
+		{name: "fixed_size_binary", field: field("c", &arrow.FixedSizeBinaryType{ByteWidth: 3}, 1),
+			json: fmt.Sprintf(`[%s, %s, null, %s, %s]`, b64("abc"), b64("\xff\x00\x01"), b64("\x00\x00\x00"), b64("zzz"))},
 		{name: "date32", field: field("c", arrow.FixedWidthTypes.Date32, 1), json: `[19000, -1, null, 20000, 0, -719162]`},
 		{name: "time64 us", field: field("c", arrow.FixedWidthTypes.Time64us, 1), json: `[86399999999, 0, null, 1000]`},
 		{name: "time32 ms has no bounds", field: field("c", arrow.FixedWidthTypes.Time32ms, 1), json: `[1000, 0, null, 5]`, want: noBounds},
@@ -95,6 +97,8 @@ func TestFromFooter(t *testing.T) {
 			json: `["1.23", "-9999999.99", null, "0.00", "9999999.99", "-1.28"]`, props: []parquet.WriterProperty{parquet.WithStoreDecimalAsInteger(true)}},
 		{name: "decimal(18,4) as int64", field: field("c", &arrow.Decimal128Type{Precision: 18, Scale: 4}, 1),
 			json: `["-12345678901234.5678", "1.0000", null, "99999999999999.9999", "-3.2768"]`, props: []parquet.WriterProperty{parquet.WithStoreDecimalAsInteger(true)}},
+		{name: "decimal256(40,2) is wider than Iceberg's", field: field("c", &arrow.Decimal256Type{Precision: 40, Scale: 2}, 1),
+			json: `["1.23", "-4.56", null, "7.89"]`, want: noBounds},
 		{name: "all null", field: field("c", arrow.PrimitiveTypes.Int32, 1), json: `[null, null, null, null, null]`},
 		{
 			name: "struct",
@@ -301,6 +305,10 @@ func literalAt(t *testing.T, arr arrow.Array, i int) iceberg.Literal {
 		return iceberg.StringLiteral(a.Value(i))
 	case *array.Binary:
 		return iceberg.BinaryLiteral(bytes.Clone(a.Value(i)))
+	case *array.FixedSizeBinary:
+		return iceberg.FixedLiteral(bytes.Clone(a.Value(i)))
+	case *array.Decimal256:
+		return iceberg.Int32Literal(0) // counts only: never a bound
 	case *array.Date32:
 		return iceberg.DateLiteral(a.Value(i))
 	case *array.Time64:
@@ -340,6 +348,8 @@ func less(a, b iceberg.Literal) bool {
 		return !bool(a) && bool(b.(iceberg.BoolLiteral))
 	case iceberg.BinaryLiteral:
 		return bytes.Compare(a, b.(iceberg.BinaryLiteral)) < 0
+	case iceberg.FixedLiteral:
+		return bytes.Compare(a, b.(iceberg.FixedLiteral)) < 0
 	case iceberg.DecimalLiteral:
 		return a.Val.Less(b.(iceberg.DecimalLiteral).Val)
 	}
@@ -460,6 +470,8 @@ func icebergType(dt arrow.DataType) (iceberg.Type, bool) {
 		return iceberg.PrimitiveTypes.String, true
 	case *arrow.BinaryType:
 		return iceberg.PrimitiveTypes.Binary, true
+	case *arrow.FixedSizeBinaryType:
+		return iceberg.FixedTypeOf(dt.ByteWidth), true
 	case *arrow.Date32Type:
 		return iceberg.PrimitiveTypes.Date, true
 	case *arrow.Time64Type:
