@@ -49,72 +49,70 @@ func kindFor(c *schema.Column) *boundKind {
 	switch c.PhysicalType() {
 	case parquet.Types.Boolean:
 		if plain(c) {
-			return &boolKind
+			return boolKind()
 		}
 	case parquet.Types.Int32:
 		switch t := lt.(type) {
 		case schema.IntLogicalType:
 			if t.IsSigned() {
-				return &int32Kind
+				return int32Kind()
 			}
 		case schema.DateLogicalType:
-			return &int32Kind
+			return int32Kind()
 		case schema.DecimalLogicalType:
-			return decimalKind(t, &decimalInt32Kind)
+			return decimalKind(t, decimalInt32Kind)
 		default:
 			if plain(c) {
-				return &int32Kind
+				return int32Kind()
 			}
 		}
 	case parquet.Types.Int64:
 		switch t := lt.(type) {
 		case schema.IntLogicalType:
 			if t.IsSigned() {
-				return &int64Kind
+				return int64Kind()
 			}
 		case schema.TimestampLogicalType:
 			if t.TimeUnit() == schema.TimeUnitMicros {
-				return &int64Kind
+				return int64Kind()
 			}
 		case schema.TimeLogicalType:
 			if t.TimeUnit() == schema.TimeUnitMicros {
-				return &int64Kind
+				return int64Kind()
 			}
 		case schema.DecimalLogicalType:
-			return decimalKind(t, &decimalInt64Kind)
+			return decimalKind(t, decimalInt64Kind)
 		default:
 			if plain(c) {
-				return &int64Kind
+				return int64Kind()
 			}
 		}
 	case parquet.Types.Float:
 		if plain(c) {
-			return &float32Kind
+			return float32Kind()
 		}
 	case parquet.Types.Double:
 		if plain(c) {
-			return &float64Kind
+			return float64Kind()
 		}
 	case parquet.Types.ByteArray:
 		switch t := lt.(type) {
 		case schema.StringLogicalType:
-			return &stringKind
+			return stringKind()
 		case schema.DecimalLogicalType:
-			return decimalKind(t, &decimalBytesKind)
+			return decimalKind(t, decimalBytesKind)
 		default:
 			if plain(c) {
-				return &binaryKind
+				return binaryKind()
 			}
 		}
 	case parquet.Types.FixedLenByteArray:
 		switch t := lt.(type) {
 		case schema.DecimalLogicalType:
-			return decimalKind(t, &decimalBytesKind)
+			return decimalKind(t, decimalBytesKind)
 		default:
 			if plain(c) && c.TypeLength() <= maxFixedBound {
-				k := fixedKind
-				k.width = c.TypeLength()
-				return &k
+				return fixedKind(c.TypeLength())
 			}
 		}
 	}
@@ -125,11 +123,11 @@ func kindFor(c *schema.Column) *boundKind {
 const maxDecimalPrecision = 38
 
 // decimalKind is k for a decimal Iceberg can hold, nil for a wider one.
-func decimalKind(t schema.DecimalLogicalType, k *boundKind) *boundKind {
+func decimalKind(t schema.DecimalLogicalType, k func() *boundKind) *boundKind {
 	if t.Precision() > maxDecimalPrecision {
 		return nil
 	}
-	return k
+	return k()
 }
 
 // plain reports a column without a logical type, nor a legacy converted
@@ -147,30 +145,39 @@ func plain(c *schema.Column) bool {
 	return false
 }
 
-var (
-	boolKind = boundKind{
+func boolKind() *boundKind {
+	return &boundKind{
 		width: 1,
 		ok:    func(b []byte) bool { return b[0] <= 1 },
 		cmp:   func(a, b []byte) int { return cmp.Compare(a[0], b[0]) },
 		lower: bytes.Clone,
 		upper: bytes.Clone,
 	}
-	int32Kind = boundKind{
+}
+
+func int32Kind() *boundKind {
+	return &boundKind{
 		width: 4,
-		cmp:   func(a, b []byte) int { return cmp.Compare(le32(a), le32(b)) },
+		cmp:   cmpLE32,
 		lower: bytes.Clone,
 		upper: bytes.Clone,
 	}
-	int64Kind = boundKind{
+}
+
+func int64Kind() *boundKind {
+	return &boundKind{
 		width: 8,
-		cmp:   func(a, b []byte) int { return cmp.Compare(le64(a), le64(b)) },
+		cmp:   cmpLE64,
 		lower: bytes.Clone,
 		upper: bytes.Clone,
 	}
-	// Floats: a NaN bound says nothing of the other values, and zero's
-	// sign is not ordered, so the lower bound of a zero is -0 and the
-	// upper +0 whichever the writer chose.
-	float32Kind = boundKind{
+}
+
+// Floats: a NaN bound says nothing of the other values, and zero's
+// sign is not ordered, so the lower bound of a zero is -0 and the
+// upper +0 whichever the writer chose.
+func float32Kind() *boundKind {
+	return &boundKind{
 		width: 4,
 		ok:    func(b []byte) bool { return !math.IsNaN(float64(f32(b))) },
 		cmp:   func(a, b []byte) int { return cmp.Compare(f32(a), f32(b)) },
@@ -187,7 +194,10 @@ var (
 			return bytes.Clone(b)
 		},
 	}
-	float64Kind = boundKind{
+}
+
+func float64Kind() *boundKind {
+	return &boundKind{
 		width: 8,
 		ok:    func(b []byte) bool { return !math.IsNaN(f64(b)) },
 		cmp:   func(a, b []byte) int { return cmp.Compare(f64(a), f64(b)) },
@@ -204,46 +214,68 @@ var (
 			return bytes.Clone(b)
 		},
 	}
-	// Strings and binary order bytewise unsigned, which for UTF-8 is code
-	// point order; long values are truncated as Iceberg's default
-	// metrics mode does.
-	stringKind = boundKind{
+}
+
+// Strings and binary order bytewise unsigned, which for UTF-8 is code
+// point order; long values are truncated as Iceberg's default
+// metrics mode does.
+func stringKind() *boundKind {
+	return &boundKind{
 		ok:    validUTF8,
 		cmp:   bytes.Compare,
 		lower: truncateStringLower,
 		upper: truncateStringUpper,
 	}
-	binaryKind = boundKind{
+}
+
+func binaryKind() *boundKind {
+	return &boundKind{
 		cmp:   bytes.Compare,
 		lower: truncateBinaryLower,
 		upper: truncateBinaryUpper,
 	}
-	fixedKind = boundKind{
+}
+
+func fixedKind(width int) *boundKind {
+	return &boundKind{
+		width: width,
 		cmp:   bytes.Compare,
 		lower: bytes.Clone,
 		upper: bytes.Clone,
 	}
-	// Decimals: Iceberg wants the unscaled value as two's-complement
-	// big-endian in the fewest bytes.
-	decimalInt32Kind = boundKind{
+}
+
+// Decimals: Iceberg wants the unscaled value as two's-complement
+// big-endian in the fewest bytes.
+func decimalInt32Kind() *boundKind {
+	return &boundKind{
 		width: 4,
-		cmp:   int32Kind.cmp,
+		cmp:   cmpLE32,
 		lower: func(b []byte) []byte { return minimalTwos(int64(le32(b))) },
 		upper: func(b []byte) []byte { return minimalTwos(int64(le32(b))) },
 	}
-	decimalInt64Kind = boundKind{
+}
+
+func decimalInt64Kind() *boundKind {
+	return &boundKind{
 		width: 8,
-		cmp:   int64Kind.cmp,
+		cmp:   cmpLE64,
 		lower: func(b []byte) []byte { return minimalTwos(le64(b)) },
 		upper: func(b []byte) []byte { return minimalTwos(le64(b)) },
 	}
-	decimalBytesKind = boundKind{
+}
+
+func decimalBytesKind() *boundKind {
+	return &boundKind{
 		ok:    func(b []byte) bool { return len(b) > 0 },
 		cmp:   compareTwos,
 		lower: trimTwos,
 		upper: trimTwos,
 	}
-)
+}
+
+func cmpLE32(a, b []byte) int { return cmp.Compare(le32(a), le32(b)) }
+func cmpLE64(a, b []byte) int { return cmp.Compare(le64(a), le64(b)) }
 
 func le32(b []byte) int32  { return int32(binary.LittleEndian.Uint32(b)) }
 func le64(b []byte) int64  { return int64(binary.LittleEndian.Uint64(b)) }
