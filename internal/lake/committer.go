@@ -104,6 +104,7 @@ var (
 // IsPermanent reports errors that retrying cannot fix.
 func (c *Committer) IsPermanent(err error) bool {
 	return errors.Is(err, ErrStale) || errors.Is(err, ErrUnsupportedType) || errors.Is(err, ErrForeignLocation) ||
+		errors.Is(err, catalog.ErrNoSuchTable) ||
 		errors.Is(err, errSchemaMoved) || c.cfg.Target.IsPermanent(err)
 }
 

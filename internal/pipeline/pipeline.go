@@ -20,6 +20,7 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/partstats"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
 	"github.com/s3load/s3load/internal/tempspace"
@@ -267,10 +268,30 @@ func (b *partLoad) load(ctx context.Context) {
 		b.failAll(err)
 		return
 	}
+	var stats *messages.PartStats
+	if b.conv != nil { // a table format lists the part with its stats
+		if stats, err = describePart(w, size); err != nil {
+			b.failAll(err)
+			return
+		}
+	}
 	for _, i := range loaded {
 		o := &b.outs[i]
-		o.Part, o.PartFiles, o.Bytes = b.p.target.PartPath(b.task.LoadID, name), len(loaded), size
+		o.Part, o.PartFiles, o.Bytes, o.Stats = b.p.target.PartPath(b.task.LoadID, name), len(loaded), size, stats
 	}
+}
+
+// describePart reads the part's stats from the footer just written.
+func describePart(w *pqarrow.FileWriter, size int64) (*messages.PartStats, error) {
+	md, err := w.FileMetadata()
+	if err != nil {
+		return nil, fmt.Errorf("reading the written footer: %w", err)
+	}
+	st, err := partstats.FromFooter(md, size)
+	if err != nil {
+		return nil, fmt.Errorf("describing the part: %w", err)
+	}
+	return &st, nil
 }
 
 // streamFile decodes a lone file straight into w. werr reports a failed
