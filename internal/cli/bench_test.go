@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -214,4 +216,58 @@ func wideParquet(b *testing.B, n int) []byte {
 		b.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+// BenchmarkTableFormat loads the same files as plain Parquet and as an
+// Iceberg table, alternating, S3LOAD_BENCH_PAIRS times (default 5), and
+// reports the median of the per-pair ratios Iceberg time / Parquet time:
+// what the Iceberg commit protocol (write schema conversion, part stats,
+// metadata writes) costs end to end. Files: S3LOAD_BENCH_FORMAT_FILES
+// (default 8) CSV files of S3LOAD_BENCH_FORMAT_ROWS rows (default 200,000).
+func BenchmarkTableFormat(b *testing.B) {
+	files := benchEnvInt("S3LOAD_BENCH_FORMAT_FILES", 8)
+	rows := benchEnvInt("S3LOAD_BENCH_FORMAT_ROWS", 200_000)
+	pairs := benchEnvInt("S3LOAD_BENCH_PAIRS", 5)
+	e := newLoadEnv(b)
+	var size int64
+	for i := range files {
+		data := demo.WideCSV(i*rows, rows)
+		size += int64(len(data))
+		e.put(fmt.Sprintf("t/%02d.csv", i), data)
+	}
+	table := "  - { name: t, prefix: t/ }"
+	plain := e.writeConfig(table, "table_format: parquet")
+	ice := e.writeConfig(table, "table_format: iceberg\nnamespace: bench")
+	run := func(cfg string) time.Duration {
+		start := time.Now()
+		code, stdout, stderr := runCLI(b, "run", "--config", cfg, "--log-level", "warn")
+		if code != ExitOK {
+			b.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		return time.Since(start)
+	}
+	run(plain) // warm the server's page cache and the file systems
+	run(ice)
+	b.ResetTimer()
+	for b.Loop() {
+		var ratios []float64
+		var tp, ti []time.Duration
+		for range pairs {
+			p, i := run(plain), run(ice)
+			tp, ti = append(tp, p), append(ti, i)
+			ratios = append(ratios, i.Seconds()/p.Seconds())
+		}
+		sort.Float64s(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], "iceberg/parquet")
+		b.ReportMetric(ratios[0], "ratio-min")
+		b.ReportMetric(ratios[len(ratios)-1], "ratio-max")
+		b.ReportMetric(float64(size)/1e6/medianDuration(tp).Seconds(), "parquet-MB/s")
+		b.ReportMetric(float64(size)/1e6/medianDuration(ti).Seconds(), "iceberg-MB/s")
+	}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -1,17 +1,25 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"math"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/lake"
 	"github.com/s3load/s3load/internal/lake/lakecheck"
 	"github.com/s3load/s3load/internal/s3store"
-	"github.com/s3load/s3load/internal/testenv"
 )
 
 // icebergEnv is a load into Iceberg tables of namespace raw, on a local
@@ -181,4 +189,105 @@ func TestIcebergCommitOutcomeLost(t *testing.T) {
 	}
 }
 
-var _ = testenv.IsPut
+// unsignedParquet is a Parquet file whose types Iceberg has no twin for:
+// uint64 (as decimal(20,0)), uint32 (as long) and nanosecond timestamps
+// (as microseconds). subMicro puts a nanosecond digit in the last row.
+func unsignedParquet(t *testing.T, first, n int, subMicro bool) []byte {
+	t.Helper()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "big", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+		{Name: "u32", Type: arrow.PrimitiveTypes.Uint32, Nullable: true},
+		{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Nanosecond}, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for i := first; i < first+n; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		b.Field(1).(*array.Uint64Builder).Append(math.MaxUint64 - uint64(i))
+		b.Field(2).(*array.Uint32Builder).Append(math.MaxUint32 - uint32(i))
+		ns := int64(1_700_000_000_000_000_000) + int64(i)*1000
+		if subMicro && i == first+n-1 {
+			ns++
+		}
+		b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(ns))
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	var out bytes.Buffer
+	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// Types without an Iceberg twin are converted on purpose (uint64 to
+// decimal(20,0), never a long that turns big values negative; nanoseconds
+// to microseconds) and a value that cannot convert exactly fails its file,
+// naming the column, instead of being rounded.
+func TestIcebergConvertsTypes(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.put("w/a.parquet", unsignedParquet(t, 0, 50, false))
+	e.put("w/b.parquet", unsignedParquet(t, 50, 50, false))
+	cfg := e.config("  - { name: w, prefix: w/ }", "")
+	runOK(t, cfg)
+	got := e.read(t, "w")
+	types := map[string]string{}
+	for _, f := range got.Schema {
+		types[f.Name] = f.Type
+	}
+	if types["big"] != "decimal(20, 0)" || types["u32"] != "long" || types["at"] != "timestamp" {
+		t.Fatalf("table types %v: want big decimal(20, 0), u32 long, at timestamp", types)
+	}
+	wantBig := 100*float64(math.MaxUint64) - 99*100/2
+	if got.Rows != 100 || math.Abs(got.Columns["big"].Sum-wantBig) > wantBig*1e-12 {
+		t.Fatalf("%d rows, sum(big) %g: want 100 rows, %g (uint64 kept, not wrapped negative)", got.Rows, got.Columns["big"].Sum, wantBig)
+	}
+	if min, ok := got.Columns["at"].Min.(int64); !ok || min != 1_700_000_000_000_000 {
+		t.Errorf("min(at) %v: want 1700000000000000 µs", got.Columns["at"].Min)
+	}
+
+	e.put("w/c.parquet", unsignedParquet(t, 100, 10, true))
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code == ExitOK {
+		t.Fatalf("a nanosecond that microseconds cannot hold was loaded\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "w/c.parquet") || !strings.Contains(stdout, `"at"`) || !strings.Contains(stdout, "lose data") {
+		t.Errorf("the failure does not name the file, the column and the loss:\n%s\n%s", stdout, stderr)
+	}
+	if after := e.read(t, "w"); after.SnapshotID != got.SnapshotID {
+		t.Errorf("the failed load moved the table to snapshot %d", after.SnapshotID)
+	}
+}
+
+// On an s3:// target, throttling and server errors on part uploads and on
+// the commit's metadata writes are retried, and the table ends exact.
+func TestIcebergS3Faults(t *testing.T) {
+	e := newIcebergEnv(t, true)
+	proxy := e.viaProxy()
+	e.putCSVs("t/", 4, 25)
+	cfg := e.config("  - { name: t, prefix: t/ }", "")
+	underData := func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/raw/t/data/")
+	}
+	underMeta := func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/raw/t/metadata/")
+	}
+	proxy.Fail(3, 503, "SlowDown", underData)
+	proxy.Fail(7, 500, "InternalError", underMeta) // more than the S3 client's own 5 tries
+	runOK(t, cfg)
+	if n := proxy.Injected.Load(); n != 10 {
+		t.Fatalf("%d faults injected, want 10: the faults were not exercised", n)
+	}
+	got := e.read(t, "t")
+	if got.Rows != 100 || got.Columns["id"].Sum != 99*100/2 || len(got.Snapshots) != 1 {
+		t.Fatalf("%d rows, sum(id) %v, %d snapshots: want 100 rows once, sum 4950, one snapshot", got.Rows, got.Columns["id"].Sum, len(got.Snapshots))
+	}
+}

@@ -59,6 +59,7 @@ const config = `source:
 tables:
 %s
 target: file://%s
+table_format: parquet
 nats:
   url: %s
   ack_wait: 3s
