@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/s3load/s3load/internal/lake"
 	"github.com/s3load/s3load/internal/lake/lakecheck"
 	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/internal/testenv/icebergrest"
 )
 
 // icebergEnv is a load into Iceberg tables of namespace raw, on a local
@@ -289,5 +291,123 @@ func TestIcebergS3Faults(t *testing.T) {
 	got := e.read(t, "t")
 	if got.Rows != 100 || got.Columns["id"].Sum != 99*100/2 || len(got.Snapshots) != 1 {
 		t.Fatalf("%d rows, sum(id) %v, %d snapshots: want 100 rows once, sum 4950, one snapshot", got.Rows, got.Columns["id"].Sum, len(got.Snapshots))
+	}
+}
+
+// killAfterCommit commits, then stops its coordinator dead, as a kill
+// between the catalog's commit and the coordinator's record of it would.
+type killAfterCommit struct {
+	coordinator.Committer
+	kill context.CancelFunc
+}
+
+func (k killAfterCommit) Prepare(ctx context.Context, req coordinator.PrepareRequest) (coordinator.Prepared, error) {
+	return k.Committer.(coordinator.Preparer).Prepare(ctx, req)
+}
+
+func (k killAfterCommit) Commit(ctx context.Context, req coordinator.CommitRequest) (coordinator.CommitResult, error) {
+	r, err := k.Committer.Commit(ctx, req)
+	if err == nil {
+		k.kill()
+		return coordinator.CommitResult{}, context.Canceled
+	}
+	return r, err
+}
+
+// A coordinator killed after the catalog accepted its commit, before it
+// recorded it: the next coordinator resumes the load, finds the snapshot
+// by its load id, and commits nothing more.
+func TestIcebergKilledAfterCatalogCommit(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 3, 10)
+	p := e.inProcess(e.config("  - { name: t, prefix: t/ }", "coordinator: { lease_ttl: 1s }"))
+	stop := p.startWorker("w1", nil)
+	defer stop(true)
+	ctx, kill := context.WithCancel(context.Background())
+	co := p.coordinator(nil, func(_ *coordinator.Config, ports *coordinator.Ports) {
+		ports.Committer = killAfterCommit{Committer: ports.Committer, kill: kill}
+	})
+	if r, err := co.Run(ctx); err == nil && r.OK() {
+		t.Fatalf("the killed coordinator reports a committed load: %+v", r)
+	}
+	if got := e.read(t, "t"); len(got.Snapshots) != 1 {
+		t.Fatalf("%d snapshots after the kill, want the one the catalog accepted", len(got.Snapshots))
+	}
+	r, err := p.coordinator(nil).Run(context.Background())
+	mustCommit(t, r, err)
+	got := e.read(t, "t")
+	if len(got.Snapshots) != 1 || got.Rows != 30 {
+		t.Fatalf("after the restart: %d snapshots, %d rows; want the one commit of 30 rows", len(got.Snapshots), got.Rows)
+	}
+	if r.LoadID != got.Summary[lake.LoadIDProperty] {
+		t.Errorf("the restart ran load %s, the snapshot holds %s: it did not resume", r.LoadID, got.Summary[lake.LoadIDProperty])
+	}
+}
+
+// The SQL catalog (SQLite) registers the tables of an s3:// target; the
+// files stay the same as with the filesystem catalog.
+func TestIcebergSQLCatalog(t *testing.T) {
+	e := newIcebergEnv(t, true)
+	e.putCSVs("t/", 2, 30)
+	db := filepath.Join(t.TempDir(), "catalog.db")
+	cfg := e.config("  - { name: t, prefix: t/ }", "catalog: { type: sql, uri: \"sqlite://"+db+"\" }")
+	runOK(t, cfg)
+	e.put("t/f02.csv", csvRows(60, 15, ",", true))
+	out := runOK(t, cfg)
+	cat, closeDB, err := lake.OpenSQL(context.Background(), "sqlite://"+db,
+		lake.S3IOProps(e.s3.Region, e.s3.Endpoint, e.s3.AccessKeyID, e.s3.SecretAccessKey, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB()
+	tbl, err := cat.LoadTable(context.Background(), []string{"raw", "t"})
+	if err != nil {
+		t.Fatalf("the SQL catalog does not hold raw.t: %v", err)
+	}
+	if !strings.Contains(out, tbl.MetadataLocation()) {
+		t.Errorf("the report does not name the catalog's metadata %s:\n%s", tbl.MetadataLocation(), out)
+	}
+	got, err := lakecheck.ReadTable(context.Background(), e.open, tbl.MetadataLocation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != 75 || got.Operation != "overwrite" || len(got.Snapshots) != 2 {
+		t.Fatalf("%d rows, %q, %d snapshots: want 75 rows overwritten, 2 snapshots", got.Rows, got.Operation, len(got.Snapshots))
+	}
+}
+
+// A REST catalog over real HTTP, with OAuth2 client credentials: the
+// tables are registered there, and a commit the catalog answers with 503
+// (its outcome unknown to s3load) is settled by reading the table back.
+func TestIcebergRESTCatalog(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	srv := icebergrest.Start(t, icebergrest.WithClientCredentials("loader", "s3cr3t-client"))
+	t.Setenv("TEST_CATALOG_SECRET", "s3cr3t-client")
+	e.putCSVs("t/", 2, 20)
+	cfg := e.config("  - { name: t, prefix: t/ }",
+		"catalog:\n  type: rest\n  uri: "+srv.URL+"\n  client_id: loader\n  client_secret: ${TEST_CATALOG_SECRET}\n")
+	out := runOK(t, cfg)
+	if strings.Contains(out, "s3cr3t-client") {
+		t.Errorf("the client secret appears in the report:\n%s", out)
+	}
+	srv.LoseNextCommitReply(1, 503)
+	e.put("t/f02.csv", csvRows(40, 5, ",", true))
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "load already committed") {
+		t.Errorf("the commit whose reply was lost was not settled by reading the table back:\n%s", stderr)
+	}
+	tbl, err := srv.Backend().LoadTable(context.Background(), []string{"raw", "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := lakecheck.ReadTable(context.Background(), e.open, tbl.MetadataLocation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != 45 || len(got.Snapshots) != 2 {
+		t.Fatalf("%d rows, %d snapshots: want 45 rows, one snapshot per load (the lost reply committed once)", got.Rows, len(got.Snapshots))
 	}
 }

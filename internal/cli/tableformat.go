@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
 
 	"github.com/s3load/s3load/internal/config"
@@ -36,7 +37,16 @@ func (ad *adapters) openLake(ctx context.Context, c config.Config, job string, l
 		cat, err = fscatalog.New(c.Target, fsys, fscatalog.WithLogger(log))
 	case config.CatalogSQL:
 		var closeDB func() error
-		cat, closeDB, err = lake.OpenSQL(ctx, cc.URI)
+		var ioProps iceberg.Properties
+		if ad.targetStore != nil {
+			ts := c.Source
+			if c.TargetS3 != nil {
+				ts = *c.TargetS3
+				ts.Region = cmpOr(ts.Region, c.Source.Region)
+			}
+			ioProps = lake.S3IOProps(ts.Region, ts.Endpoint, ts.AccessKeyID, ts.SecretAccessKey.Reveal(), ts.PathStyle)
+		}
+		cat, closeDB, err = lake.OpenSQL(ctx, cc.URI, ioProps)
 		ad.closers = append(ad.closers, closeDB)
 	case config.CatalogREST:
 		rc := lake.RESTConfig{

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/catalog/rest"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
+	icebergio "github.com/apache/iceberg-go/io"
+	_ "github.com/apache/iceberg-go/io/gocloud/s3" // iceberg-go's S3 IO, which a SQL catalog writes metadata with
 	"github.com/aws/aws-sdk-go-v2/aws"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for a PostgreSQL SQL catalog
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite", pure Go, for a SQLite SQL catalog
@@ -66,8 +68,10 @@ func OpenREST(ctx context.Context, c RESTConfig) (catalog.Catalog, error) {
 }
 
 // OpenSQL opens iceberg-go's SQL catalog on sqlite:///path/catalog.db or
-// a postgres:// DSN, creating its tables when missing.
-func OpenSQL(_ context.Context, uri string) (catalog.Catalog, func() error, error) {
+// a postgres:// DSN, creating its tables when missing. The catalog writes
+// each table's metadata file itself, through iceberg-go's IO for the
+// table's location: ioProps configure it (S3IOProps for an s3:// target).
+func OpenSQL(_ context.Context, uri string, ioProps iceberg.Properties) (catalog.Catalog, func() error, error) {
 	driver, dsn, dialect := "", "", sqlcat.SupportedDialect("")
 	switch {
 	case strings.HasPrefix(uri, "sqlite://"):
@@ -82,12 +86,33 @@ func OpenSQL(_ context.Context, uri string) (catalog.Catalog, func() error, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the SQL catalog %s: %w", RedactURL(uri), err)
 	}
-	cat, err := sqlcat.NewCatalog("s3load", db, dialect, iceberg.Properties{"init_catalog_tables": "true"})
+	props := iceberg.Properties{"init_catalog_tables": "true"}
+	for k, v := range ioProps {
+		props[k] = v
+	}
+	cat, err := sqlcat.NewCatalog("s3load", db, dialect, props)
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("opening the SQL catalog %s: %w", RedactURL(uri), err)
 	}
 	return cat, db.Close, nil
+}
+
+// S3IOProps configure iceberg-go's own S3 IO (what a SQL catalog writes
+// metadata files with) like s3load's target store. Empty keys leave the
+// AWS credential chain.
+func S3IOProps(region, endpoint, accessKeyID, secretAccessKey string, pathStyle bool) iceberg.Properties {
+	p := iceberg.Properties{icebergio.S3Region: region}
+	if endpoint != "" {
+		p[icebergio.S3EndpointURL] = endpoint
+	}
+	if accessKeyID != "" {
+		p[icebergio.S3AccessKeyID], p[icebergio.S3SecretAccessKey] = accessKeyID, secretAccessKey
+	}
+	if pathStyle {
+		p[icebergio.S3ForceVirtualAddressing] = "false"
+	}
+	return p
 }
 
 // RedactURL drops a password from a URL for messages.
