@@ -59,7 +59,7 @@ func (p *Pipeline) Splittable(ctx context.Context, table string, schema []byte, 
 	if !ok || !decode.Splittable(src.String(), opts) {
 		return false
 	}
-	if s, err := decode.DecodeSchema(schema); isParquet(opts, src) && err == nil && len(schema) > 0 {
+	if s, err := decode.DecodeSchema(schema); isParquet(opts, src) && !p.target.Iceberg() && err == nil && len(schema) > 0 {
 		opts.Schema, opts.Mem = s, p.mem
 		if _, copyable, err := decode.ParquetCopyable(ctx, p.source.Object(src), opts); err == nil && copyable {
 			return false

@@ -58,3 +58,7 @@ func (l Layout) partPath(s3 bool, load, name string) string {
 	}
 	return name
 }
+
+// Iceberg reports whether the target holds Iceberg tables: parts then need
+// the table's field IDs, so no source file is copied as a part.
+func (t *Target) Iceberg() bool { return t.layout.iceberg() }
