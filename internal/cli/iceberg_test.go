@@ -19,7 +19,9 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/lake"
+	"github.com/s3load/s3load/internal/lake/fscatalog"
 	"github.com/s3load/s3load/internal/lake/lakecheck"
+	"github.com/s3load/s3load/internal/lake/lakeio"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/testenv/icebergrest"
 )
@@ -31,6 +33,8 @@ type icebergEnv struct {
 	*loadEnv
 	location func(table string) string
 	open     lakecheck.Opener
+	// catalog reads the tables through iceberg-go, the writer's library.
+	catalog *fscatalog.Catalog
 }
 
 func newIcebergEnv(t *testing.T, onS3 bool) *icebergEnv {
@@ -38,6 +42,7 @@ func newIcebergEnv(t *testing.T, onS3 bool) *icebergEnv {
 	if !onS3 {
 		e.location = func(table string) string { return "file://" + e.out + "/raw/" + table }
 		e.open = lakecheck.LocalOpener()
+		e.catalog = mustCatalog(t, "file://"+e.out, nil)
 		return e
 	}
 	e.s3.CreateBucket(t, "lake")
@@ -47,7 +52,36 @@ func newIcebergEnv(t *testing.T, onS3 bool) *icebergEnv {
 	}
 	e.location = func(table string) string { return "s3://lake/warehouse/raw/" + table }
 	e.open = lakecheck.S3Opener(st.Get)
+	e.catalog = mustCatalog(t, "s3://lake/warehouse", st)
 	return e
+}
+
+func mustCatalog(t *testing.T, warehouse string, st *s3store.Store) *fscatalog.Catalog {
+	var store lakeio.ObjectStore
+	if st != nil {
+		store = st
+	}
+	cat, err := fscatalog.New(warehouse, lakeio.New(store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// scanRows counts a table's rows through iceberg-go's own scan.
+func (e *icebergEnv) scanRows(t *testing.T, table string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := e.catalog.LoadTable(ctx, []string{"raw", table})
+	if err != nil {
+		t.Fatalf("iceberg-go loading raw.%s: %v", table, err)
+	}
+	scan, err := tbl.Scan().ToArrowTable(ctx)
+	if err != nil {
+		t.Fatalf("iceberg-go scanning raw.%s: %v", table, err)
+	}
+	defer scan.Release()
+	return scan.NumRows()
 }
 
 func (e *icebergEnv) config(tables, extra string) string {
@@ -104,6 +138,9 @@ func TestIcebergLoad(t *testing.T) {
 			if !strings.Contains(out, "t: snapshot ") || !strings.Contains(out, first.MetadataLocation) {
 				t.Errorf("the report does not name t's snapshot and metadata %s:\n%s", first.MetadataLocation, out)
 			}
+			if n := e.scanRows(t, "t"); n != 300 {
+				t.Errorf("iceberg-go scans %d rows of t, want 300", n)
+			}
 			if j := e.read(t, "j"); j.Rows != 40 {
 				t.Errorf("table j: %d rows, want 40", j.Rows)
 			}
@@ -121,6 +158,9 @@ func TestIcebergLoad(t *testing.T) {
 			wantSum := float64(299*300/2 - 99*100/2 + (300+349)*50/2)
 			if second.Rows != 250 || second.Operation != "overwrite" || second.Columns["id"].Sum != wantSum {
 				t.Fatalf("second load: %d rows, %q, sum(id) %v; want 250 rows overwritten, sum %v", second.Rows, second.Operation, second.Columns["id"].Sum, wantSum)
+			}
+			if n := e.scanRows(t, "t"); n != 250 {
+				t.Errorf("iceberg-go scans %d rows after the second load, want 250", n)
 			}
 			if len(second.Snapshots) != 2 {
 				t.Errorf("%d snapshots, want 2", len(second.Snapshots))
