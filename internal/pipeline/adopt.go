@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/s3load/s3load/internal/partstats"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -82,9 +83,17 @@ func (b *partLoad) adopt(ctx context.Context) bool {
 		}
 		rows[0] = info.Rows
 	}
+	var stats *messages.PartStats
+	if b.conv != nil { // a table format lists the part with its stats
+		st, err := partstats.FromFooter(info.Footer, info.Size)
+		if err != nil {
+			return false
+		}
+		stats = &st
+	}
 	path := b.p.target.PartPath(b.task.LoadID, name)
 	for i := range files {
-		b.outs[i] = worker.Outcome{Kind: worker.Loaded, Part: path, PartFiles: len(files), Rows: rows[i], Bytes: info.Size}
+		b.outs[i] = worker.Outcome{Kind: worker.Loaded, Part: path, PartFiles: len(files), Rows: rows[i], Bytes: info.Size, Stats: stats}
 	}
 	b.progress.AddRows(info.Rows)
 	return true

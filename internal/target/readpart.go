@@ -20,6 +20,8 @@ type PartInfo struct {
 	Rows int64
 	// Metadata is the Parquet footer's key-value metadata.
 	Metadata map[string]string
+	// Footer is the whole footer, for a table format's stats.
+	Footer *metadata.FileMetaData
 }
 
 // footerReadSize is the tail one request reads of an S3 part: enough for
@@ -50,7 +52,7 @@ func (l *localFS) readPart(table, load, name string) (PartInfo, error) {
 		return PartInfo{}, fmt.Errorf("reading part %s: footer: %w", path, err)
 	}
 	defer r.Close()
-	return PartInfo{Size: st.Size(), Rows: r.NumRows(), Metadata: keyValues(r.MetaData().KeyValueMetadata())}, nil
+	return PartInfo{Size: st.Size(), Rows: r.NumRows(), Metadata: keyValues(r.MetaData().KeyValueMetadata()), Footer: r.MetaData()}, nil
 }
 
 func (s *s3Target) readPart(ctx context.Context, table, load, name string) (PartInfo, error) {
@@ -75,7 +77,7 @@ func (s *s3Target) readPart(ctx context.Context, table, load, name string) (Part
 	if err != nil {
 		return PartInfo{}, fmt.Errorf("reading part %s: decoding footer: %w", s.url(key), err)
 	}
-	return PartInfo{Size: size, Rows: meta.NumRows, Metadata: keyValues(meta.KeyValueMetadata())}, nil
+	return PartInfo{Size: size, Rows: meta.NumRows, Metadata: keyValues(meta.KeyValueMetadata()), Footer: meta}, nil
 }
 
 var errFooterBeyondTail = errors.New("footer longer than the tail read")
