@@ -26,6 +26,7 @@ import (
 var (
 	soakDuration = flag.Duration("soak.duration", 2*time.Minute, "how long the soak runs loads under faults, setup included")
 	soakSeed     = flag.Uint64("soak.seed", 0, "seed of the data set and the fault schedule (0: from the clock); printed, so a failure can be replayed")
+	soakTables   = flag.String("soak.format", "iceberg", "the table format the soak loads into: iceberg or parquet")
 )
 
 // The soak's deployment.
@@ -59,7 +60,8 @@ const config = `source:
 tables:
 %s
 target: file://%s
-table_format: parquet
+table_format: %s
+namespace: soak
 nats:
   url: %s
   ack_wait: 3s
@@ -67,6 +69,9 @@ coordinator: { check_interval: 1s, lease_ttl: 3s }
 retry: { max_duration: 10m, backoff: 200ms, max_backoff: 2s }
 split: { range_bytes: 2MiB }
 `
+
+// soakFormat is the table format of the soak's loads.
+func soakFormat() string { return *soakTables }
 
 // soak is one run: the servers, the fleet, the data set and the clock.
 type soak struct {
@@ -173,7 +178,7 @@ func newSoak(t *testing.T, seed uint64) *soak {
 		lines = append(lines, "  - "+ts.config)
 	}
 	cfgPath := filepath.Join(dir, "load.yaml")
-	doc := fmt.Sprintf(config, s.s3.Region, bucket, s.proxy.Endpoint, strings.Join(lines, "\n"), s.out, s.nats.url())
+	doc := fmt.Sprintf(config, s.s3.Region, bucket, s.proxy.Endpoint, strings.Join(lines, "\n"), s.out, soakFormat(), s.nats.url())
 	if err := os.WriteFile(cfgPath, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +265,11 @@ func (s *soak) load(n int, deadline time.Time) (r loadResult, err error) {
 		return r, fmt.Errorf("a coordinator runs after the load ended: %s", s.fleet.currentCoordinator())
 	}
 	for _, ts := range tables {
-		r.tally.add(account(s.out, ts.name, src[ts.name]))
+		if soakFormat() == "iceberg" {
+			r.tally.add(accountIceberg(s.out, ts.name, src[ts.name]))
+		} else {
+			r.tally.add(account(s.out, ts.name, src[ts.name]))
+		}
 	}
 	return r, nil
 }
