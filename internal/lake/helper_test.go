@@ -302,3 +302,19 @@ func schemaOf(fields ...arrow.Field) *arrow.Schema { return arrow.NewSchema(fiel
 func field(name string, dt arrow.DataType) arrow.Field {
 	return arrow.Field{Name: name, Type: dt, Nullable: true}
 }
+
+// conformedRows are rows (in the load's decoded schema) as the part holds
+// them, in the write schema: what a reader should find.
+func (e *lakeEnv) conformedRows(t *testing.T, l *load, rows string) []string {
+	t.Helper()
+	rec, _, err := array.RecordFromJSON(e.mem, l.schema, strings.NewReader(rows))
+	if err != nil {
+		t.Fatalf("building batch: %v", err)
+	}
+	defer rec.Release()
+	conformed := conform(t, rec, l.writeSchema(t), e.mem)
+	defer conformed.Release()
+	out := recordRows(t, conformed)
+	sort.Strings(out)
+	return out
+}
