@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -42,6 +43,8 @@ type lakeEnv struct {
 	cat catalog.Catalog
 	c   *lake.Committer
 	mem *memory.CheckedAllocator
+	// logs holds the committer's warnings and errors.
+	logs *bytes.Buffer
 }
 
 // newTarget opens a real Iceberg-layout file:// target in a temp dir.
@@ -68,7 +71,9 @@ func newFSLake(tb testing.TB, keep int) *lakeEnv {
 
 func newLake(tb testing.TB, dir string, tgt *target.Target, cat catalog.Catalog, keep int) *lakeEnv {
 	tb.Helper()
-	c, err := lake.New(lake.Config{Catalog: cat, Namespace: namespace, Target: tgt, Job: "test-job", KeepSnapshots: keep})
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := lake.New(lake.Config{Catalog: cat, Namespace: namespace, Target: tgt, Job: "test-job", KeepSnapshots: keep, Logger: log})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -76,7 +81,7 @@ func newLake(tb testing.TB, dir string, tgt *target.Target, cat catalog.Catalog,
 	if t, ok := tb.(*testing.T); ok {
 		t.Cleanup(func() { mem.AssertSize(t, 0) })
 	}
-	return &lakeEnv{dir: dir, tgt: tgt, cat: cat, c: c, mem: mem}
+	return &lakeEnv{dir: dir, tgt: tgt, cat: cat, c: c, mem: mem, logs: logs}
 }
 
 // load is one load of a table: its schema, what Prepare said, its parts.
