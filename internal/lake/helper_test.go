@@ -237,6 +237,11 @@ func (e *lakeEnv) check(t *testing.T, location string) *lakecheck.Table {
 
 func (e *lakeEnv) loadTable(t *testing.T, name string) *table.Table {
 	t.Helper()
+	return e.loadTableTB(t, name)
+}
+
+func (e *lakeEnv) loadTableTB(t testing.TB, name string) *table.Table {
+	t.Helper()
 	tbl, err := e.cat.LoadTable(context.Background(), append(append(table.Identifier{}, namespace...), name))
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,9 @@ type withIO struct {
 }
 
 // WithIO wraps cat so its tables use fsF for their files.
-func WithIO(cat catalog.Catalog, fsF table.FSysF) catalog.Catalog { return &withIO{Catalog: cat, fsF: fsF} }
+func WithIO(cat catalog.Catalog, fsF table.FSysF) catalog.Catalog {
+	return &withIO{Catalog: cat, fsF: fsF}
+}
 
 func (w *withIO) wrap(t *table.Table) *table.Table {
 	if t == nil {
