@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -398,7 +399,26 @@ func (c *Committer) expire(ctx context.Context, tbl *table.Table) {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
 		return
 	}
-	if _, err := tx.Commit(ctx); err != nil {
+	if _, err := tx.Commit(ctx); err != nil && !onlyGone(err) {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
 	}
+}
+
+// onlyGone reports an expiry whose only failures are removing files that
+// are already gone: iceberg-go removes every file an expired snapshot's
+// manifests name, deleted entries included, so the parts an earlier
+// expiry removed come up again (S3 deletes them silently, a local disk
+// does not). Those failures come joined, after the snapshots did expire;
+// a failed commit's error comes alone and is not this.
+func onlyGone(err error) bool {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return false
+	}
+	for _, e := range j.Unwrap() {
+		if !errors.Is(e, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return true
 }
