@@ -15,7 +15,7 @@ import (
 func TestSQLCatalogSQLite(t *testing.T) {
 	ctx := context.Background()
 	dir, tgt := newTarget(t)
-	cat, closeDB, err := lake.OpenSQL(ctx, "sqlite://"+filepath.Join(t.TempDir(), "catalog.db"))
+	cat, closeDB, err := lake.OpenSQL(ctx, "sqlite://"+filepath.Join(t.TempDir(), "catalog.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
