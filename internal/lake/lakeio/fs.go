@@ -131,7 +131,8 @@ func (f *FS) Create(ctx context.Context, name string) (icebergio.FileWriter, err
 	return createLocal(l.local)
 }
 
-// Remove removes the file name (or, locally, an empty directory).
+// Remove removes the file name (or, locally, an empty directory); one
+// already gone is not an error, here as on S3.
 func (f *FS) Remove(ctx context.Context, name string) error {
 	l, err := f.s3(name)
 	if err != nil {

@@ -29,7 +29,14 @@ func openLocal(path string) (icebergio.File, error) {
 
 func readLocal(path string) ([]byte, error) { return os.ReadFile(path) }
 
-func removeLocal(path string) error { return os.Remove(path) }
+// removeLocal removes path; one already gone is removed, as on S3 (an
+// expiry removes files an earlier one already did).
+func removeLocal(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
 
 func removeAllLocal(path string) error { return os.RemoveAll(path) }
 
