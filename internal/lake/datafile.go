@@ -2,12 +2,11 @@ package lake
 
 import (
 	"errors"
-
 	"fmt"
-	"github.com/apache/iceberg-go/catalog"
 	"strings"
 
 	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/s3load/s3load/coordinator"
