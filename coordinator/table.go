@@ -110,6 +110,9 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	case resumed:
 		// A load finished later: list again, keep what loaded, try again
 		// what did not, and follow the bucket's changes since.
+		if err := tc.prepareAgain(ctx); err != nil {
+			return TableReport{}, err
+		}
 		n, err := c.sync(ctx, tc.load, t, tc.rec.Schema, true)
 		if err != nil {
 			return TableReport{}, err
@@ -148,6 +151,32 @@ func (tc *tableRun) prepare(ctx context.Context) error {
 	tc.rec.WriteSchema, tc.rec.Base, tc.rec.SchemaChanges = got.WriteSchema, got.Base, got.Changes
 	for _, ch := range got.Changes {
 		tc.log.Info("schema change", "change", ch)
+	}
+	return nil
+}
+
+// prepareAgain brings a resumed load's base up to date: this run holds the
+// job and lists the bucket anew, so it replaces whatever the table holds
+// now, as a new load would (a zombie of an older run still cannot commit:
+// its base is older). The parts already written stay valid only if the
+// table's schema did not move; if it did, the load must start over.
+func (tc *tableRun) prepareAgain(ctx context.Context) error {
+	if _, ok := tc.c.Committer.(Preparer); !ok || len(tc.rec.WriteSchema) == 0 {
+		return nil
+	}
+	write, base := tc.rec.WriteSchema, tc.rec.Base
+	if err := tc.prepare(ctx); err != nil {
+		return err
+	}
+	if string(tc.rec.WriteSchema) != string(write) {
+		return Permanent(fmt.Errorf("the table's schema changed since this load began, so the parts it wrote have other field IDs: run again with --full-reload"))
+	}
+	if tc.rec.Base != base {
+		tc.log.Info("the table moved since this load began; the resumed load replaces it", "was", base, "now", tc.rec.Base)
+		tc.rec.Updated = time.Now().UTC()
+		if err := tc.putRecord(ctx); err != nil {
+			return fmt.Errorf("recording the table's base: %w", err)
+		}
 	}
 	return nil
 }

@@ -451,3 +451,52 @@ func TestIcebergRESTCatalog(t *testing.T) {
 		t.Fatalf("%d rows, %d snapshots: want 45 rows, one snapshot per load (the lost reply committed once)", got.Rows, len(got.Snapshots))
 	}
 }
+
+// killBeforeCommit stops its coordinator dead just before the commit.
+type killBeforeCommit struct {
+	coordinator.Committer
+	kill context.CancelFunc
+}
+
+func (k killBeforeCommit) Prepare(ctx context.Context, req coordinator.PrepareRequest) (coordinator.Prepared, error) {
+	return k.Committer.(coordinator.Preparer).Prepare(ctx, req)
+}
+
+func (k killBeforeCommit) Commit(context.Context, coordinator.CommitRequest) (coordinator.CommitResult, error) {
+	k.kill()
+	return coordinator.CommitResult{}, context.Canceled
+}
+
+// A load left unfinished, then another load (another config) commits the
+// table: when the first is resumed, it is a new run that lists the bucket
+// again, so it replaces the table as a new load would; it is not refused
+// as stale forever.
+func TestIcebergResumedLoadAfterAnotherCommitted(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 3, 10)
+	cfg1 := e.config("  - { name: t, prefix: t/ }", "")
+	cfg2 := e.config("  - { name: t, prefix: t/, glob: \"f00.csv\" }", "")
+	p := e.inProcess(cfg1)
+	stop := p.startWorker("w1", nil)
+	ctx, kill := context.WithCancel(context.Background())
+	co := p.coordinator(nil, func(_ *coordinator.Config, ports *coordinator.Ports) {
+		ports.Committer = killBeforeCommit{Committer: ports.Committer, kill: kill}
+	})
+	if r, err := co.Run(ctx); err == nil && r.OK() {
+		t.Fatalf("the killed coordinator reports a committed load: %+v", r)
+	}
+	stop(true)
+	runOK(t, cfg2)
+	if got := e.read(t, "t"); got.Rows != 10 {
+		t.Fatalf("the other load committed %d rows, want 10", got.Rows)
+	}
+	p = e.inProcess(cfg1)
+	defer p.startWorker("w2", nil)(true)
+	r, err := p.coordinator(nil).Run(context.Background())
+	mustCommit(t, r, err)
+	got := e.read(t, "t")
+	if got.Rows != 30 || got.Summary[lake.LoadIDProperty] != r.LoadID || len(got.Snapshots) != 2 {
+		t.Fatalf("after the resumed load: %d rows, load %s (resumed %s), %d snapshots; want its 30 rows in a second snapshot",
+			got.Rows, got.Summary[lake.LoadIDProperty], r.LoadID, len(got.Snapshots))
+	}
+}
