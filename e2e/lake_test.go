@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -146,11 +147,14 @@ func reportedSnapshots(out string) map[string]committed {
 // loaded and none failed, is the snapshot the report named (when reported
 // is not nil), and the table's data directory holds exactly the snapshot's
 // data files (no part of the load left out of it, none of another load).
-func checkLake(ctx context.Context, w warehouse, reported map[string]committed) []string {
+// Notes are what is not wrong but worth a look: temporaries that killed
+// workers left in a local data directory, which an Iceberg commit does not
+// remove (a plain Parquet commit does).
+func checkLake(ctx context.Context, w warehouse, reported map[string]committed) (problems, notes []string) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	var problems []string
 	errorf := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	notef := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
 	files := sourceFiles()
 	for _, table := range tableNames {
 		loc := w.tableLocation(table)
@@ -194,14 +198,14 @@ func checkLake(ctx context.Context, w warehouse, reported map[string]committed) 
 					table, r.snapshot, r.metadata, t.SnapshotID, t.MetadataLocation)
 			}
 		}
-		checkDataFiles(ctx, w, table, t, errorf)
+		checkDataFiles(ctx, w, table, t, errorf, notef)
 	}
-	return problems
+	return problems, notes
 }
 
 // checkDataFiles compares the table's data directory with its snapshot's
 // data files; the load's lease is s3load's own.
-func checkDataFiles(ctx context.Context, w warehouse, table string, t *lakecheck.Table, errorf func(string, ...any)) {
+func checkDataFiles(ctx context.Context, w warehouse, table string, t *lakecheck.Table, errorf, notef func(string, ...any)) {
 	// A local file's location may be written file:///a/b or /a/b.
 	norm := func(location string) string { return strings.TrimPrefix(location, "file://") }
 	dataDir := w.tableLocation(table) + "/data"
@@ -217,14 +221,15 @@ func checkDataFiles(ctx context.Context, w warehouse, table string, t *lakecheck
 		}
 		live[norm(df.Path)] = true
 	}
-	var extra []string
+	var extra, temps []string
 	for _, f := range listed {
 		f = norm(f)
 		rel := strings.TrimPrefix(f, norm(dataDir)+"/")
-		if strings.HasPrefix(rel, "_lease") {
-			continue
-		}
-		if !live[f] {
+		switch {
+		case strings.HasPrefix(rel, "_lease"):
+		case strings.HasPrefix(path.Base(rel), ".tmp-"):
+			temps = append(temps, rel)
+		case !live[f]:
 			extra = append(extra, rel)
 		}
 		delete(live, f)
@@ -232,6 +237,9 @@ func checkDataFiles(ctx context.Context, w warehouse, table string, t *lakecheck
 	if len(extra) > 0 {
 		sort.Strings(extra)
 		errorf("%s: the data directory holds %d files the snapshot does not list: %v", table, len(extra), extra)
+	}
+	if len(temps) > 0 {
+		notef("%s: the data directory holds %d temporaries the commit left: %v", table, len(temps), temps)
 	}
 	for f := range live {
 		errorf("%s: the snapshot's data file %s is not in the data directory", table, f)
@@ -274,7 +282,7 @@ func checkTheLakeChecker(ctx context.Context, w warehouse) []string {
 	if err := w.put(ctx, dup, body); err != nil {
 		return []string{err.Error()}
 	}
-	if p := checkLake(ctx, w, nil); !hasProblem(p, "does not list: [") {
+	if p, _ := checkLake(ctx, w, nil); !hasProblem(p, "does not list: [") {
 		failures = append(failures, fmt.Sprintf("the checker missed a data file outside the snapshot: %q", p))
 	}
 	if err := w.remove(ctx, dup); err != nil {
@@ -283,7 +291,7 @@ func checkTheLakeChecker(ctx context.Context, w warehouse) []string {
 	if err := w.remove(ctx, part); err != nil {
 		return append(failures, err.Error())
 	}
-	if p := checkLake(ctx, w, nil); !hasProblem(p, "orders: not readable") {
+	if p, _ := checkLake(ctx, w, nil); !hasProblem(p, "orders: not readable") {
 		failures = append(failures, fmt.Sprintf("the checker missed a lost data file: %q", p))
 	}
 	return failures

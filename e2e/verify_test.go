@@ -23,11 +23,14 @@ import (
 // checkOutput.
 func (d *deployment) verify() {
 	d.t.Helper()
-	var problems []string
+	var problems, notes []string
 	if d.opts.plain {
 		problems = checkOutput(d.out)
 	} else {
-		problems = checkLake(d.ctx, d.lake, reportedSnapshots(containerLogs(d.ctx, d.coordinator)))
+		problems, notes = checkLake(d.ctx, d.lake, reportedSnapshots(containerLogs(d.ctx, d.coordinator)))
+	}
+	for _, n := range notes {
+		d.t.Log("note: " + n)
 	}
 	for _, p := range problems {
 		d.t.Error(p)
