@@ -29,23 +29,25 @@ func compose(t *testing.T) []string {
 
 // The README's promise: `docker compose up --scale worker=4` seeds the demo
 // bucket, runs one coordinator and four workers, and the coordinator exits
-// 0 with every table committed. The tables go to a host directory
-// (S3LOAD_OUT) so that they can be checked like every other case's.
+// 0 with every table committed as an Iceberg table in the lake bucket of
+// compose's S3 server. The test reads them back through S3 with lakecheck,
+// at a host port an override file publishes (compose.yaml publishes none).
 func TestComposeDemo(t *testing.T) {
 	dc := compose(t)
 	project := suite.prefix + "-compose"
-	out := filepath.Join(t.TempDir(), "out")
-	if err := os.Mkdir(out, 0o777); err != nil {
+	override := filepath.Join(t.TempDir(), "compose.e2e.yaml")
+	if err := os.WriteFile(override, []byte("services:\n  s3:\n    ports: [\"7070\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(out, 0o777); err != nil { // written by the image's non-root user
-		t.Fatal(err)
-	}
+	// The demo account's keys, fresh: compose passes them to the S3 server,
+	// the seed jobs and the config's ${S3LOAD_DEMO_KEY} references alike.
+	key, secret := "E2E"+randomHex(8), randomHex(20)
 	env := append(os.Environ(),
 		"S3LOAD_IMAGE="+suite.images["S3LOAD_IMAGE"],
 		"NATS_IMAGE="+suite.images["NATS_IMAGE"],
 		"VERSITYGW_IMAGE="+suite.images["VERSITYGW_IMAGE"],
-		"S3LOAD_OUT="+out,
+		"S3LOAD_DEMO_KEY="+key,
+		"S3LOAD_DEMO_SECRET="+secret,
 		// The suite's data set shape (other values, same keys and ids), so
 		// the same checks apply.
 		fmt.Sprintf("S3LOAD_DEMO_FILES=%d", filesPerTable),
@@ -54,7 +56,7 @@ func TestComposeDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	t.Cleanup(cancel) // after the clean-up below, which needs it
 	run := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, dc[0], append(append(dc[1:], "-p", project, "-f", "compose.yaml"), args...)...)
+		cmd := exec.CommandContext(ctx, dc[0], append(append(dc[1:], "-p", project, "-f", "compose.yaml", "-f", override), args...)...)
 		cmd.Dir, cmd.Env = suite.root, env
 		b, err := cmd.CombinedOutput()
 		return string(b), err
@@ -77,17 +79,17 @@ func TestComposeDemo(t *testing.T) {
 	if out, err := run("up", "-d", "--scale", "worker=4"); err != nil {
 		t.Fatalf("compose up: %v\n%s", err, out)
 	}
-	var status string
+	var status, coordinator string
 	waitFor(t, 4*time.Minute, "the compose coordinator to exit", func() (bool, error) {
 		id, err := run("ps", "-a", "-q", "coordinator")
 		if err != nil {
 			return false, fmt.Errorf("%v: %s", err, id)
 		}
-		id = strings.TrimSpace(id)
-		if id == "" {
-			return false, nil // not created yet: it waits for the seed job
+		coordinator = strings.TrimSpace(id)
+		if coordinator == "" {
+			return false, nil // not created yet: it waits for the seed jobs
 		}
-		b, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id).Output()
+		b, err := exec.CommandContext(ctx, "docker", "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", coordinator).Output()
 		status = strings.TrimSpace(string(b))
 		return strings.HasPrefix(status, "exited"), err
 	})
@@ -102,7 +104,33 @@ func TestComposeDemo(t *testing.T) {
 	if n := len(strings.Fields(ps)); n != 4 {
 		t.Errorf("compose ran %d workers, want 4", n)
 	}
-	d := &deployment{t: t, ctx: ctx, out: out}
-	d.verify()
-	report(t, "%6.1fs  compose.yaml: seed, coordinator, 4 workers; up to committed (%s)", wall.Seconds(), strings.Join(dc, " "))
+
+	// The tables, through compose's S3 server at its published port, on
+	// the host the suite reaches its own containers at.
+	port, err := run("port", "s3", "7070")
+	if err != nil {
+		t.Fatalf("compose port s3 7070: %v\n%s", err, port)
+	}
+	port = strings.TrimSpace(port)
+	host, err := suite.s3.Host(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s3Client(ctx, "http://"+host+":"+port[strings.LastIndex(port, ":")+1:], key, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := exec.CommandContext(ctx, "docker", "logs", coordinator).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker logs of the coordinator: %v", err)
+	}
+	// deploy/demo-load.yaml: target s3://lake/warehouse, namespace demo.
+	problems, notes := checkLake(ctx, s3Warehouse(st, lakeBucket, "warehouse"), reportedSnapshots(string(logs)))
+	for _, n := range notes {
+		t.Log("note: " + n)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	report(t, "%6.1fs  compose.yaml: seed, coordinator, 4 workers; up to committed in s3://lake/warehouse (%s)", wall.Seconds(), strings.Join(dc, " "))
 }

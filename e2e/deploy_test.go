@@ -39,6 +39,12 @@ type options struct {
 	// batchFiles is batch.files; 0 means 1, one file per task: most cases
 	// inject faults into files in hand and count them.
 	batchFiles int
+	// The tables are the demo's, Iceberg in the namespace demo, in the
+	// shared directory; s3Target puts them in the lake bucket of the S3
+	// server instead (straight to it, never through the fault proxy), and
+	// plain makes them plain Parquet tables (table_format: parquet).
+	s3Target bool
+	plain    bool
 }
 
 // deployment is one case's fleet on its own network, laid out like
@@ -52,6 +58,7 @@ type deployment struct {
 	name string // prefix of this case's container names
 	net  *testcontainers.DockerNetwork
 	out  string // the target directory: the same path on the host and in containers
+	lake warehouse
 	cfg  string // the config file on the host
 
 	nats        []*testcontainers.DockerContainer
@@ -108,6 +115,11 @@ func newDeployment(t *testing.T, o options) *deployment {
 	if err := os.Chmod(d.out, 0o777); err != nil {
 		t.Fatal(err)
 	}
+	d.lake = localWarehouse(d.out)
+	if o.s3Target {
+		// The suite's S3 server is shared: each case has its own prefix.
+		d.lake = s3Warehouse(suite.lake, lakeBucket, d.name)
+	}
 	d.cfg = filepath.Join(dir, "load.yaml")
 	if err := os.WriteFile(d.cfg, []byte(d.config()), 0o644); err != nil {
 		t.Fatal(err)
@@ -130,6 +142,22 @@ func (d *deployment) config() string {
 	if d.opts.natsNodes > 1 {
 		replicas = 3
 	}
+	target := fmt.Sprintf("target: file://%s\ntable_format: iceberg\nnamespace: %s\n", d.out, namespace)
+	switch {
+	case d.opts.plain:
+		target = fmt.Sprintf("target: file://%s\ntable_format: parquet\n", d.out)
+	case d.opts.s3Target:
+		target = fmt.Sprintf(`target: %s
+table_format: iceberg
+namespace: %s
+target_s3:
+  region: us-east-1
+  endpoint: http://s3:7070
+  path_style: true
+  access_key_id: ${E2E_S3_KEY}
+  secret_access_key: ${E2E_S3_SECRET}
+`, d.lake.root, namespace)
+	}
 	return fmt.Sprintf(`source:
   region: us-east-1
   bucket: %s
@@ -145,8 +173,7 @@ tables:
     prefix: events/
   - name: products
     prefix: products/
-target: file://%s
-nats:
+%snats:
   url: nats://nats:4222
   ack_wait: %s
   replicas: %d
@@ -154,7 +181,7 @@ retry: { max_attempts: %d, backoff: 200ms, max_backoff: 2s }
 batch: { files: %d }
 # A killed coordinator's restart waits for its lease to lapse: seconds here.
 coordinator: { lease_ttl: 5s, check_interval: 2s }
-`, bucket, endpoint, d.out, d.opts.ackWait, replicas, d.opts.maxAttempts, max(d.opts.batchFiles, 1))
+`, bucket, endpoint, target, d.opts.ackWait, replicas, d.opts.maxAttempts, max(d.opts.batchFiles, 1))
 }
 
 func (d *deployment) teardown() {
@@ -419,10 +446,16 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool
 	}
 }
 
-// partsWritten counts the Parquet parts in the load's staging directories:
-// the load's progress, read without asking NATS (which may be down).
+// partsWritten counts the Parquet parts the load has written to the shared
+// directory (the tables' data/<load>/ directories, or plain Parquet's
+// staging directories): the load's progress, read without asking NATS
+// (which may be down). Cases on an S3 target do not call it.
 func (d *deployment) partsWritten() int {
-	parts, _ := filepath.Glob(filepath.Join(d.out, ".s3load", "*", "*", "part-*.parquet"))
+	pattern := filepath.Join(d.out, namespace, "*", "data", "*", "*.parquet")
+	if d.opts.plain {
+		pattern = filepath.Join(d.out, ".s3load", "*", "*", "part-*.parquet")
+	}
+	parts, _ := filepath.Glob(pattern)
 	return len(parts)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/s3load/s3load/internal/demo"
+	"github.com/s3load/s3load/internal/s3store"
 )
 
 // The data set every case loads: the demo's three tables (orders CSV.gz,
@@ -49,6 +50,7 @@ var suite struct {
 	docker    *testcontainers.DockerClient
 	prefix    string // names every container and network of this run
 	s3        *testcontainers.DockerContainer
+	lake      *s3store.Store // the test's own client of s3, at its mapped port
 	s3Key     string
 	s3Secret  string
 	data      demo.Dataset
@@ -171,8 +173,9 @@ func readImages() (map[string]string, error) {
 }
 
 // startS3 starts the suite's versitygw on its own network and fills the
-// bucket with `s3load demo-data`, as compose's seed job does. Each case
-// connects the server to its own network.
+// bucket with `s3load demo-data`, as compose's seed job does, and creates
+// the target bucket of the cases that load to S3, as its lake job does.
+// Each case connects the server to its own network.
 func startS3(ctx context.Context) (cleanup func(), err error) {
 	var undo []func()
 	cleanup = func() {
@@ -222,6 +225,16 @@ func startS3(ctx context.Context) (cleanup func(), err error) {
 	}
 	if st.ExitCode != 0 {
 		return cleanup, fmt.Errorf("s3load demo-data exited %d:\n%s", st.ExitCode, containerLogs(ctx, seed))
+	}
+	endpoint, err := s3.PortEndpoint(ctx, "7070/tcp", "http")
+	if err != nil {
+		return cleanup, fmt.Errorf("finding the S3 port: %w", err)
+	}
+	if err := createLakeBucket(ctx, endpoint); err != nil {
+		return cleanup, err
+	}
+	if suite.lake, err = s3Client(ctx, endpoint, suite.s3Key, suite.s3Secret); err != nil {
+		return cleanup, err
 	}
 	return cleanup, nil
 }

@@ -1,6 +1,8 @@
 // Command s3load-demo is `make demo`: it starts a local versitygw S3 server,
 // fills a bucket with the generated demo data set, and runs `s3load run`
-// against it (embedded NATS, local workers), printing the load report.
+// against it (embedded NATS, local workers), printing the load report. The
+// tables are Apache Iceberg tables in a local warehouse directory, in the
+// namespace "demo"; it ends by saying how to query them.
 package main
 
 import (
@@ -56,9 +58,15 @@ func run(ctx context.Context) int {
 	}
 	fmt.Printf("uploaded %d objects to s3://%s\n", len(ds.Objects), bucket)
 
+	// A fresh warehouse each run: the new tables' first snapshots, not a
+	// snapshot of tables another run (or another layout) left there.
 	tables := filepath.Join(outDir, "tables")
+	if err := os.RemoveAll(tables); err != nil {
+		return fail(err)
+	}
 	cfgPath := filepath.Join(outDir, "load.yaml")
-	if err := os.WriteFile(cfgPath, []byte(demo.Config(srv.Endpoint, bucket, "file://"+tables)), 0o644); err != nil {
+	cfg := demo.Config(srv.Endpoint, bucket, "file://"+tables) + icebergSettings
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return fail(err)
 	}
 	os.Setenv("S3LOAD_DEMO_KEY", srv.AccessKeyID)
@@ -72,11 +80,26 @@ func run(ctx context.Context) int {
 	}
 	code := cli.Main(ctx, []string{"run", "--config", cfgPath, "--state-dir", state, "--log-level", "warn"}, os.Stdout, os.Stderr)
 	if code == cli.ExitOK {
-		fmt.Printf("\ntables committed under %s; expected rows: orders %d, events %d, products %d\n",
-			tables, ds.Rows["orders"], ds.Rows["events"], ds.Rows["products"])
-		fmt.Printf("try: duckdb -c \"SELECT count(*) FROM read_parquet('%s/orders/*.parquet')\"\n", tables)
+		printTables(tables, ds)
 	}
 	return code
+}
+
+// icebergSettings make the demo's tables Iceberg tables (the default,
+// said for the reader of load.yaml) in the namespace demo.
+const (
+	namespace       = "demo"
+	icebergSettings = "table_format: iceberg\nnamespace: " + namespace + "\n"
+)
+
+// printTables says where the Iceberg tables are and how to read them.
+func printTables(warehouse string, ds demo.Dataset) {
+	fmt.Printf("\nIceberg tables committed in the warehouse %s (namespace %s):\n", warehouse, namespace)
+	for _, t := range []string{"orders", "events", "products"} {
+		fmt.Printf("  %s.%-8s  %s  (%d rows expected)\n", namespace, t, filepath.Join(warehouse, namespace, t), ds.Rows[t])
+	}
+	fmt.Printf("try: duckdb -c \"INSTALL iceberg; LOAD iceberg; SELECT count(*) FROM iceberg_scan('%s')\"\n",
+		filepath.Join(warehouse, namespace, "orders"))
 }
 
 func fail(err error) int {
