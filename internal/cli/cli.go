@@ -33,7 +33,7 @@ usage:
   s3load coordinator --config load.yaml --nats URL                   list, publish, reconcile, commit
   s3load worker      --config load.yaml --nats URL [--concurrency N] load files until stopped
   s3load health      [--url http://127.0.0.1:8081/healthz]           exit 0 if a worker/coordinator is healthy
-  s3load demo-data   --endpoint URL [--bucket demo]                  fill a bucket with the demo data set
+  s3load demo-data   --endpoint URL [--bucket demo] [--empty]        fill a bucket with the demo data set (--empty: only create it)
   s3load version
 
 Run 's3load <command> -h' for a command's flags.

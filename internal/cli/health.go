@@ -89,6 +89,7 @@ func cmdDemoData(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	files := fs.Int("files", 12, "files per table (three tables)")
 	rows := fs.Int("rows", 5000, "rows per file")
 	seed := fs.Uint64("seed", 1, "data set seed: the same seed gives the same files")
+	empty := fs.Bool("empty", false, "only create the bucket (a target for the demo's tables)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
@@ -98,6 +99,9 @@ func cmdDemoData(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ds, err := demo.Build(*seed, *files, *rows)
 	if err != nil {
 		return err
+	}
+	if *empty {
+		ds = demo.Dataset{Rows: map[string]int64{}}
 	}
 	st := demo.Store{Endpoint: *endpoint, Region: *region, Bucket: *bucket,
 		AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY")}
@@ -112,6 +116,10 @@ func cmdDemoData(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err != nil {
 		return err
+	}
+	if *empty {
+		fmt.Fprintf(stdout, "created s3://%s\n", *bucket)
+		return nil
 	}
 	fmt.Fprintf(stdout, "seeded s3://%s with %d objects: rows orders=%d events=%d products=%d\n",
 		*bucket, len(ds.Objects), ds.Rows["orders"], ds.Rows["events"], ds.Rows["products"])
