@@ -2,6 +2,7 @@ package lake
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -39,6 +40,10 @@ func evolve(tx *table.Transaction, cur, want *iceberg.Schema) ([]string, error) 
 				ops++
 				changes = append(changes, fmt.Sprintf("column %q now optional", w.Name))
 			}
+		case nestedEvolves(c.Type, w.Type):
+			n, ch := evolveStruct(us, []string{w.Name}, c.Type.(*iceberg.StructType), w.Type.(*iceberg.StructType))
+			ops += n
+			changes = append(changes, ch...)
 		case promotes(c.Type, w.Type):
 			us.UpdateColumn([]string{w.Name}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: w.Type}})
 			ops++
@@ -105,4 +110,75 @@ func promotes(from, to iceberg.Type) bool {
 		return ok && f.Scale() == t.Scale() && f.Precision() < t.Precision()
 	}
 	return false
+}
+
+// nestedEvolves reports whether struct cur becomes struct want by changes
+// Iceberg makes in place, field by field (added, dropped, promoted, now
+// optional), so the struct keeps its field IDs and earlier snapshots keep
+// reading it. Anything else replaces the whole column.
+func nestedEvolves(cur, want iceberg.Type) bool {
+	c, ok1 := cur.(*iceberg.StructType)
+	w, ok2 := want.(*iceberg.StructType)
+	if !ok1 || !ok2 {
+		return false
+	}
+	for _, wf := range w.FieldList {
+		cf, ok := fieldNamed(c, wf.Name)
+		switch {
+		case !ok, sameType(wf.Type, cf.Type), promotes(wf.Type, cf.Type), promotes(cf.Type, wf.Type):
+		case nestedEvolves(cf.Type, wf.Type):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func fieldNamed(st *iceberg.StructType, name string) (iceberg.NestedField, bool) {
+	for _, f := range st.FieldList {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return iceberg.NestedField{}, false
+}
+
+// evolveStruct stages the in-place changes nestedEvolves allowed, for the
+// struct at path.
+func evolveStruct(us *table.UpdateSchema, path []string, cur, want *iceberg.StructType) (ops int, changes []string) {
+	at := func(name string) []string { return append(append([]string{}, path...), name) }
+	dotted := func(name string) string { return strings.Join(at(name), ".") }
+	for _, cf := range cur.FieldList {
+		if _, ok := fieldNamed(want, cf.Name); !ok {
+			us.DeleteColumn(at(cf.Name))
+			ops++
+			changes = append(changes, fmt.Sprintf("field %q dropped (no file of this load has it)", dotted(cf.Name)))
+		}
+	}
+	for _, wf := range want.FieldList {
+		cf, ok := fieldNamed(cur, wf.Name)
+		switch {
+		case !ok:
+			// A field added to a struct with rows is optional whatever the
+			// files say: earlier rows have no value for it.
+			us.AddColumn(at(wf.Name), wf.Type, "", false, nil)
+			ops++
+			changes = append(changes, fmt.Sprintf("field %q added (%s)", dotted(wf.Name), wf.Type))
+		case sameType(wf.Type, cf.Type) || promotes(wf.Type, cf.Type):
+			if cf.Required && !wf.Required {
+				us.UpdateColumn(at(wf.Name), table.ColumnUpdate{Required: iceberg.Optional[bool]{Valid: true, Val: false}})
+				ops++
+				changes = append(changes, fmt.Sprintf("field %q now optional", dotted(wf.Name)))
+			}
+		case promotes(cf.Type, wf.Type):
+			us.UpdateColumn(at(wf.Name), table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Valid: true, Val: wf.Type}})
+			ops++
+			changes = append(changes, fmt.Sprintf("field %q promoted from %s to %s", dotted(wf.Name), cf.Type, wf.Type))
+		default: // nestedEvolves
+			n, ch := evolveStruct(us, at(wf.Name), cf.Type.(*iceberg.StructType), wf.Type.(*iceberg.StructType))
+			ops += n
+			changes = append(changes, ch...)
+		}
+	}
+	return ops, changes
 }

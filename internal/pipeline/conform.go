@@ -6,7 +6,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/s3load/s3load/internal/decode"
 )
@@ -51,7 +53,7 @@ func (c *conformer) apply(ctx context.Context, file string, rec arrow.RecordBatc
 			cols[i] = col
 			continue
 		}
-		out, err := compute.CastArray(ctx, col, compute.SafeCastOptions(c.to.Field(i).Type))
+		out, err := conformArray(ctx, col, c.to.Field(i).Type)
 		if err != nil {
 			return nil, &decode.DataError{File: file, Column: c.to.Field(i).Name,
 				Err: fmt.Errorf("converting %s to the table's %s: %w", col.DataType(), c.to.Field(i).Type, err)}
@@ -59,4 +61,63 @@ func (c *conformer) apply(ctx context.Context, file string, rec arrow.RecordBatc
 		cols[i] = out
 	}
 	return array.NewRecordBatch(c.to, cols, rec.NumRows()), nil
+}
+
+// conformArray converts arr to type to. Structs are matched field by field
+// by name, whatever their order (a table's struct has fields added at its
+// end, a file's may have them anywhere); everything else is a safe cast.
+func conformArray(ctx context.Context, arr arrow.Array, to arrow.DataType) (arrow.Array, error) {
+	st, ok := to.(*arrow.StructType)
+	src, isStruct := arr.(*array.Struct)
+	if !ok || !isStruct {
+		return compute.CastArray(ctx, arr, compute.SafeCastOptions(to))
+	}
+	if src.Offset() != 0 {
+		// A slice: compact it first, so children, validity and the new
+		// struct all start at 0.
+		compact, err := array.Concatenate([]arrow.Array{src}, memory.DefaultAllocator)
+		if err != nil {
+			return nil, fmt.Errorf("copying a struct slice: %w", err)
+		}
+		defer compact.Release()
+		src = compact.(*array.Struct)
+	}
+	from := src.DataType().(*arrow.StructType)
+	children := make([]arrow.Array, st.NumFields())
+	defer func() {
+		for _, c := range children {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, f := range st.Fields() {
+		j, found := from.FieldIdx(f.Name)
+		if !found {
+			return nil, fmt.Errorf("struct field %q is missing", f.Name)
+		}
+		// Field is already sliced to the struct's offset and length.
+		child, err := conformArray(ctx, src.Field(j), f.Type)
+		if err != nil {
+			return nil, fmt.Errorf("struct field %q: %w", f.Name, err)
+		}
+		children[i] = child
+	}
+	var validity *memory.Buffer
+	if src.NullN() > 0 {
+		bits := make([]byte, bitutil.BytesForBits(int64(src.Len())))
+		copy(bits, src.NullBitmapBytes())
+		validity = memory.NewBufferBytes(bits)
+	}
+	data := array.NewData(st, src.Len(), []*memory.Buffer{validity}, dataOf(children), src.NullN(), 0)
+	defer data.Release()
+	return array.MakeFromData(data), nil
+}
+
+func dataOf(arrs []arrow.Array) []arrow.ArrayData {
+	out := make([]arrow.ArrayData, len(arrs))
+	for i, a := range arrs {
+		out[i] = a.Data()
+	}
+	return out
 }
