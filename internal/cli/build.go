@@ -144,7 +144,11 @@ func decodeOptions(t config.Table, l config.Limits, temp *tempspace.Budget) deco
 		Format: decode.Format(t.Format),
 		CSV: decode.CSVOptions{
 			Delimiter:  []rune(t.CSV.Delimiter)[0],
-			Quote:      []rune(t.CSV.Quote)[0],
+			Quote:      firstRune(t.CSV.Quote),
+			NoQuote:    t.CSV.NoQuote,
+			Escape:     firstRune(t.CSV.Escape),
+			SkipRows:   t.CSV.SkipRows,
+			Comment:    firstRune(t.CSV.Comment),
 			Header:     *t.CSV.Header,
 			NullValues: t.CSV.NullValues,
 		},
@@ -152,6 +156,14 @@ func decodeOptions(t config.Table, l config.Limits, temp *tempspace.Budget) deco
 		MaxCompressionRatio:  l.MaxCompressionRatio,
 		Temp:                 temp,
 	}
+}
+
+// firstRune is a validated one-character option's character; 0 for "".
+func firstRune(s string) rune {
+	for _, r := range s {
+		return r
+	}
+	return 0
 }
 
 func coordinatorTables(c config.Config) ([]coordinator.Table, error) {

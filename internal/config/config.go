@@ -171,10 +171,36 @@ type Table struct {
 
 // CSV is the dialect of a table's CSV files.
 type CSV struct {
-	Delimiter  string   `yaml:"delimiter"`
-	Quote      string   `yaml:"quote"`
+	Delimiter string `yaml:"delimiter"`
+	// Quote "" given explicitly turns quoting off (NoQuote); absent means '"'.
+	Quote string `yaml:"quote"`
+	// NoQuote is set when the file says quote: "".
+	NoQuote bool `yaml:"-"`
+	// Escape escapes a quote or itself inside a quoted field; "" means
+	// none (a quote is doubled).
+	Escape string `yaml:"escape"`
+	// SkipRows lines are dropped before the header.
+	SkipRows int `yaml:"skip_rows"`
+	// Comment starts lines that are skipped; "" means none.
+	Comment    string   `yaml:"comment"`
 	Header     *bool    `yaml:"header"`
 	NullValues []string `yaml:"null_values"`
+}
+
+// UnmarshalYAML tells quote: "" (quoting off) from no quote key.
+func (c *CSV) UnmarshalYAML(n *yaml.Node) error {
+	type plain CSV
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*c = CSV(p)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "quote" && c.Quote == "" && n.Content[i+1].Tag != "!!null" {
+			c.NoQuote = true
+		}
+	}
+	return nil
 }
 
 // Column is one declared column of a table.
@@ -435,7 +461,7 @@ func (c Config) WithDefaults() Config {
 		if t.CSV.Delimiter == "" {
 			t.CSV.Delimiter = ","
 		}
-		if t.CSV.Quote == "" {
+		if t.CSV.Quote == "" && !t.CSV.NoQuote {
 			t.CSV.Quote = `"`
 		}
 		if t.CSV.Header == nil {
@@ -490,12 +516,7 @@ func (c Config) Validate() error {
 		if n := len([]rune(t.CSV.Delimiter)); n != 1 {
 			bad(key+".csv.delimiter", "must be one character (got %q)", t.CSV.Delimiter)
 		}
-		if n := len([]rune(t.CSV.Quote)); n != 1 {
-			bad(key+".csv.quote", "must be one character (got %q)", t.CSV.Quote)
-		}
-		if t.CSV.Quote == t.CSV.Delimiter {
-			bad(key+".csv.quote", "must differ from the delimiter")
-		}
+		validateCSV(t.CSV, key+".csv", bad)
 		for j, col := range t.Schema {
 			if col.Name == "" {
 				bad(fmt.Sprintf("%s.schema[%d].name", key, j), "is required")
@@ -654,4 +675,34 @@ func validateTarget(c Config, bad func(key, format string, args ...any)) error {
 		bad("target", "scheme must be file or s3 (got %q)", c.Target)
 	}
 	return nil
+}
+
+// validateCSV checks a table's CSV dialect: single characters, distinct
+// where they must be.
+func validateCSV(c CSV, key string, bad func(key, format string, args ...any)) {
+	if c.NoQuote {
+		if c.Quote != "" {
+			bad(key+".quote", "must be empty when quoting is off (got %q)", c.Quote)
+		}
+	} else if n := len([]rune(c.Quote)); n != 1 {
+		bad(key+".quote", "must be one character, or \"\" for no quoting (got %q)", c.Quote)
+	} else if c.Quote == c.Delimiter {
+		bad(key+".quote", "must differ from the delimiter")
+	}
+	for _, o := range []struct{ name, v string }{{"escape", c.Escape}, {"comment", c.Comment}} {
+		if o.v == "" {
+			continue
+		}
+		if n := len([]rune(o.v)); n != 1 {
+			bad(key+"."+o.name, "must be one character (got %q)", o.v)
+		} else if o.v == c.Delimiter || o.v == "\n" || o.v == "\r" {
+			bad(key+"."+o.name, "must not be the delimiter or a line end (got %q)", o.v)
+		}
+	}
+	if c.Escape != "" && c.NoQuote {
+		bad(key+".escape", "has no use when quoting is off")
+	}
+	if c.SkipRows < 0 {
+		bad(key+".skip_rows", "must be 0 or more (got %d)", c.SkipRows)
+	}
 }

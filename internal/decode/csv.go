@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -38,13 +39,20 @@ func readCSVHeader(cr *csvReader, s *settings) ([]string, error) {
 		if !utf8.Valid(f) {
 			return nil, dataErrf(cr.name, rec.line, "", "header field %d: %v", i+1, errUTF8)
 		}
-		names[i] = string(f)
+		names[i] = strings.TrimSpace(string(f))
+	}
+	if n := len(names); n >= 2 && names[n-1] == "" && !rec.quoted[n-1] {
+		// A delimiter ends the header: the empty column it makes is no
+		// column, and the records' one is dropped too (as DuckDB does).
+		names = names[:n-1]
+		cr.trailing = true
 	}
 	return uniqueNames(names), nil
 }
 
-// uniqueNames names unnamed columns columnN and suffixes repeated names
-// (_2, _3, ...) so every column can be addressed.
+// uniqueNames names unnamed columns columnN (N the 0-based position) and
+// suffixes repeated names (_1, _2, ... as DuckDB does) so every column can
+// be addressed.
 func uniqueNames(names []string) []string {
 	seen := make(map[string]bool, len(names))
 	for i, n := range names {
@@ -52,7 +60,7 @@ func uniqueNames(names []string) []string {
 			n = "column" + strconv.Itoa(i)
 		}
 		base := n
-		for k := 2; seen[n]; k++ {
+		for k := 1; seen[n]; k++ {
 			n = base + "_" + strconv.Itoa(k)
 		}
 		seen[n] = true

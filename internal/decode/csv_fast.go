@@ -28,6 +28,9 @@ type csvDecoder struct {
 	limOf  int       // the cr.fills lim was computed after, plus one
 	// onlyEmptyNull: the null values are just "", the default.
 	onlyEmptyNull bool
+	// trailing: every row's last column ends with a delimiter, then the
+	// line end (the header did).
+	trailing bool
 }
 
 // fieldOp is how the fast path reads one field of a row.
@@ -67,7 +70,8 @@ const fusedUnsafe = "0123456789+-.:eEtTzZ "
 
 func newCSVDecoder(cr *csvReader, cs *columns, colMap []int, generalOnly bool) *csvDecoder {
 	d := &csvDecoder{cr: cr, cs: cs, fcols: make([]*column, len(colMap)), fast: !generalOnly,
-		delims: swarLo * uint64(cr.delim), onlyEmptyNull: len(cs.nulls) == 1 && cs.nulls[0] == ""}
+		delims: swarLo * uint64(cr.delim), onlyEmptyNull: len(cs.nulls) == 1 && cs.nulls[0] == "",
+		trailing: cr.trailing}
 	for i, j := range colMap {
 		d.fcols[i] = &cs.cols[j]
 	}
@@ -84,7 +88,7 @@ func newCSVDecoder(cr *csvReader, cs *columns, colMap []int, generalOnly bool) *
 	}
 	d.ops = make([]fieldOp, len(colMap))
 	for i, c := range d.fcols {
-		op := fieldOp{c: c, term: cr.delim, last: i == len(colMap)-1}
+		op := fieldOp{c: c, term: cr.delim, last: i == len(colMap)-1 && !cr.trailing}
 		if op.last {
 			op.term = '\n'
 		}
@@ -133,7 +137,7 @@ func (d *csvDecoder) run(ctx context.Context, emit func(arrow.RecordBatch) error
 			}
 		}
 		cs.room()
-		if d.fast && cr.began {
+		if d.fast && cr.began && cr.skip == 0 {
 			if d.limOf != cr.fills+1 {
 				d.limOf = cr.fills + 1
 				d.lim = bytes.LastIndexByte(cr.buf[:cr.end], '\n') + 1
@@ -204,6 +208,9 @@ func (d *csvDecoder) fastRow(b []byte, p, n int) (int, rowStatus) {
 	if b[p] == '\r' && b[p+1] == '\n' {
 		return p + 2, rowBlank
 	}
+	if int(b[p]) == d.cr.comment {
+		return p + bytes.IndexByte(b[p:], '\n') + 1, rowBlank
+	}
 	for i := range d.ops {
 		op := &d.ops[i]
 		c := op.c
@@ -254,7 +261,7 @@ func (d *csvDecoder) fastRow(b []byte, p, n int) (int, rowStatus) {
 			}
 		}
 		// Find the field's end, then parse it.
-		if b[p] == d.cr.quote {
+		if int(b[p]) == d.cr.quote {
 			return p, rowSlow
 		}
 		end, ascii := scanText(b, p, d.delims)
@@ -290,6 +297,16 @@ func (d *csvDecoder) fastRow(b []byte, p, n int) (int, rowStatus) {
 			return p, rowSlow
 		}
 		p = next
+	}
+	if d.trailing {
+		switch {
+		case b[p] == '\n':
+			p++
+		case b[p] == '\r' && b[p+1] == '\n':
+			p += 2
+		default:
+			return p, rowSlow
+		}
 	}
 	return p, rowDone
 }

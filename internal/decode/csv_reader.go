@@ -61,30 +61,98 @@ func (r *csvRecord) clone() csvRecord {
 // record's fields out. A record from next is valid until the next read.
 type csvReader struct {
 	window
-	name  string
-	delim byte
-	quote byte
-	line  int64 // lines consumed so far
-	rec   csvRecord
-	began bool // the BOM check has been done
+	name    string
+	delim   byte
+	quote   int   // -1: quoting off
+	escape  int   // -1: none
+	comment int   // -1: none
+	skip    int   // lines still to drop before the first record
+	line    int64 // lines consumed so far
+	rec     csvRecord
+	began   bool // the BOM check has been done
+	// trailing: the header ends with a delimiter, so a record's extra
+	// empty last field is dropped.
+	trailing bool
+	// crDecided and crOnly: whether the stream's line ends are bare CRs
+	// (old Mac files), which are then read as '\n'.
+	crDecided, crOnly bool
 }
 
-func newCSVReader(r io.Reader, name string, delim, quote byte) *csvReader {
-	return &csvReader{window: window{src: r, pad: csvPad}, name: name, delim: delim, quote: quote}
+// csvDialect is how a CSV file quotes, escapes and comments; -1 means off.
+type csvDialect struct {
+	quote, escape, comment int
+	skip                   int // lines dropped before the header
 }
 
-// fill reads more, and strips a BOM at the start of the stream.
+func newCSVReader(r io.Reader, name string, delim byte, d csvDialect) *csvReader {
+	return &csvReader{window: window{src: r, pad: csvPad}, name: name, delim: delim,
+		quote: d.quote, escape: d.escape, comment: d.comment, skip: d.skip}
+}
+
+// fill reads more, strips a BOM at the start of the stream, and turns
+// bare-CR line ends into '\n'.
 func (c *csvReader) fill() error {
+	kept := c.end - c.pos // where the new bytes will start
 	err := c.window.fill(func() error {
 		return dataErrf(c.name, c.line+1, "", "record longer than %d bytes", maxRecordBytes)
 	})
 	if err != nil {
 		return err
 	}
+	if !c.crDecided {
+		if c.decideCR(); c.crOnly {
+			kept = c.pos // the undecided bytes too
+		}
+	}
+	if c.crOnly {
+		for i, ch := range c.buf[kept:c.end] {
+			if ch == '\r' {
+				c.buf[kept+i] = '\n'
+			}
+		}
+	}
 	if !c.began && (c.end >= len(utf8BOM) || c.eof) {
 		c.began = true
 		if bytes.HasPrefix(c.buf[c.pos:c.end], utf8BOM) {
 			c.pos += len(utf8BOM)
+		}
+	}
+	return nil
+}
+
+// decideCR looks at the buffered start of the stream: a file whose lines
+// end in bare CRs has a '\r' followed by something other than '\n' and no
+// '\n' at all. Without a line end yet (a long first line) it decides later.
+func (c *csvReader) decideCR() {
+	b := c.buf[c.pos:c.end]
+	if bytes.IndexByte(b, '\n') >= 0 {
+		c.crDecided = true
+		return
+	}
+	i := bytes.IndexByte(b, '\r')
+	if i >= 0 && (i+1 < len(b) || c.eof) {
+		c.crDecided, c.crOnly = true, true
+		return
+	}
+	c.crDecided = c.eof
+}
+
+// skipLines drops the lines SkipRows asks for, as they are.
+func (c *csvReader) skipLines() error {
+	for c.skip > 0 {
+		if i := bytes.IndexByte(c.buf[c.pos:c.end], '\n'); i >= 0 {
+			c.pos += i + 1
+			c.line++
+			c.skip--
+			continue
+		}
+		if c.eof {
+			c.pos, c.skip = c.end, 0
+			return nil
+		}
+		c.pos = c.end // a long skipped line need not be kept
+		if err := c.fill(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -99,10 +167,18 @@ func (c *csvReader) next() (*csvRecord, error) {
 			}
 			continue
 		}
+		if c.skip > 0 {
+			if err := c.skipLines(); err != nil {
+				return nil, err
+			}
+		}
 		err := c.parseRecord()
 		if err != errNeedMore {
 			if err != nil {
 				return nil, err
+			}
+			if c.trailing {
+				c.rec.dropTrailing()
 			}
 			return &c.rec, nil
 		}
@@ -118,7 +194,7 @@ func (c *csvReader) next() (*csvRecord, error) {
 func (c *csvReader) parseRecord() error {
 	b := c.buf[:c.end]
 	p := c.pos
-	// Skip blank lines.
+	// Skip blank lines and comment lines.
 	for {
 		nl := bytes.IndexByte(b[p:], '\n')
 		if nl < 0 {
@@ -126,14 +202,16 @@ func (c *csvReader) parseRecord() error {
 				c.pos = p
 				return errNeedMore
 			}
-			if p == len(b) {
-				c.pos = p
+			if p == len(b) || int(b[p]) == c.comment {
+				c.pos = len(b)
 				return io.EOF
 			}
 			break
 		}
 		if nl > 1 || nl == 1 && b[p] != '\r' {
-			break
+			if int(b[p]) != c.comment {
+				break
+			}
 		}
 		p += nl + 1
 		c.line++
@@ -144,11 +222,21 @@ func (c *csvReader) parseRecord() error {
 	rec.line = c.line + 1
 	cur := rec.line // the physical line p is on
 	for {
-		if p < len(b) && b[p] == c.quote {
+		if p < len(b) && int(b[p]) == c.quote {
 			// Quoted field: may span lines; a doubled quote is a literal one.
+			quote := byte(c.quote)
 			p++
 			for {
-				i := bytes.IndexByte(b[p:], c.quote)
+				i := bytes.IndexByte(b[p:], quote)
+				if c.escape >= 0 {
+					if p = c.unescape(b, p, i, &cur); p < 0 {
+						if !c.eof {
+							return errNeedMore
+						}
+						return dataErrf(c.name, rec.line, "", "quoted field not closed before the end of the file")
+					}
+					i = bytes.IndexByte(b[p:], quote)
+				}
 				if i < 0 {
 					if !c.eof {
 						return errNeedMore
@@ -162,8 +250,8 @@ func (c *csvReader) parseRecord() error {
 				if p == len(b) && !c.eof {
 					return errNeedMore // a doubled quote may follow
 				}
-				if p < len(b) && b[p] == c.quote {
-					rec.buf = append(rec.buf, c.quote)
+				if p < len(b) && b[p] == quote {
+					rec.buf = append(rec.buf, quote)
 					p++
 					continue
 				}
@@ -216,6 +304,47 @@ func (c *csvReader) parseRecord() error {
 	c.pos = p
 	c.line = cur
 	return nil
+}
+
+// unescape copies the escaped stretches of a quoted field at b[p:] into
+// c.rec up to the field's next quote that is not escaped, and returns
+// where that stretch ends; i is the index of the next quote in b[p:], or
+// -1. An escape takes the quote or itself literally; before anything else
+// it is kept as it is. -1 means the buffer ends inside the field.
+func (c *csvReader) unescape(b []byte, p, i int, cur *int64) int {
+	esc := byte(c.escape)
+	for {
+		limit := len(b)
+		if i >= 0 {
+			limit = p + i
+		}
+		j := bytes.IndexByte(b[p:limit], esc)
+		if j < 0 {
+			return p
+		}
+		seg := b[p : p+j]
+		*cur += int64(bytes.Count(seg, []byte{'\n'}))
+		c.rec.buf = append(c.rec.buf, seg...)
+		p += j + 1
+		if p >= len(b) {
+			return -1
+		}
+		if nb := b[p]; int(nb) == c.quote || nb == esc {
+			c.rec.buf = append(c.rec.buf, nb)
+			p++
+		} else {
+			c.rec.buf = append(c.rec.buf, esc)
+		}
+		i = bytes.IndexByte(b[p:], byte(c.quote))
+	}
+}
+
+// dropTrailing drops an empty, unquoted last field: the one a delimiter
+// at the end of a line makes.
+func (r *csvRecord) dropTrailing() {
+	if n := len(r.ends); n >= 2 && !r.quoted[n-1] && r.ends[n-1] == r.ends[n-2] {
+		r.ends, r.quoted = r.ends[:n-1], r.quoted[:n-1]
+	}
 }
 
 // fieldCountErr is the error for a ragged row.

@@ -88,7 +88,7 @@ func TestCSVDecode(t *testing.T) {
 			file:  "s3://b/t.csv",
 			text:  "a,,a\n1,2,3\n",
 			csv:   CSVOptions{Header: true},
-			types: "a:int64,column1:int64,a_2:int64",
+			types: "a:int64,column1:int64,a_1:int64",
 			rows:  []string{"1|2|3"},
 		},
 		{

@@ -30,8 +30,19 @@ const (
 
 // CSVOptions configures CSV files. Zero values mean the defaults below.
 type CSVOptions struct {
-	Delimiter  rune     // 0 means ',' (or '\t' for a .tsv name)
-	Quote      rune     // 0 means '"'
+	Delimiter rune // 0 means ',' (or '\t' for a .tsv name)
+	Quote     rune // 0 means '"'
+	// NoQuote turns quoting off: a quote is data like any other byte.
+	NoQuote bool
+	// Escape, when set (and not the quote), escapes a quote or itself
+	// inside a quoted field (\" and \\); 0 means none: a quote inside a
+	// quoted field is doubled.
+	Escape rune
+	// SkipRows lines are dropped, as they are, before the header (or the
+	// first record).
+	SkipRows int
+	// Comment, when set, makes every line that starts with it skipped.
+	Comment    rune
 	Header     bool     // the first record names the columns
 	NullValues []string // nil means []string{""}; quoted fields are never null
 }
@@ -80,7 +91,9 @@ type ByteRange struct{ Start, End int64 }
 // JSON only .jsonl/.ndjson names (a .json file may be one array). A CSV
 // range is speculative: a quoted field holding a newline across a range's
 // end makes that range fail (the quote never closes), and the caller then
-// loads the file whole.
+// loads the file whole. A CSV file with skipped rows, comment lines or an
+// escape is not split: a range could not find its header, or where a
+// record starts.
 func Splittable(name string, opts Options) bool {
 	s, err := resolve(name, opts)
 	if err != nil || s.compression != CompressionNone {
@@ -88,8 +101,10 @@ func Splittable(name string, opts Options) bool {
 	}
 	base := strings.ToLower(path.Base(name))
 	switch s.format {
-	case FormatParquet, FormatCSV:
+	case FormatParquet:
 		return true
+	case FormatCSV:
+		return s.quote.skip == 0 && s.quote.comment < 0 && s.quote.escape < 0
 	case FormatJSON:
 		return strings.HasSuffix(base, ".jsonl") || strings.HasSuffix(base, ".ndjson")
 	}
@@ -112,12 +127,13 @@ type settings struct {
 	format      Format // "" when neither Options nor the name say
 	compression Compression
 	delimiter   byte
-	quote       byte
-	header      bool
-	nulls       []string
-	schema      *arrow.Schema
-	batchRows   int
-	mem         memory.Allocator
+	// quote is the rest of the CSV dialect: quote, escape, comment, skip.
+	quote     csvDialect
+	header    bool
+	nulls     []string
+	schema    *arrow.Schema
+	batchRows int
+	mem       memory.Allocator
 	// generalOnly turns the CSV fast path off, so tests can check that it
 	// decodes exactly as the general path does.
 	generalOnly bool
@@ -180,7 +196,26 @@ func resolve(name string, opts Options) (settings, error) {
 	if delim >= 0x80 || quote >= 0x80 || delim == '\n' || delim == '\r' || quote == '\n' || quote == '\r' || delim == quote {
 		return s, dataErrf(name, 0, "", "unsupported CSV delimiter %q or quote %q", delim, quote)
 	}
-	s.delimiter, s.quote = byte(delim), byte(quote)
+	s.delimiter = byte(delim)
+	s.quote = csvDialect{quote: int(quote), escape: -1, comment: -1, skip: opts.CSV.SkipRows}
+	if opts.CSV.NoQuote {
+		s.quote.quote = -1
+	}
+	if e := opts.CSV.Escape; e != 0 && e != quote && !opts.CSV.NoQuote {
+		if e >= 0x80 || e == '\n' || e == '\r' || e == delim {
+			return s, dataErrf(name, 0, "", "unsupported CSV escape %q", e)
+		}
+		s.quote.escape = int(e)
+	}
+	if cm := opts.CSV.Comment; cm != 0 {
+		if cm >= 0x80 || cm == '\n' || cm == '\r' {
+			return s, dataErrf(name, 0, "", "unsupported CSV comment %q", cm)
+		}
+		s.quote.comment = int(cm)
+	}
+	if s.quote.skip < 0 {
+		return s, dataErrf(name, 0, "", "CSV skip_rows %d is negative", s.quote.skip)
+	}
 	if s.nulls == nil {
 		s.nulls = []string{""}
 	}
