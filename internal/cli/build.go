@@ -57,6 +57,14 @@ func jobSpec(c config.Config) messages.JobSpec {
 		set(p+"csv.quote", t.CSV.Quote)
 		set(p+"csv.header", strconv.FormatBool(t.CSV.Header == nil || *t.CSV.Header))
 		set(p+"csv.null_values", strconv.Quote(strings.Join(t.CSV.NullValues, "\x00")))
+		set(p+"csv.escape", t.CSV.Escape)
+		set(p+"csv.comment", t.CSV.Comment)
+		if t.CSV.SkipRows > 0 {
+			set(p+"csv.skip_rows", strconv.Itoa(t.CSV.SkipRows))
+		}
+		if t.CSV.NoQuote {
+			set(p+"csv.quote", "off")
+		}
 		for j, col := range t.Schema {
 			set(fmt.Sprintf("%sschema[%d]", p, j), fmt.Sprintf("%s %s nullable=%t", col.Name, col.Type, col.Nullable == nil || *col.Nullable))
 		}

@@ -84,7 +84,10 @@ func (l *lineRange) firstLine(ctx context.Context) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return append(line, '\n'), nil
+	// No line feed in the whole file: its lines end some other way (bare
+	// CR), so byte ranges cut by line feeds would each hold the whole file.
+	// Failing the range makes the file load again whole.
+	return nil, dataErrf(l.Object.Name(), 1, "", "no line feed in the file, so it cannot be loaded by ranges (bare-CR line ends?)")
 }
 
 // readerAt adapts an Object's ReadAt to io.ReaderAt for one Open.
