@@ -162,3 +162,28 @@ func TestDeniedFileAccounted(t *testing.T) {
 	}
 	mustContain(t, "report", out, "t/f0.json", "AccessDenied")
 }
+
+// TestEmptyJSONIceberg: into an Iceberg table, empty JSON files beside good
+// ones load as files of no row; the table reads back whole, in the good
+// files' columns.
+func TestEmptyJSONIceberg(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.put("t/a-empty.json", []byte("[]"))
+	e.put("t/b-blank.jsonl", []byte("\n \n"))
+	e.put("t/c-good.json", []byte(`[{"id":1,"name":"a"},{"id":2,"name":"b"}]`))
+	cfg := e.config("  - { name: t, prefix: t/ }", "")
+	code, out, rep := runReport(t, cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if tr := rep.Tables[0]; tr.Files != 3 || tr.Loaded != 3 || tr.Rows != 2 {
+		t.Errorf("report %+v, want 3 files loaded, 2 rows", tr)
+	}
+	tbl := e.read(t, "t")
+	if tbl.Rows != 2 || len(tbl.Schema) != 2 || tbl.Columns["id"].Sum != 3 {
+		t.Errorf("table: %d rows, schema %+v, sum(id) %v; want 2 rows of id, name", tbl.Rows, tbl.Schema, tbl.Columns["id"].Sum)
+	}
+	if n := e.scanRows(t, "t"); n != 2 {
+		t.Errorf("iceberg-go scans %d rows, want 2", n)
+	}
+}
