@@ -82,9 +82,10 @@ func TestEmptyJSONBesideGoodFiles(t *testing.T) {
 	}
 	tr := rep.Tables[0]
 	// A file of 0 bytes is skipped at listing, as any empty object is.
-	if tr.Files != 5 || tr.Skipped != 1 || tr.Loaded != 5 || tr.Failed != 0 || tr.Rows != 3 || !tr.Committed {
-		t.Errorf("report %+v, want 5 files loaded (2 of them empty), 1 skipped, 3 rows, committed", tr)
+	if tr.Files != 5 || tr.Skipped != 1 || tr.Loaded != 5 || tr.Empty != 3 || tr.Failed != 0 || tr.Rows != 3 || !tr.Committed {
+		t.Errorf("report %+v, want 5 files loaded (3 of them empty), 1 skipped, 3 rows, committed", tr)
 	}
+	mustContain(t, "report", out, "t: 3 of the loaded files held no row (empty)")
 	m := verifyTable(t, e.out, "t", 3, 5)
 	for _, f := range m.Files {
 		if strings.Contains(f.Source.Key, "empty") && f.Rows != 0 {
@@ -176,7 +177,7 @@ func TestEmptyJSONIceberg(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if tr := rep.Tables[0]; tr.Files != 3 || tr.Loaded != 3 || tr.Rows != 2 {
+	if tr := rep.Tables[0]; tr.Files != 3 || tr.Loaded != 3 || tr.Empty != 2 || tr.Rows != 2 {
 		t.Errorf("report %+v, want 3 files loaded, 2 rows", tr)
 	}
 	tbl := e.read(t, "t")
