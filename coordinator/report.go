@@ -45,6 +45,9 @@ type TableReport struct {
 	Rows      int64         `json:"rows"`
 	Duration  time.Duration `json:"duration_ns"`
 	Committed bool          `json:"committed"`
+	// Empty counts the loaded files that held no row (an empty JSON array,
+	// a blank file): loaded, into the table's schema, with 0 rows.
+	Empty int `json:"empty,omitempty"`
 	// Reused counts files kept from an earlier run of a load finished
 	// later (they were not loaded again).
 	Reused int `json:"reused,omitempty"`
@@ -105,8 +108,13 @@ func summarize(name string, trec messages.TableRecord, files []messages.FileReco
 		if bad == nil && len(loaded) > 0 {
 			r.Loaded++
 			r.Bytes += loaded[0].Source.Size
+			var rows int64
 			for _, f := range loaded {
-				r.Rows += f.Rows
+				rows += f.Rows
+			}
+			r.Rows += rows
+			if rows == 0 {
+				r.Empty++
 			}
 			r.loaded = append(r.loaded, loaded...)
 			continue
@@ -179,6 +187,9 @@ func (r Report) WriteText(w io.Writer) error {
 	for _, t := range r.Tables {
 		for _, ch := range t.SchemaChanges {
 			fmt.Fprintf(w, "%s: schema: %s\n", t.Name, ch)
+		}
+		if t.Empty > 0 {
+			fmt.Fprintf(w, "%s: %d of the loaded files held no row (empty)\n", t.Name, t.Empty)
 		}
 		if t.Snapshot != "" {
 			fmt.Fprintf(w, "%s: snapshot %s, metadata %s\n", t.Name, t.Snapshot, t.MetadataLocation)

@@ -8,6 +8,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
+// ErrEmpty marks a file that gives no schema because it holds no column:
+// an empty JSON array or file. It is not a bad file: its rows (none) load
+// into a table whose schema comes from elsewhere.
+var ErrEmpty = errors.New("the file holds no column to infer a schema from")
+
 // Infer reads a bounded sample of obj (the footer for Parquet; at most
 // sampleRows rows or sampleBytes bytes of CSV and JSON) and returns the
 // file's schema.

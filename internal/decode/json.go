@@ -28,6 +28,8 @@ type jsonSample struct {
 	kinds []uint8
 	buf   []byte // the kept objects, back to back
 	rows  []jsonRow
+	// objects counts the objects sampled.
+	objects int
 }
 
 func classifyJSON(kind jsonKind, raw []byte) uint8 {
@@ -78,6 +80,7 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 		if err != nil {
 			return nil, err
 		}
+		smp.objects++
 		var rowErr error
 		walkObject(obj, func(key []byte, kind jsonKind, raw []byte) bool {
 			key = unquoteKey(key, &scratch)
@@ -187,10 +190,21 @@ func isNestedJSONType(dt arrow.DataType) bool {
 	return false
 }
 
+// inferJSON is the schema of the sampled objects. A file of no object (an
+// empty array, no line, only whitespace) or only of empty objects gives no
+// column: ErrEmpty, so the caller looks for the schema elsewhere rather than
+// take a schema of no column, which no Parquet reader accepts.
 func inferJSON(sc *jsonReader) (*arrow.Schema, error) {
 	smp, err := sampleJSON(sc, false)
 	if err != nil {
 		return nil, err
+	}
+	if len(smp.names) == 0 {
+		what := "no JSON object"
+		if smp.objects > 0 {
+			what = "only empty JSON objects"
+		}
+		return nil, fmt.Errorf("%s: %s: %w", sc.name, what, ErrEmpty)
 	}
 	return smp.schema(), nil
 }

@@ -116,6 +116,9 @@ func (j *jsonReader) start() error {
 		}
 	}
 	if c != '{' {
+		if k, ok := leadKind(c); ok {
+			return dataErrf(j.name, j.line, "", "a JSON value that is not an object (%s); each line, or each element of a top-level array, must be an object", k)
+		}
 		return dataErrf(j.name, j.line, "", "expected a JSON object, found %q", c)
 	}
 	j.objLine = j.line
@@ -186,4 +189,21 @@ func jsonSyntaxErr(b []byte) error {
 		return errors.New("invalid JSON: " + se.Error())
 	}
 	return fmt.Errorf("invalid JSON at byte %d of the object", len(b))
+}
+
+// leadKind is the kind of JSON value that starts with c, if one does.
+func leadKind(c byte) (jsonKind, bool) {
+	switch {
+	case c == '[':
+		return jsonArray, true
+	case c == '"':
+		return jsonString, true
+	case c == 't' || c == 'f':
+		return jsonBool, true
+	case c == 'n':
+		return jsonNull, true
+	case c == '-' || (c >= '0' && c <= '9'):
+		return jsonNumber, true
+	}
+	return 0, false
 }

@@ -77,6 +77,9 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 	opts.Mem = p.mem
 	schema, err := decode.Infer(ctx, p.source.Object(src), opts)
 	if err != nil {
+		if errors.Is(err, decode.ErrEmpty) {
+			return nil, coordinator.NoRows(err)
+		}
 		if k := classify(err); k == worker.Permanent || k == worker.Changed {
 			return nil, coordinator.BadFile(err)
 		}
@@ -144,7 +147,7 @@ func classify(err error) worker.Kind {
 	switch {
 	case errors.Is(err, s3store.ErrChanged):
 		return worker.Changed
-	case decode.IsPermanent(err), errors.Is(err, errConfig), s3store.IsPermanent(err),
+	case decode.IsPermanent(err), errors.Is(err, errConfig), errors.Is(err, errNoColumns), s3store.IsPermanent(err),
 		errors.Is(err, target.ErrNoSpace), errors.Is(err, target.ErrNotWritable), alone(err):
 		return worker.Permanent
 	case errors.Is(err, s3store.ErrThrottled):
@@ -155,6 +158,10 @@ func classify(err error) worker.Kind {
 }
 
 var errConfig = errors.New("configuration")
+
+// errNoColumns: a table schema without columns (a Parquet file of none)
+// would make a part no reader opens; none is written.
+var errNoColumns = errors.New("the table's schema has no column, and a part without columns is unreadable: none is written")
 
 // alone reports a temporary-space error of a file that needs more than the
 // worker's whole budget: waiting for other files to finish cannot help it.
@@ -211,13 +218,17 @@ func (b *partLoad) load(ctx context.Context) {
 			return
 		}
 	}
+	schema := b.writeSchema()
+	if schema.NumFields() == 0 {
+		b.failAll(errNoColumns)
+		return
+	}
 	part, err := b.p.target.CreatePart(ctx, b.task.Table, b.task.LoadID)
 	if err != nil {
 		b.failAll(err)
 		return
 	}
 	defer part.Abort()
-	schema := b.writeSchema()
 	w, err := pqarrow.NewFileWriter(schema, part, writerProperties(schema), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		b.failAll(fmt.Errorf("opening parquet writer: %w", err))
