@@ -500,3 +500,20 @@ func TestIcebergResumedLoadAfterAnotherCommitted(t *testing.T) {
 			got.Rows, got.Summary[lake.LoadIDProperty], r.LoadID, len(got.Snapshots))
 	}
 }
+
+// allow_empty with a prefix that now matches nothing empties the table in
+// one overwrite snapshot; the previous rows stay readable by time travel.
+func TestIcebergAllowEmpty(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 2, 10)
+	runOK(t, e.config("  - { name: t, prefix: t/ }", ""))
+	before := e.read(t, "t")
+	runOK(t, e.config("  - { name: t, prefix: gone/, allow_empty: true }\n  - { name: never, prefix: none/, allow_empty: true }", ""))
+	after := e.read(t, "t")
+	if after.Rows != 0 || after.Operation != "overwrite" || len(after.Snapshots) != 2 {
+		t.Fatalf("after an empty load: %d rows, %q, %d snapshots; want 0 rows overwritten, 2 snapshots", after.Rows, after.Operation, len(after.Snapshots))
+	}
+	if old := e.read(t, "t", lakecheck.AtSnapshot(before.SnapshotID)); old.Rows != 20 {
+		t.Errorf("the previous snapshot reads %d rows, want 20", old.Rows)
+	}
+}

@@ -119,6 +119,18 @@ func (c *Committer) ident(name string) table.Identifier {
 // the load's, with its field IDs. The namespace and table are created when
 // missing (a table with no snapshot reads as empty).
 func (c *Committer) Prepare(ctx context.Context, req coordinator.PrepareRequest) (coordinator.Prepared, error) {
+	if len(req.Schema) == 0 {
+		// No file listed (allow_empty): nothing is written; the commit
+		// empties the table if there is one.
+		tbl, err := c.cfg.Catalog.LoadTable(ctx, c.ident(req.Table))
+		switch {
+		case isNoSuchTable(err):
+			return coordinator.Prepared{Base: noBase}, nil
+		case err != nil:
+			return coordinator.Prepared{}, fmt.Errorf("loading table %s: %w", strings.Join(c.ident(req.Table), "."), err)
+		}
+		return coordinator.Prepared{Base: baseOf(tbl)}, nil
+	}
 	want, err := wantSchema(req.Schema)
 	if err != nil {
 		return coordinator.Prepared{}, err
@@ -222,6 +234,9 @@ func (c *Committer) createNamespace(ctx context.Context) error {
 func (c *Committer) Commit(ctx context.Context, req coordinator.CommitRequest) (coordinator.CommitResult, error) {
 	ident := c.ident(req.Table)
 	tbl, err := c.cfg.Catalog.LoadTable(ctx, ident)
+	if isNoSuchTable(err) && len(req.Schema) == 0 && len(req.Loaded) == 0 {
+		return coordinator.CommitResult{}, nil // an empty load of a table that never was: nothing to empty
+	}
 	if err != nil {
 		return coordinator.CommitResult{}, fmt.Errorf("loading table %s: %w", strings.Join(ident, "."), err)
 	}
@@ -271,13 +286,15 @@ func (c *Committer) checkBase(tbl *table.Table, req coordinator.CommitRequest) e
 // stage builds the commit's transaction: the schema evolved as Prepare
 // announced, and the snapshot.
 func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator.CommitRequest, files []iceberg.DataFile) (*table.Transaction, error) {
-	want, err := wantSchema(req.Schema)
-	if err != nil {
-		return nil, err
-	}
 	tx := tbl.NewTransaction()
-	if _, err := evolve(tx, tbl.Schema(), want); err != nil {
-		return nil, err
+	if len(req.Schema) > 0 { // an empty load (allow_empty) keeps the table's schema
+		want, err := wantSchema(req.Schema)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := evolve(tx, tbl.Schema(), want); err != nil {
+			return nil, err
+		}
 	}
 	if len(req.WriteSchema) > 0 {
 		write, err := writeSchema(tx)
