@@ -480,7 +480,7 @@ func (d *deployment) js() (*nats.Conn, jetstream.JetStream) {
 		if !c.IsRunning() {
 			continue
 		}
-		ep, err := c.PortEndpoint(d.ctx, "4222/tcp", "nats")
+		ep, err := hostEndpoint(d.ctx, c, "4222/tcp", "nats")
 		if err != nil {
 			d.t.Fatalf("finding the NATS port: %v", err)
 		}
@@ -563,7 +563,7 @@ func (d *deployment) setFaults(f map[string]any) {
 
 func (d *deployment) proxyCall(method, path string, body []byte) []byte {
 	d.t.Helper()
-	ep, err := d.proxy.PortEndpoint(d.ctx, "7071/tcp", "http")
+	ep, err := hostEndpoint(d.ctx, d.proxy, "7071/tcp", "http")
 	if err != nil {
 		d.t.Fatal(err)
 	}

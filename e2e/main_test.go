@@ -226,7 +226,7 @@ func startS3(ctx context.Context) (cleanup func(), err error) {
 	if st.ExitCode != 0 {
 		return cleanup, fmt.Errorf("s3load demo-data exited %d:\n%s", st.ExitCode, containerLogs(ctx, seed))
 	}
-	endpoint, err := s3.PortEndpoint(ctx, "7070/tcp", "http")
+	endpoint, err := hostEndpoint(ctx, s3, "7070/tcp", "http")
 	if err != nil {
 		return cleanup, fmt.Errorf("finding the S3 port: %w", err)
 	}
@@ -270,4 +270,27 @@ func report(t *testing.T, format string, args ...any) {
 	suite.mu.Lock()
 	suite.summaries = append(suite.summaries, line)
 	suite.mu.Unlock()
+}
+
+// hostEndpoint is scheme://127.0.0.1:<port> where the engine publishes the
+// container's port on IPv4. testcontainers' PortEndpoint takes the first
+// binding, and an engine that publishes IPv4 and IPv6 on different host
+// ports (Docker 28) may list the IPv6 one first: localhost resolved to
+// 127.0.0.1 then meets nothing listening, now and then.
+func hostEndpoint(ctx context.Context, c testcontainers.Container, port, scheme string) (string, error) {
+	info, err := c.Inspect(ctx)
+	if err != nil {
+		return "", fmt.Errorf("inspecting the container: %w", err)
+	}
+	for p, bindings := range info.NetworkSettings.Ports {
+		if p.String() != port {
+			continue
+		}
+		for _, b := range bindings {
+			if ip := b.HostIP.String(); ip == "" || ip == "0.0.0.0" || ip == "invalid IP" || strings.Count(ip, ".") == 3 {
+				return fmt.Sprintf("%s://127.0.0.1:%s", scheme, b.HostPort), nil
+			}
+		}
+	}
+	return c.PortEndpoint(ctx, port, scheme) // no IPv4 binding listed: as testcontainers finds it
 }
