@@ -44,8 +44,7 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 		var rowErr error
 		walkObject(obj, func(key []byte, kind jsonKind, raw []byte) bool {
 			key = unquoteKey(key, &scratch)
-			f := smp.root.field(key)
-			i := smp.root.index[string(key)]
+			i, f := smp.root.field(key)
 			if i == len(seen) {
 				seen = append(seen, 0)
 			}

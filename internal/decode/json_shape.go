@@ -55,7 +55,8 @@ func (sh *jsonShape) add(kind jsonKind, raw []byte, scratch *[]byte) {
 	case jsonObject:
 		sh.kinds |= shObject
 		walkObject(raw, func(key []byte, kind jsonKind, v []byte) bool {
-			sh.field(unquoteKey(key, scratch)).add(kind, v, scratch)
+			_, f := sh.field(unquoteKey(key, scratch))
+			f.add(kind, v, scratch)
 			return true
 		})
 	case jsonArray:
@@ -69,10 +70,10 @@ func (sh *jsonShape) add(kind jsonKind, raw []byte, scratch *[]byte) {
 	}
 }
 
-// field is the shape of the object key name, added if new.
-func (sh *jsonShape) field(name []byte) *jsonShape {
+// field is the index and shape of the object key name, added if new.
+func (sh *jsonShape) field(name []byte) (int, *jsonShape) {
 	if i, ok := sh.index[string(name)]; ok {
-		return sh.fields[i]
+		return i, sh.fields[i]
 	}
 	if sh.index == nil {
 		sh.index = map[string]int{}
@@ -81,7 +82,7 @@ func (sh *jsonShape) field(name []byte) *jsonShape {
 	sh.names = append(sh.names, string(name))
 	f := &jsonShape{}
 	sh.fields = append(sh.fields, f)
-	return f
+	return len(sh.fields) - 1, f
 }
 
 // classifyJSONString names the kind of a JSON string's content: a date,
