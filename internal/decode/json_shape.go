@@ -108,8 +108,9 @@ func classifyJSONString(s []byte) uint16 {
 	return shLocalTimestamp
 }
 
-// jsonGroup maps kinds to the JSON value they come from; values of more
-// than one group in one column widen to text.
+// jsonGroups counts the JSON value kinds (number, boolean, string, object,
+// array) among k; an array whose elements are of more
+// than one is kept as JSON text.
 func jsonGroups(k uint16) int {
 	n := 0
 	for _, g := range [...]uint16{shInt | shFloat, shBool, shDate | shTimestamp | shLocalTimestamp | shString, shObject, shArray} {
