@@ -11,65 +11,25 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// kindNested marks a JSON object or array value in a sample.
-const kindNested uint8 = 1 << 6
-
 // jsonRow is one sampled object kept for decoding after inference.
 type jsonRow struct {
 	start, end int
 	line       int64
 }
 
-// jsonSample is what the first objects of a file say: the keys in order of
-// first appearance with the kinds of their values.
+// jsonSample is what the first objects of a file say: the shape of their
+// keys' values, keys in order of first appearance.
 type jsonSample struct {
-	names []string
-	index map[string]int
-	kinds []uint8
-	buf   []byte // the kept objects, back to back
-	rows  []jsonRow
+	root jsonShape
+	buf  []byte // the kept objects, back to back
+	rows []jsonRow
 	// objects counts the objects sampled.
 	objects int
 }
 
-func classifyJSON(kind jsonKind, raw []byte) uint8 {
-	switch kind {
-	case jsonBool:
-		return kindBool
-	case jsonNumber:
-		if isIntLiteral(raw) {
-			if _, err := parseInt(raw, 64); err == nil {
-				return kindInt
-			}
-		}
-		return kindFloat
-	case jsonString:
-		return kindString
-	case jsonObject, jsonArray:
-		return kindNested
-	}
-	return 0
-}
-
-// typeOfJSONKinds is a key's inferred type: bool, int64 widened to float64,
-// and utf8 for strings, nested values (as JSON text), mixtures and keys
-// that were only ever null.
-func typeOfJSONKinds(k uint8) arrow.DataType {
-	switch {
-	case k == kindBool:
-		return arrow.FixedWidthTypes.Boolean
-	case k != 0 && k&^(kindInt|kindFloat) == 0:
-		if k&kindFloat != 0 {
-			return arrow.PrimitiveTypes.Float64
-		}
-		return arrow.PrimitiveTypes.Int64
-	}
-	return arrow.BinaryTypes.String
-}
-
 // sampleJSON reads up to the sample bound of objects; keep also keeps them.
 func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
-	smp := &jsonSample{index: map[string]int{}}
+	smp := &jsonSample{}
 	var seen []int // per key, the last row it appeared in, to catch repeats
 	var scratch []byte
 	for n := 1; n <= sampleRows && len(smp.buf) < sampleBytes; n++ {
@@ -84,12 +44,8 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 		var rowErr error
 		walkObject(obj, func(key []byte, kind jsonKind, raw []byte) bool {
 			key = unquoteKey(key, &scratch)
-			i, ok := smp.index[string(key)]
-			if !ok {
-				i = len(smp.names)
-				smp.index[string(key)] = i
-				smp.names = append(smp.names, string(key))
-				smp.kinds = append(smp.kinds, 0)
+			i, f := smp.root.field(key)
+			if i == len(seen) {
 				seen = append(seen, 0)
 			}
 			if seen[i] == n {
@@ -97,7 +53,7 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 				return false
 			}
 			seen[i] = n
-			smp.kinds[i] |= classifyJSON(kind, raw)
+			f.add(kind, raw, &scratch)
 			return true
 		})
 		if rowErr != nil {
@@ -114,9 +70,9 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 
 // schema is the sample's inferred schema, every column nullable.
 func (smp *jsonSample) schema() *arrow.Schema {
-	fields := make([]arrow.Field, len(smp.names))
-	for i, n := range smp.names {
-		fields[i] = arrow.Field{Name: n, Type: typeOfJSONKinds(smp.kinds[i]), Nullable: true}
+	fields := make([]arrow.Field, len(smp.root.names))
+	for i, n := range smp.root.names {
+		fields[i] = arrow.Field{Name: n, Type: smp.root.fields[i].dataType(), Nullable: true}
 	}
 	return arrow.NewSchema(fields, nil)
 }
@@ -127,59 +83,24 @@ func (smp *jsonSample) schema() *arrow.Schema {
 func (smp *jsonSample) diffs(table *arrow.Schema) []ColumnDiff {
 	var out []ColumnDiff
 	for _, f := range table.Fields() {
-		i, ok := smp.index[f.Name]
+		i, ok := smp.root.index[f.Name]
 		if !ok {
 			continue
 		}
-		if k := smp.kinds[i]; !jsonKindsFit(k, f.Type) {
-			found := typeOfJSONKinds(k).String()
-			if k == kindNested {
+		if sh := smp.root.fields[i]; !sh.fits(f.Type) {
+			found := sh.dataType().String()
+			if sh.kinds&(shObject|shArray) != 0 && !isNestedJSONType(sh.dataType()) {
 				found = "nested JSON"
 			}
 			out = append(out, ColumnDiff{Column: f.Name, Expected: f.Type.String(), Found: found})
 		}
 	}
-	for i, n := range smp.names {
+	for i, n := range smp.root.names {
 		if !table.HasField(n) {
-			out = append(out, ColumnDiff{Column: n, Expected: absent, Found: typeOfJSONKinds(smp.kinds[i]).String()})
+			out = append(out, ColumnDiff{Column: n, Expected: absent, Found: smp.root.fields[i].dataType().String()})
 		}
 	}
 	return out
-}
-
-// jsonKindsFit reports whether values of every kind in k decode into dt.
-func jsonKindsFit(k uint8, dt arrow.DataType) bool {
-	for bit := uint8(1); bit != 0 && bit <= kindNested; bit <<= 1 {
-		if k&bit != 0 && !jsonKindFits(bit, dt) {
-			return false
-		}
-	}
-	return true
-}
-
-func jsonKindFits(bit uint8, dt arrow.DataType) bool {
-	id := dt.ID()
-	switch id {
-	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
-		return true
-	}
-	switch bit {
-	case kindInt:
-		return arrow.IsInteger(id) || arrow.IsFloating(id) || arrow.IsDecimal(id)
-	case kindFloat:
-		return arrow.IsFloating(id) || arrow.IsDecimal(id)
-	case kindBool:
-		return id == arrow.BOOL
-	case kindString:
-		switch id {
-		case arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW, arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP:
-			return true
-		}
-		return arrow.IsDecimal(id)
-	case kindNested:
-		return isNestedJSONType(dt)
-	}
-	return false
 }
 
 func isNestedJSONType(dt arrow.DataType) bool {
@@ -199,7 +120,7 @@ func inferJSON(sc *jsonReader) (*arrow.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(smp.names) == 0 {
+	if len(smp.root.names) == 0 {
 		what := "no JSON object"
 		if smp.objects > 0 {
 			what = "only empty JSON objects"
@@ -260,7 +181,11 @@ func newJSONAppender(bld array.Builder, dt arrow.DataType, text, compact *[]byte
 	conflict := func(kind jsonKind, raw []byte) error {
 		return fmt.Errorf("expected %s, found %s %s", dt, kind, clip(raw))
 	}
+	if app := newJSONNestedAppender(bld, dt, text, compact); app != nil {
+		return app
+	}
 	if isNestedJSONType(dt) {
+		// Maps and fixed-size lists: Arrow's own JSON reading.
 		return func(kind jsonKind, raw []byte) error {
 			if kind != jsonObject && kind != jsonArray {
 				return conflict(kind, raw)

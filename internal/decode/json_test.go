@@ -34,9 +34,9 @@ func TestJSONDecode(t *testing.T) {
 			rows:  []string{"1|null", "null|x", "3|y"},
 		},
 		{
-			name:  "nested values kept as JSON text",
+			name:  "nested values become structs and lists",
 			text:  `{"o":{"k": [1, 2]},"l":[{"x":null}]}`,
-			types: "o:utf8,l:utf8",
+			types: "o:struct<k: list<item: int64, nullable> nullable>,l:list<item: struct<x: utf8 nullable>, nullable>",
 			rows:  []string{`{"k":[1,2]}|[{"x":null}]`},
 		},
 		{

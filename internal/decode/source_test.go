@@ -84,10 +84,8 @@ func TestGoldenFormatsAndCompressions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Infer: %v", err)
 				}
+				// JSON infers dates from ISO-8601 strings as CSV does.
 				wantTypes := "id:int64,name:utf8,amount:float64,ok:bool,day:date32"
-				if f.ext == ".jsonl" {
-					wantTypes = "id:int64,name:utf8,amount:float64,ok:bool,day:utf8"
-				}
 				if got := typesOf(s); got != wantTypes {
 					t.Errorf("types %s, want %s", got, wantTypes)
 				}
