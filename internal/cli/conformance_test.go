@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/lake/fscatalog"
 	"github.com/s3load/s3load/internal/lake/lakecheck"
 )
 
@@ -115,6 +116,12 @@ var icebergOutcomes = map[string]string{
 	"bad_data/ARROW-GH-45185.parquet":              "fails: ARROW-GH-45185.parquet: row group 0: parquet: record starts with a nonzero repetition level",
 	"bad_data/ARROW-GH-47662.parquet":              "fails: ARROW-GH-47662.parquet: row group 0: parquet: eof exception",
 	"bad_data/ARROW-RS-GH-6229-DICTHEADER.parquet": "fails: ARROW-RS-GH-6229-DICTHEADER.parquet: corrupt Parquet footer: row group 0, column 2: its 125 bytes at offset 466 lie outside",
+	// Committed with DuckDB's count as lakecheck reads them, but iceberg-go
+	// v0.7.0's own scan panics on a map whose values are required (its
+	// read schema says items_nullable, the file items_non_nullable); a
+	// known gap to look into, in iceberg-go or in how s3load writes maps.
+	"data/nested_maps.snappy.parquet": "rows 6 read back, iceberg-go: iceberg-go panics scanning: invalid: arrow/array: mismatch data type map...",
+	"data/nonnullable.impala.parquet": "rows 1 read back, iceberg-go: iceberg-go panics scanning: invalid: arrow/array: mismatch data type map...",
 	// DuckDB refuses it too.
 	"bad_data/PARQUET-1481.parquet": "fails: PARQUET-1481.parquet: reading Parquet schema: invalid physical column type",
 }
@@ -163,6 +170,7 @@ func TestParquetConformanceIceberg(t *testing.T) {
 	if len(byName) != len(files) {
 		t.Errorf("the report has %d tables, want %d", len(byName), len(files))
 	}
+	cat := mustCatalog(t, "file://"+e.out, nil)
 	var committed int
 	for _, rel := range files {
 		name := conformanceTable(rel)
@@ -184,6 +192,8 @@ func TestParquetConformanceIceberg(t *testing.T) {
 				got = "reading it back: " + err.Error()
 			case tbl.Rows != tr.Rows:
 				got = fmt.Sprintf("rows %d read back, the report says %d", tbl.Rows, tr.Rows)
+			case icebergGoRows(cat, name) != tbl.Rows:
+				got = fmt.Sprintf("rows %d read back, iceberg-go: %s", tbl.Rows, icebergGoScan(cat, name))
 			case tbl.Rows == expected[rel]:
 				got = "rows"
 			default:
@@ -200,6 +210,9 @@ func TestParquetConformanceIceberg(t *testing.T) {
 			if !strings.Contains(got, strings.TrimPrefix(want, "fails: ")) {
 				t.Errorf("%s: the error %q lacks %q", rel, got, strings.TrimPrefix(want, "fails: "))
 			}
+			continue
+		}
+		if prefix, ok := strings.CutSuffix(want, "..."); ok && strings.HasPrefix(got, prefix) {
 			continue
 		}
 		if got != want {
@@ -254,4 +267,31 @@ func TestParquetConformanceIcebergBadData(t *testing.T) {
 	if _, err := lakecheck.ReadTable(context.Background(), lakecheck.LocalOpener(), "file://"+e.out+"/conf/bad"); err == nil {
 		t.Errorf("the refused table has Iceberg metadata")
 	}
+}
+
+// icebergGoScan counts a table's rows through iceberg-go's own scan, the
+// writer's library: its types must read back there too.
+func icebergGoScan(cat *fscatalog.Catalog, table string) (out string) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = fmt.Sprintf("iceberg-go panics scanning: %v", r)
+		}
+	}()
+	ctx := context.Background()
+	tbl, err := cat.LoadTable(ctx, []string{"conf", table})
+	if err != nil {
+		return "loading: " + err.Error()
+	}
+	scan, err := tbl.Scan().ToArrowTable(ctx)
+	if err != nil {
+		return "scanning: " + err.Error()
+	}
+	defer scan.Release()
+	return fmt.Sprintf("rows %d", scan.NumRows())
+}
+
+func icebergGoRows(cat *fscatalog.Catalog, table string) int64 {
+	var n int64 = -1
+	fmt.Sscanf(icebergGoScan(cat, table), "rows %d", &n)
+	return n
 }
