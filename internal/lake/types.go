@@ -28,8 +28,9 @@ var ErrUnsupportedType = errors.New("type not supported by Iceberg")
 //   - timestamps of any unit → timestamp (no zone) or timestamptz (a
 //     zone): µs, so nanoseconds convert when they are whole microseconds
 //     and fail the file that has sub-microsecond digits;
-//   - struct, list (all kinds), map → struct, list, map; dictionaries →
-//     their value type.
+//   - struct, list (all kinds), map → struct, list, map (map values
+//     optional); dictionaries → their value type;
+//   - a column of only nulls (Arrow's null type) → string, all null.
 func icebergType(dt arrow.DataType, next func() int) (iceberg.Type, error) {
 	switch t := dt.(type) {
 	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Uint8Type, *arrow.Uint16Type:
@@ -96,9 +97,15 @@ func icebergType(dt arrow.DataType, next func() int) (iceberg.Type, error) {
 		if err != nil {
 			return nil, fmt.Errorf("map value: %w", err)
 		}
-		return &iceberg.MapType{KeyID: keyID, KeyType: key, ValueID: valID, ValueType: val, ValueRequired: !m.ItemField().Nullable}, nil
+		// Values optional whatever the file says: iceberg-go v0.7.0's own
+		// reader fails on a map with required values (its read schema says
+		// nullable, the file's does not), and optional holds every value.
+		return &iceberg.MapType{KeyID: keyID, KeyType: key, ValueID: valID, ValueType: val, ValueRequired: false}, nil
 	case *arrow.NullType:
-		return nil, fmt.Errorf("%w: the column holds only nulls, so its type is unknown (declare it in schema:)", ErrUnsupportedType)
+		// A column of only nulls (Parquet's UNKNOWN, a JSON key always
+		// null) has no type to keep; the widest, string, holds it, as an
+		// all-null column widens to any type across files.
+		return iceberg.PrimitiveTypes.String, nil
 	default:
 		return nil, fmt.Errorf("%w: %s (declare the column as another type in schema:)", ErrUnsupportedType, dt)
 	}

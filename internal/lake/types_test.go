@@ -50,7 +50,7 @@ func TestIcebergTypes(t *testing.T) {
 		{arrow.LargeListOf(arrow.BinaryTypes.String), "list<string>"},
 		{arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64), "map<string, long>"},
 		{&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}, "string"},
-		{arrow.Null, ""},
+		{arrow.Null, "string"},
 		{arrow.FixedWidthTypes.MonthInterval, ""},
 		{arrow.FixedWidthTypes.Duration_s, ""},
 	}
