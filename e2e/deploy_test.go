@@ -118,7 +118,18 @@ func newDeployment(t *testing.T, o options) *deployment {
 	d.lake = localWarehouse(d.out)
 	if o.s3Target {
 		// The suite's S3 server is shared: each case has its own prefix.
-		d.lake = s3Warehouse(suite.lake, lakeBucket, d.name)
+		// Its host port is looked up again now: connecting a container to
+		// another network can move its published ports (Docker 28 publishes
+		// through the network that holds its default gateway).
+		ep, err := hostEndpoint(d.ctx, suite.s3, "7070/tcp", "http")
+		if err != nil {
+			t.Fatalf("finding the S3 port: %v", err)
+		}
+		st, err := s3Client(d.ctx, ep, suite.s3Key, suite.s3Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.lake = s3Warehouse(st, lakeBucket, d.name)
 	}
 	d.cfg = filepath.Join(dir, "load.yaml")
 	if err := os.WriteFile(d.cfg, []byte(d.config()), 0o644); err != nil {

@@ -25,7 +25,6 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/s3load/s3load/internal/demo"
-	"github.com/s3load/s3load/internal/s3store"
 )
 
 // The data set every case loads: the demo's three tables (orders CSV.gz,
@@ -50,7 +49,6 @@ var suite struct {
 	docker    *testcontainers.DockerClient
 	prefix    string // names every container and network of this run
 	s3        *testcontainers.DockerContainer
-	lake      *s3store.Store // the test's own client of s3, at its mapped port
 	s3Key     string
 	s3Secret  string
 	data      demo.Dataset
@@ -231,9 +229,6 @@ func startS3(ctx context.Context) (cleanup func(), err error) {
 		return cleanup, fmt.Errorf("finding the S3 port: %w", err)
 	}
 	if err := createLakeBucket(ctx, endpoint); err != nil {
-		return cleanup, err
-	}
-	if suite.lake, err = s3Client(ctx, endpoint, suite.s3Key, suite.s3Secret); err != nil {
 		return cleanup, err
 	}
 	return cleanup, nil
