@@ -175,10 +175,11 @@ func detectHeader(recs []csvRecord, nulls []string) bool {
 	return !typed
 }
 
-// peekSample is the start of st for detection, and whether it is all of it.
-func peekSample(st *stream) []byte {
-	b, _ := st.Peek(detectBytes)
-	return b
+// peekSample is the start of st for detection (as much of detectBytes as
+// the stream's buffer holds), and whether it is all of the file.
+func peekSample(st *stream) ([]byte, bool) {
+	b, err := st.Peek(detectBytes)
+	return b, err == io.EOF
 }
 
 // dialectFromSchema reads a dialect Infer recorded in schema's metadata.
@@ -239,8 +240,7 @@ func (s *settings) settleDialect(name string, st *stream) error {
 	if !s.detecting() {
 		return nil
 	}
-	sample := peekSample(st)
-	atEOF := len(sample) < detectBytes
+	sample, atEOF := peekSample(st)
 	if s.recorded == nil {
 		best := detectDialect(sample, atEOF, s)
 		s.apply(best.d)
