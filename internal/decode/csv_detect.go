@@ -179,7 +179,8 @@ func detectHeader(recs []csvRecord, nulls []string) bool {
 // the stream's buffer holds), and whether it is all of the file.
 func peekSample(st *stream) ([]byte, bool) {
 	b, err := st.Peek(detectBytes)
-	return b, err == io.EOF
+	// Peek stops short of a full buffer only at the stream's end.
+	return b, err == io.EOF || len(b) < st.Size() && len(b) < detectBytes
 }
 
 // dialectFromSchema reads a dialect Infer recorded in schema's metadata.
