@@ -159,6 +159,11 @@ func decodeOptions(t config.Table, l config.Limits, temp *tempspace.Budget) deco
 			Comment:    firstRune(t.CSV.Comment),
 			Header:     *t.CSV.Header,
 			NullValues: t.CSV.NullValues,
+			Detect: decode.CSVDetect{
+				Delimiter: t.CSV.Detect.Delimiter,
+				Quote:     t.CSV.Detect.Quote,
+				Header:    t.CSV.Detect.Header,
+			},
 		},
 		MaxDecompressedBytes: int64(l.MaxDecompressedBytes),
 		MaxCompressionRatio:  l.MaxCompressionRatio,

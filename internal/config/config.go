@@ -185,7 +185,14 @@ type CSV struct {
 	Comment    string   `yaml:"comment"`
 	Header     *bool    `yaml:"header"`
 	NullValues []string `yaml:"null_values"`
+	// Detect says which of delimiter, quote and header the file left
+	// unset: WithDefaults still fills them (',' '"' true), but the loader
+	// detects them per table from the first file it samples.
+	Detect CSVDetect `yaml:"-"`
 }
+
+// CSVDetect names the dialect settings to detect rather than take as given.
+type CSVDetect struct{ Delimiter, Quote, Header bool }
 
 // UnmarshalYAML tells quote: "" (quoting off) from no quote key.
 func (c *CSV) UnmarshalYAML(n *yaml.Node) error {
@@ -460,11 +467,14 @@ func (c Config) WithDefaults() Config {
 	for i, t := range c.Tables {
 		if t.CSV.Delimiter == "" {
 			t.CSV.Delimiter = ","
+			t.CSV.Detect.Delimiter = true
 		}
 		if t.CSV.Quote == "" && !t.CSV.NoQuote {
 			t.CSV.Quote = `"`
+			t.CSV.Detect.Quote = true
 		}
 		if t.CSV.Header == nil {
+			t.CSV.Detect.Header = true
 			header := true
 			t.CSV.Header = &header
 		}

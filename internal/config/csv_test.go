@@ -15,11 +15,13 @@ func TestCSVDialectParse(t *testing.T) {
 		name, csv string
 		want      CSV // Header and NullValues are not compared
 	}{
-		{"defaults", `{ header: true }`, CSV{Delimiter: ",", Quote: `"`}},
-		{"quote null is the default", `{ quote: ~ }`, CSV{Delimiter: ",", Quote: `"`}},
-		{"quote off", `{ quote: "" }`, CSV{Delimiter: ",", NoQuote: true}},
+		// Absent delimiter, quote or header are filled but marked detected.
+		{"defaults", `{ header: true }`, CSV{Delimiter: ",", Quote: `"`, Detect: CSVDetect{Delimiter: true, Quote: true}}},
+		{"quote null is the default", `{ quote: ~ }`, CSV{Delimiter: ",", Quote: `"`, Detect: CSVDetect{Delimiter: true, Quote: true, Header: true}}},
+		{"quote off", `{ quote: "" }`, CSV{Delimiter: ",", NoQuote: true, Detect: CSVDetect{Delimiter: true, Header: true}}},
+		{"explicit values are kept", `{ delimiter: ",", quote: "\"", header: false }`, CSV{Delimiter: ",", Quote: `"`}},
 		{"all options", `{ delimiter: ";", quote: "'", escape: "\\", skip_rows: 2, comment: "#" }`,
-			CSV{Delimiter: ";", Quote: "'", Escape: `\`, SkipRows: 2, Comment: "#"}},
+			CSV{Delimiter: ";", Quote: "'", Escape: `\`, SkipRows: 2, Comment: "#", Detect: CSVDetect{Header: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

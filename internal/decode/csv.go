@@ -159,6 +159,9 @@ func inferCSV(cr *csvReader, s *settings) (*arrow.Schema, error) {
 	if err := sampleCSV(cr, s, h, ncolsOf(names), false); err != nil {
 		return nil, err
 	}
+	if s.detected != nil {
+		return withDialect(h.inferredSchema(), *s.detected), nil
+	}
 	return h.inferredSchema(), nil
 }
 

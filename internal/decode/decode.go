@@ -54,6 +54,10 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 		case FormatParquet:
 			s.rowGroups = r
 		case FormatCSV, FormatJSON:
+			if s.recorded == nil {
+				// The range must know now whether a header comes first.
+				s.detect.Header = false
+			}
 			obj = &lineRange{Object: obj, r: *r, header: s.format == FormatCSV && s.header}
 		default:
 			return 0, fmt.Errorf("%s: a byte range needs the format (csv, json or parquet)", obj.Name())
@@ -103,6 +107,9 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 		}
 		switch format {
 		case FormatCSV:
+			if err := s.settleDialect(obj.Name(), st); err != nil {
+				return err
+			}
 			return csvFn(newCSVReader(st.Reader, obj.Name(), s.delimiter, s.quote))
 		case FormatJSON:
 			return jsonFn(newJSONReader(st.Reader, obj.Name()))

@@ -45,7 +45,16 @@ type CSVOptions struct {
 	Comment    rune
 	Header     bool     // the first record names the columns
 	NullValues []string // nil means []string{""}; quoted fields are never null
+	// Detect makes the dialect settings it names detected rather than
+	// taken from the fields above (see csv_detect.go).
+	Detect CSVDetect
 }
+
+// CSVDetect names the CSV dialect settings that are detected: by Infer
+// from the file's first lines, which records them in the schema's
+// metadata, and by Decode from that metadata (or from the file when the
+// schema carries none). A .tsv or .tab name still means a tab delimiter.
+type CSVDetect struct{ Delimiter, Quote, Header bool }
 
 // Options says how to read one file.
 type Options struct {
@@ -140,6 +149,12 @@ type settings struct {
 	// rowGroups, when set, selects the Parquet row groups whose middle
 	// byte is in the range.
 	rowGroups *ByteRange
+	// detect names the dialect settings to detect; recorded is the
+	// table's dialect read from the schema's metadata, detected the one
+	// detected from this file (Infer records it in the schema).
+	detect   CSVDetect
+	recorded *csvDialectChoice
+	detected *csvDialectChoice
 	// maxDecompressed and maxRatio bound compressed files (limitFor).
 	maxDecompressed int64
 	maxRatio        int
@@ -183,10 +198,12 @@ func resolve(name string, opts Options) (settings, error) {
 		return s, dataErrf(name, 0, "", "unknown compression %q", s.compression)
 	}
 	delim := opts.CSV.Delimiter
-	if delim == 0 {
+	s.detect = opts.CSV.Detect
+	if delim == 0 || s.detect.Delimiter {
 		delim = ','
 		if ext == ".tsv" || ext == ".tab" {
 			delim = '\t'
+			s.detect.Delimiter = false
 		}
 	}
 	quote := opts.CSV.Quote
@@ -218,6 +235,21 @@ func resolve(name string, opts Options) (settings, error) {
 	}
 	if s.nulls == nil {
 		s.nulls = []string{""}
+	}
+	if s.format != FormatJSON && s.format != FormatParquet && s.detecting() {
+		if d, ok := dialectFromSchema(s.schema); ok {
+			if !s.detect.Delimiter {
+				d.delim = s.delimiter
+			}
+			if !s.detect.Quote {
+				d.quote = s.quote.quote
+			}
+			if !s.detect.Header {
+				d.header = s.header
+			}
+			s.recorded = &d
+			s.apply(d) // before a byte range needs the header
+		}
 	}
 	if s.batchRows <= 0 {
 		s.batchRows = defaultBatchRows

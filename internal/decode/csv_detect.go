@@ -1,0 +1,274 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Schema metadata keys that carry a table's detected CSV dialect from the
+// file Infer sampled to every file Decode reads, so all of them are read
+// alike.
+const (
+	MetaCSVDelimiter = "s3load.csv.delimiter"
+	MetaCSVQuote     = "s3load.csv.quote" // "" means quoting off
+	MetaCSVHeader    = "s3load.csv.header"
+)
+
+const (
+	// The detector reads no more than this of a file's start.
+	detectBytes = 64 << 10
+	detectRows  = 100
+)
+
+// ErrDialectMismatch marks a CSV file whose own dialect clearly differs
+// from the one detected for its table.
+var ErrDialectMismatch = errors.New("CSV dialect mismatch")
+
+// detectDelimiters are the candidates, in the order ties are broken.
+var detectDelimiters = []byte{',', ';', '\t', '|'}
+
+// csvDialectChoice is a detected (or recorded) dialect.
+type csvDialectChoice struct {
+	delim  byte
+	quote  int // -1: none
+	header bool
+}
+
+func (d csvDialectChoice) String() string {
+	q := "none"
+	if d.quote >= 0 {
+		q = strconv.QuoteRune(rune(d.quote))
+	}
+	return fmt.Sprintf("delimiter %s, quote %s, header %t", strconv.QuoteRune(rune(d.delim)), q, d.header)
+}
+
+// candidateScore is how well one delimiter and quote split a sample.
+type candidateScore struct {
+	d          csvDialectChoice
+	cols       int // the most common field count
+	consistent int // records with that count
+	records    []csvRecord
+}
+
+// scoreCandidate splits sample with delim and quote and counts how many
+// records agree on the most common field count.
+func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int) candidateScore {
+	d := csvDialect{quote: quote, escape: -1, comment: s.quote.comment, skip: s.quote.skip}
+	if quote >= 0 {
+		d.escape = s.quote.escape
+	}
+	cr := newCSVReader(bytes.NewReader(sample), "", delim, d)
+	sc := candidateScore{d: csvDialectChoice{delim: delim, quote: quote}}
+	eof := false
+	for len(sc.records) < detectRows {
+		rec, err := cr.next()
+		if err == io.EOF {
+			eof = true
+			break
+		}
+		if err != nil {
+			break // an unclosed quote at the sample's end, or a bad dialect
+		}
+		sc.records = append(sc.records, rec.clone())
+	}
+	if eof && !atEOF && len(sc.records) > 1 {
+		// The sample's last record may be cut short.
+		sc.records = sc.records[:len(sc.records)-1]
+	}
+	counts := map[int]int{}
+	for _, r := range sc.records {
+		counts[r.len()]++
+	}
+	for n, c := range counts {
+		if c > sc.consistent || c == sc.consistent && n > sc.cols {
+			sc.cols, sc.consistent = n, c
+		}
+	}
+	return sc
+}
+
+// better ranks candidates as DuckDB's sniffer does: more records agreeing
+// first, then more columns; a split into one column never wins.
+func (a candidateScore) better(b candidateScore) bool {
+	if (a.cols > 1) != (b.cols > 1) {
+		return a.cols > 1
+	}
+	if a.consistent != b.consistent {
+		return a.consistent > b.consistent
+	}
+	return a.cols > b.cols
+}
+
+// detectDialect picks the dialect of sample (the start of a file; atEOF
+// when it is the whole file) for the settings s leaves to detection, and
+// returns the best candidate's score too.
+func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
+	delims := []byte{s.delimiter}
+	if s.detect.Delimiter {
+		delims = detectDelimiters
+	}
+	quotes := []int{s.quote.quote}
+	if s.detect.Quote {
+		quotes = []int{'"', -1} // '"' first: it wins ties
+	}
+	var best candidateScore
+	first := true
+	for _, dl := range delims {
+		for _, q := range quotes {
+			if int(dl) == q {
+				continue
+			}
+			sc := scoreCandidate(sample, atEOF, s, dl, q)
+			if first || sc.better(best) {
+				best, first = sc, false
+			}
+		}
+	}
+	if best.cols <= 1 && s.detect.Delimiter {
+		// One column whatever the delimiter: keep the default.
+		best = scoreCandidate(sample, atEOF, s, ',', quotes[0])
+	}
+	best.d.header = s.header
+	if s.detect.Header {
+		best.d.header = detectHeader(best.records, s.nulls)
+	}
+	return best
+}
+
+// detectHeader says whether the first record names columns: it does when
+// one of its values does not fit the type the later records give its
+// column, or when every column is text (nothing tells a header from data
+// then, and a header is the common case).
+func detectHeader(recs []csvRecord, nulls []string) bool {
+	if len(recs) < 2 {
+		return true
+	}
+	first := recs[0]
+	kinds := make([]uint8, first.len())
+	for _, r := range recs[1:] {
+		for i := range min(r.len(), len(kinds)) {
+			if f := r.field(i); r.quoted[i] || !isNull(f, nulls) {
+				kinds[i] |= classify(f)
+			}
+		}
+	}
+	typed := false
+	for i, k := range kinds {
+		t := typeOfKinds(k)
+		if k == 0 || arrow.TypeEqual(t, arrow.BinaryTypes.String) {
+			continue
+		}
+		typed = true
+		f := first.field(i)
+		if !first.quoted[i] && isNull(f, nulls) {
+			continue
+		}
+		if first.quoted[i] || !arrow.TypeEqual(typeOfKinds(k|classify(f)), t) {
+			return true
+		}
+	}
+	return !typed
+}
+
+// peekSample is the start of st for detection (as much of detectBytes as
+// the stream's buffer holds), and whether it is all of the file.
+func peekSample(st *stream) ([]byte, bool) {
+	b, err := st.Peek(detectBytes)
+	// Peek stops short of a full buffer only at the stream's end.
+	return b, err == io.EOF || len(b) < st.Size() && len(b) < detectBytes
+}
+
+// dialectFromSchema reads a dialect Infer recorded in schema's metadata.
+func dialectFromSchema(schema *arrow.Schema) (csvDialectChoice, bool) {
+	if schema == nil {
+		return csvDialectChoice{}, false
+	}
+	md := schema.Metadata()
+	dl, ok1 := md.GetValue(MetaCSVDelimiter)
+	q, ok2 := md.GetValue(MetaCSVQuote)
+	h, ok3 := md.GetValue(MetaCSVHeader)
+	if !ok1 || !ok2 || !ok3 || len(dl) != 1 || len(q) > 1 {
+		return csvDialectChoice{}, false
+	}
+	d := csvDialectChoice{delim: dl[0], quote: -1, header: h == "true"}
+	if q != "" {
+		d.quote = int(q[0])
+	}
+	return d, true
+}
+
+// withDialect returns schema with d recorded in its metadata.
+func withDialect(schema *arrow.Schema, d csvDialectChoice) *arrow.Schema {
+	q := ""
+	if d.quote >= 0 {
+		q = string(rune(d.quote))
+	}
+	keys := []string{MetaCSVDelimiter, MetaCSVQuote, MetaCSVHeader}
+	vals := []string{string(rune(d.delim)), q, strconv.FormatBool(d.header)}
+	md := schema.Metadata()
+	for i, k := range md.Keys() {
+		if k != MetaCSVDelimiter && k != MetaCSVQuote && k != MetaCSVHeader {
+			keys, vals = append(keys, k), append(vals, md.Values()[i])
+		}
+	}
+	meta := arrow.NewMetadata(keys, vals)
+	return arrow.NewSchema(schema.Fields(), &meta)
+}
+
+// detecting says whether s leaves any of the dialect to detection.
+func (s *settings) detecting() bool {
+	return s.detect.Delimiter || s.detect.Quote || s.detect.Header
+}
+
+func (s *settings) apply(d csvDialectChoice) {
+	s.delimiter, s.header = d.delim, d.header
+	s.quote.quote = d.quote
+	if d.quote < 0 {
+		s.quote.escape = -1
+	}
+}
+
+// settleDialect fixes s's CSV dialect before the file called name is read
+// from st: detected from the file's start when nothing recorded one (and
+// recorded for Infer's schema), or the recorded one, which the file must
+// not clearly contradict.
+func (s *settings) settleDialect(name string, st *stream) error {
+	if !s.detecting() {
+		return nil
+	}
+	sample, atEOF := peekSample(st)
+	if s.recorded == nil {
+		best := detectDialect(sample, atEOF, s)
+		s.apply(best.d)
+		s.detected = &best.d
+		return nil
+	}
+	// Decoding in the table's dialect: refuse a file whose own start
+	// splits into one column that way but into several another way.
+	table := *s.recorded
+	s.apply(table)
+	if !s.detect.Delimiter {
+		return nil
+	}
+	own := detectDialect(sample, atEOF, s.freeDelimiter())
+	if own.d.delim != table.delim && own.cols > 1 {
+		if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote); mine.cols <= 1 {
+			own.d.header = table.header
+			return dataErrf(name, 0, "", "%w: the file's CSV dialect (%s) differs from the table's detected dialect (%s); set csv.delimiter if the table's files really differ",
+				ErrDialectMismatch, own.d, table)
+		}
+	}
+	return nil
+}
+
+// freeDelimiter is a copy of s that detects the delimiter and quote only.
+func (s *settings) freeDelimiter() *settings {
+	c := *s
+	c.detect = CSVDetect{Delimiter: true, Quote: s.detect.Quote}
+	return &c
+}
