@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strconv"
 	"strings"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
+	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
 
 	"github.com/s3load/s3load/coordinator"
@@ -384,9 +384,15 @@ func currentFiles(ctx context.Context, tbl *table.Table) ([]iceberg.DataFile, er
 	if err != nil {
 		return nil, fmt.Errorf("opening the table's files: %w", err)
 	}
+	return snapshotFiles(fsys, *snap)
+}
+
+// snapshotFiles lists the live data files of one snapshot, from its
+// manifests.
+func snapshotFiles(fsys icebergio.IO, snap table.Snapshot) ([]iceberg.DataFile, error) {
 	manifests, err := snap.Manifests(fsys)
 	if err != nil {
-		return nil, fmt.Errorf("reading the current snapshot's manifests: %w", err)
+		return nil, fmt.Errorf("reading the manifests of snapshot %d: %w", snap.SnapshotID, err)
 	}
 	var out []iceberg.DataFile
 	for _, m := range manifests {
@@ -416,26 +422,7 @@ func (c *Committer) expire(ctx context.Context, tbl *table.Table) {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
 		return
 	}
-	if _, err := tx.Commit(ctx); err != nil && !onlyGone(err) {
+	if _, err := tx.Commit(ctx); err != nil {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
 	}
-}
-
-// onlyGone reports an expiry whose only failures are removing files that
-// are already gone: iceberg-go removes every file an expired snapshot's
-// manifests name, deleted entries included, so the parts an earlier
-// expiry removed come up again (S3 deletes them silently, a local disk
-// does not). Those failures come joined, after the snapshots did expire;
-// a failed commit's error comes alone and is not this.
-func onlyGone(err error) bool {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return false
-	}
-	for _, e := range j.Unwrap() {
-		if !errors.Is(e, fs.ErrNotExist) {
-			return false
-		}
-	}
-	return true
 }

@@ -33,19 +33,13 @@ func (c *Committer) Sweep(ctx context.Context, table string, keep ...string) err
 	loc := strings.TrimRight(tbl.Location(), "/") + "/data/"
 	referenced := map[string]bool{}
 	for _, snap := range tbl.Metadata().Snapshots() {
-		manifests, err := snap.Manifests(fsys)
+		files, err := snapshotFiles(fsys, snap)
 		if err != nil {
-			return fmt.Errorf("sweeping %s: reading snapshot %d: %w", table, snap.SnapshotID, err)
+			return fmt.Errorf("sweeping %s: %w", table, err)
 		}
-		for _, m := range manifests {
-			entries, err := m.FetchEntries(fsys, true)
-			if err != nil {
-				return fmt.Errorf("sweeping %s: reading manifest %s: %w", table, m.FilePath(), err)
-			}
-			for _, e := range entries {
-				if rel, ok := strings.CutPrefix(e.DataFile().FilePath(), loc); ok {
-					referenced[path.Dir(rel)] = true
-				}
+		for _, f := range files {
+			if rel, ok := strings.CutPrefix(f.FilePath(), loc); ok {
+				referenced[path.Dir(rel)] = true
 			}
 		}
 	}
