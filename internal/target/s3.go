@@ -111,23 +111,15 @@ func (s *s3Target) commit(ctx context.Context, req coordinator.CommitRequest, m 
 	}); err != nil {
 		return err
 	}
-	sizes := map[string]int64{}
+	sizes := make(map[string]int64, len(objects))
 	for _, o := range objects {
 		sizes[o.Key] = o.Size
 	}
-	keep := map[string]bool{}
-	var problems []PartProblem
-	for _, p := range m.Parts {
-		key := s.tableKey(req.Table, p.Path)
-		keep[key] = true
-		size, ok := sizes[key]
-		switch {
-		case !ok:
-			problems = append(problems, PartProblem{Path: p.Path, Problem: "missing"})
-		case size != p.Bytes:
-			problems = append(problems, PartProblem{Path: p.Path, Problem: fmt.Sprintf("%d bytes stored, %d recorded", size, p.Bytes)})
-		}
+	parts := make([]PartSize, len(m.Parts))
+	for i, p := range m.Parts {
+		parts[i] = PartSize{Path: p.Path, Bytes: p.Bytes}
 	}
+	keep, problems := partProblems(parts, sizes, func(path string) string { return s.tableKey(req.Table, path) })
 	if len(problems) > 0 {
 		return &PartsError{Table: req.Table, Load: req.LoadID, Parts: problems}
 	}

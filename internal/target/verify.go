@@ -37,12 +37,35 @@ func (t *Target) VerifyParts(ctx context.Context, table, load string, parts []Pa
 	if err != nil {
 		return err
 	}
-	var problems []PartProblem
-	keep := map[string]bool{}
+	keep, problems := partProblems(parts, stored, path.Base)
+	if len(problems) > 0 {
+		return partsError(&PartsError{Table: table, Load: load, Parts: problems})
+	}
+	// A stray left behind costs space only (the commit lists exactly the
+	// parts, and the next sweep tries again), so removal errors are not
+	// the commit's.
+	for name := range stored {
+		if keep[name] {
+			continue
+		}
+		if t.s3 != nil {
+			_ = t.s3.store.Delete(ctx, t.s3.bucket, t.s3.tableKey(table, load, name))
+		} else {
+			_ = os.Remove(filepath.Join(t.local.loadDir(table, load), name))
+		}
+	}
+	return nil
+}
+
+// partProblems compares each part with what is stored under key(its path):
+// missing, or of another size than recorded. listed holds the keys of the
+// parts, so anything else stored is a stray.
+func partProblems(parts []PartSize, stored map[string]int64, key func(path string) string) (listed map[string]bool, problems []PartProblem) {
+	listed = make(map[string]bool, len(parts))
 	for _, p := range parts {
-		name := path.Base(p.Path)
-		keep[name] = true
-		size, ok := stored[name]
+		k := key(p.Path)
+		listed[k] = true
+		size, ok := stored[k]
 		switch {
 		case !ok:
 			problems = append(problems, PartProblem{Path: p.Path, Problem: "missing"})
@@ -50,26 +73,7 @@ func (t *Target) VerifyParts(ctx context.Context, table, load string, parts []Pa
 			problems = append(problems, PartProblem{Path: p.Path, Problem: fmt.Sprintf("%d bytes stored, %d recorded", size, p.Bytes)})
 		}
 	}
-	if len(problems) > 0 {
-		return partsError(&PartsError{Table: table, Load: load, Parts: problems})
-	}
-	var errs []error
-	for name := range stored {
-		if keep[name] {
-			continue
-		}
-		if t.s3 != nil {
-			key := t.s3.tableKey(table, load, name)
-			if err := t.s3.store.Delete(ctx, t.s3.bucket, key); err != nil {
-				errs = append(errs, storeErr("removing stray", t.s3.url(key), err))
-			}
-		} else if err := os.Remove(filepath.Join(t.local.loadDir(table, load), name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, localErr("removing stray "+name, t.local.loadDir(table, load), err))
-		}
-	}
-	// A stray left costs space only; the commit lists exactly the parts.
-	_ = errors.Join(errs...)
-	return nil
+	return listed, problems
 }
 
 func (s *s3Target) loadObjects(ctx context.Context, table, load string) (map[string]int64, error) {
