@@ -28,6 +28,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/s3load/s3load/internal/tempspace"
+	"github.com/s3load/s3load/internal/testenv"
 )
 
 // Fuzzed files are read under a small decompression cap, so no page may
@@ -114,7 +115,7 @@ func parquetSeeds(tb testing.TB) [][]byte {
 // conformanceFiles are the parquet-testing corpus's files, if it is there.
 func conformanceFiles(tb testing.TB) [][]byte {
 	tb.Helper()
-	corpus, ok := findConformance()
+	corpus, ok := testenv.ParquetConformance()
 	if !ok {
 		return nil
 	}

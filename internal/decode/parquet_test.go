@@ -17,39 +17,9 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3load/s3load/internal/testenv"
 )
-
-// conformanceDir is the shared parquet-testing corpus beside the module.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	corpus, ok := findConformance()
-	if !ok {
-		t.Fatalf("conformance corpus missing: no %s", filepath.Join(corpus, "expected.tsv"))
-	}
-	return corpus
-}
-
-// findConformance looks for the corpus: ../shared/conformance from the
-// directory holding go.mod.
-func findConformance() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "conformance", "parquet-testing")
-	_, err = os.Stat(filepath.Join(corpus, "expected.tsv"))
-	return corpus, err == nil
-}
 
 // conformanceMisses are the data/ files whose row count differs from
 // DuckDB's, and why.
@@ -75,7 +45,7 @@ var arrowLeaks = map[string]bool{
 }
 
 func TestParquetConformance(t *testing.T) {
-	corpus := conformanceDir(t)
+	corpus := testenv.ParquetConformanceDir(t)
 	f, err := os.Open(filepath.Join(corpus, "expected.tsv"))
 	if err != nil {
 		t.Fatal(err)
