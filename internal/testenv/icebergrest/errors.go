@@ -89,3 +89,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
+
+// writeExists answers a HEAD: 204 when it exists, 404 when not.
+func (s *Server) writeExists(w http.ResponseWriter, r *http.Request, ok bool, err error) {
+	switch {
+	case err != nil:
+		s.writeBackendError(w, r, err)
+	case !ok:
+		w.WriteHeader(http.StatusNotFound)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

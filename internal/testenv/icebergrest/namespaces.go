@@ -78,14 +78,7 @@ func (s *Server) namespaceExists(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ok, err := s.backend.CheckNamespaceExists(r.Context(), ns)
-	switch {
-	case err != nil:
-		s.writeBackendError(w, r, err)
-	case !ok:
-		w.WriteHeader(http.StatusNotFound)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s.writeExists(w, r, ok, err)
 }
 
 func (s *Server) dropNamespace(w http.ResponseWriter, r *http.Request) {

@@ -179,14 +179,7 @@ func (s *Server) tableExists(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ok, err := s.backend.CheckTableExists(r.Context(), ident)
-	switch {
-	case err != nil:
-		s.writeBackendError(w, r, err)
-	case !ok:
-		w.WriteHeader(http.StatusNotFound)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s.writeExists(w, r, ok, err)
 }
 
 func (s *Server) dropTable(w http.ResponseWriter, r *http.Request) {
