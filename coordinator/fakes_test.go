@@ -305,6 +305,10 @@ type countingCommitter struct {
 
 func (*countingCommitter) IsPermanent(error) bool { return false }
 
+func (*countingCommitter) Prepare(context.Context, PrepareRequest) (Prepared, error) {
+	return Prepared{}, nil
+}
+
 func (c *countingCommitter) Commit(_ context.Context, req CommitRequest) (CommitResult, error) {
 	c.loaded, c.schema = req.Loaded, req.Schema
 	var rows int64

@@ -35,6 +35,10 @@ type noCommit struct{}
 
 func (noCommit) IsPermanent(error) bool { return false }
 
+func (noCommit) Prepare(context.Context, coordinator.PrepareRequest) (coordinator.Prepared, error) {
+	return coordinator.Prepared{}, nil
+}
+
 func (noCommit) Commit(context.Context, coordinator.CommitRequest) (coordinator.CommitResult, error) {
 	return coordinator.CommitResult{}, nil
 }

@@ -158,17 +158,15 @@ type Prepared struct {
 	Changes []string
 }
 
-// Preparer is what a Committer may also do: settle, before any file is
-// loaded, the schema parts are written in and where the table stands. A
-// schema the format cannot hold fails here, before anything is read.
-type Preparer interface {
-	Prepare(ctx context.Context, req PrepareRequest) (Prepared, error)
-}
-
 // Committer makes a table's loaded parts the table, atomically: a reader
 // sees the previous commit or this one, never a mix. A commit whose parts
 // are not all there fails with a *PartsError naming them.
 type Committer interface {
+	// Prepare settles, once per load before any file is published, the
+	// schema parts are written in and where the table stands (plain
+	// Parquet: nothing). A schema the format cannot hold fails here,
+	// before anything is read.
+	Prepare(ctx context.Context, req PrepareRequest) (Prepared, error)
 	Commit(ctx context.Context, req CommitRequest) (CommitResult, error)
 	IsPermanent(err error) bool
 }

@@ -136,13 +136,9 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 // the table stands, once per load: a resumed load keeps what its first run
 // recorded, so a commit made since by anyone else is found at commit.
 func (tc *tableRun) prepare(ctx context.Context) error {
-	p, ok := tc.c.Committer.(Preparer)
-	if !ok {
-		return nil
-	}
 	var got Prepared
 	err := tc.c.retry(ctx, "preparing table "+tc.t.Name, func() (err error) {
-		got, err = p.Prepare(ctx, PrepareRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema})
+		got, err = tc.c.Committer.Prepare(ctx, PrepareRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema})
 		return err
 	})
 	if err != nil {
@@ -161,7 +157,7 @@ func (tc *tableRun) prepare(ctx context.Context) error {
 // its base is older). The parts already written stay valid only if the
 // table's schema did not move; if it did, the load must start over.
 func (tc *tableRun) prepareAgain(ctx context.Context) error {
-	if _, ok := tc.c.Committer.(Preparer); !ok || len(tc.rec.WriteSchema) == 0 {
+	if len(tc.rec.WriteSchema) == 0 { // nothing written depends on the table's schema
 		return nil
 	}
 	write, base := tc.rec.WriteSchema, tc.rec.Base

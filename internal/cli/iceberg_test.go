@@ -199,10 +199,6 @@ type lostReply struct {
 	lost int
 }
 
-func (l *lostReply) Prepare(ctx context.Context, req coordinator.PrepareRequest) (coordinator.Prepared, error) {
-	return l.Committer.(coordinator.Preparer).Prepare(ctx, req)
-}
-
 func (l *lostReply) Commit(ctx context.Context, req coordinator.CommitRequest) (coordinator.CommitResult, error) {
 	r, err := l.Committer.Commit(ctx, req)
 	if err == nil && l.lost > 0 {
@@ -341,10 +337,6 @@ type killAfterCommit struct {
 	kill context.CancelFunc
 }
 
-func (k killAfterCommit) Prepare(ctx context.Context, req coordinator.PrepareRequest) (coordinator.Prepared, error) {
-	return k.Committer.(coordinator.Preparer).Prepare(ctx, req)
-}
-
 func (k killAfterCommit) Commit(ctx context.Context, req coordinator.CommitRequest) (coordinator.CommitResult, error) {
 	r, err := k.Committer.Commit(ctx, req)
 	if err == nil {
@@ -456,10 +448,6 @@ func TestIcebergRESTCatalog(t *testing.T) {
 type killBeforeCommit struct {
 	coordinator.Committer
 	kill context.CancelFunc
-}
-
-func (k killBeforeCommit) Prepare(ctx context.Context, req coordinator.PrepareRequest) (coordinator.Prepared, error) {
-	return k.Committer.(coordinator.Preparer).Prepare(ctx, req)
 }
 
 func (k killBeforeCommit) Commit(context.Context, coordinator.CommitRequest) (coordinator.CommitResult, error) {

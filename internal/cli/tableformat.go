@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -42,7 +43,7 @@ func (ad *adapters) openLake(ctx context.Context, c config.Config, job string, l
 			ts := c.Source
 			if c.TargetS3 != nil {
 				ts = *c.TargetS3
-				ts.Region = cmpOr(ts.Region, c.Source.Region)
+				ts.Region = cmp.Or(ts.Region, c.Source.Region)
 			}
 			ioProps = lake.S3IOProps(ts.Region, ts.Endpoint, ts.AccessKeyID, ts.SecretAccessKey.Reveal(), ts.PathStyle)
 		}
@@ -54,7 +55,7 @@ func (ad *adapters) openLake(ctx context.Context, c config.Config, job string, l
 			ClientID: cc.ClientID, ClientSecret: cc.ClientSecret.Reveal(), OAuth2ServerURI: cc.OAuth2ServerURI, Scope: cc.Scope,
 		}
 		if cc.SigV4 != nil {
-			rc.SigV4Service, rc.SigV4Region = cc.SigV4.Service, cmpOr(cc.SigV4.Region, c.Source.Region)
+			rc.SigV4Service, rc.SigV4Region = cc.SigV4.Service, cmp.Or(cc.SigV4.Region, c.Source.Region)
 			awsCfg := ad.source.AWSConfig()
 			if ad.targetStore != nil {
 				awsCfg = ad.targetStore.AWSConfig()
@@ -75,11 +76,4 @@ func (ad *adapters) openLake(ctx context.Context, c config.Config, job string, l
 		Job: job, KeepSnapshots: c.KeepSnapshots, Logger: log,
 	})
 	return err
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -71,7 +71,7 @@ func (c Config) validate() error {
 }
 
 // Committer commits loads as Iceberg snapshots: the coordinator's
-// Committer, Preparer and TableLocker when the table format is Iceberg.
+// Committer and TableLocker when the table format is Iceberg.
 type Committer struct {
 	cfg Config
 	log *slog.Logger
@@ -79,7 +79,6 @@ type Committer struct {
 
 var (
 	_ coordinator.Committer   = (*Committer)(nil)
-	_ coordinator.Preparer    = (*Committer)(nil)
 	_ coordinator.TableLocker = (*Committer)(nil)
 )
 

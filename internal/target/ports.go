@@ -45,6 +45,12 @@ func partsError(err error) error {
 	return &coordinator.PartsError{Parts: paths, Err: err}
 }
 
+// Prepare has nothing to settle for plain Parquet: parts are written in
+// the decoded schema, and the commit replaces whatever the table holds.
+func (t *Target) Prepare(context.Context, coordinator.PrepareRequest) (coordinator.Prepared, error) {
+	return coordinator.Prepared{}, nil
+}
+
 // Commit commits the table as plain Parquet (see CommitManifest).
 func (t *Target) Commit(ctx context.Context, req coordinator.CommitRequest) (coordinator.CommitResult, error) {
 	m, err := t.CommitManifest(ctx, req)
