@@ -59,9 +59,15 @@ func parquetRows(t *testing.T, first, n int) []byte {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	var out bytes.Buffer
-	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(
+	return parquetBytes(t, rec, parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd), parquet.WithMaxRowGroupLength(int64(n/3+1))), pqarrow.DefaultWriterProps())
+}
+
+// parquetBytes is rec written as one Parquet file.
+func parquetBytes(t testing.TB, rec arrow.RecordBatch, props *parquet.WriterProperties, arrowProps pqarrow.ArrowWriterProperties) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w, err := pqarrow.NewFileWriter(rec.Schema(), &out, props, arrowProps)
 	if err != nil {
 		t.Fatal(err)
 	}
