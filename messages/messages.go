@@ -37,7 +37,7 @@ var (
 
 // message is every top-level type of this package.
 type message interface {
-	Task | FileRecord | LoadRecord | TableRecord | WorkerRecord | LeaseRecord | Manifest
+	Task | FileRecord | LoadRecord | TableRecord | WorkerRecord | LeaseRecord | Manifest | ProbeRecord
 }
 
 // versioned is implemented by pointers to every message type.
@@ -50,6 +50,7 @@ func (m *TableRecord) version() *int  { return &m.V }
 func (m *WorkerRecord) version() *int { return &m.V }
 func (m *LeaseRecord) version() *int  { return &m.V }
 func (m *Manifest) version() *int     { return &m.V }
+func (m *ProbeRecord) version() *int  { return &m.V }
 
 // Marshal encodes any message of this package, stamping the current version.
 func Marshal[T message](m T) ([]byte, error) {

@@ -130,6 +130,8 @@ type TableRecord struct {
 	// SchemaChanges say how this load changes the table's schema, for the
 	// report.
 	SchemaChanges []string `json:"schema_changes,omitempty"`
+	// Preflight is how Schema was decided from the table's files.
+	Preflight *Preflight `json:"preflight,omitempty"`
 	// Listed is set once every file of the table has been recorded and
 	// published; until then a restarted coordinator lists again.
 	Listed bool `json:"listed"`

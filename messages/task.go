@@ -17,6 +17,9 @@ type Task struct {
 	// resumed load, records recreated): a part may already hold the
 	// files' rows and can be adopted instead of loading them again.
 	Reissued bool `json:"reissued,omitempty"`
+	// Probe asks for the files' schemas only, recorded as a ProbeRecord:
+	// a table's pre-flight spread over the workers.
+	Probe bool `json:"probe,omitempty"`
 }
 
 // TaskFile is one file of a task.

@@ -41,6 +41,10 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		log = log.With("files", len(task.Files), "task", task.ID)
 	}
 
+	if task.Probe {
+		w.handleProbe(ctx, d, task, log)
+		return
+	}
 	schema, err := w.schema(ctx, task.LoadID, task.Table)
 	if errors.Is(err, messages.ErrNotFound) {
 		// No such table in that load: the task of a load that ended (its

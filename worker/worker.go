@@ -51,6 +51,9 @@ type FileStore interface {
 	PutFile(ctx context.Context, rec messages.FileRecord, rev uint64) (uint64, error)
 	// Table reads a table's record, which holds its schema.
 	Table(ctx context.Context, load, table string) (messages.TableRecord, uint64, error)
+	// PutProbe records what a probe task found, replacing any earlier
+	// record of the same task.
+	PutProbe(ctx context.Context, rec messages.ProbeRecord) error
 }
 
 // Schemas are a table's Arrow IPC schemas within a load: files are decoded
@@ -109,7 +112,10 @@ type Config struct {
 	// that a coordinator runs its job.
 	Registry Registry
 	// Probe, if set, lets the worker pause while the store keeps failing.
-	Probe  StoreProbe
+	Probe StoreProbe
+	// Prober reads files' schemas for probe tasks; nil leaves them to
+	// the coordinator.
+	Prober SchemaProber
 	Logger *slog.Logger
 }
 

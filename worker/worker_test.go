@@ -86,9 +86,17 @@ func (d *fakeDelivery) last() string {
 }
 
 type memFiles struct {
-	mu   sync.Mutex
-	recs map[string]messages.FileRecord
-	revs map[string]uint64
+	mu     sync.Mutex
+	recs   map[string]messages.FileRecord
+	revs   map[string]uint64
+	probes []messages.ProbeRecord
+}
+
+func (m *memFiles) PutProbe(_ context.Context, rec messages.ProbeRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.probes = append(m.probes, rec)
+	return nil
 }
 
 func newMemFiles(recs ...messages.FileRecord) *memFiles {

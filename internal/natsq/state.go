@@ -24,6 +24,7 @@ import (
 //	worker.<job>.<worker>        a live worker of the job (messages.WorkerRecord)
 //	table.<load>.<table>         one table of a load   (messages.TableRecord)
 //	file.<load>.<table>.<token>  one listed file       (messages.FileRecord)
+//	probe.<load>.<table>.<task>  one probe task's findings (messages.ProbeRecord)
 //
 // Writes of load, table, file and lease records are compare-and-set on the
 // revision they read, so two writers never silently overwrite each other.
@@ -230,7 +231,7 @@ func (s *State) DropLoad(ctx context.Context, load string) error {
 	if err != nil {
 		return fmt.Errorf("dropping records of load %s: %w", load, err)
 	}
-	for _, subject := range []string{"$KV." + StateBucket + ".file." + load + ".>", "$KV." + StateBucket + ".table." + load + ".>"} {
+	for _, subject := range []string{"$KV." + StateBucket + ".file." + load + ".>", "$KV." + StateBucket + ".table." + load + ".>", "$KV." + StateBucket + ".probe." + load + ".>"} {
 		if err := stream.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
 			return fmt.Errorf("dropping records of load %s: %w", load, err)
 		}
@@ -348,7 +349,7 @@ func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileR
 }
 
 type record interface {
-	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.LeaseRecord | messages.WorkerRecord
+	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.LeaseRecord | messages.WorkerRecord | messages.ProbeRecord
 }
 
 // collect reads every record whose key matches pattern, as they are now.
