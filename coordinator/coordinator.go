@@ -50,6 +50,9 @@ const (
 	DefaultBatchFiles       = 64
 	DefaultSmallFileBytes   = 1 << 20
 	DefaultSplitBytes       = 256 << 20
+	DefaultProbeLocalMax    = 64
+	DefaultProbeTaskFiles   = 100
+	DefaultProbeStall       = 2 * time.Minute
 )
 
 // Config configures a Coordinator. Zero values take the defaults.
@@ -100,6 +103,14 @@ type Config struct {
 	// Splittable says whether a file of a table (with its schema, as
 	// encoded for tasks) should be loaded by byte ranges. nil: no file is.
 	Splittable func(ctx context.Context, table string, schema []byte, src messages.Source) bool
+	// ProbeLocalMax: a table of more files than this has its pre-flight
+	// spread over the workers as probe tasks of ProbeTaskFiles files each;
+	// a smaller one is probed by the coordinator itself.
+	ProbeLocalMax  int
+	ProbeTaskFiles int
+	// ProbeStall: when no probe task's findings have come for this long,
+	// the coordinator probes the remaining files itself.
+	ProbeStall time.Duration
 	// FullReload starts a new load even when the job has one to finish,
 	// loading every file again.
 	FullReload bool
@@ -118,6 +129,9 @@ func (c Config) withDefaults() Config {
 	c.BatchFiles = cmp.Or(c.BatchFiles, DefaultBatchFiles)
 	c.SmallFileBytes = cmp.Or(c.SmallFileBytes, DefaultSmallFileBytes)
 	c.SplitBytes = cmp.Or(c.SplitBytes, DefaultSplitBytes)
+	c.ProbeLocalMax = cmp.Or(c.ProbeLocalMax, DefaultProbeLocalMax)
+	c.ProbeTaskFiles = cmp.Or(c.ProbeTaskFiles, DefaultProbeTaskFiles)
+	c.ProbeStall = cmp.Or(c.ProbeStall, DefaultProbeStall)
 	c.Holder = cmp.Or(c.Holder, "coordinator")
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -28,6 +28,7 @@ type outageState struct {
 	data    map[string][]byte
 	revs    map[string]uint64
 	changed chan struct{}
+	probes  []messages.ProbeRecord
 }
 
 func newOutageState(lossy bool) *outageState {
@@ -186,6 +187,25 @@ func (s *outageState) WatchFiles(ctx context.Context, load, table string, fn fun
 	}
 }
 
+// Probes returns the probe records a test's queue wrote with putProbe.
+func (s *outageState) Probes(_ context.Context, load, table string) ([]messages.ProbeRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []messages.ProbeRecord
+	for _, r := range s.probes {
+		if r.LoadID == load && r.Table == table {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (s *outageState) putProbe(rec messages.ProbeRecord) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.probes = append(s.probes, rec)
+}
+
 func (s *outageState) Files(ctx context.Context, load, table string) ([]messages.FileRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -292,10 +312,24 @@ func (pageLister) IsPermanent(err error) bool { return errors.Is(err, errDenied)
 // errDenied is a permanent error of the fake store.
 var errDenied = errors.New("access denied")
 
+// noProber is the prober of tables whose schema is declared: every file
+// fits it.
 type noProber struct{}
 
 func (noProber) ProbeSchema(context.Context, string, messages.Source) ([]byte, error) {
-	return nil, errors.New("the table's schema is declared")
+	return []byte("probed"), nil
+}
+
+// firstMerger decides a table's schema the simple way: the declared one,
+// or else the first file's; every file fits it.
+type firstMerger struct{}
+
+func (firstMerger) MergeSchemas(_ context.Context, _ string, declared []byte, groups []SchemaGroup) (MergedSchema, error) {
+	m := MergedSchema{Schema: declared, Misfits: make([]string, len(groups))}
+	if m.Schema == nil && len(groups) > 0 {
+		m.Schema = groups[0].Schema
+	}
+	return m, nil
 }
 
 type countingCommitter struct {
@@ -320,5 +354,5 @@ func (c *countingCommitter) Commit(_ context.Context, req CommitRequest) (Commit
 
 // ports builds the coordinator's ports on the fakes.
 func ports(l Lister, p Prober, st *outageState, com Committer) Ports {
-	return Ports{Lister: l, Prober: p, Queue: loadingQueue{st}, State: st, Leases: st, Committer: com}
+	return Ports{Lister: l, Prober: p, Merger: firstMerger{}, Queue: loadingQueue{st}, State: st, Leases: st, Committer: com}
 }

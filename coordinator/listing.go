@@ -27,14 +27,14 @@ func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) 
 // tasks go out pipelined, one round trip per page. Re-running it after a
 // crash is safe: existing records are kept, finished files are not published
 // again, and unfinished ones are deduplicated by the queue.
-func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte) (listing, error) {
+func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte, rejected map[string]string) (listing, error) {
 	var n listing
 	// A listing the store keeps refusing (throttling past the client's own
 	// retries) resumes after the last page handled, not from the start.
 	after := ""
 	err := c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
-			recs, files, skipped := c.pageRecords(ctx, load, t, schema, page)
+			recs, files, skipped := c.pageRecords(ctx, load, t, schema, page, rejected)
 			if err := c.recordAndPublish(ctx, load, t.Name, recs); err != nil {
 				return final{err}
 			}
@@ -49,8 +49,9 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 }
 
 // pageRecords makes the records of the eligible files of one page: one per
-// file, or one per range of a file to split.
-func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, schema []byte, page []messages.Source) (recs []messages.FileRecord, files, skipped int) {
+// file, or one per range of a file to split; a file the pre-flight
+// rejected is recorded failed, with its reason, and never published.
+func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, schema []byte, page []messages.Source, rejected map[string]string) (recs []messages.FileRecord, files, skipped int) {
 	now := time.Now().UTC()
 	for _, src := range page {
 		// Markers count as skipped even where the glob would not match
@@ -64,6 +65,10 @@ func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, sch
 			continue
 		}
 		files++
+		if why, ok := rejected[src.Identity()]; ok {
+			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateFailed, Error: why, Updated: now})
+			continue
+		}
 		recs = append(recs, c.newRecords(ctx, load, t.Name, schema, src, now)...)
 	}
 	return recs, files, skipped
@@ -114,6 +119,9 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 	}
 	files := make([]messages.TaskFile, 0, len(recs))
 	for i, rec := range recs {
+		if rec.State.Terminal() {
+			continue // rejected by the pre-flight
+		}
 		src, rev := rec.Source, revs[i]
 		if rev == 0 { // recorded by an earlier run of this load
 			var existing messages.FileRecord
@@ -312,4 +320,17 @@ func (c *Coordinator) resetFile(ctx context.Context, f messages.FileRecord, why 
 		return err
 	})
 	return rev, err
+}
+
+// rejectedFiles maps the identity of each file the pre-flight rejected to
+// its reason.
+func rejectedFiles(pf *messages.Preflight) map[string]string {
+	if pf == nil || len(pf.Rejected) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(pf.Rejected))
+	for _, f := range pf.Rejected {
+		m[f.Source.Identity()] = f.Error
+	}
+	return m
 }

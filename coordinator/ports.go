@@ -47,6 +47,32 @@ func (b badFile) Error() string        { return b.err.Error() }
 func (b badFile) Unwrap() error        { return b.err }
 func (b badFile) Is(target error) bool { return target == ErrBadFile }
 
+// SchemaGroup is one distinct schema among a table's files, and how many
+// files have it.
+type SchemaGroup struct {
+	Schema []byte
+	Files  int
+}
+
+// MergedSchema is a table's schema decided from its files' schemas.
+type MergedSchema struct {
+	Schema []byte
+	// Misfits holds, per group, why its files do not fit Schema ("" where
+	// they do), naming each differing column and the config that would
+	// make them fit.
+	Misfits []string
+	// Widened says per column how the files' types were widened.
+	Widened []string
+	// Dialect is the CSV dialect the files are read in, if detected.
+	Dialect string
+}
+
+// SchemaMerger decides a table's schema from the distinct schemas of its
+// files and its declared schema (nil if none), under the table's policy.
+type SchemaMerger interface {
+	MergeSchemas(ctx context.Context, table string, declared []byte, groups []SchemaGroup) (MergedSchema, error)
+}
+
 // Queue is the work queue: tasks go on it; the coordinator checks that
 // it still holds what it should.
 type Queue interface {
@@ -94,6 +120,8 @@ type StateStore interface {
 	CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error)
 	// Files returns every file record of a table now.
 	Files(ctx context.Context, load, table string) ([]messages.FileRecord, error)
+	// Probes returns the probe tasks' findings of a table's pre-flight.
+	Probes(ctx context.Context, load, table string) ([]messages.ProbeRecord, error)
 	// WatchFiles calls fn with each current record of the table, then with
 	// a Current marker, then with each change, deletions included.
 	WatchFiles(ctx context.Context, load, table string, fn func(FileEvent) error) error
@@ -221,6 +249,7 @@ const TableLockTTL = 2 * time.Minute
 type Ports struct {
 	Lister    Lister
 	Prober    Prober
+	Merger    SchemaMerger
 	Queue     Queue
 	State     StateStore
 	Leases    LeaseStore
@@ -230,8 +259,8 @@ type Ports struct {
 }
 
 func (p Ports) validate() error {
-	if p.Lister == nil || p.Prober == nil || p.Queue == nil || p.State == nil || p.Leases == nil || p.Committer == nil {
-		return errors.New("coordinator: Lister, Prober, Queue, State, Leases and Committer are required")
+	if p.Lister == nil || p.Prober == nil || p.Merger == nil || p.Queue == nil || p.State == nil || p.Leases == nil || p.Committer == nil {
+		return errors.New("coordinator: Lister, Prober, Merger, Queue, State, Leases and Committer are required")
 	}
 	return nil
 }

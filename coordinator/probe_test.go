@@ -33,9 +33,10 @@ func (p *scriptedProber) ProbeSchema(_ context.Context, _ string, src messages.S
 	return []byte("schema of " + src.Key), nil
 }
 
-// TestSchemaProbe: a probe that fails for a passing reason is tried again
-// (a flaky store must not leave a table of good files "unreadable"), a bad
-// file is tried once, and a file that keeps failing gives way to the next.
+// TestSchemaProbe: every file is probed; a probe that fails for a passing
+// reason is tried again (a flaky store must not leave a table of good
+// files "unreadable"), a bad file is tried once and rejected, and a file
+// that keeps failing is loaded without a say in the schema.
 func TestSchemaProbe(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -44,7 +45,7 @@ func TestSchemaProbe(t *testing.T) {
 		wantTries  map[string]int
 		wantSchema string
 	}{
-		{"reset twice, then read", map[string]int{"t/0.csv": 2}, nil, map[string]int{"t/0.csv": 3}, "schema of t/0.csv"},
+		{"reset twice, then read", map[string]int{"t/0.csv": 2}, nil, map[string]int{"t/0.csv": 3, "t/1.csv": 1}, "schema of t/0.csv"},
 		{"bad file, next one read", nil, map[string]bool{"t/0.csv": true}, map[string]int{"t/0.csv": 1, "t/1.csv": 1}, "schema of t/1.csv"},
 		{"keeps failing, next one read", map[string]int{"t/0.csv": 100}, nil, map[string]int{"t/0.csv": probeTries, "t/1.csv": 1}, "schema of t/1.csv"},
 	}
@@ -57,7 +58,7 @@ func TestSchemaProbe(t *testing.T) {
 			}
 			prober := &scriptedProber{fails: tt.fails, bad: tt.bad, tries: map[string]int{}}
 			com := &countingCommitter{}
-			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}},
+			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}, MaxFailedFiles: len(tt.bad)},
 				ports(files, prober, st, com))
 			if err != nil {
 				t.Fatal(err)
@@ -70,6 +71,9 @@ func TestSchemaProbe(t *testing.T) {
 			}
 			if fmt.Sprint(prober.tries) != fmt.Sprint(tt.wantTries) {
 				t.Errorf("probes per file %v, want %v", prober.tries, tt.wantTries)
+			}
+			if rep.Tables[0].Failed != len(tt.bad) {
+				t.Errorf("%d files failed, want the %d bad ones", rep.Tables[0].Failed, len(tt.bad))
 			}
 			if string(com.schema) != tt.wantSchema {
 				t.Errorf("table committed with schema %q, want %q", com.schema, tt.wantSchema)

@@ -58,7 +58,7 @@ func TestLostTasksArePublishedAgain(t *testing.T) {
 	q := &lostQueue{}
 	c, err := New(Config{Job: "j", Bucket: "b", BatchFiles: 1, CheckInterval: 50 * time.Millisecond,
 		Tables: []Table{{Name: "t", Prefix: "t/", Schema: []byte("s")}}}, Ports{
-		Lister: files, Prober: noProber{}, Queue: q, State: st, Leases: st, Committer: &countingCommitter{},
+		Lister: files, Prober: noProber{}, Merger: firstMerger{}, Queue: q, State: st, Leases: st, Committer: &countingCommitter{},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -57,6 +57,8 @@ type TableReport struct {
 	MetadataLocation string `json:"metadata_location,omitempty"`
 	// SchemaChanges say how the load changed the table's schema.
 	SchemaChanges []string `json:"schema_changes,omitempty"`
+	// Preflight says how the table's schema was decided from its files.
+	Preflight *messages.Preflight `json:"preflight,omitempty"`
 	Error         string   `json:"error,omitempty"`
 	// Failures names every file that did not load, and why.
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
@@ -82,7 +84,7 @@ func summarize(name string, trec messages.TableRecord, files []messages.FileReco
 		}
 		return rangeIndex(files[i]) < rangeIndex(files[j])
 	})
-	r := TableReport{Name: name, Files: trec.Files, Skipped: trec.Skipped}
+	r := TableReport{Name: name, Files: trec.Files, Skipped: trec.Skipped, Preflight: trec.Preflight}
 	// A split file's records are consecutive after the sort: the file is
 	// loaded when every range is; one range that did not load fails the
 	// whole file, and its loaded ranges are not committed.
@@ -185,6 +187,19 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "NOT every table committed")
 	}
 	for _, t := range r.Tables {
+		if pf := t.Preflight; pf != nil {
+			where := "by the coordinator"
+			if pf.Distributed {
+				where = "on the workers"
+			}
+			fmt.Fprintf(w, "%s: schema decided from %d files (%d distinct schemas; probed %s)\n", t.Name, pf.Files, pf.Schemas, where)
+			if pf.Dialect != "" {
+				fmt.Fprintf(w, "%s: csv dialect: %s\n", t.Name, pf.Dialect)
+			}
+			for _, wd := range pf.Widened {
+				fmt.Fprintf(w, "%s: widened: %s\n", t.Name, wd)
+			}
+		}
 		for _, ch := range t.SchemaChanges {
 			fmt.Fprintf(w, "%s: schema: %s\n", t.Name, ch)
 		}

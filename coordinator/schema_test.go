@@ -28,30 +28,33 @@ func (p *kindProber) ProbeSchema(_ context.Context, _ string, src messages.Sourc
 	return []byte("schema of " + src.Key), nil
 }
 
-// TestTableSchemaAccountsForFiles: files without rows give way to the next
-// without counting as bad; when no file gives a schema, every file tried is
+// TestPreflightAccountsForFiles: every file is probed once; files without
+// rows neither give a schema nor count as bad; unreadable files are
+// rejected before loading; when no file gives a schema, every file is
 // accounted for and the error says why.
-func TestTableSchemaAccountsForFiles(t *testing.T) {
+func TestPreflightAccountsForFiles(t *testing.T) {
 	tests := []struct {
-		name       string
-		keys       []string
-		allowEmpty bool
-		wantSchema string
-		wantFailed []string
-		wantErr    string
+		name         string
+		keys         []string
+		allowEmpty   bool
+		wantSchema   string
+		wantFailed   []string
+		wantRejected []string
+		wantErr      string
 	}{
 		{name: "empty files, then a good one", keys: []string{"t/0-empty", "t/1-empty", "t/2-good"}, wantSchema: "schema of t/2-good"},
+		{name: "a bad file beside a good one is rejected", keys: []string{"t/0-bad", "t/1-good"}, wantSchema: "schema of t/1-good",
+			wantRejected: []string{"t/0-bad"}},
 		{name: "all empty", keys: []string{"t/0-empty", "t/1-empty", "t/2-empty"},
 			wantFailed: []string{"t/0-empty", "t/1-empty", "t/2-empty"}, wantErr: "all 3 files are empty"},
 		{name: "all empty, allow_empty", keys: []string{"t/0-empty"}, allowEmpty: true,
 			wantFailed: []string{"t/0-empty"}, wantErr: "all 1 files are empty (allow_empty"},
-		{name: "one bad", keys: []string{"t/0-bad"}, wantFailed: []string{"t/0-bad"}, wantErr: "none of the first 1 files could be read"},
+		{name: "one bad", keys: []string{"t/0-bad"}, wantFailed: []string{"t/0-bad"}, wantErr: "none of the 1 files could be read"},
 		{name: "three bad", keys: []string{"t/0-bad", "t/1-bad", "t/2-bad"},
-			wantFailed: []string{"t/0-bad", "t/1-bad", "t/2-bad"}, wantErr: "none of the first 3 files could be read"},
+			wantFailed: []string{"t/0-bad", "t/1-bad", "t/2-bad"}, wantErr: "none of the 3 files could be read"},
 		{name: "bad and empty", keys: []string{"t/0-bad", "t/1-empty"},
-			wantFailed: []string{"t/0-bad", "t/1-empty"}, wantErr: "1 of the files tried could not be read and 1 are empty"},
-		{name: "denied", keys: []string{"t/0-bad", "t/1-denied", "t/2-good"},
-			wantFailed: []string{"t/0-bad", "t/1-denied"}, wantErr: "access denied"},
+			wantFailed: []string{"t/0-bad", "t/1-empty"}, wantErr: "1 of the files could not be read and 1 are empty"},
+		{name: "denied", keys: []string{"t/0-bad", "t/1-denied", "t/2-good"}, wantErr: "access denied"},
 		{name: "no file", keys: nil},
 	}
 	for _, tt := range tests {
@@ -69,19 +72,27 @@ func TestTableSchemaAccountsForFiles(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			schema, failures, err := c.tableSchema(ctx, table)
+			schema, pf, failures, err := c.preflight(ctx, "l", table, c.cfg.Logger)
 			if string(schema) != tt.wantSchema {
 				t.Errorf("schema %q, want %q", schema, tt.wantSchema)
 			}
-			var failed []string
-			for _, f := range failures {
-				failed = append(failed, f.Source.Key)
+			if fmt.Sprint(keysOf(failures)) != fmt.Sprint(tt.wantFailed) {
+				t.Errorf("failures %v, want %v", keysOf(failures), tt.wantFailed)
+			}
+			var rejected []messages.ManifestFailure
+			if pf != nil {
+				rejected = pf.Rejected
+				if pf.Files != len(tt.keys) {
+					t.Errorf("pre-flight of %d files, want %d", pf.Files, len(tt.keys))
+				}
+			}
+			if fmt.Sprint(keysOf(rejected)) != fmt.Sprint(tt.wantRejected) {
+				t.Errorf("rejected %v, want %v", keysOf(rejected), tt.wantRejected)
+			}
+			for _, f := range append(failures, rejected...) {
 				if f.State != messages.StateFailed || f.Error == "" {
 					t.Errorf("failure %+v lacks its state or error", f)
 				}
-			}
-			if fmt.Sprint(failed) != fmt.Sprint(tt.wantFailed) {
-				t.Errorf("failures %v, want %v", failed, tt.wantFailed)
 			}
 			switch {
 			case tt.wantErr == "" && err != nil:
@@ -96,4 +107,12 @@ func TestTableSchemaAccountsForFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+func keysOf(fs []messages.ManifestFailure) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Source.Key)
+	}
+	return out
 }

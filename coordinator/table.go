@@ -84,12 +84,12 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		return rep, nil
 	}
 	if len(tc.rec.Schema) == 0 {
-		schema, failures, err := c.tableSchema(ctx, t)
+		schema, pf, failures, err := c.preflight(ctx, tc.load, t, tc.log)
 		if err != nil {
 			rep := TableReport{Files: len(failures), Failed: len(failures), Failures: failures}
 			return rep, err
 		}
-		tc.rec.Schema, tc.rec.Updated = schema, time.Now().UTC()
+		tc.rec.Schema, tc.rec.Preflight, tc.rec.Updated = schema, pf, time.Now().UTC()
 		if err := tc.prepare(ctx); err != nil {
 			return TableReport{}, err
 		}
@@ -99,7 +99,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	}
 	switch {
 	case !tc.rec.Listed:
-		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema)
+		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema, rejectedFiles(tc.rec.Preflight))
 		if err != nil {
 			return TableReport{}, err
 		}
@@ -291,6 +291,9 @@ func (tc *tableRun) putRecord(ctx context.Context) error {
 
 func (tc *tableRun) recordListing(ctx context.Context, n listing) error {
 	tc.rec.Listed, tc.rec.Files, tc.rec.Records, tc.rec.Skipped, tc.rec.Updated = true, n.files, n.records, n.skipped, time.Now().UTC()
+	if pf := tc.rec.Preflight; pf != nil {
+		pf.Rejected = nil // recorded failed as they were listed
+	}
 	if err := tc.putRecord(ctx); err != nil {
 		return fmt.Errorf("recording listing: %w", err)
 	}

@@ -1,0 +1,266 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// maxStoredRejects bounds the rejected files a table record carries from
+// the pre-flight to the listing. Past it the rest are simply published: the
+// load fails them the same way, later, and the record stays small.
+const maxStoredRejects = 1000
+
+// localProbes bounds the files the coordinator probes at once itself.
+const localProbes = 8
+
+// probed is one file's pre-flight finding.
+type probed struct {
+	src    messages.Source
+	kind   messages.ProbeKind
+	schema []byte
+	err    string
+	done   bool
+}
+
+// preflight lists the table, reads the schema of every file (on the
+// workers, as probe tasks, when there are many), and merges them into the
+// table's schema under its policy. Files that cannot be read, or do not
+// fit the merged schema, are rejected: they fail before loading, each with
+// its reason. When no file gives a schema, every file is accounted for in
+// failures and the error says why.
+func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+	var files []messages.Source
+	err = c.retry(ctx, "listing "+t.Prefix, func() error {
+		files = files[:0]
+		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, "", func(page []messages.Source) error {
+			for _, src := range page {
+				if c.eligible(t, src) {
+					files = append(files, src)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+	}
+	if len(files) == 0 {
+		return t.Schema, nil, nil, nil
+	}
+	started := time.Now()
+	found := make([]probed, len(files))
+	for i, src := range files {
+		found[i].src = src
+	}
+	distributed := len(files) > c.cfg.ProbeLocalMax
+	if distributed {
+		if err := c.probeOnWorkers(ctx, load, t, found, log); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if err := c.probeHere(ctx, t, found); err != nil {
+		return nil, nil, nil, err
+	}
+	pf = &messages.Preflight{Files: len(files), Distributed: distributed}
+	groups, members := groupSchemas(found)
+	pf.Schemas = len(groups)
+	rejected := func(p probed, why string) messages.ManifestFailure {
+		return messages.ManifestFailure{Source: p.src, State: messages.StateFailed, Error: why}
+	}
+	var bad, empty []messages.ManifestFailure
+	for _, p := range found {
+		switch p.kind {
+		case messages.ProbeBad:
+			bad = append(bad, rejected(p, p.err))
+		case messages.ProbeEmpty:
+			empty = append(empty, rejected(p, p.err))
+		}
+	}
+	pf.Empty = len(empty)
+	if len(groups) == 0 && len(t.Schema) == 0 {
+		return nil, nil, append(bad, empty...), noSchema(t, len(bad), len(empty), found)
+	}
+	var merged MergedSchema
+	err = c.retry(ctx, "merging the schemas of "+t.Name, func() (err error) {
+		merged, err = c.Merger.MergeSchemas(ctx, t.Name, t.Schema, groups)
+		return err
+	})
+	if err != nil {
+		return nil, nil, append(bad, empty...), Permanent(fmt.Errorf("deciding the table's schema: %w", err))
+	}
+	if len(merged.Misfits) != len(groups) {
+		return nil, nil, nil, fmt.Errorf("deciding the table's schema: %d verdicts for %d schemas", len(merged.Misfits), len(groups))
+	}
+	pf.Widened, pf.Dialect = merged.Widened, merged.Dialect
+	var misfits []messages.ManifestFailure
+	for g, why := range merged.Misfits {
+		if why == "" {
+			continue
+		}
+		for _, i := range members[g] {
+			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s does not fit the table's schema: %s", found[i].src, why)))
+		}
+	}
+	all := append(bad, misfits...)
+	if len(all)+len(empty) == len(files) && len(misfits)+len(bad) > 0 {
+		// Nothing would load: say so now, naming every file.
+		return nil, nil, append(all, empty...), fmt.Errorf("no file fits: %d could not be read and %d do not fit the schema the files give", len(bad), len(misfits))
+	}
+	pf.Rejected = all[:min(len(all), maxStoredRejects)]
+	log.Info("pre-flight done", "files", len(files), "schemas", len(groups), "rejected", len(all), "empty", len(empty),
+		"on_workers", distributed, "took", time.Since(started).Round(time.Millisecond))
+	return merged.Schema, pf, nil, nil
+}
+
+// noSchema says why no file gave a schema.
+func noSchema(t Table, bad, empty int, found []probed) error {
+	switch {
+	case bad > 0 && empty > 0:
+		return fmt.Errorf("no schema: %d of the files could not be read and %d are empty", bad, empty)
+	case bad > 0:
+		return fmt.Errorf("no schema: none of the %d files could be read", bad)
+	case empty > 0 && t.AllowEmpty:
+		return fmt.Errorf("no schema: all %d files are empty (allow_empty commits an empty table only when no file is listed, or with a declared schema)", empty)
+	case empty > 0:
+		return fmt.Errorf("no schema: all %d files are empty (no rows to infer a schema from); table not committed, its previous commit stays", empty)
+	}
+	return fmt.Errorf("no schema: none of the %d files could be probed (the store kept failing; the load tries again later)", len(found))
+}
+
+// groupSchemas gathers the files by schema, in the order each schema was
+// first found: the merge weighs each by its files, never reading a
+// schema twice.
+func groupSchemas(found []probed) ([]SchemaGroup, [][]int) {
+	at := map[string]int{}
+	var groups []SchemaGroup
+	var members [][]int
+	for i, p := range found {
+		if p.kind != messages.ProbeOK {
+			continue
+		}
+		g, ok := at[string(p.schema)]
+		if !ok {
+			g = len(groups)
+			at[string(p.schema)] = g
+			groups = append(groups, SchemaGroup{Schema: p.schema})
+			members = append(members, nil)
+		}
+		groups[g].Files++
+		members[g] = append(members[g], i)
+	}
+	return groups, members
+}
+
+// probeHere probes, in this process, every file the workers did not: all
+// of them for a small table, and those the workers could not reach.
+func (c *Coordinator) probeHere(ctx context.Context, t Table, found []probed) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(localProbes)
+	for i := range found {
+		if found[i].done && found[i].kind != messages.ProbeTransient {
+			continue
+		}
+		g.Go(func() error {
+			p := &found[i]
+			s, err := c.probe(gctx, t.Name, p.src)
+			p.done, p.schema, p.err = true, s, ""
+			switch {
+			case err == nil:
+				p.kind = messages.ProbeOK
+				return nil
+			case c.permanent(err):
+				return fmt.Errorf("probing %s: %w", p.src, err)
+			case errors.Is(err, ErrNoRows):
+				p.kind = messages.ProbeEmpty
+			case errors.Is(err, ErrBadFile):
+				p.kind = messages.ProbeBad
+			default:
+				// Still failing: the file is loaded (and retried) like any
+				// other, without a say in the schema.
+				p.kind = messages.ProbeTransient
+			}
+			p.err = err.Error()
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// probeOnWorkers publishes the files as probe tasks and gathers the
+// workers' findings. Files no finding covers once the findings stop coming
+// for ProbeStall (no worker alive, tasks lost with the queue) are left to
+// probeHere.
+func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, found []probed, log *slog.Logger) error {
+	at := make(map[string]int, len(found))
+	for i, p := range found {
+		at[p.src.Identity()] = i
+	}
+	var tasks []messages.Task
+	for start := 0; start < len(found); start += c.cfg.ProbeTaskFiles {
+		end := min(start+c.cfg.ProbeTaskFiles, len(found))
+		task := messages.Task{ID: fmt.Sprintf("probe-%s-%s-%06d", load, t.Name, len(tasks)), LoadID: load, Table: t.Name, Probe: true}
+		for _, p := range found[start:end] {
+			task.Files = append(task.Files, messages.TaskFile{Source: p.src})
+		}
+		tasks = append(tasks, task)
+	}
+	if err := c.retry(ctx, "publishing probe tasks", func() error { return c.Queue.Publish(ctx, tasks...) }); err != nil {
+		return fmt.Errorf("publishing probe tasks: %w", err)
+	}
+	done, lastNews, lastLog := 0, time.Now(), time.Now()
+	for done < len(found) {
+		var recs []messages.ProbeRecord
+		if err := c.retry(ctx, "reading probe findings", func() (err error) {
+			recs, err = c.State.Probes(ctx, load, t.Name)
+			return err
+		}); err != nil {
+			return fmt.Errorf("reading probe findings: %w", err)
+		}
+		before := done
+		for _, rec := range recs {
+			for _, r := range rec.Results {
+				i, ok := at[r.Source.Identity()]
+				if !ok || found[i].done {
+					continue
+				}
+				found[i] = probed{src: r.Source, kind: r.Kind, schema: rec.Schemas[r.Schema], err: r.Error, done: true}
+				if r.Kind == messages.ProbeOK && found[i].schema == nil {
+					found[i].kind = messages.ProbeTransient // a record without its schema: probe it again
+				}
+				done++
+			}
+		}
+		now := time.Now()
+		if done > before {
+			lastNews = now
+		}
+		if now.Sub(lastLog) >= retryLogEvery {
+			log.Info("pre-flight on the workers", "probed", done, "files", len(found))
+			lastLog = now
+		}
+		if done == len(found) {
+			break
+		}
+		if now.Sub(lastNews) > c.cfg.ProbeStall {
+			log.Warn("the workers stopped answering probe tasks; the coordinator probes the rest itself",
+				"probed", done, "files", len(found), "waited", c.cfg.ProbeStall)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(probePoll):
+		}
+	}
+	return nil
+}
+
+// probePoll is how often the workers' probe findings are read.
+const probePoll = 200 * time.Millisecond

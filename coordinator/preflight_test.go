@@ -1,0 +1,117 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// probingQueue plays workers that take probe tasks (unless drop is set),
+// recording their findings as a worker would; load tasks go to loadingQueue.
+type probingQueue struct {
+	loadingQueue
+	drop bool
+
+	mu     sync.Mutex
+	tasks  int
+	probed map[string]int
+}
+
+func (q *probingQueue) Publish(ctx context.Context, tasks ...messages.Task) error {
+	var load []messages.Task
+	for _, task := range tasks {
+		if !task.Probe {
+			load = append(load, task)
+			continue
+		}
+		q.mu.Lock()
+		q.tasks++
+		q.mu.Unlock()
+		if q.drop {
+			continue
+		}
+		rec := messages.ProbeRecord{LoadID: task.LoadID, Table: task.Table, Task: task.ID, Schemas: map[string][]byte{"s1": []byte("schema on a worker")}}
+		for _, f := range task.Files {
+			q.mu.Lock()
+			q.probed[f.Source.Key]++
+			q.mu.Unlock()
+			rec.Results = append(rec.Results, messages.ProbeResult{Source: f.Source, Kind: messages.ProbeOK, Schema: "s1"})
+		}
+		q.st.putProbe(rec)
+	}
+	return q.loadingQueue.Publish(ctx, load...)
+}
+
+// countingProber counts the coordinator's own probes.
+type countingProber struct {
+	mu    sync.Mutex
+	tries int
+}
+
+func (p *countingProber) ProbeSchema(context.Context, string, messages.Source) ([]byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tries++
+	return []byte("schema here"), nil
+}
+
+// TestPreflightOnWorkers: a table of many files is probed by the workers,
+// as probe tasks, each file once; when the workers stop answering, the
+// coordinator probes the rest itself instead of waiting forever.
+func TestPreflightOnWorkers(t *testing.T) {
+	for _, drop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("workers_answer=%v", !drop), func(t *testing.T) {
+			st := newOutageState(false)
+			var files pageLister
+			for i := range 150 {
+				files = append(files, messages.Source{Bucket: "b", Key: fmt.Sprintf("t/%03d.csv", i), ETag: "e", Size: 10})
+			}
+			q := &probingQueue{loadingQueue: loadingQueue{st}, drop: drop, probed: map[string]int{}}
+			here := &countingProber{}
+			com := &countingCommitter{}
+			p := ports(files, here, st, com)
+			p.Queue = q
+			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}},
+				ProbeLocalMax: 10, ProbeTaskFiles: 40, ProbeStall: 300 * time.Millisecond}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			rep, err := c.Run(ctx)
+			if err != nil || !rep.OK() {
+				t.Fatalf("run: %+v, %v", rep, err)
+			}
+			if q.tasks != 4 {
+				t.Errorf("%d probe tasks, want 4 of at most 40 files", q.tasks)
+			}
+			pf := rep.Tables[0].Preflight
+			if pf == nil || pf.Files != 150 || !pf.Distributed {
+				t.Fatalf("pre-flight %+v, want 150 files probed on the workers", pf)
+			}
+			want := "schema on a worker"
+			if drop {
+				want = "schema here"
+				if here.tries != 150 {
+					t.Errorf("the coordinator probed %d files itself, want all 150", here.tries)
+				}
+			} else {
+				if here.tries != 0 {
+					t.Errorf("the coordinator probed %d files itself, want none", here.tries)
+				}
+				for k, n := range q.probed {
+					if n != 1 {
+						t.Errorf("%s probed %d times", k, n)
+					}
+				}
+			}
+			if string(com.schema) != want {
+				t.Errorf("committed schema %q, want %q", com.schema, want)
+			}
+		})
+	}
+}
