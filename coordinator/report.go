@@ -59,7 +59,7 @@ type TableReport struct {
 	SchemaChanges []string `json:"schema_changes,omitempty"`
 	// Preflight says how the table's schema was decided from its files.
 	Preflight *messages.Preflight `json:"preflight,omitempty"`
-	Error         string   `json:"error,omitempty"`
+	Error     string              `json:"error,omitempty"`
 	// Failures names every file that did not load, and why.
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
 
