@@ -71,6 +71,15 @@ func jobSpec(c config.Config) messages.JobSpec {
 		if t.AllowEmpty {
 			set(p+"allow_empty", "true")
 		}
+		set(p+"schema_policy", t.Policy())
+		for _, name := range t.ColumnNames() {
+			o := t.Columns[name]
+			set(p+"columns."+name, strings.TrimSpace(o.Type+" "+o.Format))
+		}
+		set(p+"extra_columns", t.ExtraColumns)
+		set(p+"on_error", t.OnError)
+		set(p+"csv.decimal_separator", t.CSV.DecimalSeparator)
+		set(p+"csv.timezone", t.CSV.Timezone)
 	}
 	return s
 }

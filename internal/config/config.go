@@ -161,8 +161,18 @@ type Table struct {
 	// Format is csv, json or parquet; empty means "from each file's extension".
 	Format string `yaml:"format"`
 	CSV    CSV    `yaml:"csv"`
-	// Schema declares the table's columns; empty means "inferred from the first file".
+	// Schema declares the table's columns; empty means "decided from every
+	// file" under SchemaPolicy.
 	Schema []Column `yaml:"schema"`
+	// SchemaPolicy is consistent, union or declared (see Policy).
+	SchemaPolicy string `yaml:"schema_policy"`
+	// Columns override single columns' types, with any policy.
+	Columns map[string]ColumnOverride `yaml:"columns"`
+	// ExtraColumns is ignore or fail (the default): what a declared table
+	// does with a file's columns it does not declare.
+	ExtraColumns string `yaml:"extra_columns"`
+	// OnError is fail_file (the default) or skip_row.
+	OnError string `yaml:"on_error"`
 	// AllowEmpty lets a table whose listing matches no file commit empty.
 	// Without it such a table fails and keeps its previous commit: a typo
 	// in a prefix must not replace a good table with an empty one.
@@ -182,7 +192,11 @@ type CSV struct {
 	// SkipRows lines are dropped before the header.
 	SkipRows int `yaml:"skip_rows"`
 	// Comment starts lines that are skipped; "" means none.
-	Comment    string   `yaml:"comment"`
+	Comment string `yaml:"comment"`
+	// DecimalSeparator is "." (the default) or ",".
+	DecimalSeparator string `yaml:"decimal_separator"`
+	// Timezone is the zone of timestamps without an offset (default UTC).
+	Timezone   string   `yaml:"timezone"`
 	Header     *bool    `yaml:"header"`
 	NullValues []string `yaml:"null_values"`
 	// Detect says which of delimiter, quote and header the file left
@@ -527,6 +541,7 @@ func (c Config) Validate() error {
 			bad(key+".csv.delimiter", "must be one character (got %q)", t.CSV.Delimiter)
 		}
 		validateCSV(t.CSV, key+".csv", bad)
+		validateSchemaPolicy(t, key, bad)
 		for j, col := range t.Schema {
 			if col.Name == "" {
 				bad(fmt.Sprintf("%s.schema[%d].name", key, j), "is required")
