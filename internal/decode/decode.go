@@ -24,20 +24,23 @@ func Infer(ctx context.Context, obj Object, opts Options) (schema *arrow.Schema,
 	errs := &ioErrors{name: obj.Name()}
 	g := &emitGuard{}
 	defer g.recover(obj.Name(), &err)
+	var format Format
 	err = run(ctx, obj, &s, errs, func(p *pqFile) error {
-		schema = p.schema
+		schema, format = p.schema, FormatParquet
 		return nil
 	}, func(cr *csvReader) error {
+		format = FormatCSV
 		schema, err = inferCSV(cr, &s)
 		return err
 	}, func(sc *jsonReader) error {
+		format = FormatJSON
 		schema, err = inferJSON(sc)
 		return err
 	})
 	if err != nil {
 		return nil, errs.prefer(err)
 	}
-	return schema, nil
+	return withSourceFormat(schema, format), nil
 }
 
 // Decode streams obj as record batches that conform exactly to
