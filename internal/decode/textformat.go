@@ -45,27 +45,26 @@ var errDotWithComma = errors.New("'.' in a number whose decimal separator is ','
 
 // styleFor returns f's style under o, or nil when f reads as default.
 func styleFor(f arrow.Field, o textOptions) *textStyle {
-	st := &textStyle{}
-	used := false
+	var comma bool
+	var loc *time.Location
 	switch f.Type.ID() {
 	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.DECIMAL256:
-		st.comma = o.decimal == ','
-		used = st.comma
+		comma = o.decimal == ','
 	case arrow.TIMESTAMP:
-		st.loc = o.loc
-		used = o.loc != nil
+		loc = o.loc
 	}
-	if format, ok := f.Metadata.GetValue(FormatMetaKey); ok {
-		used = true
+	format, formatted := f.Metadata.GetValue(FormatMetaKey)
+	if !comma && loc == nil && !formatted {
+		return nil // most columns: allocate nothing
+	}
+	st := &textStyle{comma: comma, loc: loc}
+	if formatted {
 		switch f.Type.ID() {
 		case arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP:
 			st.layout, st.err = compileLayout(format)
 		default:
 			st.err = fmt.Errorf("a format (%q) applies to date and timestamp columns, not %s", format, f.Type)
 		}
-	}
-	if !used {
-		return nil
 	}
 	return st
 }

@@ -58,9 +58,9 @@ func TestCSVDecimalComma(t *testing.T) {
 	}{
 		{
 			name:  "float64 and decimal",
-			text:  "f;d;i\n30,5;10,20;7\n-1,5e3;-0,05;-2\n1;3;0\n;;\n",
+			text:  "f;d;i\n30,5;10,20;7\n-1,5e3;-0,05;-2\n1;3;0\n1e3;1e1;5\n;;\n",
 			types: []string{"f", "float64", "d", "decimal(18,2)", "i", "int64"}, csv: comma,
-			rows: []string{"30.5|10.2|7", "-1500|-0.05|-2", "1|3|0", "null|null|null"},
+			rows: []string{"30.5|10.2|7", "-1500|-0.05|-2", "1|3|0", "1000|10|5", "null|null|null"},
 		},
 		{
 			name: "float32 and decimal256",
@@ -307,13 +307,18 @@ func TestCSVDate64Format(t *testing.T) {
 	}
 }
 
-// TestJSONDateFormat: JSON string values going into a date column take
-// its format, through the same parser.
-func TestJSONDateFormat(t *testing.T) {
-	schema := withFormat(schemaOf(t, "d", "date32"), "d", "%d.%m.%Y")
-	res := decodeAll(t, jsonObj(`{"d":"31.12.2024"}`+"\n"+`{"d":null}`+"\n"), Options{Schema: schema})
-	if res.err != nil || strings.Join(res.rows, "\n") != "2024-12-31\nnull" {
+// TestJSONTimeFormats: JSON string values going into a date or timestamp
+// column take its format, through the same parser.
+func TestJSONTimeFormats(t *testing.T) {
+	schema := withFormat(withFormat(schemaOf(t, "d", "date32", "t", "timestamp[ms, tz=UTC]"), "d", "%d.%m.%Y"), "t", "%d.%m.%Y %H:%M")
+	text := `{"d":"31.12.2024","t":"31.12.2024 10:30"}` + "\n" + `{"d":null,"t":null}` + "\n"
+	res := decodeAll(t, jsonObj(text), Options{Schema: schema})
+	if res.err != nil || strings.Join(res.rows, "\n") != "2024-12-31|2024-12-31T10:30:00Z\nnull|null" {
 		t.Fatalf("rows %q, err %v", res.rows, res.err)
+	}
+	res = decodeAll(t, jsonObj(`{"d":"2024-12-31","t":null}`), Options{Schema: schema})
+	if res.err == nil || !strings.Contains(res.err.Error(), `parsing "2024-12-31" as date32 with format "%d.%m.%Y"`) {
+		t.Fatalf("error %v", res.err)
 	}
 }
 
