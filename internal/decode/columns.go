@@ -65,6 +65,9 @@ type column struct {
 
 	bld array.Builder // colGeneric
 	app textAppender
+	// style, when set, is how the column's values differ from the
+	// defaults: a decimal comma, a format or a zone (textformat.go).
+	style *textStyle
 
 	date dateCache
 }
@@ -120,14 +123,30 @@ func newColumns(mem memory.Allocator, schema *arrow.Schema, limit int, nulls []s
 		}
 		if c.kind == colGeneric {
 			c.bld = array.NewBuilder(mem, f.Type)
-			if isTextType(f.Type) { // else JSON fills it, with its own appender
-				c.app = newTextAppender(c.bld, f.Type)
-			}
 		}
 	}
+	// A column's format is in its field, whatever the file's format.
+	cs.setText(textOptions{})
 	cs.strCap = make([]int, len(cs.cols))
 	cs.next = min(limit, firstBatchRows)
 	return cs
+}
+
+// setText sets how the columns' text writes numbers and times (with each
+// field's format); call it before the first value.
+func (cs *columns) setText(o textOptions) {
+	for j := range cs.cols {
+		c := &cs.cols[j]
+		c.style = styleFor(c.field, o)
+		if c.kind != colGeneric || !isTextType(c.field.Type) {
+			continue // else JSON fills it, with its own appender
+		}
+		if c.style != nil {
+			c.app = c.style.appender(c.bld, c.field.Type)
+		} else {
+			c.app = newTextAppender(c.bld, c.field.Type)
+		}
+	}
 }
 
 // room makes sure every column has room for row n: call it before
@@ -288,6 +307,9 @@ func (cs *columns) put(c *column, n int, f []byte, quoted bool) error {
 	}
 	if c.kind == colGeneric {
 		return c.app(f)
+	}
+	if c.style != nil {
+		return c.putStyled(n, f)
 	}
 	fail := func(err error) error {
 		return fmt.Errorf("parsing %q as %s: %w", clip(f), c.field.Type, err)

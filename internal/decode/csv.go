@@ -94,7 +94,7 @@ func sampleCSV(cr *csvReader, s *settings, h *csvHead, ncols int, keep bool) err
 		}
 		for i := range ncols {
 			if f := rec.field(i); rec.quoted[i] || !isNull(f, s.nulls) {
-				h.kinds[i] |= classify(f)
+				h.kinds[i] |= s.text.classify(f)
 			}
 		}
 		rows++
@@ -288,6 +288,7 @@ func decodeCSVRecords(ctx context.Context, cr *csvReader, s *settings, schema *a
 	}
 	cs := newColumns(s.mem, schema, s.batchRows, s.nulls)
 	defer cs.release()
+	cs.setText(s.text)
 	d := newCSVDecoder(cr, cs, colMap, s.generalOnly)
 	for i := range h.pending {
 		cs.room()

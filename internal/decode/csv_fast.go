@@ -84,7 +84,9 @@ func newCSVDecoder(cr *csvReader, cs *columns, colMap []int, generalOnly bool) *
 			// decoded once, by the general path.
 			d.fast = false
 		}
-		c.fused = safeDelim && !d.scansNull(c)
+		// A column with a style is parsed by columns.put, the general
+		// path's parser, so the two paths agree.
+		c.fused = safeDelim && !d.scansNull(c) && c.style == nil
 	}
 	d.ops = make([]fieldOp, len(colMap))
 	for i, c := range d.fcols {

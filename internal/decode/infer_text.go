@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"bytes"
+
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
@@ -18,6 +20,34 @@ const (
 // timestampType is what inferred timestamps become: microseconds cover
 // years 0001–9999, and a value without an offset is taken as UTC.
 var timestampType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+
+// classify names the narrowest kind of one non-null CSV value with the
+// text options: a decimal comma makes 30,5 a float and, as in DuckDB's
+// decimal_separator, 30.5 a string (a '.' is then neither the separator
+// nor a thousands one).
+func (o textOptions) classify(b []byte) uint8 {
+	if o.decimal != ',' {
+		return classify(b)
+	}
+	v := trimSpace(b)
+	if bytes.IndexByte(v, '.') >= 0 {
+		return kindString
+	}
+	i := bytes.IndexByte(v, ',')
+	if i < 0 {
+		return classify(v)
+	}
+	if len(v) > 64 {
+		return kindString // no number is this long
+	}
+	var buf [64]byte
+	d := append(buf[:0], v...)
+	d[i] = '.'
+	if isInferFloat(d) {
+		return kindFloat
+	}
+	return kindString
+}
 
 // classify names the narrowest kind of one non-null CSV value.
 func classify(b []byte) uint8 {

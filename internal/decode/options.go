@@ -3,6 +3,7 @@ package decode
 import (
 	"path"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -48,6 +49,13 @@ type CSVOptions struct {
 	// Detect makes the dialect settings it names detected rather than
 	// taken from the fields above (see csv_detect.go).
 	Detect CSVDetect
+	// DecimalSeparator is '.' or ','; 0 means '.'. With ',' a number
+	// (float or decimal column, and inference) is read with a decimal
+	// comma, and a '.' in it makes it no number (see textStyle.number).
+	DecimalSeparator byte
+	// Location is the zone of a timestamp written without an offset, which
+	// is stored as the UTC instant it names there; nil means UTC.
+	Location *time.Location
 }
 
 // CSVDetect names the CSV dialect settings that are detected: by Infer
@@ -140,6 +148,7 @@ type settings struct {
 	quote     csvDialect
 	header    bool
 	nulls     []string
+	text      textOptions // decimal separator and zone
 	schema    *arrow.Schema
 	batchRows int
 	mem       memory.Allocator
@@ -229,6 +238,16 @@ func resolve(name string, opts Options) (settings, error) {
 			return s, dataErrf(name, 0, "", "unsupported CSV comment %q", cm)
 		}
 		s.quote.comment = int(cm)
+	}
+	s.text = textOptions{decimal: opts.CSV.DecimalSeparator, loc: opts.CSV.Location}
+	if s.text.decimal == 0 {
+		s.text.decimal = '.'
+	}
+	if s.text.decimal != '.' && s.text.decimal != ',' || s.text.decimal == s.delimiter && !s.detect.Delimiter {
+		return s, dataErrf(name, 0, "", "unsupported CSV decimal separator %q with delimiter %q", s.text.decimal, s.delimiter)
+	}
+	if s.text.loc == time.UTC {
+		s.text.loc = nil // the default, which keeps the fast parsers
 	}
 	if s.quote.skip < 0 {
 		return s, dataErrf(name, 0, "", "CSV skip_rows %d is negative", s.quote.skip)

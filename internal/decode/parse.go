@@ -210,25 +210,32 @@ func parseYMD(b []byte) (int64, bool) {
 // separated by 'T' or a space. It returns nanoseconds-resolution parts:
 // seconds since the epoch and the fraction.
 func parseTimestamp(b []byte) (sec int64, nsec int64, err error) {
+	sec, nsec, _, err = parseTimestampZoned(b)
+	return sec, nsec, err
+}
+
+// parseTimestampZoned is parseTimestamp that also says whether the value
+// named its offset (zoned), so one without can be read in another zone.
+func parseTimestampZoned(b []byte) (sec int64, nsec int64, zoned bool, err error) {
 	days, ok := parseYMD(b)
 	if !ok || len(b) < 16 || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') {
-		return 0, 0, errSyntax
+		return 0, 0, false, errSyntax
 	}
 	t := b[11:]
 	if len(t) < 5 || t[2] != ':' {
-		return 0, 0, errSyntax
+		return 0, 0, false, errSyntax
 	}
 	hh, ok1 := num(t[0:2])
 	mm, ok2 := num(t[3:5])
 	if !ok1 || !ok2 || hh > 23 || mm > 59 {
-		return 0, 0, errSyntax
+		return 0, 0, false, errSyntax
 	}
 	t = t[5:]
 	var ss int64
 	if len(t) >= 3 && t[0] == ':' {
 		var ok bool
 		if ss, ok = num(t[1:3]); !ok || ss > 59 {
-			return 0, 0, errSyntax
+			return 0, 0, false, errSyntax
 		}
 		t = t[3:]
 		if len(t) > 1 && (t[0] == '.' || t[0] == ',') {
@@ -239,7 +246,7 @@ func parseTimestamp(b []byte) (sec int64, nsec int64, err error) {
 				scale /= 10
 			}
 			if i == 1 {
-				return 0, 0, errSyntax
+				return 0, 0, false, errSyntax
 			}
 			t = t[i:]
 		}
@@ -248,7 +255,9 @@ func parseTimestamp(b []byte) (sec int64, nsec int64, err error) {
 	switch {
 	case len(t) == 0:
 	case len(t) == 1 && (t[0] == 'Z' || t[0] == 'z'):
+		zoned = true
 	case t[0] == '+' || t[0] == '-':
+		zoned = true
 		z := t[1:]
 		var hs, ms []byte
 		switch {
@@ -259,22 +268,22 @@ func parseTimestamp(b []byte) (sec int64, nsec int64, err error) {
 		case len(z) == 5 && z[2] == ':':
 			hs, ms = z[:2], z[3:]
 		default:
-			return 0, 0, errSyntax
+			return 0, 0, false, errSyntax
 		}
 		oh, ok := num(hs)
 		om, ok2 := num(ms)
 		ok = ok && ok2
 		if !ok || oh > 23 || om > 59 {
-			return 0, 0, errSyntax
+			return 0, 0, false, errSyntax
 		}
 		off = oh*3600 + om*60
 		if t[0] == '-' {
 			off = -off
 		}
 	default:
-		return 0, 0, errSyntax
+		return 0, 0, false, errSyntax
 	}
-	return days*86400 + hh*3600 + mm*60 + ss - off, nsec, nil
+	return days*86400 + hh*3600 + mm*60 + ss - off, nsec, zoned, nil
 }
 
 // timestampIn converts seconds and nanoseconds to a count of unit
