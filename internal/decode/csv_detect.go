@@ -119,6 +119,9 @@ func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
 	var best candidateScore
 	first := true
 	for _, dl := range delims {
+		if dl == ',' && s.detect.Delimiter && s.text.decimal == ',' {
+			continue // a decimal comma is no delimiter
+		}
 		for _, q := range quotes {
 			if int(dl) == q {
 				continue

@@ -214,7 +214,8 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 			c.setValid(n)
 			return end, jsonOK, nil
 		case colTimestamp:
-			if sec, nsec, q, ok := scanTimestamp(s, 0, &c.date); ok && q == len(s) {
+			// A column with a format or zone reads only by its style.
+			if sec, nsec, q, ok := scanTimestamp(s, 0, &c.date); c.style == nil && ok && q == len(s) {
 				if ts, err := timestampIn(sec, nsec, c.unit); err == nil {
 					c.i64[n] = ts
 					c.setValid(n)

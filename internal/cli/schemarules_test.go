@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// TestSchemaRules: a folder's schema is decided from every file under the
+// table's policy, through a real run (versitygw, NATS). Each case names the
+// files, the table's settings, and what the committed table must be: its
+// columns, its rows, and the files that fail with the words their errors
+// must hold.
+func TestSchemaRules(t *testing.T) {
+	e := newLoadEnv(t)
+	tests := []struct {
+		name     string
+		files    map[string][]byte
+		table    string // YAML lines of the table after name and prefix
+		extra    string
+		columns  string            // name:type,... of the committed table
+		rows     int64             // rows committed
+		values   map[string]string // column -> its values in key order, joined by |
+		failed   map[string][]string
+		exitCode int
+	}{
+		{
+			name: "consistent widens int to float across files",
+			files: map[string][]byte{
+				"a.csv": []byte("id,amount\n1,10\n2,20\n"),
+				"b.csv": []byte("amount,id\n30.5,3\n"),
+			},
+			columns: "id:int64,amount:float64", rows: 3,
+			values: map[string]string{"amount": "10|20|30.5"},
+		},
+		{
+			name: "consistent widens date to timestamp and int to string",
+			files: map[string][]byte{
+				"a.csv": []byte("day,code\n2024-01-02,7\n"),
+				"b.csv": []byte("day,code\n2024-01-03T04:05:06Z,x7\n"),
+			},
+			columns: "day:timestamp[us, tz=UTC],code:utf8", rows: 2,
+			values: map[string]string{"code": "7|x7"},
+		},
+		{
+			name: "consistent rejects a file with other columns, before loading, with the fix",
+			files: map[string][]byte{
+				"a.csv": []byte("id,name\n1,a\n"),
+				"b.csv": []byte("id,name\n2,b\n"),
+				"c.csv": []byte("id,name,extra\n3,c,x\n"),
+			},
+			extra:   "max_failed_files: 1",
+			columns: "id:int64,name:utf8", rows: 2,
+			failed: map[string][]string{"c.csv": {`"extra"`, "schema_policy: union"}},
+		},
+		{
+			name: "union loads nulls where a file lacks a column",
+			files: map[string][]byte{
+				"a.csv": []byte("id,name\n1,a\n"),
+				"b.csv": []byte("id,score\n2,9.5\n"),
+			},
+			table:   "schema_policy: union",
+			columns: "id:int64,name:utf8,score:float64", rows: 2,
+			values: map[string]string{"name": "a|(null)", "score": "(null)|9.5"},
+		},
+		{
+			name: "a partial columns: block overrides one column's type",
+			files: map[string][]byte{
+				"a.csv": []byte("id,amount\n1,10.25\n2,3\n"),
+			},
+			table:   `columns: { amount: "decimal(18,2)" }`,
+			columns: "id:int64,amount:decimal(18, 2)", rows: 2,
+			values: map[string]string{"amount": "10.25|3.00"},
+		},
+		{
+			name: "declared with extra_columns: ignore drops what it does not declare",
+			files: map[string][]byte{
+				"a.csv": []byte("id,name,noise\n1,a,x\n"),
+				"b.csv": []byte("name,id\nb,2\n"),
+			},
+			table:   "schema: [{ name: id, type: int64 }, { name: name, type: string }]\n    extra_columns: ignore",
+			columns: "id:int64,name:utf8", rows: 2,
+			values: map[string]string{"name": "a|b"},
+		},
+		{
+			name: "declared refuses an undeclared column by default",
+			files: map[string][]byte{
+				"a.csv": []byte("id\n1\n"),
+				"b.csv": []byte("id,noise\n2,x\n"),
+			},
+			table:   "schema: [{ name: id, type: int64 }]",
+			extra:   "max_failed_files: 1",
+			columns: "id:int64", rows: 1,
+			failed: map[string][]string{"b.csv": {`"noise"`, "extra_columns: ignore"}},
+		},
+		{
+			name: "a file read in another dialect fails naming both",
+			files: map[string][]byte{
+				"a.csv": []byte("id,name\n1,a\n2,b\n"),
+				"b.csv": []byte("id,name\n3,c\n"),
+				"c.csv": []byte("id;name\n4;d\n5;e\n"),
+			},
+			extra:   "max_failed_files: 1",
+			columns: "id:int64,name:utf8", rows: 3,
+			failed: map[string][]string{"c.csv": {`delimiter ";"`, `delimiter ","`}},
+		},
+		{
+			name: "European export: decimal comma, a date format, local timestamps",
+			files: map[string][]byte{
+				"a.csv": []byte("id;amount;day;at\n1;10,5;31.12.2024;2024-07-01 12:00:00\n2;3;01.01.2025;2024-01-01 12:00:00\n"),
+			},
+			table: `columns: { day: { type: date, format: "%d.%m.%Y" } }
+    csv: { delimiter: ";", decimal_separator: ",", timezone: Europe/Berlin }`,
+			columns: "id:int64,amount:float64,day:date32,at:timestamp[us, tz=UTC]", rows: 2,
+			values: map[string]string{"amount": "10.5|3", "day": "2024-12-31|2025-01-01",
+				"at": "2024-07-01 10:00:00Z|2024-01-01 11:00:00Z"},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := fmt.Sprintf("rules%d/", i)
+			for k, data := range tt.files {
+				e.put(prefix+k, data)
+			}
+			table := fmt.Sprintf("r%d", i)
+			lines := fmt.Sprintf("  - name: %s\n    prefix: %s\n", table, prefix)
+			if tt.table != "" {
+				lines += "    " + tt.table + "\n"
+			}
+			code, stdout, stderr := runCLI(t, "run", "--config", e.writeConfig(lines, tt.extra))
+			if code != ExitOK {
+				t.Fatalf("s3load run exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			m := verifyTableFilesLoaded(t, e.out, table, tt.rows)
+			var cols []string
+			for _, f := range m.Schema {
+				cols = append(cols, f.Name+":"+f.Type)
+			}
+			if got := strings.Join(cols, ","); got != tt.columns {
+				t.Errorf("columns %s, want %s", got, tt.columns)
+			}
+			for col, want := range tt.values {
+				if got := strings.Join(columnValues(t, filepath.Join(e.out, table), m.Parts, col), "|"); got != want {
+					t.Errorf("column %s holds %s, want %s", col, got, want)
+				}
+			}
+			if len(m.Failed) != len(tt.failed) {
+				t.Errorf("failed files %+v, want %v", m.Failed, tt.failed)
+			}
+			for _, f := range m.Failed {
+				words, ok := tt.failed[strings.TrimPrefix(f.Source.Key, prefix)]
+				if !ok {
+					t.Errorf("%s failed: %s", f.Source.Key, f.Error)
+					continue
+				}
+				mustContain(t, "the error of "+f.Source.Key, f.Error, words...)
+				mustContain(t, "the report", stdout, f.Source.Key)
+			}
+		})
+	}
+}
+
+// verifyTableFilesLoaded is verifyTable without a count of parts: how the
+// files batch into parts is not what these tests are about.
+func verifyTableFilesLoaded(t *testing.T, out, table string, wantRows int64) messages.Manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, table, "_manifest.json"))
+	if err != nil {
+		t.Fatalf("table %s has no manifest: %v", table, err)
+	}
+	m, err := messages.Unmarshal[messages.Manifest](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Rows != wantRows {
+		t.Errorf("table %s: %d rows, want %d", table, m.Rows, wantRows)
+	}
+	return m
+}
+
+// columnValues reads one column of a plain Parquet table's parts, in part
+// order, each value as arrow prints it ("(null)" for a null).
+func columnValues(t *testing.T, dir string, parts []messages.ManifestPart, column string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range parts {
+		f, err := file.OpenParquetFile(filepath.Join(dir, p.Path), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := r.ReadTable(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx := tbl.Schema().FieldIndices(column)
+		if len(idx) != 1 {
+			t.Fatalf("part %s has no column %q", p.Path, column)
+		}
+		for _, chunk := range tbl.Column(idx[0]).Data().Chunks() {
+			for i := range chunk.Len() {
+				out = append(out, valueString(chunk, i))
+			}
+		}
+		tbl.Release()
+		f.Close()
+	}
+	return out
+}
+
+func valueString(arr arrow.Array, i int) string {
+	if arr.IsNull(i) {
+		return "(null)"
+	}
+	switch a := arr.(type) {
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return a.Value(i).ToTime(unit).UTC().Format("2006-01-02 15:04:05Z")
+	case *array.Date32:
+		return a.Value(i).FormattedString()
+	}
+	return arr.ValueStr(i)
+}
+
+// TestPreflightOnWorkersRun: a table of more files than probe_local_max is
+// probed by the workers, as probe tasks; a file among them that does not
+// fit is failed before loading, and the report says how the schema was
+// decided.
+func TestPreflightOnWorkersRun(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 40 {
+		e.put(fmt.Sprintf("many/%02d.csv", i), fmt.Appendf(nil, "id,amount\n%d,%d\n", i, i))
+	}
+	e.put("many/40.csv", []byte("id,amount\n40,40.5\n"))
+	e.put("many/41.csv", []byte("id,amount,extra\n41,1,x\n"))
+	cfg := e.writeConfig("  - { name: many, prefix: many/ }", "max_failed_files: 1\ncoordinator: { probe_local_max: 10 }")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("s3load run exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	mustContain(t, "report", stdout, "many: schema decided from 42 files (3 distinct schemas; probed on the workers)",
+		"many: widened: amount", "many/41.csv", `"extra"`)
+	m := verifyTableFilesLoaded(t, e.out, "many", 41)
+	if got := fmt.Sprint(m.Schema[1].Name, ":", m.Schema[1].Type); got != "amount:float64" {
+		t.Errorf("column %s, want amount:float64", got)
+	}
+	if len(m.Failed) != 1 || !strings.HasSuffix(m.Failed[0].Source.Key, "41.csv") || m.Failed[0].Attempts != 0 {
+		t.Errorf("failed %+v, want only many/41.csv, failed before any attempt", m.Failed)
+	}
+}
