@@ -69,6 +69,9 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 		return nil, nil, nil, err
 	}
 	pf = &messages.Preflight{Files: len(files), Distributed: distributed}
+	for _, src := range files {
+		pf.Bytes += src.Size
+	}
 	groups, members := groupSchemas(found)
 	pf.Schemas = len(groups)
 	rejected := func(p probed, why string) messages.ManifestFailure {
@@ -105,7 +108,7 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 			continue
 		}
 		for _, i := range members[g] {
-			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s does not fit the table's schema: %s", found[i].src, why)))
+			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s: %s", found[i].src, why)))
 		}
 	}
 	all := append(bad, misfits...)

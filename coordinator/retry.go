@@ -27,7 +27,7 @@ func (p permanentErr) Is(target error) bool { return target == ErrPermanent }
 // whichever port it came from.
 func (c *Coordinator) permanent(err error) bool {
 	return errors.Is(err, ErrPermanent) || errors.Is(err, messages.ErrTooLarge) ||
-		c.Lister.IsPermanent(err) || c.Committer.IsPermanent(err)
+		c.Lister.IsPermanent(err) || (c.Committer != nil && c.Committer.IsPermanent(err))
 }
 
 // final marks an error that retrying the operation around it cannot help:

@@ -47,8 +47,9 @@ type ProbeRecord struct {
 // coordinator does not probe again.
 type Preflight struct {
 	// Files were probed; Schemas distinct schemas were found among them.
-	Files   int `json:"files"`
-	Schemas int `json:"schemas"`
+	Files   int   `json:"files"`
+	Bytes   int64 `json:"bytes"`
+	Schemas int   `json:"schemas"`
 	// Empty files hold no rows; they load zero rows.
 	Empty int `json:"empty,omitempty"`
 	// Distributed: the workers probed the files, as probe tasks.

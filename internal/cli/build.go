@@ -147,37 +147,89 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 		return nil, err
 	}
 	opts := map[string]decode.Options{}
-	for _, t := range c.Tables {
-		opts[t.Name] = decodeOptions(t, c.Limits, temp)
+	policies := map[string]decode.MergePolicy{}
+	for i, t := range c.Tables {
+		if opts[t.Name], err = decodeOptions(t, c.Limits, temp); err != nil {
+			return nil, fmt.Errorf("tables[%d]: %w", i, err)
+		}
+		if policies[t.Name], err = mergePolicy(t); err != nil {
+			return nil, fmt.Errorf("tables[%d]: %w", i, err)
+		}
 	}
-	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil)
+	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil).WithPolicies(policies)
 	return ad, nil
+}
+
+// mergePolicy is how a table's files' schemas merge into its schema (the
+// declared schema itself comes with each merge).
+func mergePolicy(t config.Table) (decode.MergePolicy, error) {
+	p := decode.MergePolicy{Policy: t.Policy(), IgnoreExtra: t.ExtraColumns == config.ExtraColumnsIgnore}
+	for _, name := range t.ColumnNames() {
+		o := t.Columns[name]
+		dt, err := decode.ParseType(o.Type)
+		if err != nil {
+			return p, fmt.Errorf("columns.%s: %w", name, err)
+		}
+		f := arrow.Field{Name: name, Type: dt, Nullable: true}
+		if o.Format != "" {
+			if err := decode.CheckTimeFormat(o.Format); err != nil {
+				return p, fmt.Errorf("columns.%s.format: %w", name, err)
+			}
+			f.Metadata = arrow.NewMetadata([]string{decode.FormatMetaKey}, []string{o.Format})
+		}
+		if p.Columns == nil {
+			p.Columns = map[string]arrow.Field{}
+		}
+		p.Columns[name] = f
+	}
+	return p, nil
 }
 
 // decodeOptions are a table's decoding settings, with the load's limits
 // and the worker's temporary space.
-func decodeOptions(t config.Table, l config.Limits, temp *tempspace.Budget) decode.Options {
+func decodeOptions(t config.Table, l config.Limits, temp *tempspace.Budget) (decode.Options, error) {
+	loc := time.UTC
+	if t.CSV.Timezone != "" {
+		var err error
+		if loc, err = time.LoadLocation(t.CSV.Timezone); err != nil {
+			return decode.Options{}, fmt.Errorf("csv.timezone: %w", err)
+		}
+	}
 	return decode.Options{
 		Format: decode.Format(t.Format),
 		CSV: decode.CSVOptions{
-			Delimiter:  []rune(t.CSV.Delimiter)[0],
-			Quote:      firstRune(t.CSV.Quote),
-			NoQuote:    t.CSV.NoQuote,
-			Escape:     firstRune(t.CSV.Escape),
-			SkipRows:   t.CSV.SkipRows,
-			Comment:    firstRune(t.CSV.Comment),
-			Header:     *t.CSV.Header,
-			NullValues: t.CSV.NullValues,
+			Delimiter:        []rune(t.CSV.Delimiter)[0],
+			Quote:            firstRune(t.CSV.Quote),
+			NoQuote:          t.CSV.NoQuote,
+			Escape:           firstRune(t.CSV.Escape),
+			SkipRows:         t.CSV.SkipRows,
+			Comment:          firstRune(t.CSV.Comment),
+			Header:           *t.CSV.Header,
+			NullValues:       t.CSV.NullValues,
+			DecimalSeparator: firstByte(t.CSV.DecimalSeparator),
+			Location:         loc,
 			Detect: decode.CSVDetect{
 				Delimiter: t.CSV.Detect.Delimiter,
 				Quote:     t.CSV.Detect.Quote,
 				Header:    t.CSV.Detect.Header,
 			},
 		},
+		Columns: decode.ColumnPolicy{
+			MissingAsNull: t.Policy() == config.PolicyUnion,
+			IgnoreExtra:   t.ExtraColumns == config.ExtraColumnsIgnore,
+		},
 		MaxDecompressedBytes: int64(l.MaxDecompressedBytes),
 		MaxCompressionRatio:  l.MaxCompressionRatio,
 		Temp:                 temp,
+	}, nil
+}
+
+// firstByte is a validated one-byte option's byte; 0 for "".
+func firstByte(s string) byte {
+	if s == "" {
+		return 0
 	}
+	return s[0]
 }
 
 // firstRune is a validated one-character option's character; 0 for "".

@@ -109,6 +109,7 @@ func (s *session) newWorker(id string, slots int, wrap func(worker.Loader) worke
 	wcfg.Logger = s.log.With("worker", id)
 	wcfg.Registry = s.conn.state
 	wcfg.Probe = sourceProbe{store: s.ad.source, bucket: s.cfg.Source.Bucket}
+	wcfg.Prober = s.ad.pipeline
 	var loader worker.Loader = s.ad.pipeline
 	if wrap != nil {
 		loader = wrap(loader)
@@ -334,6 +335,7 @@ func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Co
 		WorkerTimeout:  time.Duration(c.NATS.AckWait),
 		CheckInterval:  time.Duration(c.Coordinator.CheckInterval),
 		LeaseTTL:       time.Duration(c.Coordinator.LeaseTTL),
+		ProbeLocalMax:  c.Coordinator.ProbeLocalMax,
 		BatchFiles:     c.Batch.Files,
 		SmallFileBytes: int64(c.Batch.MaxFileBytes),
 		SplitBytes:     c.SplitBytes(),

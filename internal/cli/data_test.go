@@ -45,7 +45,7 @@ func jsonArray(first, n int) []byte {
 	return []byte("[\n" + strings.Join(parts, ",\n") + "\n]\n")
 }
 
-func parquetRows(t *testing.T, first, n int) []byte {
+func parquetRows(t testing.TB, first, n int) []byte {
 	t.Helper()
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "id", Type: arrow.PrimitiveTypes.Int64},

@@ -14,6 +14,7 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 	p := coordinator.Ports{
 		Lister:    s.ad.source,
 		Prober:    s.ad.pipeline,
+		Merger:    s.ad.pipeline,
 		Queue:     s.conn.queue,
 		State:     s.conn.state,
 		Leases:    s.conn.state,

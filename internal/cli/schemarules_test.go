@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -260,5 +261,83 @@ func TestPreflightOnWorkersRun(t *testing.T) {
 	}
 	if len(m.Failed) != 1 || !strings.HasSuffix(m.Failed[0].Source.Key, "41.csv") || m.Failed[0].Attempts != 0 {
 		t.Errorf("failed %+v, want only many/41.csv, failed before any attempt", m.Failed)
+	}
+}
+
+// TestPlanMatchesTheLoad: `s3load plan` shows, before anything loads, the
+// schema the load then commits, and the files it then fails.
+func TestPlanMatchesTheLoad(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("p/a.csv", []byte("id;amount\n1;10\n"))
+	e.put("p/b.csv", []byte("id;amount\n2;2.5\n"))
+	e.put("p/c.csv", []byte("id;amount;extra\n3;1;x\n"))
+	e.put("p/d.json", []byte("[]"))
+	cfg := e.writeConfig("  - { name: p, prefix: p/ }", "max_failed_files: 1")
+
+	code, text, stderr := runCLI(t, "plan", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("plan exited %d\n%s\n%s", code, text, stderr)
+	}
+	mustContain(t, "plan", text, "table p: 4 files", "amount", "float64", `csv dialect (detected): delimiter ";"`,
+		"widened: amount", "will fail: s3://src/p/c.csv", "1 files hold no rows")
+	code, out, stderr := runCLI(t, "plan", "--config", cfg, "--json")
+	if code != ExitOK {
+		t.Fatalf("plan --json exited %d\n%s\n%s", code, out, stderr)
+	}
+	var plan struct {
+		Tables []struct {
+			Columns   []struct{ Name, Type string } `json:"columns"`
+			Preflight messages.Preflight            `json:"preflight"`
+		} `json:"tables"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatalf("plan --json: %v\n%s", err, out)
+	}
+
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--report-json", reportPath)
+	if code != ExitOK {
+		t.Fatalf("run exited %d\n%s\n%s", code, stdout, stderr)
+	}
+	m := verifyTableFilesLoaded(t, e.out, "p", 2)
+	p := plan.Tables[0]
+	var planned, loaded []string
+	for _, c := range p.Columns {
+		planned = append(planned, c.Name+":"+c.Type)
+	}
+	for _, f := range m.Schema {
+		loaded = append(loaded, f.Name+":"+f.Type)
+	}
+	if fmt.Sprint(planned) != fmt.Sprint(loaded) {
+		t.Errorf("plan's columns %v, the load's %v", planned, loaded)
+	}
+	var rejected, failed []string
+	for _, f := range p.Preflight.Rejected {
+		rejected = append(rejected, f.Source.Key)
+	}
+	for _, f := range m.Failed {
+		failed = append(failed, f.Source.Key)
+	}
+	if fmt.Sprint(rejected) != fmt.Sprint(failed) || len(failed) != 1 {
+		t.Errorf("plan rejects %v, the load failed %v", rejected, failed)
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Tables []struct {
+			Files     int                `json:"files"`
+			Empty     int                `json:"empty"`
+			Preflight messages.Preflight `json:"preflight"`
+		} `json:"tables"`
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	r := report.Tables[0]
+	if r.Files != p.Preflight.Files || r.Empty != p.Preflight.Empty || r.Preflight.Schemas != p.Preflight.Schemas {
+		t.Errorf("report: %d files, %d empty, %d schemas; plan: %d, %d, %d",
+			r.Files, r.Empty, r.Preflight.Schemas, p.Preflight.Files, p.Preflight.Empty, p.Preflight.Schemas)
 	}
 }

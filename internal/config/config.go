@@ -83,6 +83,10 @@ type Coordinator struct {
 	// LeaseTTL: a standby coordinator takes a job over once its lease has
 	// not been renewed for this long (default 30s).
 	LeaseTTL Duration `yaml:"lease_ttl"`
+	// ProbeLocalMax: a table of more files than this has its pre-flight
+	// (every file's schema read) spread over the workers as probe tasks;
+	// a smaller one is probed by the coordinator itself (default 64).
+	ProbeLocalMax int `yaml:"probe_local_max"`
 }
 
 // Limits bound one file's cost to a worker.
@@ -584,6 +588,9 @@ func (c Config) Validate() error {
 	}
 	if c.Coordinator.CheckInterval < 0 || c.Coordinator.LeaseTTL < 0 {
 		bad("coordinator", "durations must not be negative")
+	}
+	if c.Coordinator.ProbeLocalMax < 0 {
+		bad("coordinator.probe_local_max", "must not be negative (got %d)", c.Coordinator.ProbeLocalMax)
 	}
 	if c.Limits.MaxDecompressedBytes < 0 || c.Limits.MaxCompressionRatio < 0 || c.Limits.MaxTempBytes < 0 {
 		bad("limits", "values must not be negative")

@@ -38,7 +38,9 @@ type Pipeline struct {
 	source Source
 	target *target.Target
 	tables map[string]decode.Options
-	mem    memory.Allocator
+	// policies say how each table's files' schemas merge.
+	policies map[string]decode.MergePolicy
+	mem      memory.Allocator
 }
 
 // New returns a pipeline reading through source and writing to tgt; tables
@@ -66,26 +68,6 @@ func (p *Pipeline) Splittable(ctx context.Context, table string, schema []byte, 
 		}
 	}
 	return true
-}
-
-// ProbeSchema infers the schema of one file and encodes it for tasks.
-func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error) {
-	opts, ok := p.tables[table]
-	if !ok {
-		return nil, fmt.Errorf("table %q is not configured", table)
-	}
-	opts.Mem = p.mem
-	schema, err := decode.Infer(ctx, p.source.Object(src), opts)
-	if err != nil {
-		if errors.Is(err, decode.ErrEmpty) {
-			return nil, coordinator.NoRows(err)
-		}
-		if k := classify(err); k == worker.Permanent || k == worker.Changed {
-			return nil, coordinator.BadFile(err)
-		}
-		return nil, err
-	}
-	return decode.EncodeSchema(schema)
 }
 
 // Load fetches, decodes and writes the task's files into one part and
