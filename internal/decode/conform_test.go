@@ -82,3 +82,113 @@ func TestConformArray(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeIntoMergedSchema decodes files into a table schema merged from
+// several files: columns in another order, of wider types, missing or
+// extra as the column policy allows.
+func TestDecodeIntoMergedSchema(t *testing.T) {
+	pqObj := func(t *testing.T) *memObject {
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		defer mem.AssertSize(t, 0)
+		sc := arrow.NewSchema([]arrow.Field{
+			{Name: "n", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+			{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+			{Name: "x", Type: arrow.BinaryTypes.String, Nullable: true},
+		}, nil)
+		rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(`[{"n": 1, "d": "2024-01-02", "x": "a"}, {"n": null, "d": null, "x": "b"}, {"n": -7, "d": "1970-01-01", "x": null}]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rec.Release()
+		return &memObject{name: "s3://b/k.parquet", data: writeParquet(t, rec)}
+	}
+	csv := func(text string) *memObject { return csvObj("s3://b/k.csv", text) }
+	header := CSVOptions{Header: true}
+	cases := []struct {
+		name    string
+		obj     func(t *testing.T) *memObject
+		opts    Options
+		want    string // rows joined by ","
+		wantErr string
+	}{
+		{"csv other order, wider types", func(*testing.T) *memObject { return csv("name,amount,d,id\nx,3,2024-01-02,1\ny,2.5,,2\n") },
+			Options{CSV: header, Schema: schemaOf(t, "id", "int64", "amount", "float64", "name", "utf8", "d", "timestamp[us]")},
+			"1|3|x|2024-01-02T00:00:00Z,2|2.5|y|null", ""},
+		{"csv missing column as null", func(*testing.T) *memObject { return csv("c,a\nx,1\ny,2\nz,3\n") },
+			Options{CSV: header, BatchRows: 2, Columns: ColumnPolicy{MissingAsNull: true}, Schema: schemaOf(t, "a", "int64", "b", "float64", "c", "utf8")},
+			"1|null|x,2|null|y,3|null|z", ""},
+		{"csv missing column refused", func(*testing.T) *memObject { return csv("c,a\nx,1\n") },
+			Options{CSV: header, Schema: schemaOf(t, "a", "int64", "b", "float64", "c", "utf8")},
+			"", `column "b": expected float64, found (absent)`},
+		{"csv missing non-nullable column refused", func(*testing.T) *memObject { return csv("a\n1\n") },
+			Options{CSV: header, Columns: ColumnPolicy{MissingAsNull: true}, Schema: arrowSchemaNonNull(schemaOf(t, "a", "int64", "b", "int64"))},
+			"", `column "b": expected int64, found (absent)`},
+		{"csv extra columns ignored", func(*testing.T) *memObject { return csv("x,b,y,a\n\xff,1,q,2\n,3,,4\n") },
+			Options{CSV: header, Columns: ColumnPolicy{IgnoreExtra: true}, Schema: schemaOf(t, "a", "int64", "b", "int64")},
+			"2|1,4|3", ""},
+		{"csv extra columns refused", func(*testing.T) *memObject { return csv("b,y,a\n1,q,2\n") },
+			Options{CSV: header, Schema: schemaOf(t, "a", "int64", "b", "int64")},
+			"", `column "y": expected (absent), found utf8`},
+		{"csv extra ignored and missing null", func(*testing.T) *memObject { return csv("y,a\nq,2\n") },
+			Options{CSV: header, Columns: ColumnPolicy{IgnoreExtra: true, MissingAsNull: true}, Schema: schemaOf(t, "a", "int64", "b", "utf8")},
+			"2|null", ""},
+		{"parquet int32 into int64", pqObj, Options{Schema: schemaOf(t, "n", "int64", "d", "date32", "x", "utf8")},
+			"1|2024-01-02|a,null|null|b,-7|1970-01-01|null", ""},
+		{"parquet int32 into float64, date into timestamp", pqObj, Options{Schema: schemaOf(t, "x", "utf8", "n", "float64", "d", "timestamp[ms]")},
+			"a|1|2024-01-02T00:00:00Z,b|null|null,null|-7|1970-01-01T00:00:00Z", ""},
+		{"parquet int32 into string", pqObj, Options{Schema: schemaOf(t, "n", "utf8", "d", "date32", "x", "utf8")},
+			"1|2024-01-02|a,null|null|b,-7|1970-01-01|null", ""},
+		{"parquet int32 into decimal", pqObj, Options{Schema: schemaOf(t, "n", "decimal(12,2)", "d", "date32", "x", "utf8")},
+			"1|2024-01-02|a,null|null|b,-7|1970-01-01|null", ""},
+		{"parquet missing column as null, extra ignored", pqObj,
+			Options{Columns: ColumnPolicy{MissingAsNull: true, IgnoreExtra: true}, Schema: schemaOf(t, "x", "utf8", "m", "bool")},
+			"a|null,b|null,null|null", ""},
+		{"parquet missing and extra refused", pqObj, Options{Schema: schemaOf(t, "x", "utf8", "n", "int32", "m", "bool")},
+			"", `column "m": expected bool, found (absent); column "d": expected (absent), found date32`},
+		{"parquet narrowing refused", pqObj, Options{Schema: schemaOf(t, "n", "int8", "d", "date32", "x", "utf8")},
+			"", `column "n": expected int8, found int32`},
+		{"json int into float, number into string, extra ignored", func(*testing.T) *memObject {
+			return jsonObj(`{"f": 1, "s": 2, "z": {"q": 1}}` + "\n" + `{"f": 2.5, "s": "t", "z": 3}` + "\n")
+		}, Options{Columns: ColumnPolicy{IgnoreExtra: true}, Schema: schemaOf(t, "f", "float64", "s", "utf8")},
+			"1|2,2.5|t", ""},
+		{"json extra refused", func(*testing.T) *memObject { return jsonObj(`{"f": 1, "z": 2}`) },
+			Options{Schema: schemaOf(t, "f", "float64")}, "", `column "z": expected (absent), found int64`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := decodeAll(t, c.obj(t), c.opts)
+			if c.wantErr != "" {
+				mustErrAs[*SchemaError](t, res.err)
+				if !strings.Contains(res.err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want one containing %q", res.err, c.wantErr)
+				}
+				return
+			}
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if got := strings.Join(res.rows, ","); got != c.want {
+				t.Errorf("rows %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+// A conversion that cannot hold a value fails naming the file, row group
+// and column: a date past 2262 is no timestamp[ns].
+func TestParquetConversionLossIsDataError(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true}}, nil)
+	rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(`[{"d": "2024-01-02"}, {"d": "3000-01-01"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	obj := &memObject{name: "s3://b/k.parquet", data: writeParquet(t, rec)}
+	res := decodeAll(t, obj, Options{Schema: schemaOf(t, "d", "timestamp[ns]")})
+	de := mustErrAs[*DataError](t, res.err)
+	if de.File != obj.name || de.RowGroup != 0 || de.Column != "d" {
+		t.Errorf("DataError %v: want the file, row group 0 and column d", de)
+	}
+}
