@@ -65,7 +65,6 @@ type mergeCol struct {
 type merger struct {
 	cols []mergeCol
 	at   map[string]int
-	text bool // whether any file so far was text
 }
 
 // MergeSchemas decides a table's schema from the schemas of all its files
@@ -195,7 +194,6 @@ func (m *merger) tryFile(fs FileSchema, cols []fileCol) []typeClash {
 		}
 		c.saw(fc.typ)
 	}
-	m.text = m.text || fs.Text
 	return nil
 }
 

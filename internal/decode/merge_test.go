@@ -311,3 +311,24 @@ func BenchmarkMergeSchemas(b *testing.B) {
 		})
 	}
 }
+
+// The same schema value given many times, and a name repeated within a
+// file, merge as once.
+func TestMergeSchemasDuplicates(t *testing.T) {
+	s := sch(t, "a:int32", "b:utf8")
+	dup := arrow.NewSchema([]arrow.Field{
+		{Name: "b", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "a", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	}, nil)
+	files := []FileSchema{{Name: "1", Schema: s}, {Name: "2", Schema: s}, {Name: "3", Schema: dup}, {Name: "4", Schema: s}}
+	for _, policy := range []string{PolicyConsistent, PolicyUnion} {
+		r, err := MergeSchemas(files, MergePolicy{Policy: policy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := describe(r), "a:int64 b:utf8 | a: int32 → int64"; got != want {
+			t.Errorf("%s: got %s, want %s", policy, got, want)
+		}
+	}
+}
