@@ -169,7 +169,7 @@ func (m *merger) tryFile(fs FileSchema, cols []fileCol) []typeClash {
 			continue
 		}
 		if c.override {
-			if !fs.Text && !fitsInto(fc.typ, c.field.Type) {
+			if !fitsFile(fs, fc.typ, c.field.Type) {
 				diffs = append(diffs, typeClash{c.field.Name, c.field.Type, fc.typ})
 			}
 			continue
@@ -195,6 +195,17 @@ func (m *merger) tryFile(fs FileSchema, cols []fileCol) []typeClash {
 		c.saw(fc.typ)
 	}
 	return nil
+}
+
+// fitsFile says whether a file's column of type from loads into the
+// table's type to. Text is parsed value by value, so only its shape counts
+// here (nested or not; anything goes into a string); the decoder checks
+// each value.
+func fitsFile(fs FileSchema, from, to arrow.DataType) bool {
+	if !fs.Text {
+		return fitsInto(from, to)
+	}
+	return isStringType(to.ID()) || arrow.IsNested(from.ID()) == arrow.IsNested(to.ID())
 }
 
 // saw records a fitting file's type of the column.

@@ -172,6 +172,9 @@ func TestMergeSchemas(t *testing.T) {
 			[]file{pq("a:int64", "x:bool"), pq("a:float64"), txt("a:utf8")},
 			MergePolicy{Policy: PolicyDeclared, Declared: sch(t, "a:int64"), IgnoreExtra: true},
 			`a:int64 | misfit 1: column "a": expected int64, found float64 (to load it: columns: {a: float64})`},
+		{"declared: text fits by shape",
+			[]file{txt("a:utf8", "b:int64"), txt("a:int64", "b:bool")},
+			MergePolicy{Policy: PolicyDeclared, Declared: sch(t, "a:int64", "b:date32")}, "a:int64 b:date32"},
 		{"declared: override of an undeclared column adds it",
 			nil, MergePolicy{Policy: PolicyDeclared, Declared: sch(t, "a:int64"), Columns: map[string]arrow.Field{"z": {Type: arrow.BinaryTypes.String}}},
 			"a:int64 z:utf8"},
@@ -330,5 +333,24 @@ func TestMergeSchemasDuplicates(t *testing.T) {
 		if got, want := describe(r), "a:int64 b:utf8 | a: int32 → int64"; got != want {
 			t.Errorf("%s: got %s, want %s", policy, got, want)
 		}
+	}
+}
+
+// A text file's nested column (JSON objects) cannot fill a declared
+// scalar, nor a scalar a declared struct; a string takes anything.
+func TestMergeDeclaredTextShape(t *testing.T) {
+	st := arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
+	file := arrow.NewSchema([]arrow.Field{{Name: "a", Type: st, Nullable: true}, {Name: "b", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, {Name: "c", Type: st, Nullable: true}}, nil)
+	declared := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true}, {Name: "b", Type: st, Nullable: true}, {Name: "c", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	r, err := MergeSchemas([]FileSchema{{Name: "j", Schema: file, Text: true}}, MergePolicy{Policy: PolicyDeclared, Declared: declared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Misfits[0]
+	if m == nil || len(m.Diffs) != 2 || m.Diffs[0].Column != "a" || m.Diffs[1].Column != "b" {
+		t.Fatalf("misfit %v: want columns a and b", m)
+	}
+	if want := "columns: {a: string, b: string}"; m.Hint != want {
+		t.Errorf("hint %q, want %q", m.Hint, want)
 	}
 }
