@@ -192,3 +192,32 @@ func TestParquetConversionLossIsDataError(t *testing.T) {
 		t.Errorf("DataError %v: want the file, row group 0 and column d", de)
 	}
 }
+
+// Nested Parquet columns widen too: a struct gains the table's other
+// fields as nulls and its own are converted, a list's elements converted.
+func TestParquetNestedWidening(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	fld := func(n string, t arrow.DataType) arrow.Field { return arrow.Field{Name: n, Type: t, Nullable: true} }
+	sc := arrow.NewSchema([]arrow.Field{
+		fld("s", arrow.StructOf(fld("a", arrow.PrimitiveTypes.Int32))),
+		fld("l", arrow.ListOf(arrow.PrimitiveTypes.Int32)),
+	}, nil)
+	rec, _, err := array.RecordFromJSON(mem, sc, strings.NewReader(`[{"s": {"a": 1}, "l": [1, 2]}, {"s": null, "l": null}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	obj := &memObject{name: "s3://b/k.parquet", data: writeParquet(t, rec)}
+	table := arrow.NewSchema([]arrow.Field{
+		fld("l", arrow.ListOf(arrow.PrimitiveTypes.Float64)),
+		fld("s", arrow.StructOf(fld("b", arrow.BinaryTypes.String), fld("a", arrow.PrimitiveTypes.Int64))),
+	}, nil)
+	res := decodeAll(t, obj, Options{Schema: table})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if got, want := strings.Join(res.rows, ","), `[1 2]|{"a":1,"b":null},null|null`; got != want {
+		t.Errorf("rows %s\nwant %s", got, want)
+	}
+}
