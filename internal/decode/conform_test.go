@@ -217,7 +217,7 @@ func TestParquetNestedWidening(t *testing.T) {
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
-	if got, want := strings.Join(res.rows, ","), `[1 2]|{"a":1,"b":null},null|null`; got != want {
+	if got, want := strings.Join(res.rows, ","), `[1,2]|{"a":1,"b":null},null|null`; got != want {
 		t.Errorf("rows %s\nwant %s", got, want)
 	}
 }
