@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // csvHead is what the start of a CSV file says: column names and, when
@@ -207,10 +208,16 @@ func decodeCSV(ctx context.Context, cr *csvReader, s *settings, emit func(arrow.
 				colMap = identity(rec.len())
 			}
 		} else {
-			colMap = mapByName(h.names, schema)
+			colMap = mapByName(h.names, schema, s.columns)
 		}
 		if colMap == nil {
 			return 0, csvSchemaError(cr, s, h, schema)
+		}
+		if fileSchema, from := csvFileSchema(h.names, schema, colMap); fileSchema != nil {
+			// Columns are missing or skipped: decode the file's own
+			// columns, then make its batches the table's.
+			emit = projectEmit(s, schema, from, emit)
+			schema, colMap = fileSchema, identity(len(h.names))
 		}
 	}
 	return decodeCSVRecords(ctx, cr, s, schema, h, colMap, emit)
@@ -233,20 +240,98 @@ func schemaNames(schema *arrow.Schema) []string {
 }
 
 // mapByName matches header names to the table's columns in any order, or
-// returns nil if the two sets differ.
-func mapByName(names []string, schema *arrow.Schema) []int {
-	if len(names) != schema.NumFields() {
-		return nil
-	}
-	m := make([]int, len(names))
-	for i, n := range names {
-		idx := schema.FieldIndices(n)
-		if len(idx) != 1 {
+// returns nil if the two sets differ in a way cols does not allow: a file
+// column the table lacks maps to -1 under cols.IgnoreExtra, a nullable
+// table column the file lacks is allowed under cols.MissingAsNull.
+func mapByName(names []string, schema *arrow.Schema, cols ColumnPolicy) []int {
+	at := make(map[string]int, schema.NumFields())
+	for j, f := range schema.Fields() {
+		if _, dup := at[f.Name]; dup {
 			return nil
 		}
-		m[i] = idx[0]
+		at[f.Name] = j
+	}
+	m := make([]int, len(names))
+	found := 0
+	for i, n := range names {
+		j, ok := at[n]
+		if !ok {
+			if !cols.IgnoreExtra {
+				return nil
+			}
+			m[i] = -1
+			continue
+		}
+		m[i] = j
+		found++
+	}
+	if found == schema.NumFields() {
+		return m
+	}
+	if !cols.MissingAsNull {
+		return nil
+	}
+	mapped := make([]bool, schema.NumFields())
+	for _, j := range m {
+		if j >= 0 {
+			mapped[j] = true
+		}
+	}
+	for j, f := range schema.Fields() {
+		if !mapped[j] && !f.Nullable {
+			return nil // its nulls could not load
+		}
 	}
 	return m
+}
+
+// csvFileSchema is the schema of the file's own columns when they are not
+// the table's (some skipped, some missing), each as the table has it and a
+// skipped one as binary, which takes any bytes; from is, per table column,
+// its file column or -1. nil when the file has exactly the table's columns.
+func csvFileSchema(names []string, table *arrow.Schema, colMap []int) (*arrow.Schema, []int) {
+	from := make([]int, table.NumFields())
+	for j := range from {
+		from[j] = -1
+	}
+	fields := make([]arrow.Field, len(names))
+	exact := len(names) == table.NumFields()
+	for i, j := range colMap {
+		if j < 0 {
+			exact = false
+			fields[i] = arrow.Field{Name: names[i], Type: arrow.BinaryTypes.Binary, Nullable: true}
+			continue
+		}
+		fields[i] = table.Field(j)
+		from[j] = i
+	}
+	if exact {
+		return nil, nil
+	}
+	return arrow.NewSchema(fields, nil), from
+}
+
+// projectEmit hands emit batches of the table from batches of a file's
+// columns: from is each table column's file column, or -1 for all nulls.
+func projectEmit(s *settings, table *arrow.Schema, from []int, emit func(arrow.RecordBatch) error) func(arrow.RecordBatch) error {
+	cols := make([]arrow.Array, len(from))
+	return func(rec arrow.RecordBatch) error {
+		n := rec.NumRows()
+		var owned []arrow.Array
+		for j, i := range from {
+			if i < 0 {
+				cols[j] = array.MakeArrayOfNull(s.mem, table.Field(j).Type, int(n))
+				owned = append(owned, cols[j])
+				continue
+			}
+			cols[j] = rec.Column(i)
+		}
+		out := array.NewRecordBatch(table, cols, n)
+		releaseAll(owned)
+		clear(cols)
+		defer out.Release()
+		return emit(out)
+	}
 }
 
 // csvSchemaError reports the columns where the file and the table differ.
@@ -260,16 +345,25 @@ func csvSchemaError(cr *csvReader, s *settings, h *csvHead, schema *arrow.Schema
 		}
 		h.kinds = make([]uint8, len(h.names)) // describe the columns as utf8
 	}
-	return &SchemaError{File: cr.name, Diffs: compareNames(schema, h.inferredSchema())}
+	return &SchemaError{File: cr.name, Diffs: compareNames(schema, h.inferredSchema(), s.columns)}
 }
 
 // compareNames is compareSchemas for CSV: only presence counts, since a
-// text column's inferred type is no reason to refuse it.
-func compareNames(want, found *arrow.Schema) []ColumnDiff {
+// text column's inferred type is no reason to refuse it, and only where
+// cols does not allow it (a missing column that is not nullable is still
+// a difference).
+func compareNames(want, found *arrow.Schema, cols ColumnPolicy) []ColumnDiff {
 	var diffs []ColumnDiff
 	for _, d := range compareSchemas(want, found) {
-		if d.Expected != absent && d.Found != absent {
+		switch {
+		case d.Expected != absent && d.Found != absent:
 			continue
+		case d.Expected == absent && cols.IgnoreExtra:
+			continue
+		case d.Found == absent && cols.MissingAsNull:
+			if f, ok := want.FieldsByName(d.Column); ok && f[0].Nullable {
+				continue
+			}
 		}
 		diffs = append(diffs, d)
 	}

@@ -14,6 +14,9 @@ const absent = "(absent)"
 type SchemaError struct {
 	File  string
 	Diffs []ColumnDiff
+	// Hint, when set, is the table setting that would load the file
+	// ("schema_policy: union").
+	Hint string
 }
 
 // ColumnDiff is one column whose type differs, or that only one side has
@@ -33,6 +36,9 @@ func (e *SchemaError) Error() string {
 			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "column %q: expected %s, found %s", d.Column, d.Expected, d.Found)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, " (to load it: %s)", e.Hint)
 	}
 	return b.String()
 }

@@ -77,10 +77,10 @@ func (smp *jsonSample) schema() *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// diffs lists the sampled keys the table lacks and the keys whose sampled
-// values cannot go into the table's column type. Keys the sample lacks are
-// fine: they decode as nulls.
-func (smp *jsonSample) diffs(table *arrow.Schema) []ColumnDiff {
+// diffs lists the sampled keys the table lacks (unless ignoreExtra) and
+// the keys whose sampled values cannot go into the table's column type.
+// Keys the sample lacks are fine: they decode as nulls.
+func (smp *jsonSample) diffs(table *arrow.Schema, ignoreExtra bool) []ColumnDiff {
 	var out []ColumnDiff
 	for _, f := range table.Fields() {
 		i, ok := smp.root.index[f.Name]
@@ -96,11 +96,27 @@ func (smp *jsonSample) diffs(table *arrow.Schema) []ColumnDiff {
 		}
 	}
 	for i, n := range smp.root.names {
-		if !table.HasField(n) {
+		if !ignoreExtra && !table.HasField(n) {
 			out = append(out, ColumnDiff{Column: n, Expected: absent, Found: smp.root.fields[i].dataType().String()})
 		}
 	}
 	return out
+}
+
+// withExtraKeys is table plus a string column per sampled key it lacks,
+// so those keys decode (as text, which takes any value) to be dropped;
+// from is each table column's column in it. nil when there is none.
+func (smp *jsonSample) withExtraKeys(table *arrow.Schema) (*arrow.Schema, []int) {
+	var extra []arrow.Field
+	for _, n := range smp.root.names {
+		if !table.HasField(n) {
+			extra = append(extra, arrow.Field{Name: n, Type: arrow.BinaryTypes.String, Nullable: true})
+		}
+	}
+	if extra == nil {
+		return nil, nil
+	}
+	return arrow.NewSchema(append(table.Fields(), extra...), nil), identity(table.NumFields())
 }
 
 func isNestedJSONType(dt arrow.DataType) bool {
@@ -141,8 +157,13 @@ func decodeJSON(ctx context.Context, jr *jsonReader, s *settings, emit func(arro
 	schema := s.schema
 	if schema == nil {
 		schema = smp.schema()
-	} else if diffs := smp.diffs(schema); len(diffs) > 0 {
+	} else if diffs := smp.diffs(schema, s.columns.IgnoreExtra); len(diffs) > 0 {
 		return 0, &SchemaError{File: jr.name, Diffs: diffs}
+	} else if s.columns.IgnoreExtra {
+		if wide, from := smp.withExtraKeys(schema); wide != nil {
+			emit = projectEmit(s, schema, from, emit)
+			schema = wide
+		}
 	}
 	cs := newColumns(s.mem, schema, s.batchRows, nil)
 	defer cs.release()

@@ -75,6 +75,8 @@ type Options struct {
 	CSV         CSVOptions
 	// Schema is the table's schema; nil means the file's own, inferred.
 	Schema *arrow.Schema
+	// Columns says how the file's columns may differ from Schema's.
+	Columns ColumnPolicy
 	// BatchRows is the most rows in one emitted batch; 0 means 64Ki.
 	BatchRows int
 	// Mem allocates the batches; nil means memory.DefaultAllocator.
@@ -98,6 +100,17 @@ type Options struct {
 	// file (.parquet.gz) while it is read; nil means an unlimited budget in
 	// os.TempDir().
 	Temp *tempspace.Budget
+}
+
+// ColumnPolicy says how a file's set of columns may differ from the
+// table's (matched by name either way). The zero value: not at all.
+type ColumnPolicy struct {
+	// MissingAsNull makes a table column the file lacks null in every
+	// row (schema_policy union).
+	MissingAsNull bool
+	// IgnoreExtra drops the file's columns the table lacks (a declared
+	// schema with extra_columns: ignore).
+	IgnoreExtra bool
 }
 
 // ByteRange is [Start, End) of a file's bytes.
@@ -150,6 +163,7 @@ type settings struct {
 	nulls     []string
 	text      textOptions // decimal separator and zone
 	schema    *arrow.Schema
+	columns   ColumnPolicy
 	batchRows int
 	mem       memory.Allocator
 	// generalOnly turns the CSV fast path off, so tests can check that it
@@ -179,6 +193,7 @@ func resolve(name string, opts Options) (settings, error) {
 		header:      opts.CSV.Header,
 		nulls:       opts.CSV.NullValues,
 		schema:      opts.Schema,
+		columns:     opts.Columns,
 		batchRows:   opts.BatchRows,
 		mem:         opts.Mem,
 

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
@@ -45,9 +47,20 @@ type pqFile struct {
 	pf     *file.Reader
 	fr     *pqarrow.FileReader
 	schema *arrow.Schema // the file's schema as this package presents it
-	leaves []int         // leaf columns read through pqarrow
-	arrow  []int         // fields read through pqarrow, in order
-	int96  []int96Field
+	// fieldLeaves are each field's leaf columns; a field with none is
+	// read by hand (INT96) or not at all.
+	fieldLeaves [][]int
+	int96       []int96Field
+}
+
+// pqPlan is how one decode reads a file into the table: which fields, and
+// what each table column takes.
+type pqPlan struct {
+	leaves []int        // leaf columns read through pqarrow
+	arrow  []int        // fields read through pqarrow, in order
+	int96  []int96Field // fields read by hand
+	from   []int        // per table column, its file field; -1: all null
+	cast   []bool       // per table column, whether its type differs
 }
 
 type int96Field struct {
@@ -77,7 +90,7 @@ func openParquet(src *pqSource, s *settings) (*pqFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pqFile{name: src.name, pages: pages, pf: pf, fr: fr}
+	p := &pqFile{name: src.name, pages: pages, pf: pf, fr: fr, fieldLeaves: make([][]int, len(fr.Manifest.Fields))}
 	fields := make([]arrow.Field, len(fr.Manifest.Fields))
 	for i, sf := range fr.Manifest.Fields {
 		// Field metadata (Parquet field ids) is the file's, not the table's.
@@ -90,8 +103,7 @@ func openParquet(src *pqSource, s *settings) (*pqFile, error) {
 				continue
 			}
 		}
-		p.arrow = append(p.arrow, i)
-		p.leaves = appendLeaves(p.leaves, &sf)
+		p.fieldLeaves[i] = appendLeaves(nil, &sf)
 	}
 	p.schema = arrow.NewSchema(fields, nil)
 	return p, nil
@@ -229,18 +241,56 @@ func parseFooter(b []byte) (md *metadata.FileMetaData, err error) {
 	return metadata.NewFileMetaData(b, nil)
 }
 
-// conform maps the table's columns to the file's, or explains how they
-// differ.
-func (p *pqFile) conform(table *arrow.Schema) ([]int, error) {
-	if diffs := compareSchemas(table, p.schema); len(diffs) > 0 {
+// conform plans reading the file into the table, or explains how the
+// two differ. A table column may be of a wider type than the file's (it is
+// converted), or, with cols.MissingAsNull, one the file lacks (it is null);
+// with cols.IgnoreExtra the file's other columns are not read.
+func (p *pqFile) conform(table *arrow.Schema, cols ColumnPolicy) (*pqPlan, error) {
+	at := firstIndices(p.schema.Fields())
+	plan := &pqPlan{from: make([]int, table.NumFields()), cast: make([]bool, table.NumFields())}
+	var diffs []ColumnDiff
+	used := make([]bool, p.schema.NumFields())
+	for j, f := range table.Fields() {
+		i, ok := at[f.Name]
+		switch {
+		case !ok && cols.MissingAsNull:
+			plan.from[j] = -1
+			continue
+		case !ok:
+			diffs = append(diffs, ColumnDiff{Column: f.Name, Expected: f.Type.String(), Found: absent})
+			continue
+		}
+		plan.from[j], used[i] = i, true
+		if ft := p.schema.Field(i).Type; !arrow.TypeEqual(ft, f.Type) {
+			if !fitsInto(ft, f.Type) {
+				diffs = append(diffs, ColumnDiff{Column: f.Name, Expected: f.Type.String(), Found: ft.String()})
+			}
+			plan.cast[j] = true
+		}
+	}
+	if !cols.IgnoreExtra {
+		inTable := firstIndices(table.Fields())
+		for _, f := range p.schema.Fields() {
+			if _, ok := inTable[f.Name]; !ok {
+				diffs = append(diffs, ColumnDiff{Column: f.Name, Expected: absent, Found: f.Type.String()})
+			}
+		}
+	}
+	if len(diffs) > 0 {
 		return nil, &SchemaError{File: p.name, Diffs: diffs}
 	}
-	at := firstIndices(p.schema.Fields())
-	m := make([]int, table.NumFields())
-	for j, f := range table.Fields() {
-		m[j] = at[f.Name]
+	for _, f := range p.int96 {
+		if used[f.field] {
+			plan.int96 = append(plan.int96, f)
+		}
 	}
-	return m, nil
+	for i, leaves := range p.fieldLeaves {
+		if used[i] && !slices.ContainsFunc(plan.int96, func(f int96Field) bool { return f.field == i }) {
+			plan.arrow = append(plan.arrow, i)
+			plan.leaves = append(plan.leaves, leaves...)
+		}
+	}
+	return plan, nil
 }
 
 func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
@@ -248,7 +298,7 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 	if table == nil {
 		table = p.schema
 	}
-	colMap, err := p.conform(table)
+	plan, err := p.conform(table, s.columns)
 	if err != nil {
 		return 0, err
 	}
@@ -260,7 +310,7 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 		if s.rowGroups != nil && !p.rowGroupIn(rg, *s.rowGroups) {
 			continue
 		}
-		n, err := p.readRowGroup(ctx, rg, table, colMap, s, emit)
+		n, err := p.readRowGroup(ctx, rg, table, plan, s, emit)
 		total += n
 		if err != nil {
 			return total, err
@@ -298,7 +348,7 @@ func (p *pqFile) rowGroupIn(rg int, r ByteRange) bool {
 
 // readRowGroup emits one row group's rows in batches. A panic in arrow's
 // decoding becomes a DataError naming the row group.
-func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, colMap []int, s *settings, emit func(arrow.RecordBatch) error) (total int64, err error) {
+func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, plan *pqPlan, s *settings, emit func(arrow.RecordBatch) error) (total int64, err error) {
 	rowErr := func(err error) error {
 		var de *DataError
 		if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -319,15 +369,15 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 		return 0, nil
 	}
 	var rr pqarrow.RecordReader
-	if len(p.leaves) > 0 {
-		rr, err = p.fr.GetRecordReader(ctx, p.leaves, []int{rg})
+	if len(plan.leaves) > 0 {
+		rr, err = p.fr.GetRecordReader(ctx, plan.leaves, []int{rg})
 		if err != nil {
 			return 0, rowErr(err)
 		}
 		defer rr.Release()
 	}
-	i96 := make([]*file.Int96ColumnChunkReader, len(p.int96))
-	for k, f := range p.int96 {
+	i96 := make([]*file.Int96ColumnChunkReader, len(plan.int96))
+	for k, f := range plan.int96 {
 		ccr, err := p.pf.RowGroup(rg).Column(f.leaf)
 		if err != nil {
 			return 0, rowErr(err)
@@ -341,6 +391,7 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 	}
 	cols := make([]arrow.Array, p.schema.NumFields())
 	out := make([]arrow.Array, table.NumFields())
+	mctx := compute.WithAllocator(ctx, s.mem)
 	for total < want {
 		clear(cols)
 		var n int64
@@ -350,7 +401,7 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			}
 			rec := rr.RecordBatch()
 			n = rec.NumRows()
-			for k, fi := range p.arrow {
+			for k, fi := range plan.arrow {
 				cols[fi] = rec.Column(k)
 			}
 		} else {
@@ -360,7 +411,7 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			break
 		}
 		var owned []arrow.Array
-		for k, f := range p.int96 {
+		for k, f := range plan.int96 {
 			arr, err := readInt96(i96[k], n, f.maxDef, s)
 			if err != nil {
 				releaseAll(owned)
@@ -369,9 +420,25 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			owned = append(owned, arr)
 			cols[f.field] = arr
 		}
-		for j, fi := range colMap {
-			out[j] = cols[fi]
-			if !table.Field(j).Nullable && out[j].NullN() > 0 {
+		for j, fi := range plan.from {
+			tf := table.Field(j)
+			switch {
+			case fi < 0:
+				out[j] = array.MakeArrayOfNull(s.mem, tf.Type, int(n))
+				owned = append(owned, out[j])
+			case plan.cast[j]:
+				conv, err := ConformArray(mctx, cols[fi], tf.Type)
+				if err != nil {
+					releaseAll(owned)
+					return total, &DataError{File: p.name, RowGroup: rg, Column: tf.Name,
+						Err: fmt.Errorf("converting %s to the table's %s: %w", cols[fi].DataType(), tf.Type, err)}
+				}
+				out[j] = conv
+				owned = append(owned, conv)
+			default:
+				out[j] = cols[fi]
+			}
+			if !tf.Nullable && out[j].NullN() > 0 {
 				releaseAll(owned)
 				return total, &DataError{File: p.name, RowGroup: rg, Column: table.Field(j).Name, Err: errors.New("null value in a non-nullable column")}
 			}
