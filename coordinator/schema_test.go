@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,10 +14,15 @@ import (
 // kindProber answers each file's probe by the file's name: "empty" gives
 // no rows, "bad" is a bad file, "denied" a permanent store error, anything
 // else a schema.
-type kindProber struct{ tries map[string]int }
+type kindProber struct {
+	mu    sync.Mutex
+	tries map[string]int
+}
 
 func (p *kindProber) ProbeSchema(_ context.Context, _ string, src messages.Source) ([]byte, error) {
+	p.mu.Lock()
 	p.tries[src.Key]++
+	p.mu.Unlock()
 	switch {
 	case strings.Contains(src.Key, "empty"):
 		return nil, NoRows(fmt.Errorf("%s: no JSON object", src.Key))

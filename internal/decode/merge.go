@@ -29,6 +29,10 @@ type FileSchema struct {
 	// Text says the values were parsed from text (CSV, JSON): a column
 	// whose types cannot be widened becomes a string rather than a misfit.
 	Text bool
+	// Files is how many files have this schema (0 counts as 1): a caller
+	// that probed 100,000 files passes each distinct schema once, with
+	// its weight in the vote for the column set.
+	Files int
 }
 
 // MergePolicy is a table's schema settings.
@@ -296,9 +300,9 @@ func mergeConsistent(files []FileSchema, p MergePolicy, misfits []*SchemaError) 
 			keys[i], names = setKey(f.Schema, names)
 		}
 		if t, ok := counts[keys[i]]; ok {
-			t.n++
+			t.n += max(f.Files, 1)
 		} else {
-			counts[keys[i]] = &tally{n: 1, first: i}
+			counts[keys[i]] = &tally{n: max(f.Files, 1), first: i}
 		}
 	}
 	best := counts[keys[0]]

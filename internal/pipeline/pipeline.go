@@ -18,7 +18,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/partstats"
 	"github.com/s3load/s3load/internal/s3store"
