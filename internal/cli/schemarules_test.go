@@ -233,6 +233,8 @@ func valueString(arr arrow.Array, i int) string {
 		return a.Value(i).ToTime(unit).UTC().Format("2006-01-02 15:04:05Z")
 	case *array.Date32:
 		return a.Value(i).FormattedString()
+	case *array.Decimal128:
+		return a.Value(i).ToString(a.DataType().(*arrow.Decimal128Type).Scale)
 	}
 	return arr.ValueStr(i)
 }
