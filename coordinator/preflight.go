@@ -17,6 +17,10 @@ import (
 // load fails them the same way, later, and the record stays small.
 const maxStoredRejects = 1000
 
+// logRejects bounds the rejected files logged one by one; the report and
+// the records name every one.
+const logRejects = 20
+
 // localProbes bounds the files the coordinator probes at once itself.
 const localProbes = 8
 
@@ -116,6 +120,13 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 		// Nothing would load: say so now, naming every file.
 		return nil, nil, append(all, empty...), fmt.Errorf("no file fits: %d could not be read and %d do not fit the schema the files give", len(bad), len(misfits))
 	}
+	for i, f := range all {
+		if i == logRejects {
+			log.Warn("and more files fail before loading", "more", len(all)-logRejects)
+			break
+		}
+		log.Warn("file fails before loading", "file", f.Source.String(), "err", f.Error)
+	}
 	pf.Rejected = all[:min(len(all), maxStoredRejects)]
 	log.Info("pre-flight done", "files", len(files), "schemas", len(groups), "rejected", len(all), "empty", len(empty),
 		"on_workers", distributed, "took", time.Since(started).Round(time.Millisecond))
@@ -178,11 +189,12 @@ func (c *Coordinator) probeHere(ctx context.Context, t Table, found []probed) er
 			case err == nil:
 				p.kind = messages.ProbeOK
 				return nil
-			case c.permanent(err):
-				return fmt.Errorf("probing %s: %w", p.src, err)
 			case errors.Is(err, ErrNoRows):
 				p.kind = messages.ProbeEmpty
-			case errors.Is(err, ErrBadFile):
+			case errors.Is(err, ErrBadFile) || c.permanent(err):
+				// A permanent error reading one object (its ACL, its KMS
+				// key) is that file's: the others still load. Credentials
+				// or a bucket wrong for all were refused at start.
 				p.kind = messages.ProbeBad
 			default:
 				// Still failing: the file is loaded (and retried) like any

@@ -60,7 +60,8 @@ func TestPreflightAccountsForFiles(t *testing.T) {
 			wantFailed: []string{"t/0-bad", "t/1-bad", "t/2-bad"}, wantErr: "none of the 3 files could be read"},
 		{name: "bad and empty", keys: []string{"t/0-bad", "t/1-empty"},
 			wantFailed: []string{"t/0-bad", "t/1-empty"}, wantErr: "1 of the files could not be read and 1 are empty"},
-		{name: "denied", keys: []string{"t/0-bad", "t/1-denied", "t/2-good"}, wantErr: "access denied"},
+		{name: "a file denied is rejected, not the table", keys: []string{"t/0-bad", "t/1-denied", "t/2-good"},
+			wantSchema: "schema of t/2-good", wantRejected: []string{"t/0-bad", "t/1-denied"}},
 		{name: "no file", keys: nil},
 	}
 	for _, tt := range tests {

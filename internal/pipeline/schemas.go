@@ -102,6 +102,14 @@ func (p *Pipeline) MergeSchemas(_ context.Context, table string, declared []byte
 		// merge, and every file already says why.
 		return out, nil
 	}
+	if len(files) == 1 && len(groups) == 1 && pol.Policy != decode.PolicyDeclared && len(pol.Columns) == 0 {
+		// Every file has one schema: it is the table's, exactly (its
+		// nullability and field metadata too, so a Parquet file in it can
+		// be copied rather than re-encoded).
+		var err error
+		out.Schema, err = decode.EncodeSchema(decode.WithoutSourceFormat(files[0].Schema))
+		return out, err
+	}
 	res, err := decode.MergeSchemas(files, pol)
 	if err != nil {
 		return out, err
