@@ -12,10 +12,14 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-// maxStoredRejects bounds the rejected files a table record carries from
-// the pre-flight to the listing. Past it the rest are simply published: the
-// load fails them the same way, later, and the record stays small.
-const maxStoredRejects = 1000
+// maxStoredRejects and maxStoredRejectBytes bound the rejected files a
+// table record carries from the pre-flight to the listing, well within the
+// state store's payload limit. Past them the rest are simply published:
+// the load fails them the same way, later.
+const (
+	maxStoredRejects     = 1000
+	maxStoredRejectBytes = 256 << 10
+)
 
 // logRejects bounds the rejected files logged one by one; the report and
 // the records name every one.
@@ -127,7 +131,13 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 		}
 		log.Warn("file fails before loading", "file", f.Source.String(), "err", f.Error)
 	}
-	pf.Rejected = all[:min(len(all), maxStoredRejects)]
+	size := 0
+	for _, f := range all {
+		if size += len(f.Error) + len(f.Source.Key) + 100; len(pf.Rejected) == maxStoredRejects || size > maxStoredRejectBytes {
+			break
+		}
+		pf.Rejected = append(pf.Rejected, f)
+	}
 	log.Info("pre-flight done", "files", len(files), "schemas", len(groups), "rejected", len(all), "empty", len(empty),
 		"on_workers", distributed, "took", time.Since(started).Round(time.Millisecond))
 	return merged.Schema, pf, nil, nil

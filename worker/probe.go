@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -73,6 +74,13 @@ func (w *Worker) handleProbe(ctx context.Context, d Delivery, task messages.Task
 	}
 	rec.Updated = time.Now().UTC()
 	if err := w.files.PutProbe(ctx, rec); err != nil {
+		if errors.Is(err, messages.ErrTooLarge) {
+			// Never storable: the coordinator probes these files itself
+			// once the findings stop coming.
+			log.Error("a probe task's findings are too large to record", "err", err)
+			_ = d.Term(ctx, err.Error())
+			return
+		}
 		log.Warn("recording a probe task's findings", "err", err)
 		_ = d.Retry(ctx, w.cfg.Policy.Backoff)
 		return
