@@ -38,6 +38,14 @@ type Table struct {
 	// AllowEmpty lets the table commit empty when its listing matches no
 	// file; otherwise that fails the table and keeps its previous commit.
 	AllowEmpty bool
+	// RejectsSchema is set for a table that skips bad rows (on_error:
+	// skip_row): its reject table's schema, encoded. Each load replaces
+	// the reject table with its own skipped rows.
+	RejectsSchema []byte
+	// MaxRejectedRows and MaxRejectedPercent bound the rows skipped across
+	// the table (0: no bound): past them the table is not committed.
+	MaxRejectedRows    int64
+	MaxRejectedPercent float64
 }
 
 // Defaults of Config.

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -23,10 +24,10 @@ type Report struct {
 	Elsewhere bool `json:"elsewhere,omitempty"`
 }
 
-// OK reports whether every table committed.
+// OK reports whether every table committed, with its rejected rows.
 func (r Report) OK() bool {
 	for _, t := range r.Tables {
-		if !t.Committed {
+		if !t.Committed || t.RejectsError != "" {
 			return false
 		}
 	}
@@ -59,7 +60,14 @@ type TableReport struct {
 	SchemaChanges []string `json:"schema_changes,omitempty"`
 	// Preflight says how the table's schema was decided from its files.
 	Preflight *messages.Preflight `json:"preflight,omitempty"`
-	Error     string              `json:"error,omitempty"`
+	// Rejected counts the rows skipped (on_error: skip_row) into
+	// RejectsTable, committed as RejectsSnapshot; RejectsError says why
+	// they did not reach it.
+	Rejected        int64  `json:"rejected,omitempty"`
+	RejectsTable    string `json:"rejects_table,omitempty"`
+	RejectsSnapshot string `json:"rejects_snapshot,omitempty"`
+	RejectsError    string `json:"rejects_error,omitempty"`
+	Error           string `json:"error,omitempty"`
 	// Failures names every file that did not load, and why.
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
 
@@ -119,6 +127,7 @@ func summarize(name string, trec messages.TableRecord, files []messages.FileReco
 				r.Empty++
 			}
 			r.loaded = append(r.loaded, loaded...)
+			r.Rejected += rejectedRows(loaded)
 			continue
 		}
 		if bad == nil {
@@ -208,6 +217,12 @@ func (r Report) WriteText(w io.Writer) error {
 		}
 		if t.Snapshot != "" {
 			fmt.Fprintf(w, "%s: snapshot %s, metadata %s\n", t.Name, t.Snapshot, t.MetadataLocation)
+		}
+		if t.Rejected > 0 || t.RejectsTable != "" {
+			fmt.Fprintf(w, "%s: %d rows rejected (on_error: skip_row), in %s\n", t.Name, t.Rejected, cmp.Or(t.RejectsTable, messages.RejectsTable(t.Name)))
+		}
+		if t.RejectsError != "" {
+			fmt.Fprintf(w, "%s: REJECTED ROWS NOT COMMITTED: %s\n", t.Name, t.RejectsError)
 		}
 		if t.Error != "" {
 			fmt.Fprintf(w, "%s: %s\n", t.Name, t.Error)

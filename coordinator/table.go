@@ -81,6 +81,9 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		}
 		rep := summarize(t.Name, tc.rec, files)
 		rep.Committed, rep.Reused = true, rep.Loaded
+		if err := tc.commitRejects(ctx, &rep); err != nil {
+			rep.RejectsError = err.Error()
+		}
 		return rep, nil
 	}
 	if len(tc.rec.Schema) == 0 {
@@ -148,7 +151,7 @@ func (tc *tableRun) prepare(ctx context.Context) error {
 	for _, ch := range got.Changes {
 		tc.log.Info("schema change", "change", ch)
 	}
-	return nil
+	return tc.prepareRejects(ctx)
 }
 
 // prepareAgain brings a resumed load's base up to date: this run holds the
@@ -195,6 +198,11 @@ func (tc *tableRun) lock(ctx context.Context) (TableLock, error) {
 	// forever: the lock holder removes them.
 	if err := tc.c.Locker.Sweep(ctx, tc.t.Name, tc.load); err != nil {
 		tc.log.Warn("removing what earlier loads left in the staging area", "err", err)
+	}
+	if len(tc.t.RejectsSchema) > 0 {
+		if err := tc.c.Locker.Sweep(ctx, messages.RejectsTable(tc.t.Name), tc.load); err != nil {
+			tc.log.Warn("removing what earlier loads left in the reject table's staging area", "err", err)
+		}
 	}
 	return lock, nil
 }
@@ -339,6 +347,9 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 			return report, fmt.Errorf("%d files failed or changed (max_failed_files is %d): table not committed, the previous commit stays",
 				report.FailedFiles(), c.cfg.MaxFailedFiles)
 		}
+		if err := tc.rejectsOverLimit(report); err != nil {
+			return report, err
+		}
 		// Only the job's one coordinator commits.
 		if err := tc.lease.confirm(ctx); err != nil {
 			return report, err
@@ -364,6 +375,10 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 		report.SchemaChanges = tc.rec.SchemaChanges
 		tc.log.Info("table committed", "rows", result.Manifest.Rows, "files", len(result.Manifest.Files),
 			"snapshot", result.Snapshot, "took", time.Since(tc.started).Round(time.Millisecond))
+		if err := tc.commitRejects(ctx, &report); err != nil {
+			report.RejectsError = err.Error()
+			tc.log.Error("rejected rows not committed", "err", err)
+		}
 		return report, nil
 	}
 }

@@ -24,6 +24,8 @@ type ManifestFile struct {
 	Range *Range `json:"range,omitempty"`
 	Path  string `json:"path"`
 	Rows  int64  `json:"rows"`
+	// Rejected counts the file's rows skipped into the reject table.
+	Rejected int64 `json:"rejected,omitempty"`
 }
 
 // ManifestFailure is one listed file that did not load.

@@ -48,7 +48,11 @@ type FileRecord struct {
 	// Stats describe the part for a table format's metadata, so a commit
 	// reads no part again; every record of a batch part carries the same.
 	Stats *PartStats `json:"stats,omitempty"`
-	Error string     `json:"error,omitempty"`
+	// Rejected counts the rows skipped under on_error: skip_row; Rejects
+	// is the reject table's part that holds them.
+	Rejected int64        `json:"rejected,omitempty"`
+	Rejects  *RejectsPart `json:"rejects,omitempty"`
+	Error    string       `json:"error,omitempty"`
 	// Attempts counts claims: attempts that started. One that never ends
 	// (its worker died) still counts, so a file that kills its workers
 	// stops being handed out.
@@ -132,6 +136,9 @@ type TableRecord struct {
 	SchemaChanges []string `json:"schema_changes,omitempty"`
 	// Preflight is how Schema was decided from the table's files.
 	Preflight *Preflight `json:"preflight,omitempty"`
+	// Rejects, under on_error: skip_row, is how the table's reject table
+	// is written.
+	Rejects *RejectsPlan `json:"rejects,omitempty"`
 	// Listed is set once every file of the table has been recorded and
 	// published; until then a restarted coordinator lists again.
 	Listed bool `json:"listed"`

@@ -38,7 +38,11 @@ type Outcome struct {
 	Bytes     int64 // the part's size
 	// Stats describe the part for a table format (nil for plain Parquet).
 	Stats *messages.PartStats
-	Err   error
+	// Rejected rows were skipped (on_error: skip_row) into Rejects, a part
+	// of the table's reject table.
+	Rejected int64
+	Rejects  *messages.RejectsPart
+	Err      error
 }
 
 // Policy bounds retries.

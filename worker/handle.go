@@ -169,7 +169,7 @@ func (w *Worker) schema(ctx context.Context, load, table string) (Schemas, error
 	if len(rec.Schema) == 0 {
 		return Schemas{}, fmt.Errorf("table %s of load %s has no schema yet", table, load)
 	}
-	s = Schemas{Decode: rec.Schema, Write: rec.WriteSchema}
+	s = Schemas{Decode: rec.Schema, Write: rec.WriteSchema, Rejects: rec.Rejects}
 	w.mu.Lock()
 	if len(w.schemas) > 64 { // one entry per table of the loads in flight
 		clear(w.schemas)
@@ -314,6 +314,7 @@ func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome,
 	}
 	if disp.State == messages.StateLoaded {
 		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes, rec.Stats = out.Part, out.PartFiles, out.Rows, out.Bytes, out.Stats
+		rec.Rejected, rec.Rejects = out.Rejected, out.Rejects
 	}
 	if err := w.putOwn(ctx, rec, c.rev); err != nil {
 		if errors.Is(err, messages.ErrConflict) {

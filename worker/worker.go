@@ -60,6 +60,9 @@ type FileStore interface {
 // into Decode and parts written in Write (Decode itself when empty).
 type Schemas struct {
 	Decode, Write []byte
+	// Rejects, when set, is where rows skipped under on_error: skip_row
+	// are written.
+	Rejects *messages.RejectsPlan
 }
 
 // Loader fetches, decodes and writes a task's files into one part, in the

@@ -79,6 +79,7 @@ func jobSpec(c config.Config) messages.JobSpec {
 		}
 		set(p+"extra_columns", t.ExtraColumns)
 		set(p+"on_error", t.OnError)
+		set(p+"max_rejected_rows", t.MaxRejectedRows)
 		set(p+"csv.decimal_separator", t.CSV.DecimalSeparator)
 		set(p+"csv.timezone", t.CSV.Timezone)
 	}
@@ -149,7 +150,12 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 	}
 	opts := map[string]decode.Options{}
 	policies := map[string]decode.MergePolicy{}
+	limits := map[string]pipeline.RejectLimit{}
 	for i, t := range c.Tables {
+		if t.OnError == config.OnErrorSkipRow {
+			rows, pct, _ := t.RejectLimit() // validated with the config
+			limits[t.Name] = pipeline.RejectLimit{Rows: rows, Percent: pct}
+		}
 		if opts[t.Name], err = decodeOptions(t, c.Limits, temp); err != nil {
 			return nil, fmt.Errorf("tables[%d]: %w", i, err)
 		}
@@ -157,7 +163,7 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 			return nil, fmt.Errorf("tables[%d]: %w", i, err)
 		}
 	}
-	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil).WithPolicies(policies)
+	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil).WithPolicies(policies).WithRejectLimits(limits)
 	return ad, nil
 }
 
@@ -264,6 +270,13 @@ func coordinatorTables(c config.Config) ([]coordinator.Table, error) {
 			if ct.Schema, err = decode.EncodeSchema(schema); err != nil {
 				return nil, fmt.Errorf("tables[%d].schema: %w", i, err)
 			}
+		}
+		if t.OnError == config.OnErrorSkipRow {
+			var err error
+			if ct.RejectsSchema, err = decode.EncodeSchema(pipeline.RejectsSchema()); err != nil {
+				return nil, fmt.Errorf("tables[%d]: the reject table's schema: %w", i, err)
+			}
+			ct.MaxRejectedRows, ct.MaxRejectedPercent, _ = t.RejectLimit() // validated with the config
 		}
 		out = append(out, ct)
 	}

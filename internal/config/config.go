@@ -175,8 +175,12 @@ type Table struct {
 	// ExtraColumns is ignore or fail (the default): what a declared table
 	// does with a file's columns it does not declare.
 	ExtraColumns string `yaml:"extra_columns"`
-	// OnError is fail_file (the default) or skip_row.
+	// OnError is fail_file (the default) or skip_row: a bad row is skipped
+	// into the table <name>__rejects instead of failing its file.
 	OnError string `yaml:"on_error"`
+	// MaxRejectedRows bounds skipped rows, per file and per table: a count
+	// ("10") or a percentage of the rows read ("1%"); unset: no bound.
+	MaxRejectedRows string `yaml:"max_rejected_rows"`
 	// AllowEmpty lets a table whose listing matches no file commit empty.
 	// Without it such a table fails and keeps its previous commit: a typo
 	// in a prefix must not replace a good table with an empty one.

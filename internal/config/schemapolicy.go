@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -114,11 +116,20 @@ func validateSchemaPolicy(t Table, key string, bad func(key, format string, args
 		}
 	}
 	switch t.OnError {
-	case "", OnErrorFailFile:
-	case OnErrorSkipRow:
-		bad(key+".on_error", "skip_row is not available yet in this version: a bad row fails its file (on_error: fail_file)")
+	case "", OnErrorFailFile, OnErrorSkipRow:
 	default:
 		bad(key+".on_error", "must be fail_file or skip_row (got %q)", t.OnError)
+	}
+	if t.MaxRejectedRows != "" {
+		if t.OnError != OnErrorSkipRow {
+			bad(key+".max_rejected_rows", "applies only with on_error: skip_row")
+		}
+		if _, _, err := t.RejectLimit(); err != nil {
+			bad(key+".max_rejected_rows", "%v", err)
+		}
+	}
+	if strings.HasSuffix(t.Name, "__rejects") {
+		bad(key+".name", "names ending in __rejects are reserved for reject tables (on_error: skip_row)")
 	}
 	if d := t.CSV.DecimalSeparator; d != "" && d != "." && d != "," {
 		bad(key+".csv.decimal_separator", "must be \".\" or \",\" (got %q)", d)
@@ -131,4 +142,25 @@ func validateSchemaPolicy(t Table, key string, bad func(key, format string, args
 			bad(key+".csv.timezone", "unknown time zone %q (want an IANA name such as Europe/Berlin, or UTC)", tz)
 		}
 	}
+}
+
+// RejectLimit parses max_rejected_rows: a count of rows ("10") or a
+// percentage of the rows read ("1%"); both 0 when unset (no limit).
+func (t Table) RejectLimit() (rows int64, percent float64, err error) {
+	v := strings.TrimSpace(t.MaxRejectedRows)
+	if v == "" {
+		return 0, 0, nil
+	}
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		percent, err = strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || percent <= 0 || percent > 100 {
+			return 0, 0, fmt.Errorf("want a count of rows (10) or a percentage above 0 and up to 100 (1%%), got %q", t.MaxRejectedRows)
+		}
+		return 0, percent, nil
+	}
+	rows, err = strconv.ParseInt(v, 10, 64)
+	if err != nil || rows < 1 {
+		return 0, 0, fmt.Errorf("want a count of rows of at least 1 (10) or a percentage (1%%), got %q", t.MaxRejectedRows)
+	}
+	return rows, 0, nil
 }

@@ -29,7 +29,10 @@ const (
 	// LoadIDProperty names the load a snapshot holds: a commit whose
 	// outcome was lost finds its snapshot by it instead of committing twice.
 	LoadIDProperty = "s3load.load-id"
-	JobProperty    = "s3load.job"
+	// RejectedRowsProperty counts the rows the load skipped into the
+	// table's reject table (on_error: skip_row).
+	RejectedRowsProperty = "s3load.rejected-rows"
+	JobProperty          = "s3load.job"
 )
 
 // noBase is the Base of a table that had no snapshot when a load began.
@@ -311,6 +314,13 @@ func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator
 	}
 	props := iceberg.Properties{LoadIDProperty: req.LoadID, JobProperty: c.cfg.Job,
 		"s3load.files": strconv.Itoa(len(req.Loaded)), "s3load.failed-files": strconv.Itoa(len(req.Failed))}
+	var rejected int64
+	for _, f := range req.Loaded {
+		rejected += f.Rejected
+	}
+	if rejected > 0 {
+		props[RejectedRowsProperty] = strconv.FormatInt(rejected, 10)
+	}
 	old, err := currentFiles(ctx, tbl)
 	if err != nil {
 		return nil, err
@@ -363,7 +373,7 @@ func (c *Committer) result(tbl *table.Table, snap *table.Snapshot, req coordinat
 	m := messages.Manifest{V: messages.Version, Table: req.Table, LoadID: req.LoadID}
 	for _, f := range req.Loaded {
 		m.Rows += f.Rows
-		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Range: f.Range, Path: f.Part, Rows: f.Rows})
+		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Range: f.Range, Path: f.Part, Rows: f.Rows, Rejected: f.Rejected})
 	}
 	r := coordinator.CommitResult{Manifest: m, MetadataLocation: tbl.MetadataLocation()}
 	if snap != nil {

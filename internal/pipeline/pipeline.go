@@ -39,6 +39,8 @@ type Pipeline struct {
 	tables map[string]decode.Options
 	// policies say how each table's files' schemas merge.
 	policies map[string]decode.MergePolicy
+	// limits are the max_rejected_rows of tables that skip bad rows.
+	limits map[string]RejectLimit
 	mem      memory.Allocator
 }
 
@@ -84,7 +86,7 @@ func (p *Pipeline) Load(ctx context.Context, task messages.Task, schemas worker.
 		}
 		return outs
 	}
-	b := &partLoad{p: p, task: task, opts: opts, outs: outs, progress: progress}
+	b := &partLoad{p: p, task: task, opts: opts, outs: outs, progress: progress, rejects: schemas.Rejects, limit: p.limits[task.Table]}
 	if len(schemas.Write) > 0 {
 		if b.conv, err = p.conformer(schemas.Write, opts.Schema); err != nil {
 			for i, f := range task.Files {
@@ -161,6 +163,29 @@ type partLoad struct {
 	// conv converts decoded batches to the table format's write schema;
 	// nil writes them as decoded.
 	conv *conformer
+	// rejects, under on_error: skip_row, is where skipped rows go, within
+	// limit.
+	rejects *messages.RejectsPlan
+	limit   RejectLimit
+}
+
+// fileOptions are the decode options of one file, with its skipped rows
+// sent to rw (nil: a bad row fails the file).
+func (b *partLoad) fileOptions(ctx context.Context, rw *rejectWriter) decode.Options {
+	opts := b.opts
+	if rw != nil {
+		opts.OnReject = func(rej decode.Reject) error { return rw.add(ctx, rej) }
+	}
+	return opts
+}
+
+// rejectWriter is the writer of a file's skipped rows, or nil when its
+// table does not skip rows.
+func (b *partLoad) rejectWriter(src messages.Source, rng *messages.Range) (*rejectWriter, error) {
+	if b.rejects == nil {
+		return nil, nil
+	}
+	return newRejectWriter(b.p.target, b.p.mem, b.rejects, b.limit, b.task.LoadID, src, rng)
 }
 
 // writeSchema is the schema the part is written in.
@@ -218,7 +243,20 @@ func (b *partLoad) load(ctx context.Context) {
 	defer w.Close() // a no-op once closed below; frees buffers on early returns
 	var loaded []int
 	if len(b.task.Files) == 1 {
-		rows, werr, err := b.streamFile(ctx, w, b.task.Files[0].Source)
+		f := b.task.Files[0]
+		rw, err := b.rejectWriter(f.Source, f.Range)
+		if err != nil {
+			b.failAll(err)
+			return
+		}
+		rows, werr, err := b.streamFile(ctx, w, f.Source, rw)
+		var rejected *messages.RejectsPart
+		if werr == nil && err == nil && rw != nil {
+			rejected, err = rw.finish(ctx, rows)
+		}
+		if rw != nil {
+			defer rw.abort()
+		}
 		switch {
 		case werr != nil:
 			b.failAll(werr)
@@ -226,7 +264,10 @@ func (b *partLoad) load(ctx context.Context) {
 		case err != nil:
 			b.outs[0] = worker.Outcome{Kind: classify(err), Err: err}
 		default:
-			b.outs[0] = worker.Outcome{Kind: worker.Loaded, Rows: rows}
+			b.outs[0] = worker.Outcome{Kind: worker.Loaded, Rows: rows, Rejects: rejected}
+			if rw != nil {
+				b.outs[0].Rejected = rw.n
+			}
 			loaded = append(loaded, 0)
 		}
 	} else {
@@ -288,8 +329,8 @@ func describePart(w *pqarrow.FileWriter, size int64) (*messages.PartStats, error
 
 // streamFile decodes a lone file straight into w. werr reports a failed
 // write, which breaks the part; err is the file's own failure.
-func (b *partLoad) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source) (rows int64, werr, err error) {
-	rows, err = decode.Decode(ctx, b.object(src), b.opts, func(rec arrow.RecordBatch) error {
+func (b *partLoad) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source, rw *rejectWriter) (rows int64, werr, err error) {
+	rows, err = decode.Decode(ctx, b.object(src), b.fileOptions(ctx, rw), func(rec arrow.RecordBatch) error {
 		b.progress.AddRows(rec.NumRows())
 		out, err := b.conform(ctx, src, rec)
 		if err != nil {
@@ -319,6 +360,9 @@ type decodedFile struct {
 	recs []arrow.RecordBatch
 	rows int64
 	err  error
+	// rejected rows were skipped into rejects.
+	rejected int64
+	rejects  *messages.RejectsPart
 }
 
 func (d decodedFile) release() {
@@ -353,7 +397,7 @@ func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loade
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] <- b.decodeWhole(ctx, f.Source)
+				results[i] <- b.decodeWhole(ctx, f.Source, f.Range)
 			}()
 		}
 	}()
@@ -383,7 +427,7 @@ func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loade
 			}
 		}
 		d.release()
-		b.outs[i] = worker.Outcome{Kind: worker.Loaded, Rows: d.rows}
+		b.outs[i] = worker.Outcome{Kind: worker.Loaded, Rows: d.rows, Rejected: d.rejected, Rejects: d.rejects}
 		loaded = append(loaded, i)
 	}
 	return loaded, nil
@@ -391,9 +435,16 @@ func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loade
 
 // decodeWhole decodes one file, holding its batches: a file that fails
 // midway must leave no rows in the part.
-func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decodedFile {
+func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source, rng *messages.Range) decodedFile {
 	var d decodedFile
-	d.rows, d.err = decode.Decode(ctx, b.object(src), b.opts, func(rec arrow.RecordBatch) error {
+	rw, err := b.rejectWriter(src, rng)
+	if err != nil {
+		return decodedFile{err: err}
+	}
+	if rw != nil {
+		defer rw.abort()
+	}
+	d.rows, d.err = decode.Decode(ctx, b.object(src), b.fileOptions(ctx, rw), func(rec arrow.RecordBatch) error {
 		b.progress.AddRows(rec.NumRows())
 		out, err := b.conform(ctx, src, rec)
 		if err != nil {
@@ -402,6 +453,10 @@ func (b *partLoad) decodeWhole(ctx context.Context, src messages.Source) decoded
 		d.recs = append(d.recs, out)
 		return nil
 	})
+	if d.err == nil && rw != nil {
+		d.rejected = rw.n
+		d.rejects, d.err = rw.finish(ctx, d.rows)
+	}
 	if d.err != nil {
 		d.release()
 		d.recs = nil

@@ -22,6 +22,13 @@ func (p *Pipeline) WithPolicies(policies map[string]decode.MergePolicy) *Pipelin
 	return p
 }
 
+// WithRejectLimits sets each table's max_rejected_rows (a table without
+// one: no limit).
+func (p *Pipeline) WithRejectLimits(limits map[string]RejectLimit) *Pipeline {
+	p.limits = limits
+	return p
+}
+
 // ProbeSchema infers the schema of one file and encodes it for tasks,
 // recording which format it was read as.
 func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.Source) ([]byte, error) {

@@ -51,7 +51,7 @@ func buildManifest(req coordinator.CommitRequest, partPath func(load, name strin
 		}
 		m.Parts[i].Rows += f.Rows
 		members[f.Part]++
-		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Range: f.Range, Path: f.Part, Rows: f.Rows})
+		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Range: f.Range, Path: f.Part, Rows: f.Rows, Rejected: f.Rejected})
 		m.Rows += f.Rows
 	}
 	for _, f := range req.Loaded {
