@@ -34,7 +34,7 @@ func Infer(ctx context.Context, obj Object, opts Options) (schema *arrow.Schema,
 		return err
 	}, func(sc *jsonReader) error {
 		format = FormatJSON
-		schema, err = inferJSON(sc)
+		schema, err = inferJSON(sc, s.onReject != nil)
 		return err
 	})
 	if err != nil {

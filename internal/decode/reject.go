@@ -105,6 +105,7 @@ func (g *rejectGuard) isRejectErr(err error) bool {
 // its rows so far become a chunk, without the row, and the builder starts
 // afresh; finish joins the chunks.
 func (cs *columns) rejectRow(onReject func(Reject) error, r Reject) error {
+	cs.room() // a row rejected before it began writing
 	n := cs.n
 	for j := range cs.cols {
 		c := &cs.cols[j]
