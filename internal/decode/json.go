@@ -97,11 +97,15 @@ func (smp *jsonSample) schema() *arrow.Schema {
 }
 
 // diffs lists the sampled keys the table lacks (unless ignoreExtra) and
-// the keys whose sampled values cannot go into the table's column type.
+// the keys whose sampled values cannot go into the table's column type
+// (unless byRow: rows are rejected, each row whose value does not fit).
 // Keys the sample lacks are fine: they decode as nulls.
-func (smp *jsonSample) diffs(table *arrow.Schema, ignoreExtra bool) []ColumnDiff {
+func (smp *jsonSample) diffs(table *arrow.Schema, ignoreExtra, byRow bool) []ColumnDiff {
 	var out []ColumnDiff
 	for _, f := range table.Fields() {
+		if byRow {
+			break
+		}
 		i, ok := smp.root.index[f.Name]
 		if !ok {
 			continue
@@ -176,7 +180,7 @@ func decodeJSON(ctx context.Context, jr *jsonReader, s *settings, emit func(arro
 	schema := s.schema
 	if schema == nil {
 		schema = smp.schema()
-	} else if diffs := smp.diffs(schema, s.columns.IgnoreExtra); len(diffs) > 0 {
+	} else if diffs := smp.diffs(schema, s.columns.IgnoreExtra, s.onReject != nil); len(diffs) > 0 {
 		return 0, &SchemaError{File: jr.name, Diffs: diffs}
 	} else if s.columns.IgnoreExtra {
 		if wide, from := smp.withExtraKeys(schema); wide != nil {
