@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -65,6 +66,10 @@ type column struct {
 
 	bld array.Builder // colGeneric
 	app textAppender
+	// chunks are a colGeneric column's rows before a rejected row cut
+	// its builder (reject.go), base their count.
+	chunks []arrow.Array
+	base   int
 	// style, when set, is how the column's values differ from the
 	// defaults: a decimal comma, a format or a zone (textformat.go).
 	style *textStyle
@@ -387,15 +392,26 @@ func (cs *columns) flush(ctx context.Context, emit func(arrow.RecordBatch) error
 	}
 	n := cs.n
 	arrs := make([]arrow.Array, len(cs.cols))
+	var ferr error
 	for j := range cs.cols {
-		arrs[j] = cs.finish(j, n)
+		a, err := cs.finish(j, n)
+		arrs[j] = a
+		ferr = cmp.Or(ferr, err)
+	}
+	cs.next = cs.cap
+	cs.n, cs.cap, cs.full = 0, 0, false
+	if ferr != nil {
+		for _, a := range arrs {
+			if a != nil {
+				a.Release()
+			}
+		}
+		return ferr
 	}
 	rec := array.NewRecordBatch(cs.schema, arrs, int64(n))
 	for _, a := range arrs {
 		a.Release()
 	}
-	cs.next = cs.cap
-	cs.n, cs.cap, cs.full = 0, 0, false
 	err := emit(rec)
 	rec.Release()
 	if err != nil {
@@ -407,10 +423,13 @@ func (cs *columns) flush(ctx context.Context, emit func(arrow.RecordBatch) error
 
 // finish turns column j's first n rows into an array, handing its buffers
 // over.
-func (cs *columns) finish(j, n int) arrow.Array {
+func (cs *columns) finish(j, n int) (arrow.Array, error) {
 	c := &cs.cols[j]
 	if c.kind == colGeneric {
-		return c.bld.NewArray()
+		if c.chunks != nil {
+			return cs.finishChunks(c)
+		}
+		return c.bld.NewArray(), nil
 	}
 	nulls := n - bitutil.CountSetBits(c.vbits, 0, n)
 	valid := c.valid
@@ -440,7 +459,7 @@ func (cs *columns) finish(j, n int) arrow.Array {
 	a := array.MakeFromData(d)
 	d.Release()
 	c.releaseBuffers()
-	return a
+	return a, nil
 }
 
 func (c *column) releaseBuffers() {
@@ -460,6 +479,7 @@ func (cs *columns) release() {
 		if c.bld != nil {
 			c.bld.Release()
 		}
+		releaseAll(c.chunks)
 	}
 	cs.mem.close()
 }

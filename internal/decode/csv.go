@@ -88,7 +88,13 @@ func sampleCSV(cr *csvReader, s *settings, h *csvHead, ncols int, keep bool) err
 			ncols = rec.len()
 		}
 		if rec.len() != ncols {
-			return fieldCountErr(cr.name, rec, ncols)
+			if s.onReject == nil {
+				return fieldCountErr(cr.name, rec, ncols)
+			}
+			// To be rejected when decoded: it says nothing of the types.
+			rows++
+			bytes += len(rec.buf)
+			return nil
 		}
 		if h.kinds == nil {
 			h.kinds = make([]uint8, ncols)
@@ -119,7 +125,7 @@ func sampleCSV(cr *csvReader, s *settings, h *csvHead, ncols int, keep bool) err
 			return err
 		}
 		if keep {
-			h.pending = append(h.pending, rec.clone())
+			h.pending = append(h.pending, rec.clone(s.onReject != nil))
 		}
 	}
 	if h.kinds == nil && ncols > 0 {
@@ -198,7 +204,7 @@ func decodeCSV(ctx context.Context, cr *csvReader, s *settings, emit func(arrow.
 			if err != nil {
 				return 0, err
 			}
-			h.pending = append(h.pending, rec.clone())
+			h.pending = append(h.pending, rec.clone(s.onReject != nil))
 			// Positional: the table's names where the file has columns,
 			// columnN past them, so a count mismatch names each extra
 			// or missing column.
@@ -384,10 +390,14 @@ func decodeCSVRecords(ctx context.Context, cr *csvReader, s *settings, schema *a
 	defer cs.release()
 	cs.setText(s.text)
 	d := newCSVDecoder(cr, cs, colMap, s.generalOnly)
+	d.onReject = s.onReject
 	for i := range h.pending {
 		cs.room()
 		if err := d.putRecord(&h.pending[i]); err != nil {
-			return cs.total, err
+			if err := d.reject(&h.pending[i], err); err != nil {
+				return cs.total, err
+			}
+			continue
 		}
 		if err := cs.rowDone(ctx, emit); err != nil {
 			return cs.total, err

@@ -74,7 +74,7 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 		if err != nil {
 			break // an unclosed quote at the sample's end, or a bad dialect
 		}
-		sc.records = append(sc.records, rec.clone())
+		sc.records = append(sc.records, rec.clone(false))
 	}
 	if eof && !atEOF && len(sc.records) > 1 {
 		// The sample's last record may be cut short.

@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -31,6 +32,8 @@ type csvDecoder struct {
 	// trailing: every row's last column ends with a delimiter, then the
 	// line end (the header did).
 	trailing bool
+	// onReject, when set, takes the rows putRecord refuses (reject.go).
+	onReject func(Reject) error
 }
 
 // fieldOp is how the fast path reads one field of a row.
@@ -180,12 +183,36 @@ func (d *csvDecoder) run(ctx context.Context, emit func(arrow.RecordBatch) error
 			return err
 		}
 		if err := d.putRecord(rec); err != nil {
-			return err
+			if err := d.reject(rec, err); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := cs.rowDone(ctx, emit); err != nil {
 			return err
 		}
 	}
+}
+
+// reject skips the record putRecord refused with err and reports it, or
+// returns err when bad rows fail the file. The fast path never decides a
+// row is bad (it hands it here), so both paths reject the same rows.
+func (d *csvDecoder) reject(rec *csvRecord, err error) error {
+	if d.onReject == nil {
+		return err
+	}
+	var de *DataError
+	if !errors.As(err, &de) {
+		return err
+	}
+	class := rejectClass(err)
+	switch {
+	case rec.len() < len(d.fcols):
+		class = RejectMissingColumns
+	case rec.len() > len(d.fcols):
+		class = RejectTooManyColumns
+	}
+	return d.cs.rejectRow(d.onReject, Reject{Line: rec.line, Column: de.Column, Class: class, Raw: rowText(rec.raw), Err: err})
 }
 
 // putRecord decodes one record with the general path.

@@ -22,6 +22,9 @@ type csvRecord struct {
 	ends   []int
 	quoted []bool // quoted fields are never null
 	line   int64  // the physical line the record starts on, from 1
+	// raw is the record's text in the reader's buffer, line end included
+	// (a clone keeps rowText of it, when asked).
+	raw []byte
 }
 
 func (r *csvRecord) len() int { return len(r.ends) }
@@ -38,14 +41,19 @@ func (r *csvRecord) reset() {
 	r.buf, r.ends, r.quoted = r.buf[:0], r.ends[:0], r.quoted[:0]
 }
 
-// clone copies r for keeping past the next read.
-func (r *csvRecord) clone() csvRecord {
-	return csvRecord{
+// clone copies r for keeping past the next read; raw says whether to keep
+// its text too, for a Reject.
+func (r *csvRecord) clone(raw bool) csvRecord {
+	k := csvRecord{
 		buf:    bytes.Clone(r.buf),
 		ends:   append([]int(nil), r.ends...),
 		quoted: append([]bool(nil), r.quoted...),
 		line:   r.line,
 	}
+	if raw {
+		k.raw = bytes.Clone(rowText(r.raw))
+	}
+	return k
 }
 
 // csvReader splits a stream into records. It is a small RFC 4180 reader
@@ -301,6 +309,7 @@ func (c *csvReader) parseRecord() error {
 	if len(rec.buf) > maxRecordBytes {
 		return dataErrf(c.name, rec.line, "", "record longer than %d bytes", maxRecordBytes)
 	}
+	rec.raw = b[c.pos:p]
 	c.pos = p
 	c.line = cur
 	return nil

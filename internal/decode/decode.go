@@ -34,7 +34,7 @@ func Infer(ctx context.Context, obj Object, opts Options) (schema *arrow.Schema,
 		return err
 	}, func(sc *jsonReader) error {
 		format = FormatJSON
-		schema, err = inferJSON(sc)
+		schema, err = inferJSON(sc, s.onReject != nil)
 		return err
 	})
 	if err != nil {
@@ -66,6 +66,11 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 			return 0, fmt.Errorf("%s: a byte range needs the format (csv, json or parquet)", obj.Name())
 		}
 	}
+	var rg *rejectGuard
+	if s.onReject != nil {
+		rg = &rejectGuard{fn: s.onReject}
+		s.onReject = rg.report
+	}
 	errs := &ioErrors{name: obj.Name()}
 	g := &emitGuard{fn: emit}
 	defer g.recover(obj.Name(), &err)
@@ -79,7 +84,7 @@ func Decode(ctx context.Context, obj Object, opts Options, emit func(arrow.Recor
 		rows, err = decodeJSON(ctx, sc, &s, g.emit)
 		return err
 	})
-	if err != nil && !g.isEmitErr(err) && !isContextErr(err) {
+	if err != nil && !g.isEmitErr(err) && !rg.isRejectErr(err) && !isContextErr(err) {
 		err = errs.prefer(err)
 	}
 	return rows, err

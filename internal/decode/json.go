@@ -15,6 +15,10 @@ import (
 type jsonRow struct {
 	start, end int
 	line       int64
+	// err, when set, makes the row one to reject, as class; buf holds
+	// its text.
+	err   error
+	class string
 }
 
 // jsonSample is what the first objects of a file say: the shape of their
@@ -28,7 +32,9 @@ type jsonSample struct {
 }
 
 // sampleJSON reads up to the sample bound of objects; keep also keeps them.
-func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
+// With rejects a malformed JSON lines object is passed over (kept as a row
+// to reject) and a repeated key left for the decode to reject.
+func sampleJSON(sc *jsonReader, keep, rejects bool) (*jsonSample, error) {
 	smp := &jsonSample{}
 	var seen []int // per key, the last row it appeared in, to catch repeats
 	var scratch []byte
@@ -36,6 +42,19 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 		obj, line, err := sc.next()
 		if err == io.EOF {
 			break
+		}
+		if err != nil && rejects && sc.bad != "" {
+			bad, line, class := err, sc.objLine, sc.bad
+			start := len(smp.buf)
+			if smp.buf, err = sc.skipLine(smp.buf); err != nil {
+				return nil, err
+			}
+			if !keep {
+				smp.buf = smp.buf[:start]
+				continue
+			}
+			smp.rows = append(smp.rows, jsonRow{start: start, end: len(smp.buf), line: line, err: bad, class: class})
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -56,7 +75,7 @@ func sampleJSON(sc *jsonReader, keep bool) (*jsonSample, error) {
 			f.add(kind, raw, &scratch)
 			return true
 		})
-		if rowErr != nil {
+		if rowErr != nil && !rejects {
 			return nil, rowErr
 		}
 		if keep {
@@ -78,11 +97,15 @@ func (smp *jsonSample) schema() *arrow.Schema {
 }
 
 // diffs lists the sampled keys the table lacks (unless ignoreExtra) and
-// the keys whose sampled values cannot go into the table's column type.
+// the keys whose sampled values cannot go into the table's column type
+// (unless byRow: rows are rejected, each row whose value does not fit).
 // Keys the sample lacks are fine: they decode as nulls.
-func (smp *jsonSample) diffs(table *arrow.Schema, ignoreExtra bool) []ColumnDiff {
+func (smp *jsonSample) diffs(table *arrow.Schema, ignoreExtra, byRow bool) []ColumnDiff {
 	var out []ColumnDiff
 	for _, f := range table.Fields() {
+		if byRow {
+			break
+		}
 		i, ok := smp.root.index[f.Name]
 		if !ok {
 			continue
@@ -131,8 +154,8 @@ func isNestedJSONType(dt arrow.DataType) bool {
 // empty array, no line, only whitespace) or only of empty objects gives no
 // column: ErrEmpty, so the caller looks for the schema elsewhere rather than
 // take a schema of no column, which no Parquet reader accepts.
-func inferJSON(sc *jsonReader) (*arrow.Schema, error) {
-	smp, err := sampleJSON(sc, false)
+func inferJSON(sc *jsonReader, rejects bool) (*arrow.Schema, error) {
+	smp, err := sampleJSON(sc, false, rejects)
 	if err != nil {
 		return nil, err
 	}
@@ -150,14 +173,14 @@ func inferJSON(sc *jsonReader) (*arrow.Schema, error) {
 type jsonAppender func(kind jsonKind, raw []byte) error
 
 func decodeJSON(ctx context.Context, jr *jsonReader, s *settings, emit func(arrow.RecordBatch) error) (int64, error) {
-	smp, err := sampleJSON(jr, true)
+	smp, err := sampleJSON(jr, true, s.onReject != nil)
 	if err != nil {
 		return 0, err
 	}
 	schema := s.schema
 	if schema == nil {
 		schema = smp.schema()
-	} else if diffs := smp.diffs(schema, s.columns.IgnoreExtra); len(diffs) > 0 {
+	} else if diffs := smp.diffs(schema, s.columns.IgnoreExtra, s.onReject != nil); len(diffs) > 0 {
 		return 0, &SchemaError{File: jr.name, Diffs: diffs}
 	} else if s.columns.IgnoreExtra {
 		if wide, from := smp.withExtraKeys(schema); wide != nil {
@@ -171,13 +194,26 @@ func decodeJSON(ctx context.Context, jr *jsonReader, s *settings, emit func(arro
 	if err != nil {
 		return 0, err
 	}
+	d.onReject = s.onReject
 	// The sampled objects, back to back, are checked JSON; the padding
 	// ends the last one as the reader's buffer does.
 	buf := append(smp.buf, make([]byte, jsonPad)...)
 	for _, r := range smp.rows {
 		cs.room()
+		if r.err != nil {
+			if err := cs.rejectRow(d.onReject, Reject{Line: r.line, Class: r.class, Raw: buf[r.start:r.end], Err: r.err}); err != nil {
+				return cs.total, err
+			}
+			continue
+		}
 		if _, pos, fail, err := d.object(buf[:r.end+jsonPad], r.start, r.line); err != nil {
-			return cs.total, err
+			if d.onReject == nil {
+				return cs.total, err
+			}
+			if err := d.rejectValue(err, r.line, buf[r.start:r.end]); err != nil {
+				return cs.total, err
+			}
+			continue
 		} else if fail != jsonOK {
 			return cs.total, dataErrf(jr.name, r.line, "", "invalid JSON at byte %d of the object", pos-r.start)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -25,6 +26,10 @@ type jsonDecoder struct {
 	key   []byte         // an unescaped key
 	text  []byte         // an unescaped string value
 	cmp   bytes.Buffer   // a compacted nested value
+	// onReject, when set, takes the objects that cannot load (reject.go);
+	// raw holds a skipped line's text for it.
+	onReject func(Reject) error
+	raw      []byte
 }
 
 // jsonLater is a value for a builder column, kept until its object has
@@ -71,29 +76,84 @@ func (d *jsonDecoder) run(ctx context.Context, emit func(arrow.RecordBatch) erro
 			if err == io.EOF {
 				return nil
 			}
-			return err
+			if err := d.skipBad(err); err != nil {
+				return err
+			}
+			continue
 		}
 		d.cs.room()
-		for {
-			end, pos, fail, err := d.object(jr.data(), jr.pos, jr.objLine)
-			if err != nil {
-				return err
-			}
-			if fail == jsonOK {
-				jr.consume(end)
-				break
-			}
-			if err := jr.failed(pos, fail); err != errNeedMore {
-				return err
-			}
-			if err := jr.fill(); err != nil {
-				return err
-			}
+		ok, err := d.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // rejected
 		}
 		if err := d.cs.rowDone(ctx, emit); err != nil {
 			return err
 		}
 	}
+}
+
+// next decodes the object at jr.pos into row cs.n, reading more input
+// as needed; false when the object was rejected instead.
+func (d *jsonDecoder) next() (bool, error) {
+	jr := d.jr
+	for {
+		end, pos, fail, err := d.object(jr.data(), jr.pos, jr.objLine)
+		if err != nil {
+			if d.onReject == nil {
+				return false, err
+			}
+			// A value that cannot load: skip the object, once its end is
+			// found (it may be malformed further on, which wins).
+			if end, fail = skipValue(jr.data(), jr.pos, 0); fail == jsonOK {
+				if err := d.rejectValue(err, jr.objLine, jr.buf[jr.pos:end]); err != nil {
+					return false, err
+				}
+				jr.consume(end)
+				return false, nil
+			}
+			pos = end
+		}
+		if fail == jsonOK {
+			jr.consume(end)
+			return true, nil
+		}
+		if err := jr.failed(pos, fail); err != errNeedMore {
+			return false, d.skipBad(err)
+		}
+		if err := jr.fill(); err != nil {
+			return false, err
+		}
+	}
+}
+
+// rejectValue rejects the whole object raw, at line, whose value (or
+// key) err refused, or returns err when rows are not rejected.
+func (d *jsonDecoder) rejectValue(err error, line int64, raw []byte) error {
+	var de *DataError
+	if d.onReject == nil || !errors.As(err, &de) {
+		return err
+	}
+	return d.cs.rejectRow(d.onReject, Reject{Line: line, Column: de.Column, Class: rejectClass(err), Raw: rowText(raw), Err: err})
+}
+
+// skipBad rejects the malformed object err is about and resumes at the
+// next line, when rows are rejected and that is possible (JSON lines, not
+// the end of the file); otherwise it returns err.
+func (d *jsonDecoder) skipBad(err error) error {
+	jr := d.jr
+	if d.onReject == nil || jr.bad == "" {
+		return err
+	}
+	line, class := jr.objLine, jr.bad
+	raw, serr := jr.skipLine(d.raw[:0])
+	d.raw = raw
+	if serr != nil {
+		return serr
+	}
+	return d.cs.rejectRow(d.onReject, Reject{Line: line, Class: class, Raw: raw, Err: err})
 }
 
 // object parses the object at b[p] == '{' into row cs.n and returns its
@@ -127,13 +187,13 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			if j >= len(d.names) || string(key) != d.names[j] {
 				var ok bool
 				if j, ok = d.index[string(key)]; !ok {
-					return 0, 0, 0, dataErrf(d.jr.name, line, string(key), "key is not a column of the table (it first appears after the sampled rows; declare the schema to load it)")
+					return 0, 0, 0, dataErr(d.jr.name, line, string(key), errUnknownKey)
 				}
 				d.succ[prev+1] = j
 			}
 			prev = j
 			if d.seen[j] == d.stamp {
-				return 0, 0, 0, dataErrf(d.jr.name, line, string(key), "key appears twice in one object")
+				return 0, 0, 0, dataErr(d.jr.name, line, string(key), errDuplicateKey)
 			}
 			d.seen[j] = d.stamp
 			p = skipSpace(b, kEnd)
@@ -176,7 +236,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 		if d.seen[j] != d.stamp {
 			c := &cs.cols[j]
 			if !c.field.Nullable {
-				return 0, 0, 0, dataErrf(d.jr.name, line, d.names[j], "missing value for a non-nullable column")
+				return 0, 0, 0, dataErr(d.jr.name, line, d.names[j], errMissingValue)
 			}
 			c.setNull(n)
 		}

@@ -23,6 +23,10 @@ type jsonReader struct {
 	closed  bool  // the top-level array's ']' was read
 	elems   int   // objects read
 	objLine int64 // line of the object start returns
+	// bad is the Reject class of the last error from start or failed
+	// when it is about one JSON lines object alone, which skipLine can
+	// pass over; "" for any other error.
+	bad string
 }
 
 func newJSONReader(r io.Reader, name string) *jsonReader {
@@ -86,6 +90,7 @@ func (j *jsonReader) start() error {
 			j.array = true
 		}
 	}
+	j.bad = ""
 	c, err := j.skipSpace()
 	if err == io.EOF {
 		if j.array && !j.closed {
@@ -116,6 +121,9 @@ func (j *jsonReader) start() error {
 		}
 	}
 	if c != '{' {
+		if !j.array {
+			j.bad, j.objLine = RejectInvalidJSON, j.line
+		}
 		if k, ok := leadKind(c); ok {
 			return dataErrf(j.name, j.line, "", "a JSON value that is not an object (%s); each line, or each element of a top-level array, must be an object", k)
 		}
@@ -142,16 +150,52 @@ func (j *jsonReader) consume(end int) {
 // failed turns a parse failure at pos of the object at j.pos into its
 // error: errNeedMore when the data ran out and more may come.
 func (j *jsonReader) failed(pos int, fail jsonFail) error {
+	j.bad = ""
 	if pos >= j.end {
 		if !j.eof {
 			return errNeedMore
 		}
 		return dataErrf(j.name, j.objLine+int64(bytes.Count(j.buf[j.pos:j.end], []byte{'\n'})), "", "file ends inside a JSON value")
 	}
+	if !j.array {
+		j.bad = RejectInvalidJSON
+		if fail == jsonBadUTF8 {
+			j.bad = RejectInvalidUnicode
+		}
+	}
 	if fail == jsonBadUTF8 {
 		return dataErr(j.name, j.objLine, "", errUTF8)
 	}
 	return dataErr(j.name, j.objLine, "", jsonSyntaxErr(j.buf[j.pos:pos+1]))
+}
+
+// skipLine consumes the rest of the line at j.pos, where a malformed
+// object (or a value that is no object) starts: JSON lines resume at the
+// next line. It appends the line's text, at most MaxRejectRawBytes bytes,
+// to dst.
+func (j *jsonReader) skipLine(dst []byte) ([]byte, error) {
+	start := len(dst)
+	for {
+		b := j.buf[j.pos:j.end]
+		i := bytes.IndexByte(b, '\n')
+		if i >= 0 {
+			b = b[:i+1]
+		}
+		dst = append(dst, b[:min(len(b), MaxRejectRawBytes+2-(len(dst)-start))]...)
+		if i >= 0 {
+			j.pos += i + 1
+			j.line++
+			break
+		}
+		j.pos = j.end
+		if j.eof {
+			break
+		}
+		if err := j.fill(); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst[:start], rowText(dst[start:])...), nil
 }
 
 // next returns the next object's bytes, checked, valid until the

@@ -96,6 +96,11 @@ type Options struct {
 	// this many times its size, though never below RatioFloorBytes; 0
 	// means no cap. A file's cap is the smaller of the two.
 	MaxCompressionRatio int
+	// OnReject, when set, makes a CSV or JSON row that cannot load (see
+	// Reject) skipped and reported to it instead of failing the file. An
+	// error it returns stops the decode and is returned as it is (the
+	// caller's max_rejected_rows). Parquet ignores it.
+	OnReject func(Reject) error
 	// Temp holds the decompressed copy of a whole-file compressed Parquet
 	// file (.parquet.gz) while it is read; nil means an unlimited budget in
 	// os.TempDir().
@@ -182,6 +187,8 @@ type settings struct {
 	maxDecompressed int64
 	maxRatio        int
 	temp            *tempspace.Budget
+	// onReject is Options.OnReject; nil fails the file on a bad row.
+	onReject func(Reject) error
 }
 
 // resolve applies the defaults of opts for the object called name. Runes
@@ -200,6 +207,7 @@ func resolve(name string, opts Options) (settings, error) {
 		maxDecompressed: opts.MaxDecompressedBytes,
 		maxRatio:        opts.MaxCompressionRatio,
 		temp:            opts.Temp,
+		onReject:        opts.OnReject,
 	}
 	base := strings.ToLower(path.Base(name))
 	if s.compression == "" {
