@@ -45,6 +45,11 @@ func (b *partLoad) describe(loaded []int) string {
 // reports them loaded without reading the source again. A part it cannot
 // vouch for is left alone: the files are loaded as usual, and rewrite it.
 func (b *partLoad) adopt(ctx context.Context) bool {
+	if b.rejects != nil {
+		// The part does not say which rows it skipped, nor where they
+		// went: load the files again, rejects and all.
+		return false
+	}
 	files := b.task.Files
 	name := messages.PartName(files[0].Source, files[0].Range)
 	if len(files) > 1 {

@@ -130,7 +130,7 @@ func classify(err error) worker.Kind {
 	switch {
 	case errors.Is(err, s3store.ErrChanged):
 		return worker.Changed
-	case decode.IsPermanent(err), errors.Is(err, errConfig), errors.Is(err, errNoColumns), s3store.IsPermanent(err),
+	case decode.IsPermanent(err), errors.Is(err, errConfig), errors.Is(err, errNoColumns), errors.Is(err, errTooManyRejects), s3store.IsPermanent(err),
 		errors.Is(err, target.ErrNoSpace), errors.Is(err, target.ErrNotWritable), alone(err):
 		return worker.Permanent
 	case errors.Is(err, s3store.ErrThrottled):

@@ -85,10 +85,10 @@ func newRejectWriter(tgt *target.Target, mem memory.Allocator, plan *messages.Re
 func (r *rejectWriter) add(ctx context.Context, rej decode.Reject) error {
 	r.n++
 	if r.first == "" {
-		r.first = fmt.Sprintf("line %d: %v", rej.Line, rej.Err)
+		r.first = fmt.Sprint(rej.Err) // names the file, line and column
 	}
 	if r.limit.Rows > 0 && r.n > r.limit.Rows {
-		return fmt.Errorf("%s: more than %d rows rejected (max_rejected_rows is %d); the first, %s: %w",
+		return fmt.Errorf("%s: more than %d rows rejected (max_rejected_rows is %d); the first: %s: %w",
 			r.src, r.limit.Rows, r.limit.Rows, r.first, errTooManyRejects)
 	}
 	if r.bld == nil {
@@ -150,7 +150,7 @@ func (r *rejectWriter) finish(ctx context.Context, rows int64) (*messages.Reject
 		return nil, nil
 	}
 	if p := r.limit.Percent; p > 0 && float64(r.n) > p/100*float64(rows+r.n) {
-		return nil, fmt.Errorf("%s: %d of %d rows rejected, more than max_rejected_rows %g%%; the first, %s: %w",
+		return nil, fmt.Errorf("%s: %d of %d rows rejected, more than max_rejected_rows %g%%; the first: %s: %w",
 			r.src, r.n, rows+r.n, p, r.first, errTooManyRejects)
 	}
 	if err := r.flush(); err != nil {

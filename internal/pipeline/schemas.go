@@ -37,6 +37,11 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 		return nil, fmt.Errorf("table %q is not configured", table)
 	}
 	opts.Mem = p.mem
+	if _, skips := p.limits[table]; skips {
+		// A table that skips bad rows infers past them too: the load
+		// rejects them, row by row.
+		opts.OnReject = func(decode.Reject) error { return nil }
+	}
 	schema, err := decode.Infer(ctx, p.source.Object(src), opts)
 	if err != nil {
 		if errors.Is(err, decode.ErrEmpty) {
