@@ -41,7 +41,7 @@ type Pipeline struct {
 	policies map[string]decode.MergePolicy
 	// limits are the max_rejected_rows of tables that skip bad rows.
 	limits map[string]RejectLimit
-	mem      memory.Allocator
+	mem    memory.Allocator
 }
 
 // New returns a pipeline reading through source and writing to tgt; tables

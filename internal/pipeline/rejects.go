@@ -60,9 +60,9 @@ type rejectWriter struct {
 	src    messages.Source
 	rng    *messages.Range
 
-	part  target.Part
-	w     *pqarrow.FileWriter
-	bld   *array.RecordBuilder
+	part   target.Part
+	w      *pqarrow.FileWriter
+	bld    *array.RecordBuilder
 	closed bool
 	n      int64
 	first  string // the first rejected row, for the error of a file over its limit
