@@ -45,13 +45,18 @@ type probed struct {
 // failures and the error says why.
 func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
 	var files []messages.Source
+	// A listing the store keeps refusing resumes after the last page
+	// handled, not from the start.
+	after := ""
 	err = c.retry(ctx, "listing "+t.Prefix, func() error {
-		files = files[:0]
-		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, "", func(page []messages.Source) error {
+		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
 			for _, src := range page {
 				if c.eligible(t, src) {
 					files = append(files, src)
 				}
+			}
+			if len(page) > 0 {
+				after = page[len(page)-1].Key
 			}
 			return nil
 		})

@@ -115,3 +115,62 @@ func TestPreflightOnWorkers(t *testing.T) {
 		})
 	}
 }
+
+// throttledLister serves pages of 10 keys, and every request is refused
+// after its first page, as a store throttling its listing does.
+type throttledLister struct {
+	keys  []messages.Source
+	mu    sync.Mutex
+	calls int
+	from  []string // the startAfter of each call
+}
+
+func (l *throttledLister) List(_ context.Context, _, _, startAfter string, fn func([]messages.Source) error) error {
+	l.mu.Lock()
+	l.calls++
+	l.from = append(l.from, startAfter)
+	l.mu.Unlock()
+	i := 0
+	for i < len(l.keys) && l.keys[i].Key <= startAfter {
+		i++
+	}
+	for first := true; i < len(l.keys); first = false {
+		if !first {
+			return fmt.Errorf("listing: SlowDown")
+		}
+		end := min(i+10, len(l.keys))
+		if err := fn(l.keys[i:end]); err != nil {
+			return err
+		}
+		i = end
+	}
+	return nil
+}
+
+func (*throttledLister) IsPermanent(error) bool { return false }
+
+// TestPreflightListingResumes: a pre-flight listing the store keeps
+// interrupting resumes after the last page it handled: every file once,
+// and no page listed twice.
+func TestPreflightListingResumes(t *testing.T) {
+	l := &throttledLister{}
+	for i := range 45 {
+		l.keys = append(l.keys, messages.Source{Bucket: "b", Key: fmt.Sprintf("t/%02d.csv", i), ETag: "e", Size: 10})
+	}
+	prober := &countingProber{}
+	table := Table{Name: "t", Prefix: "t/"}
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, RetryFor: time.Minute}, ports(l, prober, newOutageState(false), &countingCommitter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pf, _, err := c.preflight(context.Background(), "l", table, c.cfg.Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.Files != 45 || prober.tries != 45 {
+		t.Errorf("pre-flight of %d files, %d probes; want 45 of each", pf.Files, prober.tries)
+	}
+	if fmt.Sprint(l.from) != "[ t/09.csv t/19.csv t/29.csv t/39.csv]" {
+		t.Errorf("listings started after %q; want each page once, resumed after the last one handled", l.from)
+	}
+}
