@@ -117,6 +117,15 @@ func TestSchemaRules(t *testing.T) {
 			failed: map[string][]string{"c.csv": {`delimiter ";"`, `delimiter ","`}},
 		},
 		{
+			name: "a declared schema names nested types",
+			files: map[string][]byte{
+				"a.jsonl": []byte(`{"id":1,"addr":{"city":"x","zip":1},"tags":["a","b"]}` + "\n" + `{"id":2,"addr":null,"tags":[]}` + "\n"),
+			},
+			table:   `schema: [{ name: id, type: int64 }, { name: addr, type: "struct<city: string, zip: int64>" }, { name: tags, type: "list<string>" }]`,
+			columns: "id:int64,addr:struct<city: utf8 nullable, zip: int64 nullable>,tags:list<item: utf8, nullable>", rows: 2,
+			values:  map[string]string{"tags": `["a","b"]|[]`},
+		},
+		{
 			name: "European export: decimal comma, a date format, local timestamps",
 			files: map[string][]byte{
 				"a.csv": []byte("id;amount;day;at\n1;10,5;31.12.2024;2024-07-01 12:00:00\n2;3;01.01.2025;2024-01-01 12:00:00\n"),

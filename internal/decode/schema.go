@@ -80,7 +80,7 @@ var simpleTypes = map[string]arrow.DataType{
 	"date":         arrow.FixedWidthTypes.Date32,
 }
 
-const typeHelp = "int8..int64, uint8..uint64, float32, float64, bool, string, binary, date32, timestamp[s|ms|us|ns] (optionally \", tz=UTC\") or decimal128(p,s)"
+const typeHelp = "int8..int64, uint8..uint64, float32, float64, bool, string, binary, date32, timestamp[s|ms|us|ns] (optionally \", tz=UTC\"), decimal128(p,s), list<T>, struct<name: T, ...> or map<K, V>"
 
 // ParseType parses a user-declared column type: the names above, or the
 // String() of one of those Arrow types, so Fields round-trips through
@@ -134,6 +134,9 @@ func ParseType(s string) (arrow.DataType, error) {
 			return nil, fmt.Errorf("parsing type %q: decimal128 needs 1 <= precision <= 38 and 0 <= scale <= precision", s)
 		}
 		return &arrow.Decimal128Type{Precision: int32(p), Scale: int32(sc)}, nil
+	}
+	if dt, ok, err := parseNestedType(strings.TrimSpace(s)); ok {
+		return dt, err
 	}
 	return nil, fmt.Errorf("parsing type %q: unknown type; want one of %s", s, typeHelp)
 }

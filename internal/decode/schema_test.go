@@ -92,7 +92,7 @@ func TestParseType(t *testing.T) {
 			t.Errorf("ParseType(%q) = %v, %v", dt.String(), again, err)
 		}
 	}
-	for _, in := range []string{"", "int", "varchar", "timestamp[h]", "timestamp[us, UTC]", "timestamp[us, tz=]", "decimal128(0,0)", "decimal128(39,2)", "decimal128(5,6)", "decimal128(a,b)", "list<int64>"} {
+	for _, in := range []string{"", "int", "varchar", "timestamp[h]", "timestamp[us, UTC]", "timestamp[us, tz=]", "decimal128(0,0)", "decimal128(39,2)", "decimal128(5,6)", "decimal128(a,b)", "list<nosuch>", "array<int64>"} {
 		_, err := ParseType(in)
 		if err == nil {
 			t.Errorf("ParseType(%q) did not fail", in)
