@@ -123,7 +123,7 @@ func TestSchemaRules(t *testing.T) {
 			},
 			table:   `schema: [{ name: id, type: int64 }, { name: addr, type: "struct<city: string, zip: int64>" }, { name: tags, type: "list<string>" }]`,
 			columns: "id:int64,addr:struct<city: utf8 nullable, zip: int64 nullable>,tags:list<item: utf8, nullable>", rows: 2,
-			values:  map[string]string{"tags": `["a","b"]|[]`},
+			values: map[string]string{"tags": `["a","b"]|[]`},
 		},
 		{
 			name: "European export: decimal comma, a date format, local timestamps",
