@@ -174,3 +174,53 @@ func TestPreflightListingResumes(t *testing.T) {
 		t.Errorf("listings started after %q; want each page once, resumed after the last one handled", l.from)
 	}
 }
+
+// onceFailingCommitter refuses the first commit for good, then commits.
+type onceFailingCommitter struct {
+	countingCommitter
+	failed bool
+}
+
+func (c *onceFailingCommitter) IsPermanent(error) bool { return true }
+
+func (c *onceFailingCommitter) Commit(ctx context.Context, req CommitRequest) (CommitResult, error) {
+	if !c.failed {
+		c.failed = true
+		return CommitResult{}, fmt.Errorf("the catalog refused the commit")
+	}
+	return c.countingCommitter.Commit(ctx, req)
+}
+
+// TestResumedLoadDoesNotProbeAgain: the pre-flight's result is stored with
+// the load, so the run that finishes a load reads no file's schema again.
+func TestResumedLoadDoesNotProbeAgain(t *testing.T) {
+	st := newOutageState(false)
+	files := pageLister{{Bucket: "b", Key: "t/0.csv", ETag: "e", Size: 10}, {Bucket: "b", Key: "t/1.csv", ETag: "e", Size: 10}}
+	com := &onceFailingCommitter{}
+	cfg := Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}, RetryFor: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	first := &countingProber{}
+	c, err := New(cfg, ports(files, first, st, com))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.Run(ctx); err != nil || rep.OK() {
+		t.Fatalf("first run: %+v, %v; want the table not committed", rep, err)
+	}
+	again := &countingProber{}
+	c, err = New(cfg, ports(files, again, st, com))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Run(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("second run: %+v, %v; want the load finished", rep, err)
+	}
+	if first.tries != 2 || again.tries != 0 {
+		t.Errorf("probes: %d in the first run, %d in the resumed one; want 2 and 0", first.tries, again.tries)
+	}
+	if string(com.schema) != "schema here" || rep.Tables[0].Preflight == nil || rep.Tables[0].Preflight.Files != 2 {
+		t.Errorf("resumed load committed schema %q with pre-flight %+v; want the first run's", com.schema, rep.Tables[0].Preflight)
+	}
+}
