@@ -185,16 +185,24 @@ func readFooterBytes(src *pqSource) ([]byte, error) {
 	if src.size < int64(len(parquetMagic)+tail) {
 		return nil, dataErrf(src.name, 0, "", "not a Parquet file: %d bytes", src.size)
 	}
-	buf := make([]byte, tail)
-	if err := readFull(src, buf, 0, len(parquetMagic)); err != nil {
-		return nil, err
+	head := src.head
+	if len(head) < len(parquetMagic) {
+		head = make([]byte, len(parquetMagic))
+		if err := readFull(src, head, 0, len(parquetMagic)); err != nil {
+			return nil, err
+		}
 	}
-	if !bytes.Equal(buf[:4], parquetMagic) {
+	if !bytes.Equal(head[:4], parquetMagic) {
 		return nil, dataErrf(src.name, 0, "", "not a Parquet file: it does not start with PAR1")
 	}
-	if err := readFull(src, buf, src.size-tail, tail); err != nil {
+	// One read of the file's end usually holds the footer too: a footer
+	// is mostly a few KB, and a second request costs more than the bytes.
+	end := min(src.size-int64(len(parquetMagic)), footerGuessBytes)
+	last := make([]byte, end)
+	if err := readFull(src, last, src.size-end, int(end)); err != nil {
 		return nil, err
 	}
+	buf := last[len(last)-tail:]
 	switch magic := buf[4:]; {
 	case string(magic) == "PARE":
 		return nil, dataErrf(src.name, 0, "", "encrypted Parquet files are not supported")
@@ -209,12 +217,18 @@ func readFooterBytes(src *pqSource) ([]byte, error) {
 		return nil, dataErrf(src.name, 0, "", "Parquet footer of %d bytes is over the %d-byte maximum: "+
 			"rewrite the file with fewer row groups or columns", n, maxFooterBytes)
 	}
+	if n <= end-tail {
+		return last[end-tail-n : end-tail], nil
+	}
 	footer := make([]byte, n)
 	if err := readFull(src, footer, src.size-tail-n, int(n)); err != nil {
 		return nil, err
 	}
 	return footer, nil
 }
+
+// footerGuessBytes is how much of a Parquet file's end is read at first.
+const footerGuessBytes = 64 << 10
 
 // readFull reads n bytes at off into buf, telling a short file (a
 // DataError) from a failed read (the Object's error).

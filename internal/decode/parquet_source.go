@@ -26,6 +26,10 @@ type pqSource struct {
 	ra      parquetReaderAt
 	size    int64
 	cleanup func()
+	// head holds the file's first bytes when they were read already (to
+	// tell plain from compressed Parquet): the footer check reuses them
+	// rather than asking the store again.
+	head []byte
 }
 
 // openParquetSource returns obj's Parquet bytes. A whole-file compressed
@@ -44,6 +48,7 @@ func openParquetSource(ctx context.Context, obj Object, s *settings, errs *ioErr
 	}
 	compression := sniffCompression(head)
 	if compression == "" {
+		src.head = head
 		return src, nil
 	}
 	return spoolParquet(ctx, obj, compression, s, errs)

@@ -126,7 +126,15 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		o.DisableLogOutputChecksumValidationSkipped = true
 		o.APIOptions = append(o.APIOptions, s.classifyErrors)
 	}
-	patient := func(o *s3.Options) { o.Retryer = patientRetryer() }
+	patient := func(o *s3.Options) {
+		o.Retryer = patientRetryer()
+		// Probes and batched small files keep dozens of requests in flight
+		// to one endpoint; the SDK's default keeps 10 idle connections per
+		// host and dials a new one (a TCP and TLS handshake) for the rest.
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
+		})
+	}
 	hasty := func(o *s3.Options) {
 		o.HTTPClient = awshttp.NewBuildableClient().
 			WithDialerOptions(func(d *net.Dialer) { d.Timeout = checkDialTimeout }).
@@ -145,6 +153,10 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 	s.check = s3.NewFromConfig(awsCfg, common, hasty)
 	return s, nil
 }
+
+// maxIdleConns bounds the connections kept open to the store between
+// requests.
+const maxIdleConns = 256
 
 // patientRetryer is the load's retry policy; tests shorten its backoff
 // with opts.
