@@ -331,8 +331,10 @@ func TestCoordinatorRestartMidLoad(t *testing.T) {
 // An object overwritten after listing is reported as changed, not loaded.
 func TestFileChangedAfterListing(t *testing.T) {
 	e := newLoadEnv(t)
+	// Larger than what the pre-flight reads whole and keeps for the load
+	// (a kept file loads as it was listed, whatever the store holds now).
 	for _, k := range []string{"a", "b", "c"} {
-		e.put("t/"+k+".csv", csvRows(0, 10, ",", true))
+		e.put("t/"+k+".csv", csvRows(0, 10_000, ",", true))
 	}
 	p := e.inProcess(e.writeConfig("  - { name: t, prefix: t/ }", "max_failed_files: 1\n"))
 	co := p.coordinator(nil)
@@ -360,7 +362,7 @@ func TestFileChangedAfterListing(t *testing.T) {
 	if !r.OK() || r.Tables[0].Changed != 1 {
 		t.Fatalf("report: %+v", r.Tables)
 	}
-	m := verifyTable(t, e.out, "t", 20, 2)
+	m := verifyTable(t, e.out, "t", 20_000, 2)
 	if len(m.Failed) != 1 || m.Failed[0].State != messages.StateChanged || m.Failed[0].Source.Key != "t/b.csv" {
 		t.Errorf("manifest failures: %+v", m.Failed)
 	}

@@ -352,3 +352,29 @@ func TestPlanMatchesTheLoad(t *testing.T) {
 			r.Files, r.Empty, r.Preflight.Schemas, p.Preflight.Files, p.Preflight.Empty, p.Preflight.Schemas)
 	}
 }
+
+// TestSmallFilesReadOnce: under s3load run, the pre-flight reads a small
+// file whole and its load takes those bytes: one GET per file in all.
+func TestSmallFilesReadOnce(t *testing.T) {
+	e := newLoadEnv(t)
+	for i := range 30 {
+		e.put(fmt.Sprintf("once/%02d.csv", i), fmt.Appendf(nil, "id,amount\n%d,%d\n", i, i))
+	}
+	mark := len(e.s3.AccessLog(t))
+	code, stdout, stderr := runCLI(t, "run", "--config", e.writeConfig("  - { name: once, prefix: once/ }", ""))
+	if code != ExitOK {
+		t.Fatalf("s3load run exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	verifyTableFilesLoaded(t, e.out, "once", 30)
+	got := map[string]int{}
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		if a.Operation == "GetObject" {
+			got[a.Key]++
+		}
+	}
+	for i := range 30 {
+		if key := fmt.Sprintf("once/%02d.csv", i); got[key] != 1 {
+			t.Errorf("%s read %d times, want once", key, got[key])
+		}
+	}
+}

@@ -41,6 +41,8 @@ type Pipeline struct {
 	policies map[string]decode.MergePolicy
 	// limits are the max_rejected_rows of tables that skip bad rows.
 	limits map[string]RejectLimit
+	// probed keeps small files the pre-flight read whole for their load.
+	probed probedFiles
 	mem    memory.Allocator
 }
 
@@ -207,7 +209,7 @@ func (b *partLoad) conform(ctx context.Context, src messages.Source, rec arrow.R
 
 // object is src as the decoders read it, its bytes counted as progress.
 func (b *partLoad) object(src messages.Source) decode.Object {
-	return &countedObject{Object: b.p.source.Object(src), progress: b.progress}
+	return &countedObject{Object: b.p.loadObject(src), progress: b.progress}
 }
 
 func (b *partLoad) load(ctx context.Context) {

@@ -42,7 +42,11 @@ func (p *Pipeline) ProbeSchema(ctx context.Context, table string, src messages.S
 		// rejects them, row by row.
 		opts.OnReject = func(decode.Reject) error { return nil }
 	}
-	schema, err := decode.Infer(ctx, p.source.Object(src), opts)
+	obj, err := p.probeObject(ctx, src)
+	var schema *arrow.Schema
+	if err == nil {
+		schema, err = decode.Infer(ctx, obj, opts)
+	}
 	if err != nil {
 		if errors.Is(err, decode.ErrEmpty) {
 			return nil, coordinator.NoRows(err)

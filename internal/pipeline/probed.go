@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/messages"
+)
+
+// The pre-flight reads a small file whole to read its schema; the load of
+// the same file, when it runs in this process (always under s3load run),
+// takes those bytes instead of asking the store a second time. For a
+// folder of small files a GET is most of a file's cost. The bytes are the
+// listed version's (the read was pinned to its ETag), so the file loads as
+// it was listed even if the object changed since, as a pinned read of a
+// versioned bucket would.
+const (
+	// probedFileMax: larger files are sampled, not read whole.
+	probedFileMax = 256 << 10
+	// probedBytesMax bounds the bytes kept. Files probed once it is full
+	// are not kept: the load reads them as usual.
+	probedBytesMax = 64 << 20
+	// probedTTL: bytes no load took by then (its file failed the
+	// pre-flight, or loads on another worker) are dropped.
+	probedTTL = 10 * time.Minute
+)
+
+// probedFiles holds small files' bytes from their probe until their load
+// takes them, each pinned to its listed identity (bucket, key, ETag).
+type probedFiles struct {
+	mu    sync.Mutex
+	size  int64
+	files map[string]probedFile
+}
+
+type probedFile struct {
+	data []byte
+	at   time.Time
+}
+
+func (c *probedFiles) put(src messages.Source, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	for id, f := range c.files {
+		if now.Sub(f.at) > probedTTL {
+			delete(c.files, id)
+			c.size -= int64(len(f.data))
+		}
+	}
+	if c.size+int64(len(data)) > probedBytesMax {
+		return
+	}
+	if c.files == nil {
+		c.files = map[string]probedFile{}
+	}
+	if old, ok := c.files[src.Identity()]; ok {
+		c.size -= int64(len(old.data))
+	}
+	c.files[src.Identity()] = probedFile{data: data, at: now}
+	c.size += int64(len(data))
+}
+
+// take returns and forgets the bytes of src, if kept.
+func (c *probedFiles) take(src messages.Source) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.files[src.Identity()]
+	if ok {
+		delete(c.files, src.Identity())
+		c.size -= int64(len(f.data))
+	}
+	return f.data, ok
+}
+
+// probeObject is src as the pre-flight reads it: a small file read whole,
+// once, and kept for its load.
+func (p *Pipeline) probeObject(ctx context.Context, src messages.Source) (decode.Object, error) {
+	obj := p.source.Object(src)
+	if src.Size <= 0 || src.Size > probedFileMax {
+		return obj, nil
+	}
+	rc, err := obj.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", obj.Name(), err)
+	}
+	p.probed.put(src, data)
+	return decode.ReaderObject(obj.Name(), bytes.NewReader(data), int64(len(data))), nil
+}
+
+// loadObject is src for its load: the pre-flight's bytes when this
+// process kept them, else the store's object.
+func (p *Pipeline) loadObject(src messages.Source) decode.Object {
+	obj := p.source.Object(src)
+	if data, ok := p.probed.take(src); ok {
+		return decode.ReaderObject(obj.Name(), bytes.NewReader(data), int64(len(data)))
+	}
+	return obj
+}
