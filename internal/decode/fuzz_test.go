@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -114,7 +115,29 @@ func FuzzCSV(f *testing.F) {
 		if strings.Join(fast, "\n") != strings.Join(general, "\n") {
 			t.Fatalf("fast path rows\n%q\ngeneral path rows\n%q", fast, general)
 		}
+		// Skipping bad rows: both paths skip the same rows, and keep the same.
+		fastRows, fastRejects, ferr := fuzzRejecting(t, name, data, opts, false)
+		genRows, genRejects, gerr := fuzzRejecting(t, name, data, opts, true)
+		if (ferr == nil) != (gerr == nil) || fastRows != genRows || fastRejects != genRejects {
+			t.Fatalf("skipping rows: fast path %v %q %q, general path %v %q %q", ferr, fastRows, fastRejects, gerr, genRows, genRejects)
+		}
 	})
+}
+
+// fuzzRejecting decodes with bad rows skipped and returns the rows kept
+// and the rejects, each as text, checking what every Reject must be.
+func fuzzRejecting(t *testing.T, name string, data []byte, opts Options, generalOnly bool) (rows, rejects string, err error) {
+	var rej strings.Builder
+	opts.OnReject = func(r Reject) error {
+		if r.Line < 1 || len(r.Raw) > MaxRejectRawBytes || r.Class == "" || r.Err == nil {
+			t.Fatalf("reject %+v", r)
+		}
+		fmt.Fprintf(&rej, "%d %s %s %q\n", r.Line, r.Column, r.Class, r.Raw)
+		return nil
+	}
+	kept, err := decodeDirect(t, name, data, opts, generalOnly)
+	checkFileErr(t, name, err)
+	return strings.Join(kept, "\n"), rej.String(), err
 }
 
 func FuzzJSON(f *testing.F) {
@@ -140,6 +163,7 @@ func FuzzJSON(f *testing.F) {
 		const name = "s3://b/fuzz.jsonl"
 		_, err := decodeDirect(t, name, data, opts, false)
 		checkFileErr(t, name, err)
+		fuzzRejecting(t, name, data, opts, false) // skipping bad rows never panics or leaks
 	})
 }
 
