@@ -187,6 +187,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer s.close()
+	// The coordinator and the workers share this process: a small file the
+	// pre-flight reads is loaded from those bytes. A fleet's worker would
+	// rarely load a file it probed, and would hold the memory for nothing.
+	s.ad.pipeline.KeepProbedFiles()
 
 	var g run.Group
 	report := s.addCoordinator(ctx, &g, *fullReload)

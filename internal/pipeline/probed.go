@@ -12,9 +12,9 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-// The pre-flight reads a small file whole to read its schema; the load of
-// the same file, when it runs in this process (always under s3load run),
-// takes those bytes instead of asking the store a second time. For a
+// Under s3load run, the pre-flight reads a small file whole to read its
+// schema, and the load of the same file, in the same process, takes those
+// bytes instead of asking the store a second time. For a
 // folder of small files a GET is most of a file's cost. The bytes are the
 // listed version's (the read was pinned to its ETag), so the file loads as
 // it was listed even if the object changed since, as a pinned read of a
@@ -34,8 +34,25 @@ const (
 // takes them, each pinned to its listed identity (bucket, key, ETag).
 type probedFiles struct {
 	mu    sync.Mutex
+	on    bool
 	size  int64
 	files map[string]probedFile
+}
+
+// KeepProbedFiles makes the pipeline keep the small files its probes read
+// for their loads: for a process that both probes and loads (s3load run).
+// Call it before the pipeline is used.
+func (p *Pipeline) KeepProbedFiles() {
+	p.probed.mu.Lock()
+	p.probed.on = true
+	p.probed.mu.Unlock()
+}
+
+// keeping says whether probed files are kept.
+func (c *probedFiles) keeping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.on
 }
 
 type probedFile struct {
@@ -82,7 +99,7 @@ func (c *probedFiles) take(src messages.Source) ([]byte, bool) {
 // once, and kept for its load.
 func (p *Pipeline) probeObject(ctx context.Context, src messages.Source) (decode.Object, error) {
 	obj := p.source.Object(src)
-	if src.Size <= 0 || src.Size > probedFileMax {
+	if src.Size <= 0 || src.Size > probedFileMax || !p.probed.keeping() {
 		return obj, nil
 	}
 	rc, err := obj.Open(ctx)

@@ -12,7 +12,7 @@ func TestProbedFiles(t *testing.T) {
 	src := func(i int) messages.Source {
 		return messages.Source{Bucket: "b", Key: fmt.Sprintf("k%d", i), ETag: "e", Size: 1 << 20}
 	}
-	var c probedFiles
+	c := probedFiles{on: true}
 	mb := make([]byte, 1<<20)
 	for i := range 70 { // 70 MiB offered, 64 kept: the first ones
 		c.put(src(i), mb)
