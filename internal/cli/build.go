@@ -156,11 +156,12 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 			rows, pct, _ := t.RejectLimit() // validated with the config
 			limits[t.Name] = pipeline.RejectLimit{Rows: rows, Percent: pct}
 		}
+		// Both are the config's: a bad type or format is a usage error.
 		if opts[t.Name], err = decodeOptions(t, c.Limits, temp); err != nil {
-			return nil, fmt.Errorf("tables[%d]: %w", i, err)
+			return nil, usageErr(fmt.Errorf("tables[%d].%w", i, err))
 		}
 		if policies[t.Name], err = mergePolicy(t); err != nil {
-			return nil, fmt.Errorf("tables[%d]: %w", i, err)
+			return nil, usageErr(fmt.Errorf("tables[%d].%w", i, err))
 		}
 	}
 	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil).WithPolicies(policies).WithRejectLimits(limits)

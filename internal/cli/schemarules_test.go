@@ -378,3 +378,20 @@ func TestSmallFilesReadOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnOverrideRejected: a type or format no decoder knows stops the
+// run at once as a config error, naming the key.
+func TestColumnOverrideRejected(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("bad/a.csv", []byte("id,day\n1,31.12.2024\n"))
+	for _, tt := range []struct{ columns, want string }{
+		{`{ day: { type: date, format: "%d.%Q.%Y" } }`, "tables[0].columns.day.format"},
+		{`{ day: "dat" }`, "tables[0].columns.day: parsing type"},
+	} {
+		cfg := e.writeConfig("  - name: bad\n    prefix: bad/\n    columns: "+tt.columns+"\n", "")
+		code, stdout, stderr := runCLI(t, "run", "--config", cfg)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("columns %s: exit %d, want %d naming %q\n%s\n%s", tt.columns, code, ExitUsage, tt.want, stdout, stderr)
+		}
+	}
+}
