@@ -103,11 +103,9 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 	if len(groups) == 0 && len(t.Schema) == 0 {
 		return nil, nil, append(bad, empty...), noSchema(t, len(bad), len(empty), found)
 	}
-	var merged MergedSchema
-	err = c.retry(ctx, "merging the schemas of "+t.Name, func() (err error) {
-		merged, err = c.Merger.MergeSchemas(ctx, t.Name, t.Schema, groups)
-		return err
-	})
+	// Merging reads nothing: its error is the config's or the files', and
+	// trying again cannot help.
+	merged, err := c.Merger.MergeSchemas(ctx, t.Name, t.Schema, groups)
 	if err != nil {
 		return nil, nil, append(bad, empty...), Permanent(fmt.Errorf("deciding the table's schema: %w", err))
 	}

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -222,5 +223,33 @@ func TestResumedLoadDoesNotProbeAgain(t *testing.T) {
 	}
 	if string(com.schema) != "schema here" || rep.Tables[0].Preflight == nil || rep.Tables[0].Preflight.Files != 2 {
 		t.Errorf("resumed load committed schema %q with pre-flight %+v; want the first run's", com.schema, rep.Tables[0].Preflight)
+	}
+}
+
+// failingMerger refuses every merge, as a columns: override naming no
+// file's column does.
+type failingMerger struct{}
+
+func (failingMerger) MergeSchemas(context.Context, string, []byte, []SchemaGroup) (MergedSchema, error) {
+	return MergedSchema{}, fmt.Errorf(`columns: "amout" is not a column of any file`)
+}
+
+// TestMergeErrorEndsTheTableAtOnce: a merge that fails is the config's or
+// the files' doing; the table fails at once, saying why, and is not
+// retried for the retry budget.
+func TestMergeErrorEndsTheTableAtOnce(t *testing.T) {
+	st := newOutageState(false)
+	files := pageLister{{Bucket: "b", Key: "t/0.csv", ETag: "e", Size: 10}}
+	p := ports(files, &countingProber{}, st, &countingCommitter{})
+	p.Merger = failingMerger{}
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}, RetryFor: time.Hour}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := c.Run(ctx)
+	if err != nil || rep.OK() || !strings.Contains(rep.Tables[0].Error, `"amout" is not a column`) {
+		t.Fatalf("run: %+v, %v; want the table failed naming the merge's error", rep.Tables, err)
 	}
 }
