@@ -242,6 +242,10 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 	if err := c.retry(ctx, "publishing probe tasks", func() error { return c.Queue.Publish(ctx, tasks...) }); err != nil {
 		return fmt.Errorf("publishing probe tasks: %w", err)
 	}
+	// Each read returns every finding so far: space the reads out with
+	// the table's size, so a table of 100,000 files is not read whole five
+	// times a second.
+	poll := probePoll + time.Duration(len(tasks))*2*time.Millisecond
 	done, lastNews, lastLog := 0, time.Now(), time.Now()
 	for done < len(found) {
 		var recs []messages.ProbeRecord
@@ -284,11 +288,12 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(probePoll):
+		case <-time.After(poll):
 		}
 	}
 	return nil
 }
 
-// probePoll is how often the workers' probe findings are read.
+// probePoll is how often the workers' probe findings of a small table are
+// read.
 const probePoll = 200 * time.Millisecond
