@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// csv.timezone names an IANA zone: the binary carries their data, since
+	// its images are FROM scratch, without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"gopkg.in/yaml.v3"
 )

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones, wherever the tests run
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -96,18 +97,7 @@ func TestCSVDecimalComma(t *testing.T) {
 				opts.Schema = schemaOf(t, tc.types...)
 			}
 			rows, err := decodeBothPaths(t, tc.text, opts)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one with %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Join(rows, "\n") != strings.Join(tc.rows, "\n") {
-				t.Errorf("rows\n got %q\nwant %q", rows, tc.rows)
-			}
+			checkRows(t, rows, err, tc.rows, tc.err)
 		})
 	}
 }
@@ -226,18 +216,7 @@ func TestCSVTimeFormats(t *testing.T) {
 				opts.Schema = withFormat(schemaOf(t, "t", tc.ty), "t", tc.format)
 			}
 			rows, err := decodeBothPaths(t, tc.text, opts)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one with %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Join(rows, "\n") != strings.Join(tc.rows, "\n") {
-				t.Errorf("rows\n got %q\nwant %q", rows, tc.rows)
-			}
+			checkRows(t, rows, err, tc.rows, tc.err)
 		})
 	}
 }
@@ -245,7 +224,7 @@ func TestCSVTimeFormats(t *testing.T) {
 func TestCSVTimezone(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skipf("no zone data: %v", err)
+		t.Fatalf("no zone data (time/tzdata is imported): %v", err)
 	}
 	tests := []struct {
 		name, text, format string
@@ -355,5 +334,23 @@ func BenchmarkDateFormatZone(b *testing.B) {
 		if _, err := st.timestamp(v, 2); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// checkRows compares a decode's rows with want, or its error with wantErr
+// when that is set.
+func checkRows(t *testing.T, rows []string, err error, want []string, wantErr string) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want one with %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows\n got %q\nwant %q", rows, want)
 	}
 }
