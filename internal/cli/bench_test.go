@@ -47,12 +47,21 @@ func benchLoad(b *testing.B, e *loadEnv, cfg string, workers int) {
 
 // BenchmarkLoadSmallFiles: 10,000 CSV files of ~10 KB, 2 workers.
 func BenchmarkLoadSmallFiles(b *testing.B) {
-	files := benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 10000)
-	e := newLoadEnv(b)
-	body := demo.WideCSV(0, 140) // ~10 KB
+	e, files := newLoadEnv(b), benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 10000)
+	putSmallFiles(b, e, files)
+	cfg := e.writeConfig("  - { name: small, prefix: small/ }", "")
+	b.ResetTimer()
+	start := time.Now()
+	benchLoad(b, e, cfg, benchEnvInt("S3LOAD_BENCH_SLOTS", 2))
+	b.ReportMetric(float64(files*b.N)/time.Since(start).Seconds(), "files/s")
+}
+
+// putSmallFiles puts n CSV files of ~10 KB under small/, 16 at a time.
+func putSmallFiles(b *testing.B, e *loadEnv, n int) {
+	body := demo.WideCSV(0, 140)
 	var g errgroup.Group
 	g.SetLimit(16)
-	for i := range files {
+	for i := range n {
 		g.Go(func() error {
 			e.put(fmt.Sprintf("small/%05d.csv", i), body)
 			return nil
@@ -61,11 +70,6 @@ func BenchmarkLoadSmallFiles(b *testing.B) {
 	if err := g.Wait(); err != nil {
 		b.Fatal(err)
 	}
-	cfg := e.writeConfig("  - { name: small, prefix: small/ }", "")
-	b.ResetTimer()
-	start := time.Now()
-	benchLoad(b, e, cfg, benchEnvInt("S3LOAD_BENCH_SLOTS", 2))
-	b.ReportMetric(float64(files*b.N)/time.Since(start).Seconds(), "files/s")
 }
 
 // BenchmarkLoadCSV: one large CSV, one worker: CSV MB/s per worker core.

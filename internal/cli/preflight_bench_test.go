@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"testing"
@@ -9,7 +8,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/s3load/s3load/internal/demo"
 )
 
 // preflightTook finds the pre-flight's duration in a run's log.
@@ -46,20 +44,8 @@ func benchPreflight(b *testing.B, cfg string, files int) {
 // BenchmarkPreflightSmallFiles: 10,000 CSV files of ~10 KB, probed on two
 // in-process workers, then loaded.
 func BenchmarkPreflightSmallFiles(b *testing.B) {
-	files := benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 10000)
-	e := newLoadEnv(b)
-	body := demo.WideCSV(0, 140) // ~10 KB
-	var g errgroup.Group
-	g.SetLimit(16)
-	for i := range files {
-		g.Go(func() error {
-			e.put(fmt.Sprintf("small/%05d.csv", i), body)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		b.Fatal(err)
-	}
+	e, files := newLoadEnv(b), benchEnvInt("S3LOAD_BENCH_SMALL_FILES", 10000)
+	putSmallFiles(b, e, files)
 	cfg := e.writeConfig("  - { name: small, prefix: small/ }", "")
 	b.ResetTimer()
 	benchPreflight(b, cfg, files)
