@@ -167,6 +167,7 @@ func (c Config) validate() error {
 type Coordinator struct {
 	cfg Config
 	Ports
+	progress tracker
 }
 
 // New checks cfg and the ports and returns a coordinator.

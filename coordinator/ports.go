@@ -264,3 +264,9 @@ func (p Ports) validate() error {
 	}
 	return nil
 }
+
+// ProgressStore keeps the load's live progress where status readers on
+// other hosts find it. Writing it is best effort: a load never waits on it.
+type ProgressStore interface {
+	PutProgress(ctx context.Context, rec messages.ProgressRecord) error
+}
