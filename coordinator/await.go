@@ -27,6 +27,8 @@ type view struct {
 	current  bool // every record that existed when the watch began is in
 	// lost are records deleted from the store while the load ran.
 	lost []messages.FileRecord
+	// counts are the figures of files, for progress.
+	counts viewCounts
 }
 
 func newView() *view { return &view{files: map[string]fileView{}} }
@@ -37,8 +39,11 @@ func (v *view) apply(ev FileEvent) {
 		return
 	}
 	old, had := v.files[ev.Token]
-	if had && old.rec.State.Terminal() {
-		v.terminal--
+	if had {
+		v.counts.add(old.rec, -1)
+		if old.rec.State.Terminal() {
+			v.terminal--
+		}
 	}
 	if ev.Deleted {
 		if had {
@@ -48,6 +53,7 @@ func (v *view) apply(ev FileEvent) {
 		return
 	}
 	v.files[ev.Token] = fileView{rec: ev.Record, rev: ev.Revision}
+	v.counts.add(ev.Record, 1)
 	if ev.Record.State.Terminal() {
 		v.terminal++
 	}
@@ -141,6 +147,7 @@ func (tc *tableRun) follow(ctx context.Context, v *view, tick *time.Ticker, chk 
 			return false, err
 		case ev := <-events:
 			v.apply(ev)
+			tc.watched(v, ev)
 			if tc.complete(v) {
 				return true, nil
 			}

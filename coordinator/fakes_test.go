@@ -300,11 +300,18 @@ func (loadingQueue) Backlog(context.Context, string) (int, error) { return 0, ni
 
 type pageLister []messages.Source
 
-func (l pageLister) List(_ context.Context, _, _, startAfter string, fn func([]messages.Source) error) error {
-	if startAfter != "" || len(l) == 0 {
+// List returns the files under prefix in one page.
+func (l pageLister) List(_ context.Context, _, prefix, startAfter string, fn func([]messages.Source) error) error {
+	var page []messages.Source
+	for _, s := range l {
+		if strings.HasPrefix(s.Key, prefix) {
+			page = append(page, s)
+		}
+	}
+	if startAfter != "" || len(page) == 0 {
 		return nil
 	}
-	return fn(l)
+	return fn(page)
 }
 
 func (pageLister) IsPermanent(err error) bool { return errors.Is(err, errDenied) }

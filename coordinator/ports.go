@@ -256,6 +256,9 @@ type Ports struct {
 	Fleet     Fleet
 	Committer Committer
 	Locker    TableLocker
+	// ProgressStore, if set, gets the load's progress every
+	// ProgressInterval, for `s3load status` on other hosts.
+	ProgressStore ProgressStore
 }
 
 func (p Ports) validate() error {

@@ -51,6 +51,12 @@ func (c *Coordinator) Run(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	l.setLoad(load.LoadID)
+	c.progress.start(c.cfg, load)
+	keeper.Add(1)
+	go func() { // owned by Run: cancelled and awaited below.
+		defer keeper.Done()
+		c.publishProgress(ctx)
+	}()
 	log := c.cfg.Logger.With("load", load.LoadID)
 	log.Info("load started", "tables", len(c.cfg.Tables), "resumed", resumed)
 
@@ -68,17 +74,25 @@ func (c *Coordinator) Run(ctx context.Context) (Report, error) {
 				report.Tables[i] = TableReport{Name: t.Name, Error: "not started: " + context.Cause(ctx).Error()}
 				return
 			}
-			report.Tables[i] = c.runTable(ctx, l, load.LoadID, t, resumed, log.With("table", t.Name))
+			report.Tables[i] = c.runTable(ctx, l, load.LoadID, i, resumed, log.With("table", t.Name))
 		}()
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		report.Interrupted = true
+		c.progress.end(messages.LoadRunning) // interrupted: still open
+		c.writeProgress(context.WithoutCancel(ctx))
 		return report, err
 	}
 	if err := c.closeLoad(ctx, load, rev, report); err != nil {
 		return report, err
 	}
+	state := messages.LoadIncomplete
+	if report.OK() {
+		state = messages.LoadCompleted
+	}
+	c.progress.end(state)
+	c.writeProgress(ctx)
 	return report, nil
 }
 

@@ -19,8 +19,9 @@ const maxRounds = 10
 // runTable lists, publishes, reconciles and commits one table, and says in
 // its report how that went. It never fails the load: what goes wrong stays
 // in the table's report, and only ctx ending stops it early.
-func (c *Coordinator) runTable(ctx context.Context, l *lease, load string, t Table, resumed bool, log *slog.Logger) TableReport {
-	tc := &tableRun{c: c, lease: l, load: load, t: t, log: log, started: time.Now()}
+func (c *Coordinator) runTable(ctx context.Context, l *lease, load string, i int, resumed bool, log *slog.Logger) TableReport {
+	t := c.cfg.Tables[i]
+	tc := &tableRun{c: c, lease: l, load: load, t: t, idx: i, log: log, started: time.Now()}
 	rep, err := tc.run(ctx, resumed)
 	rep.Name, rep.Duration = t.Name, time.Since(tc.started)
 	if err != nil {
@@ -30,6 +31,7 @@ func (c *Coordinator) runTable(ctx context.Context, l *lease, load string, t Tab
 		rep.Error = err.Error()
 		log.Error("table not committed", "err", err)
 	}
+	c.progress.ended(i, rep)
 	return rep
 }
 
@@ -39,6 +41,7 @@ type tableRun struct {
 	lease   *lease
 	load    string
 	t       Table
+	idx     int // the table's place in the config, for progress
 	log     *slog.Logger
 	started time.Time
 
@@ -87,6 +90,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		return rep, nil
 	}
 	if len(tc.rec.Schema) == 0 {
+		c.progress.phase(tc.idx, messages.PhasePreflight)
 		schema, pf, failures, err := c.preflight(ctx, tc.load, t, tc.log)
 		if err != nil {
 			rep := TableReport{Files: len(failures), Failed: len(failures), Failures: failures}
@@ -100,6 +104,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 			return TableReport{}, fmt.Errorf("recording schema: %w", err)
 		}
 	}
+	c.progress.phase(tc.idx, messages.PhaseListing)
 	switch {
 	case !tc.rec.Listed:
 		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema, rejectedFiles(tc.rec.Preflight))
@@ -130,6 +135,8 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		return TableReport{Skipped: tc.rec.Skipped}, Permanent(c.emptyListing(ctx, t, tc.rec.Skipped))
 	}
 
+	c.progress.listed(tc.idx, tc.rec)
+	c.progress.phase(tc.idx, messages.PhaseLoading)
 	rep, err := tc.reconcileAndCommit(ctx)
 	rep.Reused = tc.reused
 	return rep, err
@@ -354,6 +361,7 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 		if err := tc.lease.confirm(ctx); err != nil {
 			return report, err
 		}
+		c.progress.phase(tc.idx, messages.PhaseCommitting)
 		result, err := tc.commit(ctx, report)
 		var missing *PartsError
 		if errors.As(err, &missing) && round <= maxRounds {
@@ -361,6 +369,7 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 			if err := c.reloadParts(ctx, tc.load, t.Name, files, missing.Parts, round); err != nil {
 				return report, err
 			}
+			c.progress.phase(tc.idx, messages.PhaseLoading)
 			continue
 		}
 		if err != nil {
@@ -420,4 +429,12 @@ func (c *Coordinator) emptyListing(ctx context.Context, t Table, skipped int) er
 		}
 	}
 	return fmt.Errorf("%s: table not committed, its previous commit stays (set allow_empty: true to commit an empty table)", msg)
+}
+
+// watched passes what the table's watch saw on to its progress.
+func (tc *tableRun) watched(v *view, ev FileEvent) {
+	tc.c.progress.watched(tc.idx, v)
+	if !ev.Deleted && (ev.Record.State == messages.StateFailed || ev.Record.State == messages.StateChanged) {
+		tc.c.progress.failure(tc.idx, ev.Record)
+	}
 }

@@ -37,20 +37,21 @@ var (
 
 // message is every top-level type of this package.
 type message interface {
-	Task | FileRecord | LoadRecord | TableRecord | WorkerRecord | LeaseRecord | Manifest | ProbeRecord
+	Task | FileRecord | LoadRecord | TableRecord | WorkerRecord | LeaseRecord | Manifest | ProbeRecord | ProgressRecord
 }
 
 // versioned is implemented by pointers to every message type.
 type versioned interface{ version() *int }
 
-func (m *Task) version() *int         { return &m.V }
-func (m *FileRecord) version() *int   { return &m.V }
-func (m *LoadRecord) version() *int   { return &m.V }
-func (m *TableRecord) version() *int  { return &m.V }
-func (m *WorkerRecord) version() *int { return &m.V }
-func (m *LeaseRecord) version() *int  { return &m.V }
-func (m *Manifest) version() *int     { return &m.V }
-func (m *ProbeRecord) version() *int  { return &m.V }
+func (m *Task) version() *int           { return &m.V }
+func (m *FileRecord) version() *int     { return &m.V }
+func (m *LoadRecord) version() *int     { return &m.V }
+func (m *TableRecord) version() *int    { return &m.V }
+func (m *WorkerRecord) version() *int   { return &m.V }
+func (m *LeaseRecord) version() *int    { return &m.V }
+func (m *Manifest) version() *int       { return &m.V }
+func (m *ProbeRecord) version() *int    { return &m.V }
+func (m *ProgressRecord) version() *int { return &m.V }
 
 // Marshal encodes any message of this package, stamping the current version.
 func Marshal[T message](m T) ([]byte, error) {

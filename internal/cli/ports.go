@@ -12,15 +12,16 @@ import (
 // coordinatorPorts are the adapters the coordinator works through.
 func (s *session) coordinatorPorts() coordinator.Ports {
 	p := coordinator.Ports{
-		Lister:    s.ad.source,
-		Prober:    s.ad.pipeline,
-		Merger:    s.ad.pipeline,
-		Queue:     s.conn.queue,
-		State:     s.conn.state,
-		Leases:    s.conn.state,
-		Fleet:     s.conn.state,
-		Committer: s.ad.target,
-		Locker:    s.ad.target,
+		Lister:        s.ad.source,
+		Prober:        s.ad.pipeline,
+		Merger:        s.ad.pipeline,
+		Queue:         s.conn.queue,
+		State:         s.conn.state,
+		Leases:        s.conn.state,
+		Fleet:         s.conn.state,
+		Committer:     s.ad.target,
+		Locker:        s.ad.target,
+		ProgressStore: s.conn.state,
 	}
 	if s.ad.lake != nil {
 		p.Committer, p.Locker = s.ad.lake, s.ad.lake

@@ -349,7 +349,7 @@ func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileR
 }
 
 type record interface {
-	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.LeaseRecord | messages.WorkerRecord | messages.ProbeRecord
+	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.LeaseRecord | messages.WorkerRecord | messages.ProbeRecord | messages.ProgressRecord
 }
 
 // collect reads every record whose key matches pattern, as they are now.
