@@ -26,25 +26,11 @@ const (
 	ExitFailure     = 3 // the load could not run
 )
 
-const usage = `s3load: full loads of S3 folders into Parquet tables
-
-usage:
-  s3load run         --config load.yaml [--nats URL] [--workers N]   embedded NATS + workers, one process
-  s3load coordinator --config load.yaml --nats URL                   list, publish, reconcile, commit
-  s3load worker      --config load.yaml --nats URL [--concurrency N] load files until stopped
-  s3load plan        --config load.yaml [--json]                     each table's schema, decided from every file, and the files that will not fit; loads nothing
-  s3load health      [--url http://127.0.0.1:8081/healthz]           exit 0 if a worker/coordinator is healthy
-  s3load demo-data   --endpoint URL [--bucket demo] [--empty]        fill a bucket with the demo data set (--empty: only create it)
-  s3load version
-
-Run 's3load <command> -h' for a command's flags.
-`
-
 // Main runs the s3load command line with args (without the program name)
 // and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usageText())
 		return ExitUsage
 	}
 	var err error
@@ -61,14 +47,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdHealth(ctx, args[1:], stdout, stderr)
 	case "demo-data":
 		err = cmdDemoData(ctx, args[1:], stdout, stderr)
+	case "completion":
+		err = cmdCompletion(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "s3load", Version)
 		return ExitOK
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageText())
 		return ExitOK
 	default:
-		fmt.Fprintf(stderr, "s3load: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "s3load: unknown command %q\n\n%s", args[0], usageText())
 		return ExitUsage
 	}
 	var exit exitError
@@ -131,6 +119,7 @@ func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
 
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	setUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -139,6 +128,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErr(fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		return usageErr(err)
 	}
 	return nil
 }
