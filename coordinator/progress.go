@@ -95,10 +95,10 @@ func (t *tracker) phase(i int, p messages.TablePhase) {
 	})
 }
 
-// listed records table i's listing.
-func (t *tracker) listed(i int, rec messages.TableRecord) {
+// listed records table i's listing, and the files a resumed load keeps.
+func (t *tracker) listed(i int, rec messages.TableRecord, reused int) {
 	t.table(i, func(tp *messages.TableProgress) {
-		tp.Files, tp.Skipped, tp.Listed = rec.Files, rec.Skipped, rec.Listed
+		tp.Files, tp.Skipped, tp.Listed, tp.Reused = rec.Files, rec.Skipped, rec.Listed, reused
 	})
 }
 

@@ -135,7 +135,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		return TableReport{Skipped: tc.rec.Skipped}, Permanent(c.emptyListing(ctx, t, tc.rec.Skipped))
 	}
 
-	c.progress.listed(tc.idx, tc.rec)
+	c.progress.listed(tc.idx, tc.rec, tc.reused)
 	c.progress.phase(tc.idx, messages.PhaseLoading)
 	rep, err := tc.reconcileAndCommit(ctx)
 	rep.Reused = tc.reused
