@@ -3,10 +3,25 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"sort"
+	"time"
 
 	"github.com/s3load/s3load/messages"
 )
+
+// S3 Standard request prices in us-east-1, from
+// https://aws.amazon.com/s3/pricing/ as of 2025-06: $0.005 per 1,000 LIST
+// (and PUT, COPY, POST) requests, $0.0004 per 1,000 GET requests.
+const (
+	ListPriceUSD = 0.005 / 1000
+	GetPriceUSD  = 0.0004 / 1000
+)
+
+// ListPageKeys is how many keys one ListObjectsV2 request returns at most
+// (S3's maximum and default; s3load asks for no fewer).
+const ListPageKeys = 1000
 
 // TablePlan is what a load would make of one table, decided from every
 // file's footer, header or sample before any file is read in full.
@@ -20,26 +35,148 @@ type TablePlan struct {
 	// the table would not load at all.
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
 	Error    string                     `json:"error,omitempty"`
+
+	// Listed counts every object under the prefix; Files and Bytes are
+	// the ones the load takes (as its report counts them).
+	Listed int   `json:"listed"`
+	Files  int   `json:"files"`
+	Bytes  int64 `json:"bytes"`
+	// Skipped counts the objects passed over, by reason. SkippedReported
+	// is the part the load's report counts as skipped: every reason but
+	// the glob's (markers count even where the glob would not match).
+	Skipped         map[string]int `json:"skipped,omitempty"`
+	SkippedReported int            `json:"skipped_reported"`
+	// Formats counts the files by format and codec, from their names and
+	// the table's config.
+	Formats []FormatCount `json:"formats,omitempty"`
+	// Ranges counts the tasks' byte ranges of the files split by
+	// Config.SplitBytes (0: none split).
+	Ranges     int `json:"ranges,omitempty"`
+	SplitFiles int `json:"split_files,omitempty"`
+	// Reusable counts the files a repeated load would not read again;
+	// nil when it cannot be known (ReuseBasis says why, and what it is
+	// based on otherwise).
+	Reusable   *int   `json:"reusable"`
+	ReuseBasis string `json:"reuse_basis"`
+	// Requests estimates the S3 requests of a load of the table.
+	Requests RequestEstimate `json:"requests"`
+	// Estimate is how long decoding the table would take here.
+	Estimate *TimeEstimate `json:"estimate,omitempty"`
 }
 
-// PlanPorts are what a plan reads through: no queue, no state, no target.
+// FormatCount is the files of one format and codec.
+type FormatCount struct {
+	Format string `json:"format"`
+	Codec  string `json:"codec,omitempty"`
+	Files  int    `json:"files"`
+	Bytes  int64  `json:"bytes"`
+}
+
+func (f FormatCount) String() string {
+	if f.Codec == "" {
+		return fmt.Sprintf("%s: %d files", f.Format, f.Files)
+	}
+	return fmt.Sprintf("%s: %d files", f.Label(), f.Files)
+}
+
+// Label is "csv+gzip" for a compressed text file, "parquet (zstd)" for
+// Parquet's pages.
+func (f FormatCount) Label() string {
+	switch {
+	case f.Codec == "":
+		return f.Format
+	case f.Format == "parquet" && !isWholeFileCodec(f.Codec):
+		return fmt.Sprintf("parquet (%s)", f.Codec)
+	}
+	return f.Format + "+" + f.Codec
+}
+
+func isWholeFileCodec(c string) bool { return c == "gzip" || c == "bzip2" || c == "zstd whole-file" }
+
+// FileKind is what a file is read as.
+type FileKind struct {
+	Format string // csv, json, parquet; "" when only its content will tell
+	Codec  string // gzip, zstd, bzip2 (the whole file); snappy, zstd... (Parquet's pages); "" for none or unknown
+	// WholeCompressed: the file is compressed as a whole (a .csv.gz, a
+	// .parquet.gz), so it is streamed from its start.
+	WholeCompressed bool
+	// Header: a CSV file's first line is a header (a range re-reads it).
+	Header bool
+}
+
+// RequestEstimate is a load's S3 requests, and their cost at S3
+// Standard's list prices.
+type RequestEstimate struct {
+	List      int     `json:"list"`
+	ProbeGets int     `json:"probe_gets"`
+	LoadGets  int     `json:"load_gets"`
+	Gets      int     `json:"gets"`
+	CostUSD   float64 `json:"cost_usd"`
+	Basis     string  `json:"basis"`
+}
+
+// TimeEstimate is the time decoding the table's bytes takes at a
+// throughput measured on this machine.
+type TimeEstimate struct {
+	Seconds     float64 `json:"seconds"`
+	BytesPerSec float64 `json:"bytes_per_sec"`
+	Basis       string  `json:"basis"`
+}
+
+// Throughput is a measured decoding rate, with how it was measured.
+type Throughput struct {
+	BytesPerSec float64
+	Basis       string
+}
+
+// PlanState is the part of the state store a plan reads: the job's open
+// load and its files.
+type PlanState interface {
+	Load(ctx context.Context, job string) (messages.LoadRecord, uint64, error)
+	Files(ctx context.Context, load, table string) ([]messages.FileRecord, error)
+}
+
+// PlanPorts are what a plan reads through: no queue, no target, and no
+// state but what a repeated load would reuse.
 type PlanPorts struct {
 	Lister Lister
 	Prober Prober
 	Merger SchemaMerger
+	// Kind says what a table's file is read as; nil: formats are not
+	// shown and every file is costed as uncompressed CSV.
+	Kind func(table string, src messages.Source) FileKind
+	// State, if set, is read for the files an open load of the job already
+	// loaded; NoState says why it is not (shown as the reuse basis).
+	State   PlanState
+	NoState string
+	// Calibrate measures, on the given files of the table (each small
+	// enough to read whole), how fast this machine decodes and writes
+	// them; nil: no time estimate.
+	Calibrate func(ctx context.Context, table string, files []messages.Source) (Throughput, error)
+	// ProbeKeepsSmallFiles: the load's pre-flight reads a small file whole
+	// and its load takes those bytes (s3load run), so such a file costs
+	// one GET in all.
+	ProbeKeepsSmallFiles bool
+	// Columns counts an encoded schema's columns (a floor for a Parquet
+	// file's reads); nil: 1.
+	Columns func(schema []byte) int
 }
 
 // Plan runs every table's pre-flight in this process and loads nothing:
-// the schema each table would get, and the files that would not fit it.
+// the schema each table would get, and the files that would not fit it,
+// with what the listing passed over, the requests a load makes and how
+// long it would take here.
 func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 	if p.Lister == nil || p.Prober == nil || p.Merger == nil {
 		return nil, errors.New("coordinator: a plan needs a Lister, a Prober and a Merger")
 	}
 	cfg = cfg.withDefaults()
 	cfg.ProbeLocalMax = math.MaxInt // no workers to spread probes over
-	c := &Coordinator{cfg: cfg, Ports: Ports{Lister: p.Lister, Prober: p.Prober, Merger: p.Merger}}
+	rec := &recordingLister{Lister: p.Lister}
+	c := &Coordinator{cfg: cfg, Ports: Ports{Lister: rec, Prober: p.Prober, Merger: p.Merger}}
 	plans := make([]TablePlan, len(cfg.Tables))
 	for i, t := range cfg.Tables {
+		rec.listed = nil
 		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name))
 		plans[i] = TablePlan{Table: t.Name, Schema: schema, Preflight: pf, Failures: failures}
 		if err != nil {
@@ -48,6 +185,245 @@ func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 			}
 			plans[i].Error = err.Error()
 		}
+		if err := c.describe(ctx, p, t, rec.listed, &plans[i]); err != nil {
+			return plans, err
+		}
 	}
 	return plans, nil
+}
+
+// recordingLister keeps every object a listing handed over: the plan
+// accounts for each from the pre-flight's own listing, without a second.
+type recordingLister struct {
+	Lister
+	listed []messages.Source
+}
+
+func (r *recordingLister) List(ctx context.Context, bucket, prefix, startAfter string, fn func([]messages.Source) error) error {
+	return r.Lister.List(ctx, bucket, prefix, startAfter, func(page []messages.Source) error {
+		r.listed = append(r.listed, page...)
+		return fn(page)
+	})
+}
+
+// globSkip is the reason of an object the table's glob does not match.
+const globSkip = "not matching the glob"
+
+// describe fills in what the plan says beyond the pre-flight: the listing's
+// accounting, formats, ranges, reuse, requests and time.
+func (c *Coordinator) describe(ctx context.Context, p PlanPorts, t Table, listed []messages.Source, tp *TablePlan) error {
+	tp.Listed = len(listed)
+	rejected := rejectedFiles(tp.Preflight)
+	kind := func(src messages.Source) FileKind {
+		if p.Kind == nil {
+			return FileKind{Format: "csv"}
+		}
+		return p.Kind(t.Name, src)
+	}
+	formats := map[FormatCount]int{}
+	var files []messages.Source
+	for _, src := range listed {
+		// The same order as the load's listing: a marker is skipped (and
+		// reported) before the glob is asked.
+		if why := c.cfg.SkipReason(src.Key, src.Size); why != "" {
+			tp.skip(why)
+			tp.SkippedReported++
+			continue
+		}
+		if t.Match != nil && !t.Match(relKey(t.Prefix, src.Key)) {
+			tp.skip(globSkip)
+			continue
+		}
+		tp.Files++
+		tp.Bytes += src.Size
+		files = append(files, src)
+		k := kind(src)
+		f := FormatCount{Format: k.Format, Codec: k.Codec}
+		if f.Format == "" {
+			f.Format = "unknown (by content)"
+		}
+		at, ok := formats[f]
+		if !ok {
+			at = len(tp.Formats)
+			formats[f] = at
+			tp.Formats = append(tp.Formats, f)
+		}
+		tp.Formats[at].Files++
+		tp.Formats[at].Bytes += src.Size
+	}
+	sort.SliceStable(tp.Formats, func(i, j int) bool { return tp.Formats[i].Files > tp.Formats[j].Files })
+	columns := 0
+	if p.Columns != nil {
+		columns = p.Columns(tp.Schema)
+	}
+	tp.estimateRequests(ctx, c, t, files, rejected, kind, columns, p.ProbeKeepsSmallFiles)
+	if err := c.reuse(ctx, p, t, files, tp); err != nil {
+		return err
+	}
+	if p.Calibrate != nil && len(files) > 0 && len(tp.Schema) > 0 {
+		var ok []messages.Source
+		for _, f := range files {
+			if _, bad := rejected[f.Identity()]; !bad {
+				ok = append(ok, f)
+			}
+		}
+		th, err := p.Calibrate(ctx, t.Name, ok)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			tp.Estimate = &TimeEstimate{Basis: "not measured: " + err.Error()}
+		case th.BytesPerSec > 0:
+			tp.Estimate = &TimeEstimate{Seconds: float64(tp.Bytes) / th.BytesPerSec, BytesPerSec: th.BytesPerSec, Basis: th.Basis}
+		}
+	}
+	return nil
+}
+
+func (tp *TablePlan) skip(why string) {
+	if tp.Skipped == nil {
+		tp.Skipped = map[string]int{}
+	}
+	tp.Skipped[why]++
+}
+
+// Sizes that decide how s3load reads a file; they mirror the adapters'
+// (internal/pipeline probedFileMax and probedBytesMax, internal/decode
+// footerGuessBytes and the Parquet reader's buffer) and are only used to
+// estimate.
+const (
+	planProbedFileMax  = 256 << 10
+	planProbedBytesMax = 64 << 20
+	planParquetBuffer  = 1 << 20
+)
+
+// estimateRequests counts the requests a load of the table makes, read
+// the way s3load reads:
+//   - LIST: the pre-flight lists the prefix, then the load lists it again
+//     to record and publish: 2 listings of ceil(objects/1000) pages
+//     (at least 1).
+//   - pre-flight GETs, one probe per file: a CSV or JSON file's sample is
+//     one streamed GET (closed early); a small file (≤256 KiB) is read
+//     whole in that GET, and under s3load run its load takes those bytes;
+//     a Parquet file's first 4 bytes and then its last 64 KiB (the
+//     footer) are 2 ranged GETs; a whole-file compressed Parquet is
+//     decompressed in 1 GET.
+//   - load GETs, files the pre-flight rejected excepted: a file loaded
+//     whole is 1 streamed GET; a split text file is 1 GET per range, plus
+//     1 per range after the first for a CSV header; Parquet is read by
+//     ranged GETs of the 1 MiB reader buffer per column chunk, plus its
+//     head and footer (2), per range: ~2 + max(columns, size/1 MiB).
+//
+// Retries, a footer over 64 KiB and objects changed mid-load add GETs; the
+// Parquet count is an estimate (row groups are not known before reading).
+func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Table, files []messages.Source, rejected map[string]string, kind func(messages.Source) FileKind, columns int, keeps bool) {
+	columns = max(1, columns)
+	pages := max(1, (tp.Listed+ListPageKeys-1)/ListPageKeys)
+	r := &tp.Requests
+	r.List = 2 * pages
+	var kept int64
+	parquet := false
+	for _, src := range files {
+		k := kind(src)
+		small := src.Size <= planProbedFileMax
+		cached := false
+		switch {
+		case small && keeps:
+			r.ProbeGets++
+			if kept+src.Size <= planProbedBytesMax {
+				kept += src.Size
+				cached = true
+			}
+		case k.Format == "parquet" && !k.WholeCompressed:
+			r.ProbeGets += 2
+		default:
+			r.ProbeGets++
+		}
+		if _, bad := rejected[src.Identity()]; bad || cached {
+			continue
+		}
+		ranges := 1
+		if rs := c.ranges(ctx, t.Name, tp.Schema, src); rs != nil {
+			ranges = len(rs)
+			tp.Ranges += ranges
+			tp.SplitFiles++
+		}
+		switch {
+		case k.Format == "parquet" && !k.WholeCompressed:
+			parquet = true
+			per := (src.Size/int64(ranges) + planParquetBuffer - 1) / planParquetBuffer
+			r.LoadGets += ranges * (2 + max(columns, int(per)))
+		case k.WholeCompressed:
+			r.LoadGets++
+		case ranges > 1 && k.Format == "csv" && k.Header:
+			r.LoadGets += 2*ranges - 1
+		default:
+			r.LoadGets += ranges
+		}
+	}
+	r.Gets = r.ProbeGets + r.LoadGets
+	r.CostUSD = float64(r.List)*ListPriceUSD + float64(r.Gets)*GetPriceUSD
+	r.Basis = fmt.Sprintf("2 listings (pre-flight, load) of %d page(s) of up to %d keys; 1 probe GET per file (2 for Parquet: head and footer)", pages, ListPageKeys)
+	if keeps {
+		r.Basis += ", small files (≤256 KiB) read once for probe and load"
+	}
+	r.Basis += "; 1 load GET per file or byte range"
+	if parquet {
+		r.Basis += "; Parquet: head, footer and 1 MiB column-chunk reads, estimated"
+	}
+	r.Basis += "; S3 Standard us-east-1 list prices, no retries"
+}
+
+// reuse counts the files an open load of the job already loaded, and that
+// a run now would keep: listed again with the same identity, every range
+// loaded.
+func (c *Coordinator) reuse(ctx context.Context, p PlanPorts, t Table, files []messages.Source, tp *TablePlan) error {
+	if p.State == nil {
+		tp.ReuseBasis = "unknown: no NATS"
+		if p.NoState != "" {
+			tp.ReuseBasis = "unknown: " + p.NoState
+		}
+		return nil
+	}
+	load, _, err := p.State.Load(ctx, c.cfg.Job)
+	if errors.Is(err, messages.ErrNotFound) || (err == nil && !load.State.Open()) {
+		zero := 0
+		tp.Reusable, tp.ReuseBasis = &zero, "no open load of this job in NATS: a load reads every file"
+		return nil
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tp.ReuseBasis = "unknown: reading the job's load from NATS: " + err.Error()
+		return nil
+	}
+	recs, err := p.State.Files(ctx, load.LoadID, t.Name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tp.ReuseBasis = "unknown: reading the open load's files from NATS: " + err.Error()
+		return nil
+	}
+	loaded := map[string]bool{}
+	for _, r := range recs {
+		done := r.State == messages.StateLoaded || r.State == messages.StateMerged
+		id := r.Source.Identity()
+		if was, ok := loaded[id]; ok {
+			loaded[id] = was && done
+			continue
+		}
+		loaded[id] = done
+	}
+	n := 0
+	for _, src := range files {
+		if loaded[src.Identity()] {
+			n++
+		}
+	}
+	tp.Reusable = &n
+	tp.ReuseBasis = fmt.Sprintf("open load %s (started %s) already loaded these files; running the load again keeps them, unchanged, without reading them",
+		load.LoadID, load.Started.Format(time.RFC3339))
+	return nil
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -393,5 +396,80 @@ func TestColumnOverrideRejected(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("columns %s: exit %d, want %d naming %q\n%s\n%s", tt.columns, code, ExitUsage, tt.want, stdout, stderr)
 		}
+	}
+}
+
+// TestPlanCountsWhatTheLoadDoes: the plan's files, bytes and skipped
+// objects are the load's report's, its formats are listed, and its
+// request estimate is what the load then asks of the store (exactly, for
+// CSV files loaded whole: no retries happen here).
+func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
+	e := newLoadEnv(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("id,amount\n3,3\n4,4\n"))
+	zw.Close()
+	e.put("q/a.csv", []byte("id,amount\n1,1\n"))
+	e.put("q/b.csv.gz", gz.Bytes())
+	e.put("q/sub/c.csv", []byte("id,amount\n5,5\n"))
+	e.put("q/_SUCCESS", nil)
+	e.put("q/notes.txt", []byte("not a table file"))
+	e.put("q/sub/_SUCCESS", nil)
+	cfg := e.writeConfig("  - { name: q, prefix: q/, glob: \"**/*.csv*\" }", "")
+
+	code, text, stderr := runCLI(t, "plan", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("plan exited %d\n%s\n%s", code, text, stderr)
+	}
+	mustContain(t, "plan", text, "listed 6 objects: 3 files to load", "2 job success marker", "1 not matching the glob",
+		"formats: csv: 2 files, csv+gzip: 1 files", "reusable: 0 files (no open load", "requests: 2 LIST, 3 GET", "/s measured on this machine")
+	code, out, stderr := runCLI(t, "plan", "--config", cfg, "--json")
+	if code != ExitOK {
+		t.Fatalf("plan --json exited %d\n%s\n%s", code, out, stderr)
+	}
+	var plan struct{ Tables []coordinator.TablePlan }
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatalf("plan --json: %v\n%s", err, out)
+	}
+	p := plan.Tables[0]
+	if p.Reusable == nil || *p.Reusable != 0 || p.ReuseBasis == "" || p.Estimate == nil || p.Estimate.BytesPerSec <= 0 {
+		t.Errorf("plan: reusable %v (%q), estimate %+v; want 0 (no load yet) and a measured estimate", p.Reusable, p.ReuseBasis, p.Estimate)
+	}
+
+	mark := len(e.s3.AccessLog(t))
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--report-json", reportPath)
+	if code != ExitOK {
+		t.Fatalf("run exited %d\n%s\n%s", code, stdout, stderr)
+	}
+	lists, gets := 0, 0
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		switch {
+		case a.Operation == "ListObjectsV2" && strings.Contains(a.RequestURI, "prefix=q%2F"):
+			lists++
+		case a.Operation == "GetObject" && a.Bucket == "src" && strings.HasPrefix(a.Key, "q/"):
+			gets++
+		}
+	}
+	if lists != p.Requests.List || gets != p.Requests.Gets {
+		t.Errorf("the load made %d LIST and %d GET requests on the table; the plan estimated %d and %d", lists, gets, p.Requests.List, p.Requests.Gets)
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Tables []struct {
+			Files     int                `json:"files"`
+			Skipped   int                `json:"skipped"`
+			Preflight messages.Preflight `json:"preflight"`
+		} `json:"tables"`
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	r := report.Tables[0]
+	if r.Files != p.Files || r.Skipped != p.SkippedReported || r.Preflight.Bytes != p.Bytes {
+		t.Errorf("report: %d files, %d skipped, %d bytes; plan: %d, %d, %d", r.Files, r.Skipped, r.Preflight.Bytes, p.Files, p.SkippedReported, p.Bytes)
 	}
 }

@@ -146,6 +146,14 @@ func Splittable(name string, opts Options) bool {
 	return false
 }
 
+// Describe says what the file called name is read as with opts, from its
+// name and the options alone: its format ("" when only its content will
+// tell) and its whole-file compression.
+func Describe(name string, opts Options) (Format, Compression, error) {
+	s, err := resolve(name, opts)
+	return s.format, s.compression, err
+}
+
 const (
 	defaultBatchRows = 64 << 10
 	// Inference looks at no more than this many rows and bytes of CSV or
