@@ -11,9 +11,11 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-// S3 Standard request prices in us-east-1, from
-// https://aws.amazon.com/s3/pricing/ as of 2025-06: $0.005 per 1,000 LIST
-// (and PUT, COPY, POST) requests, $0.0004 per 1,000 GET requests.
+// S3 Standard request prices in us-east-1 as https://aws.amazon.com/s3/pricing/
+// has listed them for years: $0.005 per 1,000 LIST (and PUT, COPY, POST)
+// requests, $0.0004 per 1,000 GET requests. Not checked against the page
+// on the day this was written (no internet here); other regions and
+// S3-compatible stores price differently, so the plan says which it used.
 const (
 	ListPriceUSD = 0.005 / 1000
 	GetPriceUSD  = 0.0004 / 1000
