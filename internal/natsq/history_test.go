@@ -16,7 +16,9 @@ func TestHistoryKeepsLastLoads(t *testing.T) {
 	_, st := connect(t, Options{})
 	ctx := context.Background()
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	id := func(i int) string { return start.Add(time.Duration(i)*time.Minute).Format("20060102T150405Z") + "-abcdef" }
+	id := func(i int) string {
+		return start.Add(time.Duration(i)*time.Minute).Format("20060102T150405Z") + "-abcdef"
+	}
 	for i := range HistoryKeep + 5 {
 		rec := messages.LoadRecord{LoadID: id(i), Job: "j", State: messages.LoadIncomplete,
 			Tables: []messages.TableSummary{{Table: "t", Rows: int64(i)}}}
