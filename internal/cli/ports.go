@@ -21,6 +21,7 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		Fleet:     s.conn.state,
 		Committer: s.ad.target,
 		Locker:    s.ad.target,
+		History:   s.conn.state,
 	}
 	if s.ad.lake != nil {
 		p.Committer, p.Locker = s.ad.lake, s.ad.lake
