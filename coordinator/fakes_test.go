@@ -363,3 +363,34 @@ func (c *countingCommitter) Commit(_ context.Context, req CommitRequest) (Commit
 func ports(l Lister, p Prober, st *outageState, com Committer) Ports {
 	return Ports{Lister: l, Prober: p, Merger: firstMerger{}, Queue: loadingQueue{st}, State: st, Leases: st, Committer: com}
 }
+
+// memHistory is an in-memory HistoryStore: each load's last entry, in the
+// order loads first appeared.
+type memHistory struct {
+	mu    sync.Mutex
+	order []string
+	recs  map[string]messages.LoadRecord
+}
+
+func (h *memHistory) PutHistory(_ context.Context, rec messages.LoadRecord) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.recs == nil {
+		h.recs = map[string]messages.LoadRecord{}
+	}
+	if _, ok := h.recs[rec.LoadID]; !ok {
+		h.order = append(h.order, rec.LoadID)
+	}
+	h.recs[rec.LoadID] = rec
+	return nil
+}
+
+func (h *memHistory) entries() []messages.LoadRecord {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]messages.LoadRecord, len(h.order))
+	for i, id := range h.order {
+		out[i] = h.recs[id]
+	}
+	return out
+}

@@ -133,6 +133,43 @@ type StateStore interface {
 	Ensure(ctx context.Context) (generation time.Time, err error)
 }
 
+// HistoryStore keeps the job's loads that ended, beyond the one load the
+// StateStore holds, so that `s3load history` outlives the next load.
+type HistoryStore interface {
+	// PutHistory records rec as its load's entry in the job's history,
+	// replacing an earlier entry of the same load (a load finished later);
+	// only the most recent loads are kept.
+	PutHistory(ctx context.Context, rec messages.LoadRecord) error
+}
+
+// TableCommit is one load's commit of a table as the table's own metadata
+// records it (an Iceberg snapshot's summary, a plain table's manifest):
+// what survives the loss of the state store.
+type TableCommit struct {
+	Table  string
+	LoadID string
+	// Job is the job that committed it, where the metadata says.
+	Job       string
+	Committed time.Time
+	// Snapshot is the table format's snapshot ("" for plain Parquet);
+	// Current says it is what the table reads now.
+	Snapshot string
+	Current  bool
+	Rows     int64
+	// Files counts the loaded files (Iceberg: file records, so each range
+	// of a split file); Failed the files that failed or changed.
+	Files    int
+	Failed   int
+	Rejected int64
+}
+
+// CommitLog reads the commits of s3load loads that a table's metadata
+// still holds (Iceberg: the snapshots kept; plain Parquet: the current
+// manifest), newest first; a table never committed has none.
+type CommitLog interface {
+	Commits(ctx context.Context, table string) ([]TableCommit, error)
+}
+
 // LeaseStore holds the job's coordinator lease; writes are compare-and-set
 // like the StateStore's.
 type LeaseStore interface {
@@ -244,8 +281,9 @@ var (
 // died releases its tables this long after its last renewal.
 const TableLockTTL = 2 * time.Minute
 
-// Ports are the adapters a coordinator works through. Locker and Fleet may
-// be nil (no table locks; every unfinished file is taken as unheld).
+// Ports are the adapters a coordinator works through. Locker, Fleet and
+// History may be nil (no table locks; every unfinished file is taken as
+// unheld; no history kept).
 type Ports struct {
 	Lister    Lister
 	Prober    Prober
@@ -259,6 +297,8 @@ type Ports struct {
 	// ProgressStore, if set, gets the load's progress every
 	// ProgressInterval, for `s3load status` on other hosts.
 	ProgressStore ProgressStore
+	// History, if set, keeps each ended load for `s3load history`.
+	History HistoryStore
 }
 
 func (p Ports) validate() error {

@@ -157,7 +157,8 @@ func (r Report) summaries() []messages.TableSummary {
 	out := make([]messages.TableSummary, len(r.Tables))
 	for i, t := range r.Tables {
 		out[i] = messages.TableSummary{Table: t.Name, Committed: t.Committed, Files: t.Files, Loaded: t.Loaded,
-			Failed: t.Failed, Changed: t.Changed, Rows: t.Rows, Bytes: t.Bytes, Error: t.Error}
+			Failed: t.Failed, Changed: t.Changed, Rows: t.Rows, Bytes: t.Bytes, Error: t.Error,
+			Reused: t.Reused, Rejected: t.Rejected, Snapshot: t.Snapshot}
 	}
 	return out
 }
@@ -167,7 +168,8 @@ func reportFromSummaries(rec messages.LoadRecord) Report {
 	r := Report{LoadID: rec.LoadID, Elsewhere: true}
 	for _, t := range rec.Tables {
 		r.Tables = append(r.Tables, TableReport{Name: t.Table, Committed: t.Committed, Files: t.Files, Loaded: t.Loaded,
-			Failed: t.Failed, Changed: t.Changed, Rows: t.Rows, Bytes: t.Bytes, Error: t.Error})
+			Failed: t.Failed, Changed: t.Changed, Rows: t.Rows, Bytes: t.Bytes, Error: t.Error,
+			Reused: t.Reused, Rejected: t.Rejected, Snapshot: t.Snapshot})
 	}
 	return r
 }

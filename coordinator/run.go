@@ -130,6 +130,7 @@ func (c *Coordinator) openLoad(ctx context.Context) (rec messages.LoadRecord, re
 				return rec, 0, false, fmt.Errorf("abandoning load %s: %w", rec.LoadID, err)
 			}
 			c.dropLoad(ctx, old.LoadID)
+			c.recordHistory(ctx, old)
 		}
 		next := messages.LoadRecord{LoadID: newLoadID(), Job: c.cfg.Job, State: messages.LoadRunning, Started: time.Now().UTC()}
 		nrev, err := c.putLoad(ctx, next, rev)
@@ -157,6 +158,7 @@ func (c *Coordinator) closeLoad(ctx context.Context, load messages.LoadRecord, r
 	if report.OK() {
 		rec.State = messages.LoadCompleted
 	}
+	keepSnapshots(rec.Tables, load.Tables)
 	for {
 		_, err := c.putLoad(ctx, rec, rev)
 		if errors.Is(err, messages.ErrConflict) || errors.Is(err, messages.ErrNotFound) {
@@ -180,6 +182,7 @@ func (c *Coordinator) closeLoad(ctx context.Context, load messages.LoadRecord, r
 		}
 		break
 	}
+	c.recordHistory(ctx, rec)
 	return nil
 }
 

@@ -113,6 +113,12 @@ type TableSummary struct {
 	Rows      int64  `json:"rows"`
 	Bytes     int64  `json:"bytes"`
 	Error     string `json:"error,omitempty"`
+	// Reused counts files kept from an earlier run of the load; Rejected
+	// the rows skipped into the reject table.
+	Reused   int   `json:"reused,omitempty"`
+	Rejected int64 `json:"rejected,omitempty"`
+	// Snapshot is the table format's snapshot the commit made (Iceberg).
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // TableRecord is the durable state of one table within a load.

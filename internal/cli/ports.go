@@ -22,6 +22,7 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		Committer:     s.ad.target,
 		Locker:        s.ad.target,
 		ProgressStore: s.conn.state,
+		History:       s.conn.state,
 	}
 	if s.ad.lake != nil {
 		p.Committer, p.Locker = s.ad.lake, s.ad.lake

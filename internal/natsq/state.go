@@ -25,6 +25,7 @@ import (
 //	table.<load>.<table>         one table of a load   (messages.TableRecord)
 //	file.<load>.<table>.<token>  one listed file       (messages.FileRecord)
 //	probe.<load>.<table>.<task>  one probe task's findings (messages.ProbeRecord)
+//	history.<job>.<load>         an ended load of the job, the last HistoryKeep (messages.LoadRecord)
 //
 // Writes of load, table, file and lease records are compare-and-set on the
 // revision they read, so two writers never silently overwrite each other.
