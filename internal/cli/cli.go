@@ -33,6 +33,7 @@ usage:
   s3load coordinator --config load.yaml --nats URL                   list, publish, reconcile, commit
   s3load worker      --config load.yaml --nats URL [--concurrency N] load files until stopped
   s3load plan        --config load.yaml [--json]                     each table's schema, decided from every file, and the files that will not fit; loads nothing
+  s3load status      --config load.yaml [--nats URL] [--watch] [--json]  the job's load as the fleet's NATS holds it: tables, workers, coordinator
   s3load health      [--url http://127.0.0.1:8081/healthz]           exit 0 if a worker/coordinator is healthy
   s3load demo-data   --endpoint URL [--bucket demo] [--empty]        fill a bucket with the demo data set (--empty: only create it)
   s3load version
@@ -57,6 +58,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdWorker(ctx, args[1:], stderr)
 	case "plan":
 		err = cmdPlan(ctx, args[1:], stdout, stderr)
+	case "status":
+		err = cmdStatus(ctx, args[1:], stdout, stderr)
 	case "health":
 		err = cmdHealth(ctx, args[1:], stdout, stderr)
 	case "demo-data":

@@ -147,6 +147,11 @@ func Read(ctx context.Context, st Reader, job string, now time.Time, workerTimeo
 			snap.WorkersGone++
 			continue
 		}
+		// A record written before the load ended may still name files of
+		// it for up to a heartbeat: they are done, not held.
+		if p := snap.Progress; p != nil && !p.Ended.IsZero() && w.Updated.Before(p.Ended) {
+			w.Holding = slices.DeleteFunc(slices.Clone(w.Holding), func(h messages.Holding) bool { return h.LoadID == p.LoadID })
+		}
 		snap.Workers = append(snap.Workers, worker(w, now))
 	}
 	slices.SortFunc(snap.Workers, func(a, b Worker) int { return cmp.Compare(a.ID, b.ID) })

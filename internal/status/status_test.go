@@ -126,6 +126,16 @@ func TestStatusRendering(t *testing.T) {
 			notInText: []string{"STALE", "43s"},
 		},
 		{
+			name: "files of an ended load are no longer held", st: store{progress: func() *messages.ProgressRecord {
+				p := running(ago(30 * time.Second))
+				p.State, p.Ended = messages.LoadCompleted, ago(30*time.Second)
+				return p
+			}(), workers: []messages.WorkerRecord{{ID: "w3", Job: "j1", Host: "h3", Slots: 1, Updated: ago(40 * time.Second),
+				Holding: []messages.Holding{{LoadID: "L2", Table: "orders", Key: "orders/done.csv", Since: ago(50 * time.Second)}}}}},
+			from: FromProgress, workers: []string{"w3"},
+			text: []string{"load L2 completed", "w3 on h3", "idle"}, notInText: []string{"orders/done.csv", "STALE"},
+		},
+		{
 			name: "load record only", st: store{load: &messages.LoadRecord{LoadID: "L1", Job: "j1", State: messages.LoadCompleted,
 				Started: ago(time.Hour), Ended: ago(50 * time.Minute), Tables: []messages.TableSummary{
 					{Table: "orders", Committed: true, Files: 10, Loaded: 10, Rows: 1000, Bytes: 5e6}}}},

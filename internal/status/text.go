@@ -91,7 +91,11 @@ func (s Snapshot) writeLoad(w *errWriter) {
 			w.printf("%s: %s\n", t.Table, t.Error)
 		}
 		for _, f := range t.Failures {
-			w.printf("%s: %s %s after %d attempt(s): %s\n", t.Table, f.Source.Key, f.State, f.Attempts, f.Error)
+			tries := ""
+			if f.Attempts > 0 { // 0: failed before any worker tried it (pre-flight)
+				tries = fmt.Sprintf(" after %d attempt(s)", f.Attempts)
+			}
+			w.printf("%s: %s %s%s: %s\n", t.Table, f.Source.Key, f.State, tries, f.Error)
 		}
 		if more := t.Failed + t.Changed - len(t.Failures); len(t.Failures) > 0 && more > 0 {
 			w.printf("%s: ... and %d more failed or changed files (the report names them all)\n", t.Table, more)
