@@ -347,7 +347,16 @@ func historyView(loads []messages.LoadRecord, now time.Time) []Past {
 	return out
 }
 
-func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
+// mb prints a size in MB, or in kB or bytes when that would print 0.0 MB.
+func mb(b int64) string {
+	switch {
+	case b < 1000:
+		return fmt.Sprintf("%d B", b)
+	case b < 100_000:
+		return fmt.Sprintf("%.1f kB", float64(b)/1e3)
+	}
+	return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+}
 
 // count prints n with thousands separators.
 func count(n int64) string {

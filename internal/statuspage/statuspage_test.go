@@ -94,7 +94,7 @@ func TestStatusJSON(t *testing.T) {
 		{Name: "orders", Phase: "loading", Files: 40, Listed: true, Done: 15, Loaded: 12, Failed: 3, InFlight: 25, Rows: 1234567,
 			Percent: "37.5", FilesText: "15 / 40 files", MBText: "15.0 MB / 40.0 MB", RowsText: "1,234,567 rows", RateText: "2.5 MB/s", ETAText: "ETA 10s"},
 		{Name: "events", Phase: "committed", Files: 5, Listed: true, Done: 5, Loaded: 5, Rows: 500,
-			Percent: "100.0", FilesText: "5 / 5 files", MBText: "0.0 MB / 0.0 MB", RowsText: "500 rows"},
+			Percent: "100.0", FilesText: "5 / 5 files", MBText: "0 B / 0 B", RowsText: "500 rows"},
 	}
 	if len(st.Tables) != len(want) {
 		t.Fatalf("tables: %+v", st.Tables)
