@@ -32,7 +32,7 @@ func fixture() Source {
 		}}
 	workers := []messages.WorkerRecord{
 		{ID: "w-b", Host: "hb", PID: 2, Slots: 2, Updated: t0.Add(8 * time.Second),
-			Spec: messages.JobSpec{"catalog.uri": "postgres://u:hunter2@db/x"},
+			Spec:    messages.JobSpec{"catalog.uri": "postgres://u:hunter2@db/x"},
 			Holding: []messages.Holding{{LoadID: "load-2", Table: "orders", Key: "orders/" + evil, Bytes: 3e6, Rows: 10, Since: t0.Add(5 * time.Second)}}},
 		{ID: "w-a", Host: "ha", PID: 1, Slots: 1, Updated: t0.Add(9 * time.Second)},
 	}
