@@ -22,11 +22,12 @@ build:
 tools: $(VERSITYGW) $(NATS_SERVER) system-tools
 
 # Programs from Debian's packages the tests use: bzip2 (a test builds a
-# bzip2 bomb) and unshare (a test gives s3load a tiny tmpfs as its target).
+# bzip2 bomb), unshare (a test gives s3load a tiny tmpfs as its target) and
+# chromium (a test drives the status page in a headless browser).
 .PHONY: system-tools
 system-tools:
-	@command -v bzip2 >/dev/null && command -v unshare >/dev/null || \
-		{ echo "installing bzip2 and util-linux"; apt-get update -qq && apt-get install -y -qq bzip2 util-linux; }
+	@command -v bzip2 >/dev/null && command -v unshare >/dev/null && command -v chromium >/dev/null || \
+		{ echo "installing bzip2, util-linux and chromium"; apt-get update -qq && apt-get install -y -qq bzip2 util-linux chromium; }
 $(VERSITYGW):
 	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 $(NATS_SERVER):

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -99,6 +100,7 @@ type common struct {
 	logLevel   string
 	logJSON    bool
 	healthAddr string
+	statusAddr string // run and coordinator only: see registerStatus
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -148,10 +150,13 @@ func hostname() string {
 }
 
 // addHealth adds the health endpoint actor when --health-addr is set. A
-// worker's own health (can it pull tasks?) counts when w is given.
-func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w *worker.Worker) error {
-	if c.healthAddr == "" {
-		return nil
+// worker's own health (can it pull tasks?) counts when w is given. A
+// coordinator's status page, when given, is served there too, and on
+// --status-addr.
+func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w *worker.Worker, page http.Handler) error {
+	addrs := []string{c.healthAddr}
+	if page != nil && c.statusAddr != c.healthAddr {
+		addrs = append(addrs, c.statusAddr)
 	}
 	check := func() (bool, string) {
 		if !conn.nc.IsConnected() {
@@ -162,10 +167,15 @@ func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w 
 		}
 		return w.Health()
 	}
-	execute, interrupt, err := serveHealth(ctx, c.healthAddr, check)
-	if err != nil {
-		return err
+	for _, addr := range addrs {
+		if addr == "" {
+			continue
+		}
+		execute, interrupt, err := serveHealth(ctx, addr, check, page)
+		if err != nil {
+			return err
+		}
+		g.Add(execute, interrupt)
 	}
-	g.Add(execute, interrupt)
 	return nil
 }

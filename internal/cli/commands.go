@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,6 +49,8 @@ type session struct {
 	job  string
 	ad   *adapters
 	conn *natsConn
+	// live is the coordinator this session built last, for its status page.
+	live atomic.Pointer[coordinator.Coordinator]
 }
 
 // configure loads the config, applies the shared flags and builds the
@@ -147,6 +150,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var cf common
 	var rf reportFlags
 	cf.register(fs)
+	cf.registerStatus(fs)
 	rf.register(fs)
 	workers := fs.Int("workers", 0, "in-process workers; overrides workers of the config")
 	stateDir := fs.String("state-dir", "", "embedded NATS storage; kept so that a load that was interrupted or did not commit is finished by the next run (default: $XDG_STATE_HOME/s3load/<job>, else ~/.local/state/s3load/<job>)")
@@ -205,7 +209,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		stopWork() // the coordinator is done or gone: files in hand go back to the queue
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn, w); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn, w, s.statusPage()); err != nil {
 		return err
 	}
 	resume := "run the same command again to finish the load (the state is kept in NATS)"
@@ -217,6 +221,7 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	var cf common
 	var rf reportFlags
 	cf.register(fs)
+	cf.registerStatus(fs)
 	rf.register(fs)
 	fullReload := fs.Bool("full-reload", false, "start a new load even if the last one did not finish: load every file again")
 	if err := parseFlags(fs, args, stderr); err != nil {
@@ -238,7 +243,7 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	var g run.Group
 	report := s.addCoordinator(ctx, &g, *fullReload)
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn, nil); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn, nil, s.statusPage()); err != nil {
 		return err
 	}
 	return finishLoad(g.Run(), report, rf, stdout, "the load's state is in NATS: run the coordinator again to finish it")
@@ -295,7 +300,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		drainTimer = time.AfterFunc(*drain, stopWork)
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn, w); err != nil {
+	if err := cf.addHealth(ctx, &g, s.conn, w, nil); err != nil {
 		return err
 	}
 	err = g.Run()
@@ -352,7 +357,11 @@ func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Co
 	for _, a := range adjust {
 		a(&cfg, &ports)
 	}
-	return coordinator.New(cfg, ports)
+	co, err := coordinator.New(cfg, ports)
+	if err == nil {
+		s.live.Store(co)
+	}
+	return co, err
 }
 
 func finishReport(r coordinator.Report, rf reportFlags, stdout io.Writer) error {

@@ -17,8 +17,9 @@ import (
 // serveHealth answers GET /healthz with 200 while check says the process
 // can do its job and 503 while it cannot (NATS away, tasks cannot be
 // pulled), with check's detail in the body, until ctx ends. It is how a
-// container runtime tells a live worker from a stuck one.
-func serveHealth(ctx context.Context, addr string, check func() (bool, string)) (execute func() error, interrupt func(error), err error) {
+// container runtime tells a live worker from a stuck one. A coordinator's
+// status page, when given, is served at /.
+func serveHealth(ctx context.Context, addr string, check func() (bool, string), page http.Handler) (execute func() error, interrupt func(error), err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listening for health checks on %s: %w", addr, err)
@@ -36,6 +37,9 @@ func serveHealth(ctx context.Context, addr string, check func() (bool, string)) 
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	if page != nil {
+		mux.Handle("/", page)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	execute = func() error {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
