@@ -40,15 +40,18 @@ func (s *session) progress(ctx context.Context) (messages.ProgressRecord, error)
 	return s.conn.state.Progress(ctx, s.job)
 }
 
-// lastLoads is the page's history: for now the job's load record, which
-// holds its last load.
+// recentLoads is how many past loads the page shows.
+const recentLoads = 10
+
+// lastLoads is the page's history: the job's last ended loads, newest
+// first, from the history the coordinator keeps in the state store.
 func (s *session) lastLoads(ctx context.Context) ([]messages.LoadRecord, error) {
-	rec, _, err := s.conn.state.Load(ctx, s.job)
+	recs, err := s.conn.state.History(ctx, s.job)
 	if errors.Is(err, messages.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return []messages.LoadRecord{rec}, nil
+	return recs[:min(len(recs), recentLoads)], nil // newest first
 }
