@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -102,11 +103,12 @@ func usageErr(err error) error { return exitError{code: ExitUsage, err: err} }
 
 // common are the flags every command shares.
 type common struct {
-	config     string
-	natsURL    string
-	logLevel   string
-	logJSON    bool
-	healthAddr string
+	config      string
+	natsURL     string
+	logLevel    string
+	logJSON     bool
+	healthAddr  string
+	metricsAddr string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -115,6 +117,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&c.healthAddr, "health-addr", "", "serve GET /healthz on this address (e.g. :8081); empty: off")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at GET /metrics on this address (default: on the --health-addr listener; both empty: off)")
 }
 
 func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -151,11 +154,29 @@ func hostname() string {
 	return h
 }
 
-// addHealth adds the health endpoint actor when --health-addr is set. A
-// worker's own health (can it pull tasks?) counts when w is given.
-func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w *worker.Worker) error {
+// addHealth adds the health endpoint actor when --health-addr is set, and
+// the metrics endpoint: on the same listener, or on its own when
+// --metrics-addr names another address. A worker's own health (can it pull
+// tasks?) counts when w is given.
+func (c *common) addHealth(ctx context.Context, g *run.Group, s *session, w *worker.Worker) error {
+	conn := s.conn
+	metricsAddr := c.metricsAddr
+	if metricsAddr == "" {
+		metricsAddr = c.healthAddr
+	}
+	if metricsAddr != "" && metricsAddr != c.healthAddr {
+		execute, interrupt, err := serveHTTP(ctx, metricsAddr, nil, s.metrics.Handler())
+		if err != nil {
+			return err
+		}
+		g.Add(execute, interrupt)
+	}
 	if c.healthAddr == "" {
 		return nil
+	}
+	var metricsHandler http.Handler
+	if metricsAddr == c.healthAddr {
+		metricsHandler = s.metrics.Handler()
 	}
 	check := func() (bool, string) {
 		if !conn.nc.IsConnected() {
@@ -166,7 +187,7 @@ func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w 
 		}
 		return w.Health()
 	}
-	execute, interrupt, err := serveHealth(ctx, c.healthAddr, check)
+	execute, interrupt, err := serveHTTP(ctx, c.healthAddr, check, metricsHandler)
 	if err != nil {
 		return err
 	}

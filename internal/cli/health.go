@@ -14,28 +14,30 @@ import (
 	"github.com/s3load/s3load/internal/demo"
 )
 
-// serveHealth answers GET /healthz with 200 while check says the process
-// can do its job and 503 while it cannot (NATS away, tasks cannot be
-// pulled), with check's detail in the body, until ctx ends. It is how a
-// container runtime tells a live worker from a stuck one.
-func serveHealth(ctx context.Context, addr string, check func() (bool, string)) (execute func() error, interrupt func(error), err error) {
+// serveHTTP serves, until ctx ends, GET /healthz when check is set and
+// GET /metrics when metrics is. /healthz answers 200 while check says the
+// process can do its job and 503 while it cannot (NATS away, tasks cannot
+// be pulled), with check's detail in the body: it is how a container
+// runtime tells a live worker from a stuck one.
+func serveHTTP(ctx context.Context, addr string, check func() (bool, string), metrics http.Handler) (execute func() error, interrupt func(error), err error) {
+	what := "health checks"
+	if metrics != nil {
+		what = "metrics"
+		if check != nil {
+			what = "health checks and metrics"
+		}
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listening for health checks on %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("listening for %s on %s: %w", what, addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		ok, detail := check()
-		if !ok {
-			http.Error(w, detail, http.StatusServiceUnavailable)
-			return
-		}
-		if detail != "" {
-			fmt.Fprintln(w, "ok:", detail)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
+	if check != nil {
+		mux.HandleFunc("GET /healthz", healthz(check))
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	execute = func() error {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -49,6 +51,22 @@ func serveHealth(ctx context.Context, addr string, check func() (bool, string)) 
 		_ = srv.Shutdown(sctx)
 	}
 	return execute, interrupt, nil
+}
+
+// healthz is the /healthz handler of check.
+func healthz(check func() (bool, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		ok, detail := check()
+		if !ok {
+			http.Error(w, detail, http.StatusServiceUnavailable)
+			return
+		}
+		if detail != "" {
+			fmt.Fprintln(w, "ok:", detail)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
 }
 
 // cmdHealth is `s3load health`: the image's health check, which has no

@@ -70,7 +70,7 @@ func New() *Metrics {
 		commit: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: "commit_duration_seconds",
 			Help: "Time each table commit attempt took, by outcome (ok, error).", Buckets: durationBuckets}, []string{"table", "outcome"}),
 		s3: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "s3_requests_total",
-			Help: "S3 request attempts (retries included), by operation and outcome (ok, throttled, client_error, server_error, network_error, canceled)."}, []string{"operation", "outcome"}),
+			Help: "S3 request attempts (retries included), by store (source, target), operation and outcome (ok, throttled, client_error, server_error, network_error, canceled)."}, []string{"store", "operation", "outcome"}),
 		scrape: &scraped{},
 	}
 	m.reg.MustRegister(
@@ -93,13 +93,17 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Worker is the worker observer that counts into m.
 func (m *Metrics) Worker() worker.Observer { return workerObserver{m} }
 
-// S3 is the S3 request observer that counts into m.
-func (m *Metrics) S3() s3store.RequestObserver { return s3Observer{m} }
+// S3 is the request observer of one store ("source" or "target") that
+// counts into m.
+func (m *Metrics) S3(store string) s3store.RequestObserver { return s3Observer{m: m, store: store} }
 
-type s3Observer struct{ m *Metrics }
+type s3Observer struct {
+	m     *Metrics
+	store string
+}
 
 func (o s3Observer) S3Request(operation, outcome string) {
-	o.m.s3.WithLabelValues(operation, outcome).Inc()
+	o.m.s3.WithLabelValues(o.store, operation, outcome).Inc()
 }
 
 type workerObserver struct{ m *Metrics }
