@@ -43,6 +43,10 @@ type Outcome struct {
 	Rejected int64
 	Rejects  *messages.RejectsPart
 	Err      error
+	// Decode and Write are how long the part took to fetch and decode into,
+	// and to finish and store (the same for every file of a batch); zero
+	// for a part the loader did not write (adopted from an earlier try).
+	Decode, Write time.Duration
 }
 
 // Policy bounds retries.

@@ -41,6 +41,9 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		log = log.With("files", len(task.Files), "task", task.ID)
 	}
 
+	if d.Delivered() > 1 {
+		w.cfg.Observer.Redelivered(task.Table)
+	}
 	if task.Probe {
 		w.handleProbe(ctx, d, task, log)
 		return
@@ -104,6 +107,7 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	h := w.hold(work)
 	outs, stuck := w.loadWithHeartbeat(ctx, d, work, schema, h.progress)
 	w.release(h)
+	w.observePart(task.Table, outs)
 	if ctx.Err() != nil {
 		// Stopped mid-task: record what did load, give the rest back now
 		// rather than after the ack wait.
@@ -224,6 +228,7 @@ func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f me
 				return claimed{}, fmt.Errorf("recording %s failed: %w", f.Source, err)
 			}
 			log.Warn("file not loaded", "file", f.Source.String(), "err", rec.Error)
+			w.cfg.Observer.FileSettled(rec.Table, rec.State, 0, 0)
 			return claimed{}, errGaveUp
 		}
 		rec.Worker = w.cfg.ID
@@ -325,6 +330,11 @@ func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome,
 		}
 		log.Warn("recording outcome", "err", err)
 		return disp, false, false
+	}
+	if disp.State == messages.StateLoaded {
+		w.cfg.Observer.FileSettled(rec.Table, disp.State, rec.Rows, sourceBytes(rec))
+	} else if disp.State.Terminal() {
+		w.cfg.Observer.FileSettled(rec.Table, disp.State, 0, 0)
 	}
 	switch disp.Action {
 	case Retry:

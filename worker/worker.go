@@ -119,7 +119,9 @@ type Config struct {
 	// Prober reads files' schemas for probe tasks; nil leaves them to
 	// the coordinator.
 	Prober SchemaProber
-	Logger *slog.Logger
+	// Observer, if set, is told what the worker does (for metrics).
+	Observer Observer
+	Logger   *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -132,6 +134,9 @@ func (c Config) withDefaults() Config {
 	c.Slots = cmp.Or(c.Slots, 1)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	return c
 }
@@ -236,7 +241,9 @@ func (w *Worker) slot(fetchCtx, workCtx context.Context) error {
 		w.mu.Lock()
 		w.lastJob = time.Now()
 		w.mu.Unlock()
+		w.cfg.Observer.TaskStarted()
 		w.Handle(workCtx, d)
+		w.cfg.Observer.TaskEnded()
 	}
 	return nil
 }

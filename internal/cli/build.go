@@ -19,6 +19,7 @@ import (
 	"github.com/s3load/s3load/internal/config"
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/lake"
+	"github.com/s3load/s3load/internal/metrics"
 	"github.com/s3load/s3load/internal/natsq"
 	"github.com/s3load/s3load/internal/pipeline"
 	"github.com/s3load/s3load/internal/s3store"
@@ -113,8 +114,14 @@ type adapters struct {
 	closers []func() error
 }
 
-func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
-	source, err := s3store.New(ctx, storeConfig(c.Source))
+// buildAdapters builds the adapters of config c; m, if set, counts their
+// S3 requests.
+func buildAdapters(ctx context.Context, c config.Config, m *metrics.Metrics) (*adapters, error) {
+	scfg := storeConfig(c.Source)
+	if m != nil {
+		scfg.Observer = m.S3("source")
+	}
+	source, err := s3store.New(ctx, scfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the source: %w", err)
 	}
@@ -131,6 +138,9 @@ func buildAdapters(ctx context.Context, c config.Config) (*adapters, error) {
 		scfg := storeConfig(tcfg)
 		// Only the target's store writes, so only it gets write settings.
 		scfg.Write = s3store.WriteSettings{ACL: tcfg.ACL, SSE: tcfg.SSE, SSEKMSKeyID: tcfg.SSEKMSKeyID}
+		if m != nil {
+			scfg.Observer = m.S3("target")
+		}
 		ts, err := s3store.New(ctx, scfg)
 		if err != nil {
 			return nil, fmt.Errorf("connecting to the target: %w", err)

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -95,12 +96,13 @@ func usageErr(err error) error { return exitError{code: ExitUsage, err: err} }
 
 // common are the flags every command shares.
 type common struct {
-	config     string
-	natsURL    string
-	logLevel   string
-	logJSON    bool
-	healthAddr string
-	statusAddr string // run and coordinator only: see registerStatus
+	config      string
+	natsURL     string
+	logLevel    string
+	logJSON     bool
+	healthAddr  string
+	statusAddr  string // run and coordinator only: see registerStatus
+	metricsAddr string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -109,6 +111,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
 	fs.StringVar(&c.healthAddr, "health-addr", "", "serve GET /healthz on this address (e.g. :8081); empty: off")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at GET /metrics on this address (default: on the --health-addr listener; both empty: off)")
 }
 
 func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -149,15 +152,13 @@ func hostname() string {
 	return h
 }
 
-// addHealth adds the health endpoint actor when --health-addr is set. A
-// worker's own health (can it pull tasks?) counts when w is given. A
-// coordinator's status page, when given, is served there too, and on
-// --status-addr.
-func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w *worker.Worker, page http.Handler) error {
-	addrs := []string{c.healthAddr}
-	if page != nil && c.statusAddr != c.healthAddr {
-		addrs = append(addrs, c.statusAddr)
-	}
+// addHealth adds the process's HTTP endpoints as actors: /healthz on
+// --health-addr; /metrics there too, or on --metrics-addr; a coordinator's
+// status page (when page is given) at / of --health-addr and of
+// --status-addr. Endpoints that share an address share a listener. A
+// worker's own health (can it pull tasks?) counts when w is given.
+func (c *common) addHealth(ctx context.Context, g *run.Group, s *session, w *worker.Worker, page http.Handler) error {
+	conn := s.conn
 	check := func() (bool, string) {
 		if !conn.nc.IsConnected() {
 			return false, "nats: " + conn.nc.Status().String()
@@ -167,11 +168,28 @@ func (c *common) addHealth(ctx context.Context, g *run.Group, conn *natsConn, w 
 		}
 		return w.Health()
 	}
-	for _, addr := range addrs {
-		if addr == "" {
-			continue
+	var addrs []string
+	byAddr := map[string]*endpoints{}
+	at := func(addr string) *endpoints {
+		if byAddr[addr] == nil {
+			byAddr[addr] = &endpoints{}
+			addrs = append(addrs, addr)
 		}
-		execute, interrupt, err := serveHealth(ctx, addr, check, page)
+		return byAddr[addr]
+	}
+	if c.healthAddr != "" {
+		e := at(c.healthAddr)
+		e.check, e.page = check, page
+	}
+	if page != nil && c.statusAddr != "" {
+		e := at(c.statusAddr)
+		e.check, e.page = check, page
+	}
+	if addr := cmp.Or(c.metricsAddr, c.healthAddr); addr != "" {
+		at(addr).metrics = s.metrics.Handler()
+	}
+	for _, addr := range addrs {
+		execute, interrupt, err := serveHTTP(ctx, addr, *byAddr[addr])
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/config"
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/metrics"
 	"github.com/s3load/s3load/internal/natsq"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
@@ -51,6 +52,8 @@ type session struct {
 	conn *natsConn
 	// live is the coordinator this session built last, for its status page.
 	live atomic.Pointer[coordinator.Coordinator]
+	// metrics are this process's, served on /metrics.
+	metrics *metrics.Metrics
 }
 
 // configure loads the config, applies the shared flags and builds the
@@ -69,7 +72,8 @@ func (cf *common) configure(stderr io.Writer) (config.Config, *slog.Logger, erro
 
 func openSession(ctx context.Context, c config.Config, log *slog.Logger, natsURL, client string) (*session, error) {
 	spec := jobSpec(c)
-	ad, err := buildAdapters(ctx, c)
+	m := metrics.New()
+	ad, err := buildAdapters(ctx, c, m)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +81,8 @@ func openSession(ctx context.Context, c config.Config, log *slog.Logger, natsURL
 	if err != nil {
 		return nil, exitError{code: ExitFailure, err: err}
 	}
-	s := &session{cfg: c, log: log, spec: spec, job: spec.ID(), ad: ad, conn: conn}
+	m.WatchQueue(conn.queue.Depth)
+	s := &session{cfg: c, log: log, spec: spec, job: spec.ID(), ad: ad, conn: conn, metrics: m}
 	if err := s.preflight(ctx, log); err != nil {
 		s.close()
 		return nil, err
@@ -113,6 +118,7 @@ func (s *session) newWorker(id string, slots int, wrap func(worker.Loader) worke
 	wcfg.Registry = s.conn.state
 	wcfg.Probe = sourceProbe{store: s.ad.source, bucket: s.cfg.Source.Bucket}
 	wcfg.Prober = s.ad.pipeline
+	wcfg.Observer = s.metrics.Worker()
 	var loader worker.Loader = s.ad.pipeline
 	if wrap != nil {
 		loader = wrap(loader)
@@ -209,7 +215,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		stopWork() // the coordinator is done or gone: files in hand go back to the queue
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn, w, s.statusPage()); err != nil {
+	if err := cf.addHealth(ctx, &g, s, w, s.statusPage()); err != nil {
 		return err
 	}
 	resume := "run the same command again to finish the load (the state is kept in NATS)"
@@ -243,7 +249,7 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	var g run.Group
 	report := s.addCoordinator(ctx, &g, *fullReload)
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn, nil, s.statusPage()); err != nil {
+	if err := cf.addHealth(ctx, &g, s, nil, s.statusPage()); err != nil {
 		return err
 	}
 	return finishLoad(g.Run(), report, rf, stdout, "the load's state is in NATS: run the coordinator again to finish it")
@@ -300,7 +306,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 		drainTimer = time.AfterFunc(*drain, stopWork)
 	})
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
-	if err := cf.addHealth(ctx, &g, s.conn, w, nil); err != nil {
+	if err := cf.addHealth(ctx, &g, s, w, nil); err != nil {
 		return err
 	}
 	err = g.Run()
@@ -358,10 +364,17 @@ func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Co
 		a(&cfg, &ports)
 	}
 	co, err := coordinator.New(cfg, ports)
-	if err == nil {
-		s.live.Store(co)
+	if err != nil {
+		return nil, err
 	}
-	return co, err
+	s.live.Store(co)
+	s.metrics.WatchProgress(co.Progress)
+	// A worker announces itself every ack_wait/4 (workerConfig): one whose
+	// record is older than an ack wait is gone.
+	s.metrics.WatchWorkers(func(ctx context.Context) ([]messages.WorkerRecord, error) {
+		return s.conn.state.Workers(ctx, s.job)
+	}, time.Duration(c.NATS.AckWait))
+	return co, nil
 }
 
 func finishReport(r coordinator.Report, rf reportFlags, stdout io.Writer) error {

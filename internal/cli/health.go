@@ -9,36 +9,51 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/s3load/s3load/internal/demo"
 )
 
-// serveHealth answers GET /healthz with 200 while check says the process
-// can do its job and 503 while it cannot (NATS away, tasks cannot be
-// pulled), with check's detail in the body, until ctx ends. It is how a
-// container runtime tells a live worker from a stuck one. A coordinator's
-// status page, when given, is served at /.
-func serveHealth(ctx context.Context, addr string, check func() (bool, string), page http.Handler) (execute func() error, interrupt func(error), err error) {
+// endpoints are what one listener serves; each is off when nil.
+type endpoints struct {
+	check   func() (bool, string) // GET /healthz
+	metrics http.Handler          // GET /metrics
+	page    http.Handler          // the status page at /
+}
+
+func (e endpoints) String() string {
+	var what []string
+	if e.check != nil {
+		what = append(what, "health checks")
+	}
+	if e.metrics != nil {
+		what = append(what, "metrics")
+	}
+	if e.page != nil {
+		what = append(what, "the status page")
+	}
+	return strings.Join(what, ", ")
+}
+
+// serveHTTP serves e on addr until ctx ends. /healthz answers 200 while
+// check says the process can do its job and 503 while it cannot (NATS
+// away, tasks cannot be pulled), with check's detail in the body: it is how
+// a container runtime tells a live worker from a stuck one.
+func serveHTTP(ctx context.Context, addr string, e endpoints) (execute func() error, interrupt func(error), err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listening for health checks on %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("listening for %s on %s: %w", e, addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		ok, detail := check()
-		if !ok {
-			http.Error(w, detail, http.StatusServiceUnavailable)
-			return
-		}
-		if detail != "" {
-			fmt.Fprintln(w, "ok:", detail)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	if page != nil {
-		mux.Handle("/", page)
+	if e.metrics != nil {
+		mux.Handle("GET /metrics", e.metrics)
+	}
+	if e.check != nil {
+		mux.HandleFunc("GET /healthz", healthz(e.check))
+	}
+	if e.page != nil {
+		mux.Handle("/", e.page)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	execute = func() error {
@@ -53,6 +68,22 @@ func serveHealth(ctx context.Context, addr string, check func() (bool, string), 
 		_ = srv.Shutdown(sctx)
 	}
 	return execute, interrupt, nil
+}
+
+// healthz is the /healthz handler of check.
+func healthz(check func() (bool, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		ok, detail := check()
+		if !ok {
+			http.Error(w, detail, http.StatusServiceUnavailable)
+			return
+		}
+		if detail != "" {
+			fmt.Fprintln(w, "ok:", detail)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
 }
 
 // cmdHealth is `s3load health`: the image's health check, which has no

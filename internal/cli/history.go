@@ -139,7 +139,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // table format's adapter. A table that cannot be read is said on stderr;
 // the others are still listed.
 func readCommits(ctx context.Context, c config.Config, job string, tables []string, log *slog.Logger, stderr io.Writer) ([]coordinator.TableCommit, error) {
-	ad, err := buildAdapters(ctx, c)
+	ad, err := buildAdapters(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}

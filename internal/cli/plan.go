@@ -41,7 +41,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	ad, err := buildAdapters(ctx, c)
+	ad, err := buildAdapters(ctx, c, nil)
 	if err != nil {
 		return exitError{code: ExitFailure, err: err}
 	}

@@ -26,7 +26,7 @@ import (
 // up to that size (the largest first: small ones time mostly overhead), or
 // the start of one larger uncompressed text file cut at a line end. It
 // decodes them again until calibrateTime has passed (at most
-// calibrateRounds times), so a tiny sample still times something.
+// calibrateRounds times), so a tiny calibrationSample still times something.
 const (
 	calibrateBytes  = 4 << 20
 	calibrateTime   = 200 * time.Millisecond
@@ -42,7 +42,7 @@ type calibrator struct {
 	workers int
 }
 
-type sample struct {
+type calibrationSample struct {
 	src  messages.Source
 	data []byte
 }
@@ -71,7 +71,7 @@ func (c calibrator) calibrate(ctx context.Context, table string, files []message
 		}
 	}
 	if took <= 0 {
-		return coordinator.Throughput{}, errors.New("the sample decoded in no measurable time")
+		return coordinator.Throughput{}, errors.New("the calibrationSample decoded in no measurable time")
 	}
 	perCore := float64(decoded) / took.Seconds()
 	procs := runtime.GOMAXPROCS(0)
@@ -88,10 +88,10 @@ func (c calibrator) calibrate(ctx context.Context, table string, files []message
 
 // samples reads the files calibration decodes: never more than
 // calibrateBytes in all.
-func (c calibrator) samples(ctx context.Context, files []messages.Source, opts decode.Options) ([]sample, error) {
+func (c calibrator) samples(ctx context.Context, files []messages.Source, opts decode.Options) ([]calibrationSample, error) {
 	by := append([]messages.Source(nil), files...)
 	sort.SliceStable(by, func(i, j int) bool { return by[i].Size > by[j].Size })
-	var out []sample
+	var out []calibrationSample
 	var total int64
 	for _, src := range by {
 		if src.Size <= 0 || total+src.Size > calibrateBytes {
@@ -101,7 +101,7 @@ func (c calibrator) samples(ctx context.Context, files []messages.Source, opts d
 		if err != nil {
 			return nil, err
 		}
-		out, total = append(out, sample{src: src, data: data}), total+int64(len(data))
+		out, total = append(out, calibrationSample{src: src, data: data}), total+int64(len(data))
 		if len(out) == 3 {
 			break
 		}
@@ -120,7 +120,7 @@ func (c calibrator) samples(ctx context.Context, files []messages.Source, opts d
 			return nil, err
 		}
 		if i := bytes.LastIndexByte(data, '\n'); i > 0 {
-			return []sample{{src: src, data: data[:i+1]}}, nil
+			return []calibrationSample{{src: src, data: data[:i+1]}}, nil
 		}
 	}
 	return nil, fmt.Errorf("no file to measure on: every file is over %d MB and compressed or Parquet", calibrateBytes>>20)
@@ -140,9 +140,9 @@ func (c calibrator) read(ctx context.Context, src messages.Source, n int64) ([]b
 	return data, nil
 }
 
-// decodeToParquet decodes a sample and writes it as a worker writes a
+// decodeToParquet decodes a calibrationSample and writes it as a worker writes a
 // part (zstd level 1), to nowhere.
-func decodeToParquet(ctx context.Context, s sample, opts decode.Options) error {
+func decodeToParquet(ctx context.Context, s calibrationSample, opts decode.Options) error {
 	obj := decode.ReaderObject(s.src.String(), bytes.NewReader(s.data), int64(len(s.data)))
 	var w *pqarrow.FileWriter
 	_, err := decode.Decode(ctx, obj, opts, func(rec arrow.RecordBatch) error {

@@ -27,6 +27,7 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 	if s.ad.lake != nil {
 		p.Committer, p.Locker = s.ad.lake, s.ad.lake
 	}
+	p.Committer = s.metrics.TimeCommits(p.Committer)
 	return p
 }
 

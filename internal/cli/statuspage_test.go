@@ -109,7 +109,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := freeAddr(t)
-	execute, interrupt, err := serveHealth(ctx, addr, func() (bool, string) { return true, "" }, p.statusPage())
+	execute, interrupt, err := serveHTTP(ctx, addr, endpoints{check: func() (bool, string) { return true, "" }, page: p.statusPage()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,6 +174,22 @@ func (q *Queue) Backlog(ctx context.Context, table string) (int, error) {
 	return int(info.State.Subjects[subject]), nil
 }
 
+// Depth is the job's consumer's count of tasks waiting to be delivered
+// (pending) and of tasks delivered and not yet acked (ackPending), for
+// metrics.
+func (q *Queue) Depth(ctx context.Context) (pending, ackPending int, err error) {
+	cons, err := q.consumer(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		q.forget(cons)
+		return 0, 0, fmt.Errorf("reading consumer of job %s: %w", q.job, err)
+	}
+	return int(info.NumPending), info.NumAckPending, nil
+}
+
 func (q *Queue) subject(table string) string { return "s3load.tasks." + q.job + "." + table }
 
 // Publish puts tasks on the queue, each under its ID (the stream drops a

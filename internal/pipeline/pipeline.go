@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -226,6 +227,7 @@ func (b *partLoad) load(ctx context.Context) {
 			return
 		}
 	}
+	started := time.Now()
 	schema := b.writeSchema()
 	if schema.NumFields() == 0 {
 		b.failAll(errNoColumns)
@@ -286,6 +288,7 @@ func (b *partLoad) load(ctx context.Context) {
 		b.failAll(fmt.Errorf("writing parquet metadata: %w", err))
 		return
 	}
+	writing := time.Now() // what follows finishes and stores the part (metrics)
 	if err := w.Close(); err != nil {
 		b.failAll(fmt.Errorf("closing parquet writer: %w", err))
 		return
@@ -310,9 +313,11 @@ func (b *partLoad) load(ctx context.Context) {
 			return
 		}
 	}
+	decoding, stored := writing.Sub(started), time.Since(writing)
 	for _, i := range loaded {
 		o := &b.outs[i]
 		o.Part, o.PartFiles, o.Bytes, o.Stats = b.p.target.PartPath(b.task.LoadID, name), len(loaded), size, stats
+		o.Decode, o.Write = decoding, stored
 	}
 }
 
@@ -500,6 +505,7 @@ func isParquet(opts decode.Options, src messages.Source) bool {
 // footer's: the file is then decoded and re-encoded with a correct footer.
 func (b *partLoad) copyParquet(ctx context.Context, footerRows int64) bool {
 	src := b.task.Files[0].Source
+	started := time.Now()
 	part, err := b.p.target.CreatePart(ctx, b.task.Table, b.task.LoadID)
 	if err != nil {
 		b.failAll(err)
@@ -535,12 +541,14 @@ func (b *partLoad) copyParquet(ctx context.Context, footerRows int64) bool {
 		return false
 	}
 	name := messages.PartName(src, b.task.Files[0].Range)
+	writing := time.Now()
 	size, err := part.Commit(ctx, name)
 	if err != nil {
 		b.failAll(err)
 		return true
 	}
-	b.outs[0] = worker.Outcome{Kind: worker.Loaded, Rows: rows, Part: b.p.target.PartPath(b.task.LoadID, name), PartFiles: 1, Bytes: size}
+	b.outs[0] = worker.Outcome{Kind: worker.Loaded, Rows: rows, Part: b.p.target.PartPath(b.task.LoadID, name), PartFiles: 1, Bytes: size,
+		Decode: writing.Sub(started), Write: time.Since(writing)}
 	return true
 }
 

@@ -17,6 +17,9 @@ type Config struct {
 	// Write is what every write carries (ACL, encryption): a target
 	// store's settings; a source store has none.
 	Write WriteSettings
+	// Observer, if set, is told of every request attempt of the load's
+	// client (the start-up checks' client is not observed).
+	Observer RequestObserver
 }
 
 const redacted = "[REDACTED]"

@@ -128,6 +128,9 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 	}
 	patient := func(o *s3.Options) {
 		o.Retryer = patientRetryer()
+		if cfg.Observer != nil {
+			o.APIOptions = append(o.APIOptions, observeRequests(cfg.Observer))
+		}
 		// Probes and batched small files keep dozens of requests in flight
 		// to one endpoint; the SDK's default keeps 10 idle connections per
 		// host and dials a new one (a TCP and TLS handshake) for the rest.
