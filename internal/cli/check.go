@@ -34,7 +34,7 @@ type checkResult struct {
 	Target string `json:"target"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
+	Fix    string `json:"fix"`
 }
 
 // cmdCheck is `s3load check`: the connection test of every source, target,

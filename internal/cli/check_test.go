@@ -56,6 +56,9 @@ func TestCheckAllPass(t *testing.T) {
 	}{
 		{"parquet", "", []string{"credentials", "bucket and region", "GetBucketAcl", "ListBucket", "ListBucket", "ListBucket",
 			"GetObject", "writable", "reachable with JetStream"}},
+		{"iceberg with the filesystem catalog", "table_format: iceberg",
+			[]string{"credentials", "bucket and region", "GetBucketAcl", "ListBucket", "ListBucket", "ListBucket",
+				"GetObject", "writable", "reachable", "reachable with JetStream"}},
 		{"iceberg with a SQL catalog", "table_format: iceberg\ncatalog: { type: sql, uri: \"sqlite://" + db + "\" }",
 			[]string{"credentials", "bucket and region", "GetBucketAcl", "ListBucket", "ListBucket", "ListBucket",
 				"GetObject", "writable", "reachable", "reachable with JetStream"}},
