@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/s3load/s3load/internal/s3store"
@@ -12,34 +13,29 @@ import (
 
 // preflight checks, before anything is loaded, what only a person can fix:
 // the source's credentials, bucket and region, and that the target takes
-// writes (an s3:// target's credentials, bucket and region too). It stops within seconds on any of these, naming the cause
-// and the fix, rather than retrying for the load's whole retry budget.
-// NATS has been checked by then: connecting fails fast on credentials and
-// TLS. Each table's prefix is checked when its table starts, where a
-// problem ends that table only.
+// writes (an s3:// target's credentials, bucket and region too): the
+// start-up checks of storeChecks, which `s3load check` runs too. It stops
+// within seconds on any of these, naming the cause and the fix, rather
+// than retrying for the load's whole retry budget. NATS has been checked
+// by then: connecting fails fast on credentials and TLS. Each table's
+// prefix is checked when its table starts, where a problem ends that
+// table only.
 func (s *session) preflight(ctx context.Context, log *slog.Logger) error {
-	var info s3store.BucketInfo
-	err := s.awaitStore(ctx, log, "source", func() (err error) {
-		info, err = s.ad.source.CheckBucket(ctx, s.cfg.Source.Bucket)
-		return err
-	})
-	if err != nil {
-		return exitError{code: ExitFailure, err: fmt.Errorf("source: %w", err)}
-	}
-	log.Info("source checked", "bucket", s.cfg.Source.Bucket, "region", info.Region, "credentials", info.CredentialSource)
-	if s.ad.targetStore != nil {
-		err := s.awaitStore(ctx, log, "target", func() (err error) {
-			info, err = s.ad.targetStore.CheckBucket(ctx, s.ad.targetBucket)
-			return err
-		})
-		if err != nil {
-			return exitError{code: ExitFailure, err: fmt.Errorf("target: %w", err)}
+	for _, group := range storeChecks(s.cfg, s.ad) {
+		for _, c := range group {
+			if !c.startup {
+				continue
+			}
+			var detail string
+			err := s.awaitStore(ctx, log, strings.Fields(c.scope)[0], func() (err error) {
+				detail, err = c.run(ctx)
+				return err
+			})
+			if err != nil {
+				return exitError{code: ExitFailure, err: fmt.Errorf("%s: %w", c.scope, err)}
+			}
+			log.Info("checked", "check", c.name, "on", c.target, "result", detail)
 		}
-		log.Info("target bucket checked", "bucket", s.ad.targetBucket, "region", info.Region, "credentials", info.CredentialSource)
-	}
-	// A probe object written and removed in the target, never the source.
-	if err := s.awaitStore(ctx, log, "target", func() error { return s.ad.target.Check(ctx) }); err != nil {
-		return exitError{code: ExitFailure, err: fmt.Errorf("target %s: %w", s.cfg.Target, err)}
 	}
 	return nil
 }

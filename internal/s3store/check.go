@@ -96,18 +96,37 @@ func (s *Store) CheckACL(ctx context.Context, bucket string) error {
 // ProbePrefix lists at most one object under prefix: found says whether
 // there is any, first is its key.
 func (s *Store) ProbePrefix(ctx context.Context, bucket, prefix string) (first string, found bool, err error) {
+	p, err := s.SamplePrefix(ctx, bucket, prefix, 1)
+	return p.First, p.Count > 0, err
+}
+
+// PrefixSample is what SamplePrefix saw under a prefix.
+type PrefixSample struct {
+	// Count is how many objects the listing returned, at most the limit.
+	Count int
+	// More says there are more objects than Count.
+	More bool
+	// First is the first key, "" if none.
+	First string
+}
+
+// SamplePrefix lists one page of at most limit objects (1 to 1000) under
+// prefix: enough to tell an empty prefix from a full one, and to name an
+// object to read, in one request.
+func (s *Store) SamplePrefix(ctx context.Context, bucket, prefix string, limit int) (PrefixSample, error) {
 	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
 	out, err := s.check.ListObjectsV2(cctx, &s3.ListObjectsV2Input{
-		Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(1),
+		Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(int32(min(max(limit, 1), 1000))),
 	})
 	if err != nil {
-		return "", false, s.checkErr(ctx, err)
+		return PrefixSample{}, s.checkErr(ctx, err)
 	}
-	if len(out.Contents) == 0 {
-		return "", false, nil
+	p := PrefixSample{Count: len(out.Contents), More: aws.ToBool(out.IsTruncated)}
+	if p.Count > 0 {
+		p.First = aws.ToString(out.Contents[0].Key)
 	}
-	return aws.ToString(out.Contents[0].Key), true, nil
+	return p, nil
 }
 
 // SuggestPrefix proposes what an empty prefix may have meant: it lists
@@ -210,6 +229,14 @@ func (s *Store) CheckRead(ctx context.Context, bucket, key string) error {
 		return s.checkErr(ctx, fmt.Errorf("reading s3://%s/%s: %w", bucket, key, err))
 	}
 	return nil
+}
+
+// CheckCredentials resolves the credentials and says where they came
+// from (as BucketInfo.CredentialSource), never what they are.
+func (s *Store) CheckCredentials(ctx context.Context) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	return s.checkCredentials(cctx)
 }
 
 // checkCredentials resolves the credentials within checkCredentialsTimeout
