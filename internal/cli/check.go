@@ -54,7 +54,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	ad, err := buildAdapters(ctx, c)
+	ad, err := buildAdapters(ctx, c, nil)
 	if err != nil {
 		var exit exitError
 		if errors.As(err, &exit) {
