@@ -119,7 +119,9 @@ type Config struct {
 	// Prober reads files' schemas for probe tasks; nil leaves them to
 	// the coordinator.
 	Prober SchemaProber
-	Logger *slog.Logger
+	// HoldingLog is how often a worker with files in hand logs them.
+	HoldingLog time.Duration
+	Logger     *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -130,6 +132,7 @@ func (c Config) withDefaults() Config {
 	c.Heartbeat = cmp.Or(c.Heartbeat, DefaultHeartbeat)
 	c.NoProgressTimeout = cmp.Or(c.NoProgressTimeout, DefaultNoProgressTimeout)
 	c.Slots = cmp.Or(c.Slots, 1)
+	c.HoldingLog = cmp.Or(c.HoldingLog, DefaultHoldingLog)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -184,7 +187,7 @@ func New(cfg Config, q Queue, files FileStore, loader Loader) (*Worker, error) {
 func (w *Worker) Run(fetchCtx, workCtx context.Context) error {
 	sideCtx, stopSide := context.WithCancel(workCtx)
 	var side sync.WaitGroup
-	for _, actor := range []func(context.Context){w.announce, w.probe, w.checkAgreement} {
+	for _, actor := range []func(context.Context){w.announce, w.probe, w.checkAgreement, w.logHoldings} {
 		side.Add(1)
 		go func() { // owned by Run: stopped and awaited below.
 			defer side.Done()
