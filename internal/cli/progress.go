@@ -266,7 +266,7 @@ func (b *tableBar) text() string {
 	if !tp.Listed && tp.Phase != messages.PhaseCommitted && tp.Phase != messages.PhaseFailed {
 		files += "+"
 	}
-	parts := []string{files, fmt.Sprintf("%.1f MB", float64(tp.DoneBytes)/1e6), fmt.Sprintf("%d rows", tp.Rows)}
+	parts := []string{files, mbText(tp.DoneBytes), fmt.Sprintf("%d rows", tp.Rows)}
 	switch tp.Phase {
 	case messages.PhaseCommitted:
 		parts = append(parts, "committed")
@@ -288,6 +288,14 @@ func (b *tableBar) text() string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// mbText shows small tables to the 10 kB, big ones to the 100 kB.
+func mbText(b int64) string {
+	if mb := float64(b) / 1e6; mb < 10 {
+		return fmt.Sprintf("%.2f MB", mb)
+	}
+	return fmt.Sprintf("%.1f MB", float64(b)/1e6)
 }
 
 func cmpOr(s, def string) string {
