@@ -121,7 +121,9 @@ type Config struct {
 	Prober SchemaProber
 	// Observer, if set, is told what the worker does (for metrics).
 	Observer Observer
-	Logger   *slog.Logger
+	// HoldingLog is how often a worker with files in hand logs them.
+	HoldingLog time.Duration
+	Logger     *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -132,6 +134,7 @@ func (c Config) withDefaults() Config {
 	c.Heartbeat = cmp.Or(c.Heartbeat, DefaultHeartbeat)
 	c.NoProgressTimeout = cmp.Or(c.NoProgressTimeout, DefaultNoProgressTimeout)
 	c.Slots = cmp.Or(c.Slots, 1)
+	c.HoldingLog = cmp.Or(c.HoldingLog, DefaultHoldingLog)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -189,7 +192,7 @@ func New(cfg Config, q Queue, files FileStore, loader Loader) (*Worker, error) {
 func (w *Worker) Run(fetchCtx, workCtx context.Context) error {
 	sideCtx, stopSide := context.WithCancel(workCtx)
 	var side sync.WaitGroup
-	for _, actor := range []func(context.Context){w.announce, w.probe, w.checkAgreement} {
+	for _, actor := range []func(context.Context){w.announce, w.probe, w.checkAgreement, w.logHoldings} {
 		side.Add(1)
 		go func() { // owned by Run: stopped and awaited below.
 			defer side.Done()

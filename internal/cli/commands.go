@@ -99,11 +99,12 @@ func (s *session) close() {
 
 // addCoordinator adds the coordinator actor; the group ends when it does,
 // and the report is filled in by then, interrupted or not.
-func (s *session) addCoordinator(ctx context.Context, g *run.Group, fullReload bool) *coordinator.Report {
+func (s *session) addCoordinator(ctx context.Context, g *run.Group, fullReload bool, pv *progressView) *coordinator.Report {
 	report := new(coordinator.Report)
 	ctx, stop := context.WithCancel(ctx)
 	g.Add(func() error {
-		r, err := runCoordinator(ctx, s, fullReload)
+		defer pv.finished()
+		r, err := runCoordinator(ctx, s, fullReload, pv)
 		*report = r
 		return err
 	}, func(error) { stop() })
@@ -155,16 +156,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var cf common
 	var rf reportFlags
+	var pf progressFlags
 	cf.register(fs)
 	cf.registerStatus(fs)
 	rf.register(fs)
+	pf.register(fs)
 	workers := fs.Int("workers", 0, "in-process workers; overrides workers of the config")
 	stateDir := fs.String("state-dir", "", "embedded NATS storage; kept so that a load that was interrupted or did not commit is finished by the next run (default: $XDG_STATE_HOME/s3load/<job>, else ~/.local/state/s3load/<job>)")
 	fullReload := fs.Bool("full-reload", false, "start a new load even if the last one did not finish: load every file again")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	c, log, err := cf.configure(stderr)
+	pv, err := pf.open(stderr, cf.logJSON)
+	if err != nil {
+		return err
+	}
+	c, log, err := cf.configure(pv.logOutput())
 	if err != nil {
 		return err
 	}
@@ -203,7 +210,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	s.ad.pipeline.KeepProbedFiles()
 
 	var g run.Group
-	report := s.addCoordinator(ctx, &g, *fullReload)
+	report := s.addCoordinator(ctx, &g, *fullReload, pv)
+	pv.add(&g, log)
 	w, err := s.newWorker(hostname()+"-run", c.Workers, nil)
 	if err != nil {
 		return err
@@ -226,14 +234,20 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("coordinator", flag.ContinueOnError)
 	var cf common
 	var rf reportFlags
+	var pf progressFlags
 	cf.register(fs)
 	cf.registerStatus(fs)
 	rf.register(fs)
+	pf.register(fs)
 	fullReload := fs.Bool("full-reload", false, "start a new load even if the last one did not finish: load every file again")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	c, log, err := cf.configure(stderr)
+	pv, err := pf.open(stderr, cf.logJSON)
+	if err != nil {
+		return err
+	}
+	c, log, err := cf.configure(pv.logOutput())
 	if err != nil {
 		return err
 	}
@@ -247,7 +261,8 @@ func cmdCoordinator(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer s.close()
 
 	var g run.Group
-	report := s.addCoordinator(ctx, &g, *fullReload)
+	report := s.addCoordinator(ctx, &g, *fullReload, pv)
+	pv.add(&g, log)
 	g.Add(run.SignalHandler(ctx, os.Interrupt, syscall.SIGTERM))
 	if err := cf.addHealth(ctx, &g, s, nil, s.statusPage()); err != nil {
 		return err
@@ -318,7 +333,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	return err
 }
 
-func runCoordinator(ctx context.Context, s *session, fullReload bool) (coordinator.Report, error) {
+func runCoordinator(ctx context.Context, s *session, fullReload bool, pv *progressView) (coordinator.Report, error) {
 	if err := s.ad.openLake(ctx, s.cfg, s.job, s.log); err != nil {
 		return coordinator.Report{}, err
 	}
@@ -326,6 +341,7 @@ func runCoordinator(ctx context.Context, s *session, fullReload bool) (coordinat
 	if err != nil {
 		return coordinator.Report{}, err
 	}
+	pv.started(co)
 	return co.Run(ctx)
 }
 

@@ -112,13 +112,3 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 }
 
-// isTerminal reports whether w is a character device (a terminal), where
-// a redraw may clear the screen.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
