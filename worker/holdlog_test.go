@@ -1,40 +1,21 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 )
-
-// syncBuffer is a log sink safe for the logging goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A worker with a file in hand logs one "holding" line naming its table,
 // key, the megabytes read so far and its age; with nothing in hand, none.
 func TestProgressHoldingLog(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	w := newTestWorker(t, newMemFiles(), nil, func(c *Config) {
 		c.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 	})
@@ -75,7 +56,7 @@ func TestProgressHoldingLog(t *testing.T) {
 	// The worker's own ticker writes it too, until stopped.
 	w.release(h)
 	w.cfg.HoldingLog = time.Millisecond
-	buf = syncBuffer{}
+	buf = testenv.SyncBuffer{}
 	h = w.hold(messages.Task{LoadID: "l", Table: "t", Files: []messages.TaskFile{{Source: src}}})
 	lctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -18,6 +18,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -148,7 +149,7 @@ func TestProgressBarsOnTerminal(t *testing.T) {
 // The log lines come every interval while a table loads, and stop after
 // its final line.
 func TestProgressLogLinesEveryInterval(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	v, err := progressFlags{mode: progressLog, interval: 5 * time.Millisecond}.open(&buf, true)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +254,7 @@ func TestProgressBarsLogLineNotGarbled(t *testing.T) {
 
 // openPTY opens a pseudo-terminal of 40x160 and reads all it shows into
 // out; closed closes the terminal and waits for the reader's last byte.
-func openPTY(t *testing.T) (tty *os.File, out *syncBuffer, closed func()) {
+func openPTY(t *testing.T) (tty *os.File, out *testenv.SyncBuffer, closed func()) {
 	t.Helper()
 	master, tty, err := pty.Open()
 	if err != nil {
@@ -262,7 +263,7 @@ func openPTY(t *testing.T) (tty *os.File, out *syncBuffer, closed func()) {
 	if err := pty.Setsize(master, &pty.Winsize{Rows: 40, Cols: 160}); err != nil {
 		t.Fatal(err)
 	}
-	out = new(syncBuffer)
+	out = new(testenv.SyncBuffer)
 	read := make(chan struct{})
 	go func() { // owned here: closing tty ends it (EIO), closed waits on it.
 		defer close(read)
@@ -278,23 +279,6 @@ func openPTY(t *testing.T) (tty *os.File, out *syncBuffer, closed func()) {
 	}
 	t.Cleanup(closed)
 	return tty, out, closed
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
