@@ -106,7 +106,8 @@ type PrefixSample struct {
 	Count int
 	// More says there are more objects than Count.
 	More bool
-	// First is the first key, "" if none.
+	// First is the first file (not a folder marker, not empty), else the
+	// first key; "" if none.
 	First string
 }
 
@@ -123,7 +124,15 @@ func (s *Store) SamplePrefix(ctx context.Context, bucket, prefix string, limit i
 		return PrefixSample{}, s.checkErr(ctx, err)
 	}
 	p := PrefixSample{Count: len(out.Contents), More: aws.ToBool(out.IsTruncated)}
-	if p.Count > 0 {
+	// The first file, passing over folder markers and empty objects, which
+	// say nothing of whether files can be read; else the first key.
+	for _, o := range out.Contents {
+		if key := aws.ToString(o.Key); !strings.HasSuffix(key, "/") && aws.ToInt64(o.Size) > 0 {
+			p.First = key
+			break
+		}
+	}
+	if p.First == "" && p.Count > 0 {
 		p.First = aws.ToString(out.Contents[0].Key)
 	}
 	return p, nil

@@ -15,6 +15,11 @@ func TestSamplePrefix(t *testing.T) {
 	for i := range 3 {
 		e.srv.Put(t, srcBucket, fmt.Sprintf("p/%d.csv", i), []byte("x"))
 	}
+	// A folder marker and an empty file before the first file: the file
+	// is what check reads.
+	e.srv.Put(t, srcBucket, "m/", nil)
+	e.srv.Put(t, srcBucket, "m/a-empty.csv", nil)
+	e.srv.Put(t, srcBucket, "m/b.csv", []byte("x"))
 	tests := []struct {
 		prefix string
 		limit  int
@@ -24,6 +29,7 @@ func TestSamplePrefix(t *testing.T) {
 		{"p/", 3, s3store.PrefixSample{Count: 3, First: "p/0.csv"}},
 		{"p/", 1000, s3store.PrefixSample{Count: 3, First: "p/0.csv"}},
 		{"q/", 1000, s3store.PrefixSample{}},
+		{"m/", 1000, s3store.PrefixSample{Count: 3, First: "m/b.csv"}},
 	}
 	for _, tt := range tests {
 		got, err := e.st.SamplePrefix(context.Background(), srcBucket, tt.prefix, tt.limit)
