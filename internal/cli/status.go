@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/config"
 	"github.com/s3load/s3load/internal/natsq"
 	"github.com/s3load/s3load/internal/status"
 )
@@ -32,15 +33,19 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	c, err := loadConfig(*cfgPath)
+	if *cfgPath == "" {
+		return usageErr(errors.New("--config is required"))
+	}
+	// Status never talks to S3: a watching host needs no S3 secrets.
+	c, err := config.LoadForWatching(*cfgPath)
 	if err != nil {
-		return err
+		return usageErr(err)
 	}
 	if *natsURL != "" {
 		c.NATS.URL = *natsURL
 	}
 	if c.NATS.URL == "" {
-		return usageErr(errors.New("--nats (or nats.url in the config) is required: status reads the fleet's NATS"))
+		return usageErr(errors.New("--nats (or nats.url in the config) is required: status reads the fleet's NATS (an `s3load run` shows its progress on stderr, and on a page with --status-addr; `s3load history --state-dir` reads its state once it ended)"))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 

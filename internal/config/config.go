@@ -355,10 +355,43 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// LoadForWatching is Load for the commands that only read the job's state
+// (status, history): a credential of the source or target store whose
+// ${VAR} is unset on this host is left as a placeholder, since those
+// commands never use it and a host that watches a fleet should not need
+// its S3 secrets. Credentials are not part of the job's identity, so the
+// job is the same. Any other unset variable is still an error.
+func LoadForWatching(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading config: %w", err)
+	}
+	c, err := parse(raw, func(key, name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		last := key[strings.LastIndex(key, ".")+1:]
+		store := strings.HasPrefix(key, "source.") || strings.HasPrefix(key, "target_s3.")
+		if store && (last == "access_key_id" || last == "secret_access_key" || last == "session_token") {
+			return "unset-" + name, true
+		}
+		return "", false
+	})
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
 // Parse decodes a config document. ${VAR} in any value is expanded through
 // lookup; an unset variable is an error naming the key. Unknown keys are
 // rejected with their full path.
 func Parse(raw []byte, lookup func(string) (string, bool)) (Config, error) {
+	return parse(raw, func(_, name string) (string, bool) { return lookup(name) })
+}
+
+// parse is Parse with a lookup told which key the variable is in.
+func parse(raw []byte, lookup func(key, name string) (string, bool)) (Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
 		return Config{}, fmt.Errorf("parsing yaml: %w", err)
@@ -396,13 +429,13 @@ func mustMarshal(n *yaml.Node) []byte {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-func expandEnv(n *yaml.Node, path string, lookup func(string) (string, bool)) error {
+func expandEnv(n *yaml.Node, path string, lookup func(key, name string) (string, bool)) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		var missing string
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
-			v, ok := lookup(name)
+			v, ok := lookup(path, name)
 			if !ok && missing == "" {
 				missing = name
 			}

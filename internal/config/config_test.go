@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +159,40 @@ func TestDefaultsAndSizes(t *testing.T) {
 	}
 	if c.Tables[0].AllowEmpty {
 		t.Error("allow_empty defaults to true")
+	}
+}
+
+// TestLoadForWatching: status loads a config whose store credentials are
+// unset on this host, as the same job; any other unset variable still fails.
+func TestLoadForWatching(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const base = "source:\n  bucket: b\n  access_key_id: ${WATCH_TEST_KEY}\n  secret_access_key: ${WATCH_TEST_SECRET}\ntables:\n  - name: t\n    prefix: t/\ntarget: file:///tmp/out\n"
+	creds := write("creds.yaml", base)
+	if _, err := Load(creds); err == nil || !strings.Contains(err.Error(), "WATCH_TEST_KEY") {
+		t.Fatalf("Load: %v, want the unset variable named", err)
+	}
+	c, err := LoadForWatching(creds)
+	if err != nil {
+		t.Fatalf("LoadForWatching: %v", err)
+	}
+	t.Setenv("WATCH_TEST_KEY", "k")
+	t.Setenv("WATCH_TEST_SECRET", "s")
+	full, err := Load(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Source.Bucket != full.Source.Bucket || c.Target != full.Target || len(c.Tables) != 1 {
+		t.Fatalf("watching config %+v differs from the full one %+v beyond credentials", c, full)
+	}
+	other := write("other.yaml", strings.Replace(base, "bucket: b", "bucket: ${WATCH_TEST_BUCKET}", 1))
+	if _, err := LoadForWatching(other); err == nil || !strings.Contains(err.Error(), "WATCH_TEST_BUCKET") {
+		t.Fatalf("LoadForWatching with the bucket unset: %v, want an error naming it", err)
 	}
 }
