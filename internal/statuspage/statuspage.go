@@ -1,6 +1,8 @@
 // Package statuspage serves a load's live status page: each table's
-// progress, its failures, the workers and what they hold, and the last
-// loads. The page is rendered on the server (html/template) and kept up to
+// progress, its failures, the workers and what they hold, the coordinator,
+// and the last loads. It shows a status.Snapshot, as `s3load status`
+// prints one, so the two agree on what is stale and which workers are
+// alive. The page is rendered on the server (html/template) and kept up to
 // date by a small script that polls /api/status; it needs nothing from
 // outside the process, so it works offline. Keys and errors are user data:
 // the template escapes them, the script only ever sets text.
@@ -8,7 +10,6 @@ package statuspage
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -20,30 +21,25 @@ import (
 	"slices"
 	"time"
 
+	"github.com/s3load/s3load/internal/status"
 	"github.com/s3load/s3load/messages"
 )
 
 // Source is where the page reads from. Each feed may be nil (not shown);
-// an error from one is shown on the page and the others still are.
+// an error from one is shown on the page, and what it read before the
+// error and the other feed still are.
 type Source struct {
 	// Job names the job the page is about.
 	Job string
-	// Progress is the live progress of the job's load (the zero record
-	// before one starts).
-	Progress func(ctx context.Context) (messages.ProgressRecord, error)
-	// Workers are the workers of the job as they announce themselves.
-	Workers func(ctx context.Context) ([]messages.WorkerRecord, error)
+	// Status is the job's status as of now (status.Read); on an error,
+	// the snapshot holds what was read before it.
+	Status func(ctx context.Context, now time.Time) (status.Snapshot, error)
 	// History are the job's last loads, newest first.
 	History func(ctx context.Context) ([]messages.LoadRecord, error)
 }
 
 // PollInterval is how often the page asks for a new status.
 const PollInterval = time.Second
-
-// staleAfter is how long a running load's progress may go without an
-// update before the page says its coordinator has gone quiet (it writes
-// every 2 s).
-const staleAfter = 10 * time.Second
 
 // readTimeout bounds one status read: a store that hangs must not hang
 // the page.
@@ -126,8 +122,14 @@ type Status struct {
 	// coordinator carried).
 	Tables   []Table   `json:"tables"`
 	Failures []Failure `json:"failures"`
-	Workers  []Worker  `json:"workers"`
-	History  []Past    `json:"history"`
+	// Workers are the workers alive; WorkersGone counts the records of
+	// workers not seen within the worker timeout, and GoneText says so.
+	Workers     []Worker `json:"workers"`
+	WorkersGone int      `json:"workers_gone"`
+	GoneText    string   `json:"gone_text,omitempty"`
+	// Coordinator is the holder of the job's lease, nil when none holds it.
+	Coordinator *Coordinator `json:"coordinator"`
+	History     []Past       `json:"history"`
 	// Problems are feeds that could not be read this time.
 	Problems []string `json:"problems"`
 	Poll     int64    `json:"poll_ms"`
@@ -135,13 +137,26 @@ type Status struct {
 
 // Load is the load the progress is about.
 type Load struct {
-	ID          string `json:"id"`
-	State       string `json:"state"`
-	Coordinator string `json:"coordinator"`
-	Started     string `json:"started"`
-	Elapsed     string `json:"elapsed"`
+	ID      string `json:"id"`
+	State   string `json:"state"`
+	Started string `json:"started"`
+	Elapsed string `json:"elapsed"`
+	// From is where the figures come from (status.FromProgress or
+	// status.FromLoad); FromText says it when they are not live.
+	From     string `json:"from"`
+	FromText string `json:"from_text,omitempty"`
 	// Stale says the coordinator stopped updating a running load.
 	Stale string `json:"stale,omitempty"`
+}
+
+// Coordinator is the holder of the job's coordinator lease.
+type Coordinator struct {
+	Holder string `json:"holder"`
+	Host   string `json:"host"`
+	PID    int    `json:"pid"`
+	LoadID string `json:"load_id,omitempty"`
+	// Text is what the page prints, as `s3load status` does.
+	Text string `json:"text"`
 }
 
 // Table is one table's progress.
@@ -226,31 +241,20 @@ func (h *Handler) Status(ctx context.Context) Status {
 	now := h.now().UTC()
 	st := Status{Job: h.src.Job, Now: now, Tables: []Table{}, Failures: []Failure{}, Workers: []Worker{},
 		History: []Past{}, Problems: []string{}, Poll: PollInterval.Milliseconds()}
-	problem := func(what string, err error) {
-		if errors.Is(err, messages.ErrNotFound) {
-			return // nothing yet, not a problem
-		}
-		st.Problems = append(st.Problems, fmt.Sprintf("%s: %v", what, err))
-	}
-	if h.src.Progress != nil {
-		rec, err := h.src.Progress(ctx)
+	if h.src.Status != nil {
+		snap, err := h.src.Status(ctx, now)
 		if err != nil {
-			problem("progress", err)
-		} else if rec.LoadID != "" {
-			st.Load, st.Tables, st.Failures = progressView(rec, now)
+			// The snapshot holds what was read before the error: show it.
+			st.Problems = append(st.Problems, fmt.Sprintf("status: %v", err))
 		}
-	}
-	if h.src.Workers != nil {
-		ws, err := h.src.Workers(ctx)
-		if err != nil {
-			problem("workers", err)
-		}
-		st.Workers = workersView(ws, now)
+		st.Load, st.Tables, st.Failures = progressView(snap)
+		st.Workers, st.WorkersGone, st.GoneText = workersView(snap)
+		st.Coordinator = coordinatorView(snap.Coordinator)
 	}
 	if h.src.History != nil {
 		loads, err := h.src.History(ctx)
-		if err != nil {
-			problem("history", err)
+		if err != nil && !errors.Is(err, messages.ErrNotFound) { // nothing yet is not a problem
+			st.Problems = append(st.Problems, fmt.Sprintf("history: %v", err))
 		}
 		if st.Load != nil {
 			// The load in progress is shown above; history is what ended.
@@ -258,23 +262,29 @@ func (h *Handler) Status(ctx context.Context) Status {
 				return l.LoadID == st.Load.ID && l.State == messages.LoadRunning
 			})
 		}
-		st.History = historyView(loads, now)
+		st.History = historyView(loads, st.Now)
 	}
 	return st
 }
 
-func progressView(rec messages.ProgressRecord, now time.Time) (*Load, []Table, []Failure) {
-	l := &Load{ID: rec.LoadID, State: string(rec.State), Coordinator: rec.Coordinator, Started: clock(rec.Started)}
-	end := now
+func progressView(snap status.Snapshot) (*Load, []Table, []Failure) {
+	tables, failures := []Table{}, []Failure{}
+	rec := snap.Progress
+	if rec == nil || rec.LoadID == "" {
+		return nil, tables, failures
+	}
+	l := &Load{ID: rec.LoadID, State: string(rec.State), Started: clock(rec.Started), From: snap.From}
+	end := snap.At
 	if !rec.Ended.IsZero() {
 		end = rec.Ended
 	}
 	l.Elapsed = duration(end.Sub(rec.Started))
-	if rec.State == messages.LoadRunning && rec.Ended.IsZero() && now.Sub(rec.Updated) > staleAfter {
-		l.Stale = "no update from the coordinator for " + duration(now.Sub(rec.Updated))
+	if snap.From == status.FromLoad {
+		l.FromText = "no progress record: the figures are the load record's summaries"
 	}
-	tables := make([]Table, 0, len(rec.Tables))
-	failures := []Failure{}
+	if snap.Stale {
+		l.Stale = "no update from the coordinator for " + seconds(snap.StaleSeconds)
+	}
 	for _, tp := range rec.Tables {
 		t := Table{Name: tp.Table, Phase: string(tp.Phase), Files: tp.Files, Listed: tp.Listed,
 			Done: tp.Loaded + tp.Failed + tp.Changed, Loaded: tp.Loaded, Failed: tp.Failed, Changed: tp.Changed,
@@ -292,13 +302,17 @@ func progressView(rec messages.ProgressRecord, now time.Time) (*Load, []Table, [
 			more = "+" // still listing: the total grows
 		}
 		t.FilesText = fmt.Sprintf("%d / %d%s files", t.Done, tp.Files, more)
-		t.MBText = fmt.Sprintf("%s / %s", mb(tp.DoneBytes), mb(tp.SourceBytes))
+		t.MBText = mb(tp.DoneBytes)
+		if tp.SourceBytes > 0 || snap.From == status.FromProgress {
+			// A load record knows the bytes loaded, not the source's.
+			t.MBText = fmt.Sprintf("%s / %s", mb(tp.DoneBytes), mb(tp.SourceBytes))
+		}
 		t.RowsText = count(tp.Rows) + " rows"
 		if tp.BytesPerSecond > 0 && tp.Phase == messages.PhaseLoading {
 			t.RateText = mb(int64(tp.BytesPerSecond)) + "/s"
 		}
 		if tp.ETASeconds > 0 && tp.Phase == messages.PhaseLoading {
-			t.ETAText = "ETA " + duration(time.Duration(tp.ETASeconds*float64(time.Second)))
+			t.ETAText = "ETA " + seconds(tp.ETASeconds)
 		}
 		tables = append(tables, t)
 		for _, f := range tp.Failures {
@@ -308,21 +322,33 @@ func progressView(rec messages.ProgressRecord, now time.Time) (*Load, []Table, [
 	return l, tables, failures
 }
 
-func workersView(ws []messages.WorkerRecord, now time.Time) []Worker {
-	ws = slices.Clone(ws)
-	slices.SortFunc(ws, func(a, b messages.WorkerRecord) int { return cmp.Compare(a.ID, b.ID) })
-	out := make([]Worker, 0, len(ws))
-	for _, w := range ws {
-		// Spec is left out: the job's settings are not the page's to show.
+// workersView is the workers alive, as status.Read judged them (by the
+// worker timeout, holdings of an ended load dropped), and how many are
+// gone.
+func workersView(snap status.Snapshot) ([]Worker, int, string) {
+	out := make([]Worker, 0, len(snap.Workers))
+	for _, w := range snap.Workers {
 		v := Worker{ID: w.ID, Host: w.Host, PID: w.PID, Version: w.Version, Slots: w.Slots, Paused: w.Paused,
-			Seen: duration(now.Sub(w.Updated)) + " ago", Holding: []Holding{}}
+			Seen: seconds(w.SeenSecondsAgo) + " ago", Holding: []Holding{}}
 		for _, hd := range w.Holding {
 			v.Holding = append(v.Holding, Holding{Table: hd.Table, Key: hd.Key, RowsText: count(hd.Rows) + " rows",
-				MBText: mb(hd.Bytes), For: duration(now.Sub(hd.Since))})
+				MBText: mb(hd.Bytes), For: seconds(hd.ForSeconds)})
 		}
 		out = append(out, v)
 	}
-	return out
+	gone := ""
+	if snap.WorkersGone > 0 {
+		gone = fmt.Sprintf("%d gone: not seen within the worker timeout", snap.WorkersGone)
+	}
+	return out, snap.WorkersGone, gone
+}
+
+func coordinatorView(c *status.Coordinator) *Coordinator {
+	if c == nil {
+		return nil
+	}
+	return &Coordinator{Holder: c.Holder, Host: c.Host, PID: c.PID, LoadID: c.LoadID,
+		Text: fmt.Sprintf("coordinator %s on %s (pid %d), renewed %s ago", c.Holder, c.Host, c.PID, seconds(c.RenewedSecondsAgo))}
 }
 
 func historyView(loads []messages.LoadRecord, now time.Time) []Past {
@@ -376,6 +402,11 @@ func count(n int64) string {
 
 func duration(d time.Duration) string {
 	return max(d, 0).Round(time.Second).String()
+}
+
+// seconds is duration of a snapshot's age in seconds.
+func seconds(s float64) string {
+	return duration(time.Duration(s * float64(time.Second)))
 }
 
 func clock(t time.Time) string {

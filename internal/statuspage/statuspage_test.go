@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3load/s3load/internal/status"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -18,10 +19,59 @@ const evil = "<script>alert(1)</script>.csv"
 
 var t0 = time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 
+// store is a state store in memory for status.Read; a nil record is none,
+// and an error set is returned by its read.
+type store struct {
+	progress   *messages.ProgressRecord
+	load       *messages.LoadRecord
+	lease      *messages.LeaseRecord
+	workers    []messages.WorkerRecord
+	workersErr error
+}
+
+func (s *store) Progress(context.Context, string) (messages.ProgressRecord, error) {
+	if s.progress == nil {
+		return messages.ProgressRecord{}, messages.ErrNotFound
+	}
+	return *s.progress, nil
+}
+
+func (s *store) Load(context.Context, string) (messages.LoadRecord, uint64, error) {
+	if s.load == nil {
+		return messages.LoadRecord{}, 0, messages.ErrNotFound
+	}
+	return *s.load, 1, nil
+}
+
+func (s *store) Lease(context.Context, string) (messages.LeaseRecord, uint64, error) {
+	if s.lease == nil {
+		return messages.LeaseRecord{}, 0, messages.ErrNotFound
+	}
+	return *s.lease, 1, nil
+}
+
+func (s *store) Workers(context.Context, string) ([]messages.WorkerRecord, error) {
+	return s.workers, s.workersErr
+}
+
+// workerTimeout is the fixture's ack wait: a worker record older is gone.
+const workerTimeout = 30 * time.Second
+
+// source is the page's Source over st, as the CLI wires it.
+func source(st *store, history []messages.LoadRecord) Source {
+	return Source{Job: "job1",
+		Status: func(ctx context.Context, now time.Time) (status.Snapshot, error) {
+			return status.Read(ctx, st, "job1", now, workerTimeout)
+		},
+		History: func(context.Context) ([]messages.LoadRecord, error) { return history, nil },
+	}
+}
+
 // fixture is a running load: one table loading with a failed file whose
 // key and error are markup, one committed; a worker holding a file with
-// such a key; the job's previous load.
-func fixture() Source {
+// such a key, another idle, a third gone; the lease holder; the job's
+// previous load.
+func fixture() (*store, []messages.LoadRecord) {
 	prog := messages.ProgressRecord{V: 1, Job: "job1", LoadID: "load-2", State: messages.LoadRunning, Coordinator: "host/42",
 		Started: t0, Updated: t0.Add(9 * time.Second), Tables: []messages.TableProgress{
 			{Table: "orders", Phase: messages.PhaseLoading, Files: 40, Listed: true, InFlight: 25, Loaded: 12, Failed: 3,
@@ -35,17 +85,18 @@ func fixture() Source {
 			Spec:    messages.JobSpec{"catalog.uri": "postgres://u:hunter2@db/x"},
 			Holding: []messages.Holding{{LoadID: "load-2", Table: "orders", Key: "orders/" + evil, Bytes: 3e6, Rows: 10, Since: t0.Add(5 * time.Second)}}},
 		{ID: "w-a", Host: "ha", PID: 1, Slots: 1, Updated: t0.Add(9 * time.Second)},
+		// Not seen for a minute: gone, counted but not listed.
+		{ID: "w-gone", Host: "hg", PID: 3, Slots: 4, Updated: t0.Add(-50 * time.Second),
+			Holding: []messages.Holding{{LoadID: "load-2", Table: "orders", Key: "orders/stuck.csv", Since: t0}}},
 	}
+	lease := messages.LeaseRecord{V: 1, Job: "job1", Holder: "host-42-ab12", Host: "host", PID: 42, LoadID: "load-2",
+		Acquired: t0, Renewed: t0.Add(7 * time.Second)}
 	history := []messages.LoadRecord{
 		{LoadID: "load-2", Job: "job1", State: messages.LoadRunning, Started: t0},
 		{LoadID: "load-1", Job: "job1", State: messages.LoadCompleted, Started: t0.Add(-time.Hour), Ended: t0.Add(-time.Hour + time.Minute),
 			Tables: []messages.TableSummary{{Table: "orders", Committed: false, Files: 40, Loaded: 30, Failed: 10, Rows: 99, Bytes: 1e6, Error: "too many failed files <b>"}}},
 	}
-	return Source{Job: "job1",
-		Progress: func(context.Context) (messages.ProgressRecord, error) { return prog, nil },
-		Workers:  func(context.Context) ([]messages.WorkerRecord, error) { return workers, nil },
-		History:  func(context.Context) ([]messages.LoadRecord, error) { return history, nil },
-	}
+	return &store{progress: &prog, load: &history[0], lease: &lease, workers: workers}, history
 }
 
 func serve(t *testing.T, src Source) *httptest.Server {
@@ -72,7 +123,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 }
 
 func TestStatusJSON(t *testing.T) {
-	srv := serve(t, fixture())
+	srv := serve(t, source(fixture()))
 	resp, body := get(t, srv.URL+"/api/status")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("%s %s: %s", resp.Status, resp.Header.Get("Content-Type"), body)
@@ -87,8 +138,12 @@ func TestStatusJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Load == nil || st.Load.ID != "load-2" || st.Load.State != "running" || st.Load.Elapsed != "10s" || st.Load.Stale != "" {
+	if st.Load == nil || st.Load.ID != "load-2" || st.Load.State != "running" || st.Load.Elapsed != "10s" || st.Load.Stale != "" ||
+		st.Load.From != status.FromProgress || st.Load.FromText != "" {
 		t.Errorf("load: %+v", st.Load)
+	}
+	if c := st.Coordinator; c == nil || c.Holder != "host-42-ab12" || c.Text != "coordinator host-42-ab12 on host (pid 42), renewed 3s ago" {
+		t.Errorf("coordinator: %+v", c)
 	}
 	want := []Table{
 		{Name: "orders", Phase: "loading", Files: 40, Listed: true, Done: 15, Loaded: 12, Failed: 3, InFlight: 25, Rows: 1234567,
@@ -107,9 +162,13 @@ func TestStatusJSON(t *testing.T) {
 	if len(st.Failures) != 1 || st.Failures[0].Key != "orders/"+evil || !strings.Contains(st.Failures[0].Error, "<img") {
 		t.Errorf("failures: %+v", st.Failures)
 	}
+	// The gone worker is counted, not listed.
 	if len(st.Workers) != 2 || st.Workers[0].ID != "w-a" || len(st.Workers[1].Holding) != 1 ||
 		st.Workers[1].Holding[0].Key != "orders/"+evil || st.Workers[1].Holding[0].For != "5s" || st.Workers[1].Seen != "2s ago" {
 		t.Errorf("workers: %+v", st.Workers)
+	}
+	if st.WorkersGone != 1 || st.GoneText != "1 gone: not seen within the worker timeout" {
+		t.Errorf("workers gone: %d %q", st.WorkersGone, st.GoneText)
 	}
 	// The running load is shown above, not in the history.
 	if len(st.History) != 1 || st.History[0].ID != "load-1" || st.History[0].Duration != "1m0s" ||
@@ -119,7 +178,7 @@ func TestStatusJSON(t *testing.T) {
 }
 
 func TestStatusPageEscapes(t *testing.T) {
-	srv := serve(t, fixture())
+	srv := serve(t, source(fixture()))
 	resp, body := get(t, srv.URL+"/")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("%s: %s", resp.Status, body)
@@ -136,7 +195,8 @@ func TestStatusPageEscapes(t *testing.T) {
 		"orders/&lt;script&gt;alert(1)&lt;/script&gt;.csv", // the failure and the holding
 		"&lt;img src=x onerror=alert(2)&gt;",
 		"too many failed files &lt;b&gt;",
-		"15 / 40 files", "1,234,567 rows", "2.5 MB/s", "ETA 10s", `value="37.5"`, "load-1", "w-a", "w-b", "host/42",
+		"15 / 40 files", "1,234,567 rows", "2.5 MB/s", "ETA 10s", `value="37.5"`, "load-1", "w-a", "w-b",
+		"coordinator host-42-ab12 on host (pid 42), renewed 3s ago", "1 gone: not seen within the worker timeout",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
@@ -144,6 +204,9 @@ func TestStatusPageEscapes(t *testing.T) {
 	}
 	if n := strings.Count(body, "orders/&lt;script&gt;"); n != 2 {
 		t.Errorf("the markup key appears %d times, want 2 (failure, holding)", n)
+	}
+	if strings.Contains(body, "w-gone") || strings.Contains(body, "stuck.csv") {
+		t.Error("the page lists a gone worker")
 	}
 	for _, asset := range []string{"/assets/page.js", "/assets/page.css"} {
 		if resp, _ := get(t, srv.URL+asset); resp.StatusCode != http.StatusOK {
@@ -157,34 +220,55 @@ func TestStatusPageEscapes(t *testing.T) {
 	}
 }
 
-// A feed that fails is named on the page; the others still show, and a
+// A feed that fails is named on the page; what was read still shows, and a
 // store with nothing yet is not a problem.
 func TestStatusFeedsFail(t *testing.T) {
-	src := fixture()
-	src.Workers = func(context.Context) ([]messages.WorkerRecord, error) { return nil, errors.New("nats: timeout") }
+	st, _ := fixture()
+	st.workersErr = errors.New("nats: timeout")
+	src := source(st, nil)
 	src.History = func(context.Context) ([]messages.LoadRecord, error) { return nil, messages.ErrNotFound }
 	srv := serve(t, src)
 	_, body := get(t, srv.URL+"/api/status")
-	var st Status
-	if err := json.Unmarshal([]byte(body), &st); err != nil {
+	var got Status
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Problems) != 1 || st.Problems[0] != "workers: nats: timeout" || len(st.Tables) != 2 {
-		t.Errorf("status: %+v", st)
+	const problem = "status: reading the workers of job job1: nats: timeout"
+	if len(got.Problems) != 1 || got.Problems[0] != problem || len(got.Tables) != 2 {
+		t.Errorf("status: %+v", got)
 	}
 	_, page := get(t, srv.URL+"/")
-	mustHave(t, page, "workers: nats: timeout", "no finished load yet")
+	mustHave(t, page, problem, "no finished load yet")
+}
 
-	// Before any load: no load, no tables, and a stale coordinator is named.
-	empty := Source{Job: "j", Progress: func(context.Context) (messages.ProgressRecord, error) { return messages.ProgressRecord{}, nil }}
-	_, page = get(t, serve(t, empty).URL+"/")
-	mustHave(t, page, "no load yet", "no tables yet")
-	stale := fixture()
-	p, _ := stale.Progress(context.Background())
-	p.Updated = t0.Add(-time.Minute)
-	stale.Progress = func(context.Context) (messages.ProgressRecord, error) { return p, nil }
-	_, page = get(t, serve(t, stale).URL+"/")
-	mustHave(t, page, "no update from the coordinator for 1m10s")
+// What the page says of the load in each state of the store.
+func TestStatusLoadStates(t *testing.T) {
+	ended := t0.Add(-time.Minute)
+	for _, tc := range []struct {
+		name string
+		st   func() *store
+		want []string
+	}{
+		{"before any load", func() *store { return &store{} },
+			[]string{"no load yet", "no tables yet", "no coordinator holds the job's lease"}},
+		{"a running load whose coordinator stopped writing", func() *store {
+			st, _ := fixture()
+			st.progress.Updated = t0.Add(-time.Minute)
+			st.lease = nil
+			return st
+		}, []string{"no update from the coordinator for 1m10s", "no coordinator holds the job's lease"}},
+		{"a load with no progress record", func() *store {
+			return &store{load: &messages.LoadRecord{LoadID: "load-3", Job: "job1", State: messages.LoadCompleted,
+				Started: ended.Add(-time.Minute), Ended: ended,
+				Tables: []messages.TableSummary{{Table: "orders", Committed: true, Files: 4, Loaded: 4, Rows: 40, Bytes: 2e6}}}}
+		}, []string{"load-3", "no progress record: the figures are the load record&#39;s summaries",
+			"4 / 4 files", "2.0 MB<", "40 rows", "committed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, page := get(t, serve(t, source(tc.st(), nil)).URL+"/")
+			mustHave(t, page, tc.want...)
+		})
+	}
 }
 
 func mustHave(t *testing.T, body string, want ...string) {

@@ -28,10 +28,12 @@
       const elapsed = span("", l.elapsed);
       elapsed.id = "load-elapsed";
       kids.push(st, " load ", id, ", started " + l.started + ", ", elapsed);
-      if (l.coordinator) kids.push(", coordinator " + l.coordinator);
+      if (l.from_text) kids.push(" ", span("from muted", l.from_text));
       if (l.stale) kids.push(span("stale", l.stale));
     }
     replace("load", ...kids);
+    const c = s.coordinator;
+    replace("coordinator", c ? c.text : span("muted", "no coordinator holds the job's lease"));
     replace("problems", ...s.problems.map((p) => el("li", "", p)));
   }
 
@@ -66,6 +68,7 @@
   }
 
   function renderWorkers(s) {
+    document.getElementById("workers-gone").textContent = s.gone_text || "";
     document.querySelector("#workers tbody").replaceChildren(...s.workers.map((w) => {
       const name = el("td", "", w.id);
       if (w.paused) append(name, " ", span("error", "paused: " + w.paused));
