@@ -187,6 +187,18 @@ func TestMetricsDuringRun(t *testing.T) {
 		t.Errorf("alpha: %v parts' write times observed", n)
 	}
 	checkLabels(t, samples, keys, e.s3.SecretAccessKey, e.s3.AccessKeyID)
+	// The same listener serves the status page and its JSON for `s3load run`.
+	for _, u := range []string{"http://" + addr + "/", "http://" + addr + "/api/status"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "alpha") {
+			t.Errorf("GET %s: %s, want the status page naming table alpha:\n%.500s", u, resp.Status, body)
+		}
+	}
 
 	proxy.Clear()
 	var r result
