@@ -74,7 +74,7 @@ func (p progressFlags) open(stderr io.Writer, logJSON bool) (*progressView, erro
 	switch mode {
 	case progressAuto:
 		mode = progressLog
-		if !logJSON && isTerminal(stderr) {
+		if !logJSON && isTerminal(stderr) && terminalWidth(stderr) > 0 {
 			mode = progressBars
 		}
 	case progressBars, progressLog, progressOff:
@@ -93,6 +93,21 @@ func (p progressFlags) open(stderr io.Writer, logJSON bool) (*progressView, erro
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is the columns of the terminal w is, 0 when it does not
+// say (a pseudo-terminal nobody sized, as `script` or some container
+// runtimes make): bars would draw nothing there, so auto logs instead.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return cols
 }
 
 // logOutput is where the session's logger writes: stderr, through the

@@ -25,6 +25,13 @@ import (
 // --progress auto draws bars only on a terminal and never with --log-json.
 func TestProgressModeChoice(t *testing.T) {
 	tty, _, _ := openPTY(t)
+	// A pseudo-terminal nobody sized (script, some container runtimes):
+	// bars would draw nothing there.
+	unsizedMaster, unsized, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unsized.Close(); unsizedMaster.Close() })
 	for _, tc := range []struct {
 		name, mode string
 		stderr     io.Writer
@@ -35,6 +42,7 @@ func TestProgressModeChoice(t *testing.T) {
 		{"auto, not a terminal", "auto", new(bytes.Buffer), false, progressLog, false},
 		{"auto, a terminal", "auto", tty, false, progressBars, false},
 		{"auto, a terminal, JSON logs", "auto", tty, true, progressLog, false},
+		{"auto, a terminal of no width", "auto", unsized, false, progressLog, false},
 		{"bars asked for", "bars", new(bytes.Buffer), false, progressBars, false},
 		{"off", "off", tty, false, progressOff, false},
 		{"unknown", "pretty", tty, false, "", true},
