@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/testenv"
 )
 
@@ -210,14 +207,7 @@ func TestMetricsDuringRun(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("s3load run exited %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	data, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var report coordinator.Report
-	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
-	}
+	report := readReport(t, reportPath)
 	for _, tr := range report.Tables {
 		if _, ok := want[tr.Name]; !ok {
 			continue

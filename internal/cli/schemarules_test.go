@@ -335,21 +335,10 @@ func TestPlanMatchesTheLoad(t *testing.T) {
 	if fmt.Sprint(rejected) != fmt.Sprint(failed) || len(failed) != 1 {
 		t.Errorf("plan rejects %v, the load failed %v", rejected, failed)
 	}
-	data, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatal(err)
+	r := readReport(t, reportPath).Tables[0]
+	if r.Preflight == nil {
+		t.Fatal("the report says nothing of the pre-flight")
 	}
-	var report struct {
-		Tables []struct {
-			Files     int                `json:"files"`
-			Empty     int                `json:"empty"`
-			Preflight messages.Preflight `json:"preflight"`
-		} `json:"tables"`
-	}
-	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
-	}
-	r := report.Tables[0]
 	if r.Files != p.Preflight.Files || r.Empty != p.Preflight.Empty || r.Preflight.Schemas != p.Preflight.Schemas {
 		t.Errorf("report: %d files, %d empty, %d schemas; plan: %d, %d, %d",
 			r.Files, r.Empty, r.Preflight.Schemas, p.Preflight.Files, p.Preflight.Empty, p.Preflight.Schemas)
@@ -454,21 +443,10 @@ func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
 	if lists != p.Requests.List || gets != p.Requests.Gets {
 		t.Errorf("the load made %d LIST and %d GET requests on the table; the plan estimated %d and %d", lists, gets, p.Requests.List, p.Requests.Gets)
 	}
-	data, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatal(err)
+	r := readReport(t, reportPath).Tables[0]
+	if r.Preflight == nil {
+		t.Fatal("the report says nothing of the pre-flight")
 	}
-	var report struct {
-		Tables []struct {
-			Files     int                `json:"files"`
-			Skipped   int                `json:"skipped"`
-			Preflight messages.Preflight `json:"preflight"`
-		} `json:"tables"`
-	}
-	if err := json.Unmarshal(data, &report); err != nil {
-		t.Fatal(err)
-	}
-	r := report.Tables[0]
 	if r.Files != p.Files || r.Skipped != p.SkippedReported || r.Preflight.Bytes != p.Bytes {
 		t.Errorf("report: %d files, %d skipped, %d bytes; plan: %d, %d, %d", r.Files, r.Skipped, r.Preflight.Bytes, p.Files, p.SkippedReported, p.Bytes)
 	}
