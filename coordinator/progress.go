@@ -2,9 +2,11 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -140,6 +142,7 @@ func (t *tracker) ended(i int, r TableReport) {
 			if len(tp.Failures) == messages.MaxProgressFailures {
 				break
 			}
+			f.Error = clip(f.Error)
 			tp.Failures = append(tp.Failures, f)
 		}
 	})
@@ -154,9 +157,24 @@ func (t *tracker) failure(i int, f messages.FileRecord) {
 			}
 		}
 		if len(tp.Failures) < messages.MaxProgressFailures {
-			tp.Failures = append(tp.Failures, messages.ManifestFailure{Source: f.Source, State: f.State, Error: f.Error, Attempts: f.Attempts})
+			tp.Failures = append(tp.Failures, messages.ManifestFailure{Source: f.Source, State: f.State, Error: clip(f.Error), Attempts: f.Attempts})
 		}
 	})
+}
+
+// maxProgressError bounds each failure's error in a progress record; the
+// report and the manifest keep it whole.
+const maxProgressError = 512
+
+func clip(s string) string {
+	if len(s) <= maxProgressError {
+		return s
+	}
+	cut := maxProgressError
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // publishProgress writes the load's progress to the ProgressStore every
@@ -184,7 +202,16 @@ func (c *Coordinator) writeProgress(ctx context.Context) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, ProgressInterval)
 	defer cancel()
-	if err := c.ProgressStore.PutProgress(wctx, c.Progress()); err != nil && ctx.Err() == nil {
+	rec := c.Progress()
+	err := c.ProgressStore.PutProgress(wctx, rec)
+	if errors.Is(err, messages.ErrTooLarge) {
+		// Many tables with many long errors: the figures matter more.
+		for i := range rec.Tables {
+			rec.Tables[i].Failures = nil
+		}
+		err = c.ProgressStore.PutProgress(wctx, rec)
+	}
+	if err != nil && ctx.Err() == nil {
 		c.cfg.Logger.Debug("writing the load's progress", "err", err)
 	}
 }

@@ -3,9 +3,11 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -110,5 +112,37 @@ func TestViewCountsFollowRecords(t *testing.T) {
 	}
 	if want.loaded != 2 || want.failed != 1 || want.inFlight != 0 || want.rows != 16 || want.sourceBytes != 300 || want.doneBytes != 300 {
 		t.Fatalf("counts %+v: want 2 loaded (a split file once), 1 failed, none in flight, 16 rows, 300 of 300 bytes done", want)
+	}
+}
+
+// tooLargeStore refuses a progress record with any failure, as a NATS
+// server refuses a payload over its limit.
+type tooLargeStore struct{ progressLog }
+
+func (s *tooLargeStore) PutProgress(ctx context.Context, rec messages.ProgressRecord) error {
+	for _, t := range rec.Tables {
+		if len(t.Failures) > 0 {
+			return fmt.Errorf("writing progress: %w", messages.ErrTooLarge)
+		}
+	}
+	return s.progressLog.PutProgress(ctx, rec)
+}
+
+// TestProgressTooLargeKeepsTheFigures: a record too large for the store
+// (many tables with long errors) is written without its failures rather
+// than not at all; each error in it is clipped.
+func TestProgressTooLargeKeepsTheFigures(t *testing.T) {
+	store := &tooLargeStore{}
+	c := &Coordinator{cfg: Config{Job: "j", Tables: []Table{{Name: "t"}}}.withDefaults(), Ports: Ports{ProgressStore: store}}
+	c.progress.start(c.cfg, messages.LoadRecord{LoadID: "l", Started: time.Now()})
+	long := strings.Repeat("é", 2000)
+	c.progress.failure(0, messages.FileRecord{Source: messages.Source{Key: "t/a.csv"}, State: messages.StateFailed, Error: long})
+	if got := c.Progress().Tables[0].Failures[0].Error; len(got) > maxProgressError+len("…") || !utf8.ValidString(got) {
+		t.Fatalf("error clipped to %d bytes (valid UTF-8: %v), want at most %d", len(got), utf8.ValidString(got), maxProgressError)
+	}
+	c.writeProgress(context.Background())
+	rec, n := store.last()
+	if n != 1 || rec.LoadID != "l" || len(rec.Tables) != 1 || rec.Tables[0].Failures != nil {
+		t.Fatalf("wrote %d records, last %+v; want the figures without failures", n, rec)
 	}
 }
