@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -130,6 +132,7 @@ func TestCheckFailures(t *testing.T) {
 	e := newLoadEnv(t)
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
 	closed := freeAddr(t) // nothing listens here
+	silent := silentListener(t)
 	tests := []struct {
 		name string
 		edit func(doc string) string
@@ -157,6 +160,9 @@ func TestCheckFailures(t *testing.T) {
 		{name: "endpoint down", edit: func(d string) string { return strings.Replace(d, e.s3.Endpoint, "http://"+closed, 1) },
 			check: "bucket and region", where: "source s3://src",
 			want: []string{"http://" + closed, "connection refused"}, fix: "check endpoint"},
+		{name: "endpoint never answers", edit: func(d string) string { return strings.Replace(d, e.s3.Endpoint, "http://"+silent, 1) },
+			check: "bucket and region", where: "source s3://src",
+			want: []string{"no answer from http://" + silent + " within"}, fix: "check the endpoint"},
 		{name: "prefix matches nothing", edit: func(d string) string { return strings.Replace(d, "prefix: t/", "prefix: tt/", 1) },
 			check: "ListBucket", where: "table t",
 			want: []string{`"tt/"`, "matched no object"}, fix: `did you mean "t/"?`},
@@ -240,6 +246,41 @@ target_s3:
 			}
 		})
 	}
+}
+
+// silentListener accepts connections and never answers on them, as a
+// host behind a firewall that drops packets would make a client wait.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() { // owned here: closing l ends it; the cleanup waits.
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
 }
 
 // A config that does not load is a usage error: exit 2, no check run.
