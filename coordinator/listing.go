@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ type listing struct {
 	// kept counts files a resumed load keeps from its earlier run, and
 	// published the tasks it publishes again.
 	kept, published int
+	// reused counts files whose rows a new load keeps from the table's
+	// committed load.
+	reused int
 }
 
 func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) }
@@ -26,15 +30,16 @@ func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) 
 // page, so publishing starts with the first page; each page's records and
 // tasks go out pipelined, one round trip per page. Re-running it after a
 // crash is safe: existing records are kept, finished files are not published
-// again, and unfinished ones are deduplicated by the queue.
-func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte, rejected map[string]string) (listing, error) {
+// again, and unfinished ones are deduplicated by the queue. Files reuse may
+// keep are held until the listing ends (see reusePlan).
+func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte, rejected map[string]string, reuse *reusePlan, log *slog.Logger) (listing, error) {
 	var n listing
 	// A listing the store keeps refusing (throttling past the client's own
 	// retries) resumes after the last page handled, not from the start.
 	after := ""
 	err := c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
-			recs, files, skipped := c.pageRecords(ctx, load, t, schema, page, rejected)
+			recs, files, skipped := c.pageRecords(ctx, load, t, schema, page, rejected, reuse)
 			if err := c.recordAndPublish(ctx, load, t.Name, recs); err != nil {
 				return final{err}
 			}
@@ -45,13 +50,18 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	if err != nil {
 		return n, fmt.Errorf("listing and publishing: %w", err)
 	}
+	recs, reused := c.reuseRecords(ctx, load, t, schema, reuse, log)
+	if err := c.recordAndPublish(ctx, load, t.Name, recs); err != nil {
+		return n, fmt.Errorf("recording reused files: %w", err)
+	}
+	n.records, n.reused = n.records+len(recs), reused
 	return n, nil
 }
 
 // pageRecords makes the records of the eligible files of one page: one per
 // file, or one per range of a file to split; a file the pre-flight
 // rejected is recorded failed, with its reason, and never published.
-func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, schema []byte, page []messages.Source, rejected map[string]string) (recs []messages.FileRecord, files, skipped int) {
+func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, schema []byte, page []messages.Source, rejected map[string]string, reuse *reusePlan) (recs []messages.FileRecord, files, skipped int) {
 	now := time.Now().UTC()
 	for _, src := range page {
 		// Markers count as skipped even where the glob would not match
@@ -67,6 +77,9 @@ func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, sch
 		files++
 		if why, ok := rejected[src.Identity()]; ok {
 			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateFailed, Error: why, Updated: now})
+			continue
+		}
+		if reuse.hold(src) {
 			continue
 		}
 		recs = append(recs, c.newRecords(ctx, load, t.Name, schema, src, now)...)

@@ -179,7 +179,7 @@ func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 	plans := make([]TablePlan, len(cfg.Tables))
 	for i, t := range cfg.Tables {
 		rec.listed = nil
-		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name))
+		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name), nil)
 		plans[i] = TablePlan{Table: t.Name, Schema: schema, Preflight: pf, Failures: failures}
 		if err != nil {
 			if ctx.Err() != nil {

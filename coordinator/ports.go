@@ -194,6 +194,10 @@ type CommitRequest struct {
 	Base        string
 	Loaded      []messages.FileRecord
 	Failed      []messages.FileRecord
+	// Fingerprint says what decides the table's rows besides its files
+	// (see Fingerprint); stored with the commit, so the next load knows
+	// whether this one's parts can be reused.
+	Fingerprint string
 }
 
 // CommitResult is what a commit made, for the report.
@@ -299,6 +303,9 @@ type Ports struct {
 	ProgressStore ProgressStore
 	// History, if set, keeps each ended load for `s3load history`.
 	History HistoryStore
+	// Reuse, if set, lets a new load keep the parts of unchanged files
+	// from the table's committed load instead of loading them again.
+	Reuse Reuser
 }
 
 func (p Ports) validate() error {
@@ -312,4 +319,43 @@ func (p Ports) validate() error {
 // other hosts find it. Writing it is best effort: a load never waits on it.
 type ProgressStore interface {
 	PutProgress(ctx context.Context, rec messages.ProgressRecord) error
+}
+
+// PreviousFile is one source file of a table's committed load and the
+// part that holds its rows.
+type PreviousFile struct {
+	Source messages.Source
+	// Part is the part's path relative to the table, as records name it;
+	// PartFiles is how many source files it holds.
+	Part      string
+	PartFiles int
+	Rows      int64
+	// Bytes is the part's size.
+	Bytes int64
+}
+
+// PreviousLoad is what a table's committed load left that a new load may
+// reuse: its fingerprint (see Fingerprint) and its loaded files. Only
+// whole files are listed: a split file's ranges are not reused.
+type PreviousLoad struct {
+	LoadID      string
+	Fingerprint string
+	// Schema is the table schema the load decided, as CommitRequest.Schema
+	// gave it: the schema of its reused files, which the next pre-flight
+	// does not read again.
+	Schema []byte
+	Files  []PreviousFile
+}
+
+// Reuser lets a load keep the rows of files its table's committed load
+// already holds, read from the table's own metadata (so it survives a lost
+// state store). A table never committed, or committed without what reuse
+// needs, has a zero PreviousLoad and no error.
+type Reuser interface {
+	PreviousLoad(ctx context.Context, table string) (PreviousLoad, error)
+	// ReusePart makes a committed part (a path as PreviousFile names it)
+	// part of load, and returns the path the load's records name it by:
+	// the same path where the table format references files across
+	// snapshots (Iceberg), a link or copy in the load otherwise.
+	ReusePart(ctx context.Context, table, load, part string) (string, error)
 }

@@ -42,8 +42,10 @@ type probed struct {
 // table's schema under its policy. Files that cannot be read, or do not
 // fit the merged schema, are rejected: they fail before loading, each with
 // its reason. When no file gives a schema, every file is accounted for in
-// failures and the error says why.
-func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+// failures and the error says why. Files known (unchanged since the
+// table's committed load) are not read: they count in the merge with the
+// schema that load decided.
+func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
 	var files []messages.Source
 	// A listing the store keeps refusing resumes after the last page
 	// handled, not from the start.
@@ -68,11 +70,16 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 		return t.Schema, nil, nil, nil
 	}
 	started := time.Now()
-	found := make([]probed, len(files))
-	for i, src := range files {
-		found[i].src = src
+	found := make([]probed, 0, len(files))
+	knownFiles := 0
+	for _, src := range files {
+		if known.has(src) {
+			knownFiles++
+			continue
+		}
+		found = append(found, probed{src: src})
 	}
-	distributed := len(files) > c.cfg.ProbeLocalMax
+	distributed := len(found) > c.cfg.ProbeLocalMax
 	if distributed {
 		if err := c.probeOnWorkers(ctx, load, t, found, log); err != nil {
 			return nil, nil, nil, err
@@ -86,6 +93,10 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 		pf.Bytes += src.Size
 	}
 	groups, members := groupSchemas(found)
+	if knownFiles > 0 {
+		groups = append(groups, SchemaGroup{Schema: known.schema, Files: knownFiles})
+		members = append(members, nil)
+	}
 	pf.Schemas = len(groups)
 	rejected := func(p probed, why string) messages.ManifestFailure {
 		return messages.ManifestFailure{Source: p.src, State: messages.StateFailed, Error: why}
@@ -111,6 +122,12 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 	}
 	if len(merged.Misfits) != len(groups) {
 		return nil, nil, nil, fmt.Errorf("deciding the table's schema: %d verdicts for %d schemas", len(merged.Misfits), len(groups))
+	}
+	if knownFiles > 0 && merged.Misfits[len(groups)-1] != "" {
+		// The known files do not fit the schema the others give: read them
+		// all, as a load without a committed one would, to say which.
+		log.Info("the table's files no longer fit the schema of its committed load; reading every file's schema")
+		return c.preflight(ctx, load, t, log, nil)
 	}
 	pf.Widened, pf.Dialect = merged.Widened, merged.Dialect
 	var misfits []messages.ManifestFailure

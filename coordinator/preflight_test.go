@@ -164,7 +164,7 @@ func TestPreflightListingResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, pf, _, err := c.preflight(context.Background(), "l", table, c.cfg.Logger)
+	_, pf, _, err := c.preflight(context.Background(), "l", table, c.cfg.Logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func TestPreflightAccountsForFiles(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			schema, pf, failures, err := c.preflight(ctx, "l", table, c.cfg.Logger)
+			schema, pf, failures, err := c.preflight(ctx, "l", table, c.cfg.Logger, nil)
 			if string(schema) != tt.wantSchema {
 				t.Errorf("schema %q, want %q", schema, tt.wantSchema)
 			}

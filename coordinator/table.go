@@ -51,6 +51,9 @@ type tableRun struct {
 	reused int
 	// resumed: this run carries on a load an earlier run began.
 	resumed bool
+	// prev is the table's committed load, for reuse (see previous).
+	prev     *PreviousLoad
+	prevRead bool
 	// queueGen and stateGen are the generations of the queue and the state
 	// store as this table's run last saw them, from its start: a new one
 	// means all of its tasks, or all of its records, were lost.
@@ -91,7 +94,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	}
 	if len(tc.rec.Schema) == 0 {
 		c.progress.phase(tc.idx, messages.PhasePreflight)
-		schema, pf, failures, err := c.preflight(ctx, tc.load, t, tc.log)
+		schema, pf, failures, err := c.preflight(ctx, tc.load, t, tc.log, tc.knownFiles(ctx))
 		if err != nil {
 			rep := TableReport{Files: len(failures), Failed: len(failures), Failures: failures}
 			return rep, err
@@ -107,14 +110,15 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	c.progress.phase(tc.idx, messages.PhaseListing)
 	switch {
 	case !tc.rec.Listed:
-		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema, rejectedFiles(tc.rec.Preflight))
+		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema, rejectedFiles(tc.rec.Preflight), tc.planReuse(ctx), tc.log)
 		if err != nil {
 			return TableReport{}, err
 		}
+		tc.reused = n.reused
 		if err := tc.recordListing(ctx, n); err != nil {
 			return TableReport{}, err
 		}
-		tc.log.Info("table listed", "files", n.files, "skipped", n.skipped)
+		tc.log.Info("table listed", "files", n.files, "skipped", n.skipped, "reused", n.reused)
 	case resumed:
 		// A load finished later: list again, keep what loaded, try again
 		// what did not, and follow the bucket's changes since.
@@ -396,9 +400,10 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 // idempotent (the same parts, the same manifest), so trying again after an
 // unknown outcome is safe, and the target checks what landed.
 func (tc *tableRun) commit(ctx context.Context, report TableReport) (CommitResult, error) {
+	c := tc.c
 	var m CommitResult
 	req := CommitRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema, WriteSchema: tc.rec.WriteSchema,
-		Base: tc.rec.Base, Loaded: report.loaded, Failed: report.failed}
+		Base: tc.rec.Base, Loaded: report.loaded, Failed: report.failed, Fingerprint: c.Fingerprint(tc.idx, tc.rec)}
 	err := tc.c.retry(ctx, "committing "+tc.t.Name, func() (err error) {
 		m, err = tc.c.Committer.Commit(ctx, req)
 		var missing *PartsError

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -249,15 +250,23 @@ func (c *Committer) Commit(ctx context.Context, req coordinator.CommitRequest) (
 	if err := c.checkBase(tbl, req); err != nil {
 		return coordinator.CommitResult{}, err
 	}
-	parts, files, err := dataFiles(tbl, req)
+	// Parts reused from the snapshot before stay in the table; only the
+	// load's own parts are verified and added.
+	fresh, reused := splitReused(req)
+	own := req
+	own.Loaded = fresh
+	parts, files, err := dataFiles(tbl, own)
 	if err != nil {
 		return coordinator.CommitResult{}, err
 	}
 	if err := c.cfg.Target.VerifyParts(ctx, req.Table, req.LoadID, parts); err != nil {
 		return coordinator.CommitResult{}, err
 	}
-	tx, err := c.stage(ctx, tbl, req, files)
+	tx, err := c.stage(ctx, tbl, req, files, reused)
 	if err != nil {
+		return coordinator.CommitResult{}, err
+	}
+	if err := c.writeFilesManifest(ctx, tbl, req); err != nil {
 		return coordinator.CommitResult{}, err
 	}
 	committed, err := tx.Commit(ctx)
@@ -265,6 +274,11 @@ func (c *Committer) Commit(ctx context.Context, req coordinator.CommitRequest) (
 		return coordinator.CommitResult{}, c.settle(ctx, ident, req, err)
 	}
 	snap := snapshotOfLoad(committed, req.LoadID)
+	if snap == nil {
+		// Every part reused and none gone: nothing to stage, no snapshot
+		// made; the table stays at the one that holds these rows.
+		snap = committed.CurrentSnapshot()
+	}
 	c.expire(ctx, committed)
 	return c.result(committed, snap, req), nil
 }
@@ -287,7 +301,7 @@ func (c *Committer) checkBase(tbl *table.Table, req coordinator.CommitRequest) e
 
 // stage builds the commit's transaction: the schema evolved as Prepare
 // announced, and the snapshot.
-func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator.CommitRequest, files []iceberg.DataFile) (*table.Transaction, error) {
+func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator.CommitRequest, files []iceberg.DataFile, reused []messages.FileRecord) (*table.Transaction, error) {
 	tx := tbl.NewTransaction()
 	if len(req.Schema) > 0 { // an empty load (allow_empty) keeps the table's schema
 		want, err := wantSchema(req.Schema)
@@ -321,9 +335,18 @@ func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator
 	if rejected > 0 {
 		props[RejectedRowsProperty] = strconv.FormatInt(rejected, 10)
 	}
+	reusedProps(props, req, len(reused))
 	old, err := currentFiles(ctx, tbl)
 	if err != nil {
 		return nil, err
+	}
+	if len(reused) > 0 {
+		keep, err := checkReused(tbl, reused, old)
+		if err != nil {
+			return nil, err
+		}
+		// A reused part is neither deleted nor added: it stays.
+		old = slices.DeleteFunc(old, func(f iceberg.DataFile) bool { return keep[f.FilePath()] })
 	}
 	switch {
 	case len(old) > 0:

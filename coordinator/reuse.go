@@ -1,0 +1,202 @@
+package coordinator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// Fingerprint names everything besides its files that decides a table's
+// rows, in two dot-separated parts: the config's (the table's entries of
+// the job spec: prefix, format, dialect, null values, declared schema,
+// column options...; and the table format), then the whole (the config's
+// part with the decided schema, the schema parts are written in and the
+// detected CSV dialect). A committed load's parts are reused by a later
+// load only when both loads have the same whole fingerprint: any change
+// there may change every row. The config's part alone lets the pre-flight
+// skip files whose schema the committed load already knows.
+func (c *Coordinator) Fingerprint(i int, rec messages.TableRecord) string {
+	cfg := c.configFingerprint(i)
+	h := sha256.New()
+	put := func(k, v string) { fmt.Fprintf(h, "%d:%s=%d:%s;", len(k), k, len(v), v) }
+	put("config", cfg)
+	put("schema", string(rec.Schema))
+	put("write_schema", string(rec.WriteSchema))
+	if rec.Preflight != nil {
+		put("dialect", rec.Preflight.Dialect)
+	}
+	return cfg + "." + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func (c *Coordinator) configFingerprint(i int) string {
+	h := sha256.New()
+	put := func(k, v string) { fmt.Fprintf(h, "%d:%s=%d:%s;", len(k), k, len(v), v) }
+	prefix := fmt.Sprintf("tables[%d].", i)
+	var keys []string
+	for k := range c.cfg.Spec {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		// Without the index: the same table moved in the config is the same.
+		put(strings.TrimPrefix(k, prefix), c.cfg.Spec[k])
+	}
+	put("table_format", c.cfg.Spec["table_format"])
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// previous reads the table's committed load once per table run, if reuse
+// applies: not a full reload, a Reuser wired, no reject table (a reused
+// file's rejected rows would be missing from the load's reject table), and
+// the same config fingerprint. nil otherwise.
+func (tc *tableRun) previous(ctx context.Context) *PreviousLoad {
+	c := tc.c
+	if tc.prevRead {
+		return tc.prev
+	}
+	tc.prevRead = true
+	if c.Reuse == nil || c.cfg.FullReload || len(tc.t.RejectsSchema) > 0 {
+		return nil
+	}
+	var prev PreviousLoad
+	err := c.retry(ctx, "reading the committed load of "+tc.t.Name, func() (err error) {
+		prev, err = c.Reuse.PreviousLoad(ctx, tc.t.Name)
+		return err
+	})
+	if err != nil {
+		// Reuse saves work; without it the load is a full one.
+		tc.log.Warn("reading the table's committed load; loading every file", "err", err)
+		return nil
+	}
+	if prev.LoadID == "" {
+		return nil
+	}
+	if cfg, _, _ := strings.Cut(prev.Fingerprint, "."); cfg != c.configFingerprint(tc.idx) {
+		tc.log.Info("the table's config or format changed since its committed load; loading every file", "committed_load", prev.LoadID)
+		return nil
+	}
+	tc.prev = &prev
+	return tc.prev
+}
+
+// knownFiles are the files whose schema the committed load knows: the
+// pre-flight counts them in the merge with that schema instead of reading
+// them.
+func (tc *tableRun) knownFiles(ctx context.Context) *knownFiles {
+	prev := tc.previous(ctx)
+	if prev == nil || len(prev.Schema) == 0 {
+		return nil
+	}
+	k := &knownFiles{schema: prev.Schema, ids: make(map[string]bool, len(prev.Files))}
+	for _, f := range prev.Files {
+		k.ids[f.Source.Identity()] = true
+	}
+	return k
+}
+
+type knownFiles struct {
+	schema []byte
+	ids    map[string]bool
+}
+
+func (k *knownFiles) has(src messages.Source) bool { return k != nil && k.ids[src.Identity()] }
+
+// reusePlan decides, while a table is listed, which files keep their rows
+// from the table's committed load. A file is a candidate when the committed
+// load holds the same object version (bucket, key, ETag) whole; its part is
+// reused only when every file the part holds is listed again unchanged,
+// which is known once the listing ends, so candidates are held back until
+// then. A batch part that holds a changed or deleted file is not reused:
+// its unchanged files are loaded again like new ones.
+// TODO(issue 12): keep those files' rows too (rewrite the part from its own
+// rows, or mask the changed file's rows with Iceberg position deletes).
+type reusePlan struct {
+	prev  PreviousLoad
+	byID  map[string]PreviousFile // source identity -> where its rows are
+	seen  map[string][]messages.Source
+	count int // candidates seen
+}
+
+// planReuse decides whether the table's committed load's parts may be
+// reused: the same whole fingerprint (see Fingerprint).
+func (tc *tableRun) planReuse(ctx context.Context) *reusePlan {
+	prev := tc.previous(ctx)
+	if prev == nil {
+		return nil
+	}
+	if fp := tc.c.Fingerprint(tc.idx, tc.rec); prev.Fingerprint != fp {
+		tc.log.Info("the table's schema changed since its committed load; loading every file", "committed_load", prev.LoadID)
+		return nil
+	}
+	p := &reusePlan{prev: *prev, byID: make(map[string]PreviousFile, len(prev.Files)), seen: map[string][]messages.Source{}}
+	for _, f := range prev.Files {
+		p.byID[f.Source.Identity()] = f
+	}
+	return p
+}
+
+// hold takes src if it is a candidate for reuse, to be decided at the end
+// of the listing.
+func (p *reusePlan) hold(src messages.Source) bool {
+	if p == nil {
+		return false
+	}
+	f, ok := p.byID[src.Identity()]
+	if !ok {
+		return false
+	}
+	p.seen[f.Part] = append(p.seen[f.Part], src)
+	p.count++
+	return true
+}
+
+// reuseRecords makes the records of the held files once the listing is done:
+// loaded, in their reused part, for parts whose every file was listed
+// again unchanged; listed (to load) for the others.
+func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, schema []byte, p *reusePlan, log *slog.Logger) (recs []messages.FileRecord, reused int) {
+	if p == nil {
+		return nil, 0
+	}
+	now := time.Now().UTC()
+	parts := make([]string, 0, len(p.seen))
+	for part := range p.seen {
+		parts = append(parts, part)
+	}
+	sort.Strings(parts)
+	for _, part := range parts {
+		srcs := p.seen[part]
+		prev := p.byID[srcs[0].Identity()]
+		whole := len(srcs) == max(prev.PartFiles, 1)
+		path := ""
+		if whole {
+			var err error
+			if err = c.retry(ctx, "reusing part "+part, func() (err error) {
+				path, err = c.Reuse.ReusePart(ctx, t.Name, load, part)
+				return err
+			}); err != nil {
+				log.Warn("reusing a committed part; loading its files again", "part", part, "err", err)
+				whole = false
+			}
+		}
+		for _, src := range srcs {
+			if !whole {
+				recs = append(recs, c.newRecords(ctx, load, t.Name, schema, src, now)...)
+				continue
+			}
+			f := p.byID[src.Identity()]
+			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateLoaded,
+				Part: path, PartFiles: max(f.PartFiles, 1), Rows: f.Rows, Bytes: f.Bytes, Updated: now})
+			reused++
+		}
+	}
+	return recs, reused
+}

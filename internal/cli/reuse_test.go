@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/s3load/s3load/internal/lake"
+)
+
+// scanSorted reads every row of an Iceberg table through iceberg-go's
+// scan, each row its values joined, sorted: two loads of the same files
+// read the same.
+func (e *icebergEnv) scanSorted(t *testing.T, table string) []string {
+	t.Helper()
+	ctx := context.Background()
+	tbl, err := e.catalog.LoadTable(ctx, []string{"raw", table})
+	if err != nil {
+		t.Fatalf("loading raw.%s: %v", table, err)
+	}
+	scan, err := tbl.Scan().ToArrowTable(ctx)
+	if err != nil {
+		t.Fatalf("scanning raw.%s: %v", table, err)
+	}
+	defer scan.Release()
+	rd := array.NewTableReader(scan, 1024)
+	defer rd.Release()
+	var rows []string
+	for rd.Next() {
+		rec := rd.Record()
+		for i := range int(rec.NumRows()) {
+			vals := make([]string, rec.NumCols())
+			for c := range vals {
+				vals[c] = rec.Column(c).ValueStr(i)
+			}
+			rows = append(rows, strings.Join(vals, "|"))
+		}
+	}
+	slices.Sort(rows)
+	return rows
+}
+
+// gets counts the source's GetObject requests per key since mark.
+func (e *loadEnv) gets(t *testing.T, mark int) map[string]int {
+	t.Helper()
+	got := map[string]int{}
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		if a.Operation == "GetObject" && a.Bucket == e.bucket {
+			got[a.Key]++
+		}
+	}
+	return got
+}
+
+// runReport runs a load that must commit and returns its JSON report's
+// one table, and the source's reads per key during it.
+func (e *loadEnv) runReport(t *testing.T, cfg string, args ...string) (reused, loaded int, reads map[string]int) {
+	t.Helper()
+	mark := len(e.s3.AccessLog(t))
+	path := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := runCLI(t, append([]string{"run", "--config", cfg, "--report-json", path}, args...)...)
+	if code != ExitOK {
+		t.Fatalf("s3load run %v exited %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+	}
+	r := readReport(t, path)
+	if len(r.Tables) != 1 || !r.Tables[0].Committed {
+		t.Fatalf("report: %+v", r.Tables)
+	}
+	return r.Tables[0].Reused, r.Tables[0].Loaded, e.gets(t, mark)
+}
+
+func keysOf(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A repeated load of an Iceberg table reads only the files that changed
+// or appeared: the parts of unchanged files stay in the new snapshot, and
+// the table equals a full reload row for row. A changed decode option
+// reuses nothing.
+func TestReuseIceberg(t *testing.T) {
+	const n = 8
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", n, 20) // ids 0..159, one part each
+	cfg := e.config("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
+	if reused, _, _ := e.runReport(t, cfg); reused != 0 {
+		t.Fatalf("the first load reused %d files", reused)
+	}
+
+	e.put("t/f01.csv", csvRows(1000, 20, ",", true)) // changed
+	e.s3.Delete(t, e.bucket, "t/f02.csv")            // gone
+	e.put("t/f08.csv", csvRows(2000, 20, ",", true)) // new
+	reused, loaded, reads := e.runReport(t, cfg)
+	if reused != n-2 || loaded != n {
+		t.Errorf("second load: %d reused, %d loaded; want %d reused of %d", reused, loaded, n-2, n)
+	}
+	if got, want := keysOf(reads), []string{"t/f01.csv", "t/f08.csv"}; !slices.Equal(got, want) {
+		t.Errorf("second load read %v from the source, want only %v", reads, want)
+	}
+	second := e.read(t, "t")
+	if second.Rows != n*20 || second.Summary[lake.ReusedFilesProperty] != "6" {
+		t.Errorf("second snapshot: %d rows, summary %v", second.Rows, second.Summary)
+	}
+	rowsReused := e.scanSorted(t, "t")
+
+	reused, _, reads = e.runReport(t, cfg, "--full-reload")
+	if reused != 0 || len(reads) < n {
+		t.Errorf("a full reload reused %d files and read %v; want none reused, every file read", reused, reads)
+	}
+	if rowsFull := e.scanSorted(t, "t"); !slices.Equal(rowsReused, rowsFull) {
+		t.Errorf("the reusing load's table (%d rows) differs from a full reload's (%d rows)", len(rowsReused), len(rowsFull))
+	}
+
+	// Nothing changed: every part stays, nothing is read.
+	reused, _, reads = e.runReport(t, cfg)
+	if reused != n || len(reads) != 0 {
+		t.Errorf("an unchanged load reused %d files and read %v; want all %d reused, nothing read", reused, reads, n)
+	}
+	if rows := e.scanSorted(t, "t"); !slices.Equal(rowsReused, rows) {
+		t.Errorf("after an unchanged load the table has %d rows, differing from before", len(rows))
+	}
+	if c := e.read(t, "t"); c.Rows != n*20 || len(c.Snapshots) != 3 {
+		// Nothing to delete or add: no snapshot is made, the table reads
+		// the full reload's.
+		t.Errorf("after an unchanged load: %d rows, %d snapshots; want %d rows, the full reload's snapshot current", c.Rows, len(c.Snapshots), n*20)
+	}
+
+	// A decode option changed: every row may differ, nothing is reused.
+	cfg2 := e.config("  - name: t\n    prefix: t/\n    csv: { null_values: [\"NA\"] }", "batch: { files: 1 }")
+	reused, _, reads = e.runReport(t, cfg2)
+	if reused != 0 || len(reads) < n {
+		t.Errorf("after csv.null_values changed: %d reused, read %v; want nothing reused, every file read", reused, reads)
+	}
+}

@@ -1,0 +1,215 @@
+package lake
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/iceberg-go"
+	icebergio "github.com/apache/iceberg-go/io"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/messages"
+)
+
+// Snapshot summary properties of reuse.
+const (
+	// FingerprintProperty is the committed load's coordinator.Fingerprint:
+	// a later load with the same one may keep this load's parts.
+	FingerprintProperty = "s3load.fingerprint"
+	// ReusedFilesProperty counts the source files whose parts the load
+	// kept from the snapshot before it.
+	ReusedFilesProperty = "s3load.reused-files"
+)
+
+// filesManifest is where a load's source files and their parts are kept
+// beside the table's metadata: Iceberg's own data files do not say which
+// source file they came from, and this must survive a lost state store.
+// Written before the snapshot that points at it, so a committed snapshot
+// always has one (removing it only costs the next load its reuse).
+func filesManifest(tbl *table.Table, load string) string {
+	return strings.TrimRight(tbl.Location(), "/") + "/metadata/s3load-files-" + load + ".json"
+}
+
+var _ coordinator.Reuser = (*Committer)(nil)
+
+// PreviousLoad reads the table's current snapshot's load: its fingerprint
+// and, from its files manifest, each whole source file whose part the
+// snapshot still holds.
+func (c *Committer) PreviousLoad(ctx context.Context, name string) (coordinator.PreviousLoad, error) {
+	tbl, err := c.cfg.Catalog.LoadTable(ctx, c.ident(name))
+	if isNoSuchTable(err) {
+		return coordinator.PreviousLoad{}, nil
+	}
+	if err != nil {
+		return coordinator.PreviousLoad{}, fmt.Errorf("loading table %s: %w", strings.Join(c.ident(name), "."), err)
+	}
+	snap := tbl.CurrentSnapshot()
+	if snap == nil || snap.Summary == nil {
+		return coordinator.PreviousLoad{}, nil
+	}
+	load, fp := snap.Summary.Properties[LoadIDProperty], snap.Summary.Properties[FingerprintProperty]
+	if load == "" || fp == "" {
+		return coordinator.PreviousLoad{}, nil // not s3load's, or before reuse
+	}
+	fsys, err := tbl.FS(ctx)
+	if err != nil {
+		return coordinator.PreviousLoad{}, fmt.Errorf("opening the table's files: %w", err)
+	}
+	m, err := readFilesManifest(fsys, filesManifest(tbl, load))
+	if err != nil {
+		return coordinator.PreviousLoad{}, err
+	}
+	live, err := snapshotFiles(fsys, *snap)
+	if err != nil {
+		return coordinator.PreviousLoad{}, err
+	}
+	loc := strings.TrimRight(tbl.Location(), "/") + "/"
+	sizes := make(map[string]int64, len(live))
+	for _, f := range live {
+		sizes[strings.TrimPrefix(f.FilePath(), loc)] = f.FileSizeBytes()
+	}
+	prev := previousFiles(load, fp, m.Manifest, sizes)
+	prev.Schema = m.TableSchema
+	return prev, nil
+}
+
+// previousFiles lists the manifest's whole files whose parts are live
+// (in sizes, with the size recorded): a part holding a range of a split
+// file is not reused.
+func previousFiles(load, fp string, m messages.Manifest, sizes map[string]int64) coordinator.PreviousLoad {
+	members, split := map[string]int{}, map[string]bool{}
+	for _, f := range m.Files {
+		members[f.Path]++
+		if f.Range != nil {
+			split[f.Path] = true
+		}
+	}
+	bytes := map[string]int64{}
+	for _, p := range m.Parts {
+		bytes[p.Path] = p.Bytes
+	}
+	out := coordinator.PreviousLoad{LoadID: load, Fingerprint: fp}
+	for _, f := range m.Files {
+		size, ok := sizes[f.Path]
+		if split[f.Path] || !ok || size != bytes[f.Path] {
+			continue
+		}
+		out.Files = append(out.Files, coordinator.PreviousFile{Source: f.Source, Part: f.Path, PartFiles: members[f.Path], Rows: f.Rows, Bytes: size})
+	}
+	return out
+}
+
+// loadFiles is a files manifest: the load's files and parts as a plain
+// table's manifest lists them, and the table schema the load decided.
+type loadFiles struct {
+	messages.Manifest
+	TableSchema []byte `json:"s3load_table_schema,omitempty"`
+}
+
+func readFilesManifest(fsys icebergio.IO, location string) (loadFiles, error) {
+	f, err := fsys.Open(location)
+	if err != nil {
+		return loadFiles{}, fmt.Errorf("opening %s: %w", location, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return loadFiles{}, fmt.Errorf("reading %s: %w", location, err)
+	}
+	var lf loadFiles
+	if err := json.Unmarshal(data, &lf); err != nil {
+		return loadFiles{}, fmt.Errorf("decoding %s: %w", location, err)
+	}
+	if lf.V != messages.Version {
+		return loadFiles{}, fmt.Errorf("decoding %s: version %d: %w", location, lf.V, messages.ErrVersion)
+	}
+	return lf, nil
+}
+
+// ReusePart keeps the part where it is: a snapshot may reference data
+// files that an earlier load wrote.
+func (c *Committer) ReusePart(_ context.Context, _, _, part string) (string, error) {
+	return part, nil
+}
+
+// splitReused tells the load's own parts (under data/<load>/) from those
+// it reuses from the snapshot before it.
+func splitReused(req coordinator.CommitRequest) (fresh, reused []messages.FileRecord) {
+	own := "data/" + req.LoadID + "/"
+	for _, f := range req.Loaded {
+		if strings.HasPrefix(f.Part, own) {
+			fresh = append(fresh, f)
+		} else {
+			reused = append(reused, f)
+		}
+	}
+	return fresh, reused
+}
+
+// checkReused makes sure each reused part is still a live data file of the
+// table, of its recorded size; otherwise its files are loaded again.
+func checkReused(tbl *table.Table, reused []messages.FileRecord, old []iceberg.DataFile) (keep map[string]bool, err error) {
+	loc := strings.TrimRight(tbl.Location(), "/") + "/"
+	sizes := make(map[string]int64, len(old))
+	for _, f := range old {
+		sizes[f.FilePath()] = f.FileSizeBytes()
+	}
+	keep = map[string]bool{}
+	var problems []string
+	for _, f := range reused {
+		size, ok := sizes[loc+f.Part]
+		if !ok || size != f.Bytes {
+			problems = append(problems, f.Part)
+			continue
+		}
+		keep[loc+f.Part] = true
+	}
+	if len(problems) > 0 {
+		return nil, &coordinator.PartsError{Parts: problems,
+			Err: fmt.Errorf("%d reused parts are no longer data files of the table as recorded", len(problems))}
+	}
+	return keep, nil
+}
+
+// writeFilesManifest writes the load's files manifest (see filesManifest).
+func (c *Committer) writeFilesManifest(ctx context.Context, tbl *table.Table, req coordinator.CommitRequest) error {
+	m := c.result(tbl, nil, req).Manifest
+	m.CommittedAt = time.Now().UTC()
+	parts := map[string]bool{}
+	for _, f := range req.Loaded {
+		if !parts[f.Part] {
+			parts[f.Part] = true
+			m.Parts = append(m.Parts, messages.ManifestPart{Path: f.Part, Bytes: f.Bytes})
+		}
+	}
+	m.V = messages.Version
+	data, err := json.Marshal(loadFiles{Manifest: m, TableSchema: req.Schema})
+	if err != nil {
+		return fmt.Errorf("encoding the load's files: %w", err)
+	}
+	fsys, err := tbl.FS(ctx)
+	if err != nil {
+		return fmt.Errorf("opening the table's files: %w", err)
+	}
+	wfs, ok := fsys.(icebergio.WriteFileIO)
+	if !ok {
+		return fmt.Errorf("the table's file system cannot write")
+	}
+	if err := wfs.WriteFile(filesManifest(tbl, req.LoadID), data); err != nil {
+		return fmt.Errorf("writing the load's files: %w", err)
+	}
+	return nil
+}
+
+func reusedProps(props iceberg.Properties, req coordinator.CommitRequest, reused int) {
+	if req.Fingerprint != "" {
+		props[FingerprintProperty] = req.Fingerprint
+	}
+	props[ReusedFilesProperty] = strconv.Itoa(reused)
+}
