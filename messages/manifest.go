@@ -50,4 +50,8 @@ type Manifest struct {
 	// Files account for every loaded source file.
 	Files  []ManifestFile    `json:"files"`
 	Failed []ManifestFailure `json:"failed"`
+	// Fingerprint and TableSchema (the decided schema, encoded) let the
+	// table's next load reuse this one's parts of unchanged files.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	TableSchema []byte `json:"table_schema,omitempty"`
 }

@@ -21,6 +21,7 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		Fleet:         s.conn.state,
 		Committer:     s.ad.target,
 		Locker:        s.ad.target,
+		Reuse:         s.ad.target,
 		ProgressStore: s.conn.state,
 		History:       s.conn.state,
 	}

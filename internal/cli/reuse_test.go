@@ -7,7 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/lake"
 )
@@ -27,11 +31,18 @@ func (e *icebergEnv) scanSorted(t *testing.T, table string) []string {
 		t.Fatalf("scanning raw.%s: %v", table, err)
 	}
 	defer scan.Release()
-	rd := array.NewTableReader(scan, 1024)
+	rows := tableRows(scan)
+	slices.Sort(rows)
+	return rows
+}
+
+// tableRows are an Arrow table's rows, each its values joined.
+func tableRows(tbl arrow.Table) []string {
+	rd := array.NewTableReader(tbl, 1024)
 	defer rd.Release()
 	var rows []string
 	for rd.Next() {
-		rec := rd.Record()
+		rec := rd.RecordBatch()
 		for i := range int(rec.NumRows()) {
 			vals := make([]string, rec.NumCols())
 			for c := range vals {
@@ -39,6 +50,32 @@ func (e *icebergEnv) scanSorted(t *testing.T, table string) []string {
 			}
 			rows = append(rows, strings.Join(vals, "|"))
 		}
+	}
+	return rows
+}
+
+// plainSorted reads every row of a committed plain table, from the parts
+// its manifest lists, sorted.
+func plainSorted(t *testing.T, out, table string, wantRows int64, wantFiles int) []string {
+	t.Helper()
+	m := verifyTable(t, out, table, wantRows, wantFiles)
+	var rows []string
+	for _, p := range m.Parts {
+		r, err := file.OpenParquetFile(filepath.Join(out, table, p.Path), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr, err := pqarrow.NewFileReader(r, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := fr.ReadTable(context.Background())
+		if err != nil {
+			t.Fatalf("reading part %s: %v", p.Path, err)
+		}
+		rows = append(rows, tableRows(tbl)...)
+		tbl.Release()
+		r.Close()
 	}
 	slices.Sort(rows)
 	return rows
@@ -138,5 +175,56 @@ func TestReuseIceberg(t *testing.T) {
 	reused, _, reads = e.runReport(t, cfg2)
 	if reused != 0 || len(reads) < n {
 		t.Errorf("after csv.null_values changed: %d reused, read %v; want nothing reused, every file read", reused, reads)
+	}
+}
+
+// The same for plain Parquet: the parts of unchanged files are linked into
+// the new load, and stay when the committed load is removed.
+func TestReusePlain(t *testing.T) {
+	const n = 8
+	e := newLoadEnv(t)
+	e.putCSVs("t/", n, 20)
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
+	if reused, _, _ := e.runReport(t, cfg); reused != 0 {
+		t.Fatalf("the first load reused %d files", reused)
+	}
+	first := plainSorted(t, e.out, "t", n*20, n)
+
+	e.put("t/f01.csv", csvRows(1000, 20, ",", true))
+	e.s3.Delete(t, e.bucket, "t/f02.csv")
+	e.put("t/f08.csv", csvRows(2000, 20, ",", true))
+	reused, loaded, reads := e.runReport(t, cfg)
+	if reused != n-2 || loaded != n {
+		t.Errorf("second load: %d reused, %d loaded; want %d reused of %d", reused, loaded, n-2, n)
+	}
+	if got, want := keysOf(reads), []string{"t/f01.csv", "t/f08.csv"}; !slices.Equal(got, want) {
+		t.Errorf("second load read %v from the source, want only %v", reads, want)
+	}
+	rowsReused := plainSorted(t, e.out, "t", n*20, n)
+	if slices.Equal(first, rowsReused) {
+		t.Fatal("the second load's table equals the first's")
+	}
+
+	reused, _, reads = e.runReport(t, cfg, "--full-reload")
+	if reused != 0 || len(reads) < n {
+		t.Errorf("a full reload reused %d files and read %v; want none reused, every file read", reused, reads)
+	}
+	if rowsFull := plainSorted(t, e.out, "t", n*20, n); !slices.Equal(rowsReused, rowsFull) {
+		t.Errorf("the reusing load's table (%d rows) differs from a full reload's (%d rows)", len(rowsReused), len(rowsFull))
+	}
+
+	reused, _, reads = e.runReport(t, cfg)
+	if reused != n || len(reads) != 0 {
+		t.Errorf("an unchanged load reused %d files and read %v; want all %d reused, nothing read", reused, reads, n)
+	}
+	if rows := plainSorted(t, e.out, "t", n*20, n); !slices.Equal(rowsReused, rows) {
+		t.Errorf("after an unchanged load the table has %d rows, differing from before", len(rows))
+	}
+
+	// A declared schema: the decided schema changes, nothing is reused.
+	cfg2 := e.writeConfig("  - name: t\n    prefix: t/\n    schema:\n      - { name: id, type: int64 }\n      - { name: name, type: string }\n      - { name: amount, type: float64 }\n      - { name: at, type: string }\n      - { name: ok, type: bool }", "batch: { files: 1 }")
+	reused, _, reads = e.runReport(t, cfg2)
+	if reused != 0 || len(reads) < n {
+		t.Errorf("after the schema changed: %d reused, read %v; want nothing reused, every file read", reused, reads)
 	}
 }

@@ -25,6 +25,8 @@ func buildManifest(req coordinator.CommitRequest, partPath func(load, name strin
 		Parts:       []messages.ManifestPart{},
 		Files:       []messages.ManifestFile{},
 		Failed:      []messages.ManifestFailure{},
+		Fingerprint: req.Fingerprint,
+		TableSchema: req.Schema,
 	}
 	if len(req.Schema) > 0 {
 		schema, err := decode.DecodeSchema(req.Schema)
