@@ -450,7 +450,9 @@ func TestFailedLoadIsFinished(t *testing.T) {
 	}
 
 	// After another load that did not commit, --full-reload starts over
-	// and reads every file again.
+	// and reads every file again. (The file is rewritten so that the load
+	// reads it: an unchanged one keeps its committed part.)
+	e.put(denied[0], csvRows(500, 10, ",", true))
 	proxy.Fail(1000, 403, "AccessDenied", testenv.IsGet(denied[0]))
 	if code, stdout, stderr = runCLI(t, "run", "--config", cfg); code != ExitNotComplete {
 		t.Fatalf("third run: exit %d\n%s\n%s", code, stdout, stderr)

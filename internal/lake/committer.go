@@ -274,11 +274,6 @@ func (c *Committer) Commit(ctx context.Context, req coordinator.CommitRequest) (
 		return coordinator.CommitResult{}, c.settle(ctx, ident, req, err)
 	}
 	snap := snapshotOfLoad(committed, req.LoadID)
-	if snap == nil {
-		// Every part reused and none gone: nothing to stage, no snapshot
-		// made; the table stays at the one that holds these rows.
-		snap = committed.CurrentSnapshot()
-	}
 	c.expire(ctx, committed)
 	return c.result(committed, snap, req), nil
 }
@@ -353,6 +348,8 @@ func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator
 		err = tx.ReplaceDataFilesWithDataFiles(ctx, old, files, props)
 	case len(files) > 0:
 		err = tx.AddDataFiles(ctx, files, props)
+	case len(reused) > 0:
+		err = emptySnapshot(ctx, tx, props)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("staging the snapshot: %w", err)

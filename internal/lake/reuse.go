@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
@@ -212,4 +213,24 @@ func reusedProps(props iceberg.Properties, req coordinator.CommitRequest, reused
 		props[FingerprintProperty] = req.Fingerprint
 	}
 	props[ReusedFilesProperty] = strconv.Itoa(reused)
+}
+
+// emptySnapshot stages an append of no rows: a load that reuses every part
+// and drops none still gets its snapshot, so it is found by its load id
+// (an idempotent commit, the history) and carries its fingerprint.
+func emptySnapshot(ctx context.Context, tx *table.Transaction, props iceberg.Properties) error {
+	staged, err := tx.StagedTable()
+	if err != nil {
+		return err
+	}
+	schema, err := table.SchemaToArrowSchema(staged.Schema(), nil, true, false)
+	if err != nil {
+		return err
+	}
+	rdr, err := array.NewRecordReader(schema, nil)
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	return tx.Append(ctx, rdr, props)
 }
