@@ -49,8 +49,9 @@ type TableReport struct {
 	// Empty counts the loaded files that held no row (an empty JSON array,
 	// a blank file): loaded, into the table's schema, with 0 rows.
 	Empty int `json:"empty,omitempty"`
-	// Reused counts files kept from an earlier run of a load finished
-	// later (they were not loaded again).
+	// Reused counts files not loaded again: kept from an earlier run of a
+	// load finished later, or unchanged since the table's committed load,
+	// whose parts the new load keeps (see Reuser). Loaded includes them.
 	Reused int `json:"reused,omitempty"`
 	// Snapshot and MetadataLocation name the table format's snapshot the
 	// commit made (Iceberg: what Snowflake's REFRESH and PyIceberg take).

@@ -229,3 +229,27 @@ func TestReusePlain(t *testing.T) {
 		t.Errorf("after the schema changed: %d reused, read %v; want nothing reused, every file read", reused, reads)
 	}
 }
+
+// A batch part that holds a changed file is not reused: its unchanged
+// files are read again (keeping their rows is left for later); a batch
+// part whose files are all unchanged is.
+func TestReuseBatchPartWithChangedFile(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 8, 20)
+	cfg := e.config("  - { name: t, prefix: t/ }", "batch: { files: 4 }")
+	e.runReport(t, cfg)
+	if parts := len(e.read(t, "t").DataFiles); parts != 2 {
+		t.Fatalf("the first load wrote %d parts, want 2 batches of 4", parts)
+	}
+
+	e.put("t/f01.csv", csvRows(1000, 20, ",", true))
+	reused, _, reads := e.runReport(t, cfg)
+	if got, want := keysOf(reads), []string{"t/f00.csv", "t/f01.csv", "t/f02.csv", "t/f03.csv"}; reused != 4 || !slices.Equal(got, want) {
+		t.Errorf("second load: %d reused, read %v; want 4 reused and the changed file's batch %v read", reused, got, want)
+	}
+	rowsReused := e.scanSorted(t, "t")
+	e.runReport(t, cfg, "--full-reload")
+	if rowsFull := e.scanSorted(t, "t"); !slices.Equal(rowsReused, rowsFull) {
+		t.Errorf("the reusing load's table (%d rows) differs from a full reload's (%d rows)", len(rowsReused), len(rowsFull))
+	}
+}
