@@ -1,0 +1,101 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+type fakeReuser struct {
+	failPart string // ReusePart fails permanently for this part
+}
+
+func (fakeReuser) PreviousLoad(context.Context, string) (PreviousLoad, error) { return PreviousLoad{}, nil }
+
+func (r fakeReuser) ReusePart(_ context.Context, _, load, part string) (string, error) {
+	if part == r.failPart {
+		return "", final{errors.New("no such part")}
+	}
+	return load + "/" + part, nil
+}
+
+// Only parts whose every file is listed again unchanged are reused; a
+// part that cannot be reused has its files loaded like new ones.
+func TestReuseRecords(t *testing.T) {
+	src := func(key, etag string) messages.Source {
+		return messages.Source{Bucket: "b", Key: key, ETag: etag, Size: 10}
+	}
+	prev := PreviousLoad{LoadID: "old", Files: []PreviousFile{
+		{Source: src("a", "1"), Part: "p1", PartFiles: 1, Rows: 5, Bytes: 100},
+		{Source: src("b", "1"), Part: "p2", PartFiles: 2, Rows: 3, Bytes: 200},
+		{Source: src("c", "1"), Part: "p2", PartFiles: 2, Rows: 4, Bytes: 200},
+		{Source: src("d", "1"), Part: "p3", PartFiles: 2, Rows: 1, Bytes: 300},
+		{Source: src("e", "1"), Part: "p3", PartFiles: 2, Rows: 2, Bytes: 300},
+		{Source: src("f", "1"), Part: "p4", PartFiles: 1, Rows: 7, Bytes: 400},
+	}}
+	c := &Coordinator{cfg: Config{RetryFor: time.Second, SplitBytes: -1}.withDefaults(), Ports: Ports{Reuse: fakeReuser{failPart: "p4"}}}
+	p := &reusePlan{prev: prev, byID: map[string]PreviousFile{}, seen: map[string][]messages.Source{}}
+	for _, f := range prev.Files {
+		p.byID[f.Source.Identity()] = f
+	}
+	// a unchanged; b and c unchanged (p2 whole); d changed, e unchanged
+	// (p3 not whole); f unchanged but its part cannot be reused.
+	held := 0
+	for _, s := range []messages.Source{src("a", "1"), src("b", "1"), src("c", "1"), src("d", "2"), src("e", "1"), src("f", "1"), src("g", "1")} {
+		if p.hold(s) {
+			held++
+		}
+	}
+	if held != 5 {
+		t.Fatalf("held %d files, want 5 (a, b, c, e, f)", held)
+	}
+	recs, reused := c.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
+	if reused != 3 {
+		t.Errorf("reused %d files, want 3 (a, b, c)", reused)
+	}
+	got := map[string]string{}
+	for _, r := range recs {
+		got[r.Source.Key] = fmt.Sprintf("%s %s %d/%d", r.State, r.Part, r.Rows, r.PartFiles)
+	}
+	want := map[string]string{
+		"a": "loaded new/p1 5/1",
+		"b": "loaded new/p2 3/2",
+		"c": "loaded new/p2 4/2",
+		"e": "listed  0/0",
+		"f": "listed  0/0",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records:\n got %v\nwant %v", got, want)
+	}
+}
+
+// The fingerprint's config part follows the table's own spec entries and
+// the table format, not its place in the config or other tables; the whole
+// also follows the decided schema.
+func TestFingerprint(t *testing.T) {
+	fp := func(spec messages.JobSpec, i int, schema string) string {
+		c := &Coordinator{cfg: Config{Spec: spec}}
+		return c.Fingerprint(i, messages.TableRecord{Schema: []byte(schema)})
+	}
+	base := messages.JobSpec{"table_format": "iceberg", "tables[0].name": "t", "tables[0].csv.null_values": `""`}
+	same := fp(base, 0, "s")
+	moved := messages.JobSpec{"table_format": "iceberg", "tables[0].name": "u", "tables[1].name": "t", "tables[1].csv.null_values": `""`}
+	if fp(moved, 1, "s") != same {
+		t.Error("the same table at another place in the config has another fingerprint")
+	}
+	nulls := messages.JobSpec{"table_format": "iceberg", "tables[0].name": "t", "tables[0].csv.null_values": `"NA"`}
+	format := messages.JobSpec{"table_format": "parquet", "tables[0].name": "t", "tables[0].csv.null_values": `""`}
+	for name, other := range map[string]string{"null_values": fp(nulls, 0, "s"), "table_format": fp(format, 0, "s"), "schema": fp(base, 0, "s2")} {
+		if other == same {
+			t.Errorf("a changed %s keeps the fingerprint", name)
+		}
+	}
+	if cfgPart := func(s string) string { return s[:32] }; cfgPart(fp(base, 0, "s2")) != cfgPart(same) {
+		t.Error("a changed schema changes the config part")
+	}
+}
