@@ -15,7 +15,9 @@ type fakeReuser struct {
 	failPart string // ReusePart fails permanently for this part
 }
 
-func (fakeReuser) PreviousLoad(context.Context, string) (PreviousLoad, error) { return PreviousLoad{}, nil }
+func (fakeReuser) PreviousLoad(context.Context, string) (PreviousLoad, error) {
+	return PreviousLoad{}, nil
+}
 
 func (r fakeReuser) ReusePart(_ context.Context, _, load, part string) (string, error) {
 	if part == r.failPart {
