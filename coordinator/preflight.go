@@ -44,10 +44,19 @@ type probed struct {
 // its reason. When no file gives a schema, every file is accounted for in
 // failures and the error says why.
 func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+	schema, pf, failures, _, err = c.preflightListed(ctx, load, t, log)
+	return schema, pf, failures, err
+}
+
+// preflightListed is preflight that also returns the pages of its
+// listing (never nil on success), for the table's listing to record and
+// publish without listing a million keys a second time.
+func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
 	var files []messages.Source
 	// A listing the store keeps refusing resumes after the last page
 	// handled, not from the start.
 	after := ""
+	pages = [][]messages.Source{}
 	err = c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
 			for _, src := range page {
@@ -57,13 +66,21 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 			}
 			if len(page) > 0 {
 				after = page[len(page)-1].Key
+				pages = append(pages, page)
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
 	}
+	schema, pf, failures, err = c.probeFiles(ctx, load, t, files, log)
+	return schema, pf, failures, pages, err
+}
+
+// probeFiles reads the schema of every eligible file and merges them, as
+// preflight says.
+func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []messages.Source, log *slog.Logger) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
 	if len(files) == 0 {
 		return t.Schema, nil, nil, nil
 	}
