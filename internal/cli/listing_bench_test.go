@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -149,10 +150,13 @@ func BenchmarkListing(b *testing.B) {
 			var total time.Duration
 			var hwm int64
 			var p phases
+			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				resetPeakRSS(b)
+				cpu0 := cpuTime(b)
 				d := listOnce(b, store, keys, &p)
+				cpu += cpuTime(b) - cpu0
 				total += d
 				hwm = max(hwm, peakRSS(b))
 				b.StartTimer()
@@ -160,6 +164,9 @@ func BenchmarkListing(b *testing.B) {
 			b.ReportMetric(float64(keys*b.N)/total.Seconds(), "keys/s")
 			b.ReportMetric(total.Seconds()/float64(b.N), "s/listing")
 			b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MB")
+			// CPU seconds of the whole process (coordinator, NATS server and
+			// fake S3 alike): on a shared machine, steadier than wall time.
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")
 			b.ReportMetric(time.Duration(p.list.Load()).Seconds()/float64(b.N), "s-listing-store")
 			b.ReportMetric(time.Duration(p.record.Load()).Seconds()/float64(b.N), "s-recording")
 			b.ReportMetric(time.Duration(p.publish.Load()).Seconds()/float64(b.N), "s-publishing")
@@ -232,6 +239,16 @@ func listOnce(b *testing.B, store *s3store.Store, keys int, p *phases) time.Dura
 		b.Fatalf("backlog %d (%v), want %d tasks", n, err, want)
 	}
 	return took
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS resets the process's VmHWM (Linux: clear_refs 5).
