@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -32,21 +35,59 @@ func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) 
 // crash is safe: existing records are kept, finished files are not published
 // again, and unfinished ones are deduplicated by the queue. Files reuse may
 // keep are held until the listing ends (see reusePlan).
-func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte, rejected map[string]string, reuse *reusePlan, log *slog.Logger) (listing, error) {
+//
+// listed, if not nil, is the pre-flight's listing of the table, taken
+// instead of listing the store again: the load records exactly the files
+// the pre-flight probed, and a million keys are parsed once, not twice.
+func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, schema []byte, rejected map[string]string, listed [][]messages.Source, reuse *reusePlan, log *slog.Logger) (listing, error) {
 	var n listing
-	// A listing the store keeps refusing (throttling past the client's own
-	// retries) resumes after the last page handled, not from the start.
-	after := ""
-	err := c.retry(ctx, "listing "+t.Prefix, func() error {
-		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
-			recs, files, skipped := c.pageRecords(ctx, load, t, schema, page, rejected, reuse)
-			if err := c.recordAndPublish(ctx, load, t.Name, recs); err != nil {
-				return final{err}
+	var mu sync.Mutex
+	// Pages are recorded and published pipelined, pagesInFlight at once:
+	// while the server stores one page's records, the next page is encoded
+	// and sent (and the store's next page fetched and parsed). Each page
+	// still records its files before publishing their tasks.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pagesInFlight)
+	handle := func(page []messages.Source) {
+		g.Go(func() error {
+			recs, files, skipped := c.pageRecords(gctx, load, t, schema, page, rejected, reuse)
+			if err := c.recordAndPublish(gctx, load, t.Name, recs); err != nil {
+				return err
 			}
-			n.files, n.records, n.skipped, after = n.files+files, n.records+len(recs), n.skipped+skipped, page[len(page)-1].Key
+			mu.Lock()
+			n.files, n.records, n.skipped = n.files+files, n.records+len(recs), n.skipped+skipped
+			mu.Unlock()
 			return nil
 		})
-	})
+	}
+	var err error
+	if listed != nil {
+		for i, page := range listed {
+			if gctx.Err() != nil {
+				break
+			}
+			handle(page)
+			listed[i] = nil // the page's task owns it now; the listing lets it go
+		}
+	} else {
+		// A listing the store keeps refusing (throttling past the client's
+		// own retries) resumes after the last page handed on, not from the
+		// start.
+		after := ""
+		err = c.retry(ctx, "listing "+t.Prefix, func() error {
+			return c.Lister.List(gctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
+				if err := gctx.Err(); err != nil {
+					return final{err} // a page failed: its error is g.Wait's
+				}
+				handle(page)
+				after = page[len(page)-1].Key
+				return nil
+			})
+		})
+	}
+	if werr := g.Wait(); werr != nil {
+		return n, fmt.Errorf("recording and publishing: %w", werr)
+	}
 	if err != nil {
 		return n, fmt.Errorf("listing and publishing: %w", err)
 	}
@@ -57,6 +98,11 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	n.records, n.reused = n.records+len(recs), reused
 	return n, nil
 }
+
+// pagesInFlight bounds the pages being recorded and published at once. Two
+// keep both the client and the server busy; more would only queue
+// publishes behind the client's limit of unacknowledged ones.
+const pagesInFlight = 2
 
 // pageRecords makes the records of the eligible files of one page: one per
 // file, or one per range of a file to split; a file the pre-flight
@@ -75,9 +121,13 @@ func (c *Coordinator) pageRecords(ctx context.Context, load string, t Table, sch
 			continue
 		}
 		files++
-		if why, ok := rejected[src.Identity()]; ok {
-			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateFailed, Error: why, Updated: now})
-			continue
+		// Identity hashes the key: pay it only when the pre-flight
+		// rejected something.
+		if len(rejected) > 0 {
+			if why, ok := rejected[src.Identity()]; ok {
+				recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateFailed, Error: why, Updated: now})
+				continue
+			}
 		}
 		if reuse.hold(src) {
 			continue

@@ -46,10 +46,19 @@ type probed struct {
 // table's committed load) are not read: they count in the merge with the
 // schema that load decided.
 func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+	schema, pf, failures, _, err = c.preflightListed(ctx, load, t, log, known)
+	return schema, pf, failures, err
+}
+
+// preflightListed is preflight that also returns the pages of its
+// listing (never nil on success), for the table's listing to record and
+// publish without listing a million keys a second time.
+func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
 	var files []messages.Source
 	// A listing the store keeps refusing resumes after the last page
 	// handled, not from the start.
 	after := ""
+	pages = [][]messages.Source{}
 	err = c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
 			for _, src := range page {
@@ -59,13 +68,21 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 			}
 			if len(page) > 0 {
 				after = page[len(page)-1].Key
+				pages = append(pages, page)
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
 	}
+	schema, pf, failures, err = c.probeFiles(ctx, load, t, files, log, known)
+	return schema, pf, failures, pages, err
+}
+
+// probeFiles reads the schema of every eligible file and merges them, as
+// preflight says; files known from the committed load are not read.
+func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
 	if len(files) == 0 {
 		return t.Schema, nil, nil, nil
 	}
@@ -127,7 +144,7 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 		// The known files do not fit the schema the others give: read them
 		// all, as a load without a committed one would, to say which.
 		log.Info("the table's files no longer fit the schema of its committed load; reading every file's schema")
-		return c.preflight(ctx, load, t, log, nil)
+		return c.probeFiles(ctx, load, t, files, log, nil)
 	}
 	pf.Widened, pf.Dialect = merged.Widened, merged.Dialect
 	var misfits []messages.ManifestFailure

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3load/s3load/messages"
@@ -120,6 +121,8 @@ func (k *knownFiles) has(src messages.Source) bool { return k != nil && k.ids[sr
 // TODO(issue 12): keep those files' rows too (rewrite the part from its own
 // rows, or mask the changed file's rows with Iceberg position deletes).
 type reusePlan struct {
+	// mu guards seen and count: pages are recorded pagesInFlight at once.
+	mu    sync.Mutex
 	prev  PreviousLoad
 	byID  map[string]PreviousFile // source identity -> where its rows are
 	seen  map[string][]messages.Source
@@ -154,6 +157,8 @@ func (p *reusePlan) hold(src messages.Source) bool {
 	if !ok {
 		return false
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.seen[f.Part] = append(p.seen[f.Part], src)
 	p.count++
 	return true

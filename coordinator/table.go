@@ -92,9 +92,16 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		}
 		return rep, nil
 	}
+	// listed keeps the pre-flight's listing for the table's listing; a
+	// table whose pre-flight ran in an earlier run lists the store again.
+	var listed [][]messages.Source
 	if len(tc.rec.Schema) == 0 {
 		c.progress.phase(tc.idx, messages.PhasePreflight)
-		schema, pf, failures, err := c.preflight(ctx, tc.load, t, tc.log, tc.knownFiles(ctx))
+		var schema []byte
+		var pf *messages.Preflight
+		var failures []messages.ManifestFailure
+		var err error
+		schema, pf, failures, listed, err = c.preflightListed(ctx, tc.load, t, tc.log, tc.knownFiles(ctx))
 		if err != nil {
 			rep := TableReport{Files: len(failures), Failed: len(failures), Failures: failures}
 			return rep, err
@@ -110,7 +117,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	c.progress.phase(tc.idx, messages.PhaseListing)
 	switch {
 	case !tc.rec.Listed:
-		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema, rejectedFiles(tc.rec.Preflight), tc.planReuse(ctx), tc.log)
+		n, err := c.listAndPublish(ctx, tc.load, t, tc.rec.Schema, rejectedFiles(tc.rec.Preflight), listed, tc.planReuse(ctx), tc.log)
 		if err != nil {
 			return TableReport{}, err
 		}

@@ -93,10 +93,19 @@ func RecordToken(src Source, r *Range) string {
 }
 
 func hashHex(n int, parts ...string) string {
-	h := sha256.New()
+	// Built in one buffer and hashed at once: a million keys are hashed
+	// while listing, and fmt per part was a third of the cost.
+	var stack [256]byte
+	buf := stack[:0]
 	for _, p := range parts {
 		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+		buf = strconv.AppendInt(buf, int64(len(p)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, p...)
+		buf = append(buf, ';')
 	}
-	return hex.EncodeToString(h.Sum(nil))[:n]
+	sum := sha256.Sum256(buf)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:n])
 }
