@@ -301,9 +301,9 @@ const (
 
 // estimateRequests counts the requests a load of the table makes, read
 // the way s3load reads:
-//   - LIST: the pre-flight lists the prefix, then the load lists it again
-//     to record and publish: 2 listings of ceil(objects/1000) pages
-//     (at least 1).
+//   - LIST: the pre-flight lists the prefix once, and the load records and
+//     publishes those same pages: 1 listing of ceil(objects/1000) pages
+//     (at least 1). A resumed load lists again.
 //   - pre-flight GETs, one probe per file: a CSV or JSON file's sample is
 //     one streamed GET (closed early); a small file (≤256 KiB) is read
 //     whole in that GET, and under s3load run its load takes those bytes;
@@ -322,7 +322,7 @@ func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Tab
 	columns = max(1, columns)
 	pages := max(1, (tp.Listed+ListPageKeys-1)/ListPageKeys)
 	r := &tp.Requests
-	r.List = 2 * pages
+	r.List = pages
 	var kept int64
 	parquet := false
 	for _, src := range files {
@@ -365,7 +365,7 @@ func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Tab
 	}
 	r.Gets = r.ProbeGets + r.LoadGets
 	r.CostUSD = float64(r.List)*ListPriceUSD + float64(r.Gets)*GetPriceUSD
-	r.Basis = fmt.Sprintf("2 listings (pre-flight, load) of %d page(s) of up to %d keys; 1 probe GET per file (2 for Parquet: head and footer)", pages, ListPageKeys)
+	r.Basis = fmt.Sprintf("1 listing (the pre-flight's, which the load records) of %d page(s) of up to %d keys; 1 probe GET per file (2 for Parquet: head and footer)", pages, ListPageKeys)
 	if keeps {
 		r.Basis += ", small files (≤256 KiB) read once for probe and load"
 	}

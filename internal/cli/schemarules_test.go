@@ -411,7 +411,7 @@ func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
 		t.Fatalf("plan exited %d\n%s\n%s", code, text, stderr)
 	}
 	mustContain(t, "plan", text, "listed 6 objects: 3 files to load", "2 job success marker", "1 not matching the glob",
-		"formats: csv: 2 files, csv+gzip: 1 files", "reusable: 0 files (no open load", "requests: 2 LIST, 3 GET", "/s measured on this machine")
+		"formats: csv: 2 files, csv+gzip: 1 files", "reusable: 0 files (no open load", "requests: 1 LIST, 3 GET", "/s measured on this machine")
 	code, out, stderr := runCLI(t, "plan", "--config", cfg, "--json")
 	if code != ExitOK {
 		t.Fatalf("plan --json exited %d\n%s\n%s", code, out, stderr)
