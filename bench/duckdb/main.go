@@ -152,8 +152,15 @@ var caseSpecs = map[string]caseSpec{
 	// Snappy with dictionaries everywhere and small row groups: s3load must
 	// decode and encode again (zstd, its own row groups), never copy.
 	"parquet": {ext: ".parquet", reader: "read_parquet('%s')", big: true, make: snappyParquet},
-	"small":   {ext: ".csv", reader: "read_csv('%s')", make: func(f, n int) ([]byte, error) { return demo.WideCSV(f, n), nil }},
+	// DuckDB is given the columns here: with auto-detection it sniffs every
+	// one of the 10,000 files and spends ~98% of its time doing so (~75
+	// files/s on one core); declared, it is the stronger baseline.
+	"small": {ext: ".csv", reader: "read_csv('%s', auto_detect=false, header=true, columns=" + wideColumns + ")", make: func(f, n int) ([]byte, error) { return demo.WideCSV(f, n), nil }},
 }
+
+// wideColumns is demo.WideSchema in DuckDB's terms: the types DuckDB's own
+// detection gives the big CSV files.
+const wideColumns = "{'id': 'BIGINT', 'customer': 'VARCHAR', 'amount': 'DOUBLE', 'quantity': 'BIGINT', 'city': 'VARCHAR', 'ordered_at': 'TIMESTAMPTZ', 'paid': 'BOOLEAN'}"
 
 const smallRows = 140 // ~10 KB of CSV
 
