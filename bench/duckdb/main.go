@@ -149,10 +149,8 @@ var caseSpecs = map[string]caseSpec{
 	"csv":    {ext: ".csv", reader: "read_csv('%s')", big: true, make: func(f, n int) ([]byte, error) { return demo.WideCSV(f, n), nil }},
 	"csv.gz": {ext: ".csv.gz", reader: "read_csv('%s')", big: true, make: gzCSV},
 	"jsonl":  {ext: ".jsonl", reader: "read_json('%s', format='newline_delimited')", big: true, make: func(f, n int) ([]byte, error) { return demo.WideJSONLines(f, n), nil }},
-	// Snappy, small row groups and INT96 timestamps (as Spark and Impala
-	// write them): s3load must decode and encode again. A file whose columns
-	// are already the table's would be copied byte for byte, codec and all
-	// (decode.ParquetCopyable), which compares nothing.
+	// Snappy with dictionaries everywhere and small row groups: s3load must
+	// decode and encode again (zstd, its own row groups), never copy.
 	"parquet": {ext: ".parquet", reader: "read_parquet('%s')", big: true, make: snappyParquet},
 	// DuckDB is given the columns here: with auto-detection it sniffs every
 	// one of the 10,000 files and spends ~98% of its time doing so (~75
@@ -235,8 +233,7 @@ func snappyParquet(first, n int) ([]byte, error) {
 	schema := demo.WideSchema()
 	var out bytes.Buffer
 	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(128<<10)),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithDeprecatedInt96Timestamps(true)))
+		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(128<<10)), pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil, err
 	}
