@@ -68,6 +68,19 @@ bench: tools
 	test -x $(BIN)/benchstat || GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 	GO=$(GO) bench/run.sh
 
+# DuckDB and `s3load run` on the same generated files, side by side (issue
+# 12): CSV, gzip'd CSV, JSON lines, Parquet to convert and 10,000 small CSV
+# files, one core then all cores, alternating pairs; prints a markdown table
+# of median ratios with their spread, output sizes and peak RSS. DuckDB
+# needs cgo, so the harness is its own module (bench/duckdb) and not part of
+# `make test` or `make lint` (its first build downloads DuckDB's library).
+# Flags: BENCH_DUCKDB_FLAGS, e.g. '-rows 250000 -pairs 7 -cases csv,small -cores 1';
+# bin/bench-duckdb -h lists them. The data lives in a temporary directory.
+.PHONY: bench-duckdb
+bench-duckdb: tools build
+	cd bench/duckdb && $(GO) build -o $(BIN)/bench-duckdb .
+	$(BIN)/bench-duckdb -s3load $(BIN)/s3load -versitygw $(VERSITYGW) $(BENCH_DUCKDB_FLAGS)
+
 test-unit: lint
 	$(GO) test -count=1 -short ./...
 

@@ -1,0 +1,498 @@
+// Command bench-duckdb is `make bench-duckdb`: DuckDB and `s3load run`
+// converting the same generated files to Parquet in the same run,
+// alternating, and the median ratio of their wall times with its spread
+// (issue 12). DuckDB reads the files from local disk; s3load reads them from
+// a local versitygw (uploaded once) and writes plain Parquet to a local
+// directory. Both on one core, then both on all cores.
+//
+// It lives in its own module because DuckDB needs cgo: the main module stays
+// free of it. The generated data and the outputs go to a temporary directory
+// that is removed at the end (-keep keeps it).
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/s3load/s3load/internal/demo"
+	"github.com/s3load/s3load/internal/versity"
+)
+
+func main() {
+	// The child mode: one DuckDB COPY in its own process, so that its memory
+	// is measured on its own and never inflates the harness or s3load.
+	if len(os.Args) > 1 && os.Args[1] == "duckdb-copy" {
+		os.Exit(duckdbChild(os.Args[2:]))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-duckdb:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	s3load, versitygw, dir string
+	csvFiles, rows, small  int
+	pairs                  int
+	cases, cores           []string
+	keep                   bool
+}
+
+func run(ctx context.Context) error {
+	var o options
+	var cases, cores string
+	flag.StringVar(&o.s3load, "s3load", "bin/s3load", "the s3load binary")
+	flag.StringVar(&o.versitygw, "versitygw", "bin/versitygw", "the versitygw binary")
+	flag.StringVar(&o.dir, "dir", "", "work directory for data and outputs (default: a new temporary directory, removed at the end)")
+	flag.IntVar(&o.csvFiles, "files", 4, "files per big case (CSV, gzip'd CSV, JSON lines, Parquet)")
+	flag.IntVar(&o.rows, "rows", 1_000_000, "rows per big file (7 columns, ~72 bytes a row as CSV)")
+	flag.IntVar(&o.small, "small-files", 10_000, "files of the small-files case (140 rows, ~10 KB each)")
+	flag.IntVar(&o.pairs, "pairs", 5, "alternating DuckDB/s3load pairs per case, after one warm-up pair")
+	flag.StringVar(&cases, "cases", "csv,csv.gz,jsonl,parquet,small", "cases to run, comma-separated")
+	flag.StringVar(&cores, "cores", "1,all", "core settings to run: 1 (DuckDB threads=1, s3load GOMAXPROCS=1 and one worker), all")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	flag.Parse()
+	o.cases, o.cores = strings.Split(cases, ","), strings.Split(cores, ",")
+	for _, c := range o.cases {
+		if _, ok := caseSpecs[c]; !ok {
+			return fmt.Errorf("unknown case %q", c)
+		}
+	}
+	for _, c := range o.cores {
+		if c != "1" && c != "all" {
+			return fmt.Errorf("unknown -cores value %q: 1 or all", c)
+		}
+	}
+	var err error
+	if o.s3load, err = filepath.Abs(o.s3load); err != nil {
+		return err
+	}
+	if _, err := exec.LookPath("/usr/bin/time"); err != nil {
+		return fmt.Errorf("/usr/bin/time (Debian package: time) measures peak RSS: %w", err)
+	}
+	if o.dir == "" {
+		if o.dir, err = os.MkdirTemp("", "bench-duckdb-"); err != nil {
+			return err
+		}
+		if !o.keep {
+			defer os.RemoveAll(o.dir)
+		}
+	}
+	srv, err := versity.Start(ctx, versity.Options{Binary: o.versitygw, Dir: filepath.Join(o.dir, "s3")})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	b := &bench{o: o, srv: srv}
+
+	var results []result
+	for _, name := range o.cases {
+		spec := caseSpecs[name]
+		fmt.Fprintf(os.Stderr, "case %s: generating and uploading\n", name)
+		in, err := b.prepare(ctx, name, spec)
+		if err != nil {
+			return fmt.Errorf("case %s: %w", name, err)
+		}
+		for _, cores := range o.cores {
+			r, err := b.measure(ctx, name, spec, in, cores)
+			if err != nil {
+				return fmt.Errorf("case %s, cores %s: %w", name, cores, err)
+			}
+			fmt.Fprintf(os.Stderr, "  %s\n", r.row())
+			results = append(results, r)
+		}
+		// The next case's data replaces this one's on disk.
+		if err := os.RemoveAll(filepath.Join(o.dir, "data", name)); err != nil {
+			return err
+		}
+	}
+	printReport(o, results)
+	return nil
+}
+
+// caseSpec is one input format: how its files are named and made, and how
+// DuckDB reads them.
+type caseSpec struct {
+	ext    string
+	reader string // DuckDB table function, %s is the glob
+	// make writes file i of the case (rows first..first+n).
+	make func(first, n int) ([]byte, error)
+	big  bool // o.files × o.rows; else the small-files shape
+}
+
+var caseSpecs = map[string]caseSpec{
+	"csv":    {ext: ".csv", reader: "read_csv('%s')", big: true, make: func(f, n int) ([]byte, error) { return demo.WideCSV(f, n), nil }},
+	"csv.gz": {ext: ".csv.gz", reader: "read_csv('%s')", big: true, make: gzCSV},
+	"jsonl":  {ext: ".jsonl", reader: "read_json('%s', format='newline_delimited')", big: true, make: func(f, n int) ([]byte, error) { return demo.WideJSONLines(f, n), nil }},
+	// Snappy and small row groups, meant to need re-encoding. Not enough:
+	// s3load copies a file whose columns are the table's byte for byte
+	// (decode.ParquetCopyable), so this case measures a copy (issue 12:
+	// still to be made a real conversion).
+	"parquet": {ext: ".parquet", reader: "read_parquet('%s')", big: true, make: snappyParquet},
+	// DuckDB is given the columns here: with auto-detection it sniffs every
+	// one of the 10,000 files and spends ~98% of its time doing so (~75
+	// files/s on one core); declared, it is the stronger baseline.
+	"small": {ext: ".csv", reader: "read_csv('%s', auto_detect=false, header=true, columns=" + wideColumns + ")", make: func(f, n int) ([]byte, error) { return demo.WideCSV(f, n), nil }},
+}
+
+// wideColumns is demo.WideSchema in DuckDB's terms: the types DuckDB's own
+// detection gives the big CSV files.
+const wideColumns = "{'id': 'BIGINT', 'customer': 'VARCHAR', 'amount': 'DOUBLE', 'quantity': 'BIGINT', 'city': 'VARCHAR', 'ordered_at': 'TIMESTAMPTZ', 'paid': 'BOOLEAN'}"
+
+const smallRows = 140 // ~10 KB of CSV
+
+type input struct {
+	files int
+	bytes int64
+	glob  string // local files, for DuckDB
+	rows  int64
+}
+
+type bench struct {
+	o   options
+	srv *versity.Server
+}
+
+// prepare writes the case's files to local disk and uploads them to the
+// bucket under the case's prefix.
+func (b *bench) prepare(ctx context.Context, name string, spec caseSpec) (input, error) {
+	dir := filepath.Join(b.o.dir, "data", name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return input{}, err
+	}
+	files, rows := b.o.small, smallRows
+	if spec.big {
+		files, rows = b.o.csvFiles, b.o.rows
+	}
+	var ds demo.Dataset
+	var size int64
+	for i := range files {
+		data, err := spec.make(i*rows, rows)
+		if err != nil {
+			return input{}, err
+		}
+		base := fmt.Sprintf("part-%05d%s", i, spec.ext)
+		if err := os.WriteFile(filepath.Join(dir, base), data, 0o644); err != nil {
+			return input{}, err
+		}
+		ds.Objects = append(ds.Objects, demo.Object{Key: name + "/" + base, Data: data})
+		size += int64(len(data))
+		// Upload big files as they come, so that at most one is held.
+		if spec.big || len(ds.Objects) == 1000 || i == files-1 {
+			if err := demo.Seed(ctx, b.store(), ds); err != nil {
+				return input{}, err
+			}
+			ds.Objects = nil
+		}
+	}
+	return input{files: files, bytes: size, glob: filepath.Join(dir, "*"+spec.ext), rows: int64(files * rows)}, nil
+}
+
+func (b *bench) store() demo.Store {
+	return demo.Store{Endpoint: b.srv.Endpoint, Region: b.srv.Region, AccessKeyID: b.srv.AccessKeyID, SecretKey: b.srv.SecretAccessKey, Bucket: bucket}
+}
+
+const bucket = "bench"
+
+func gzCSV(first, n int) ([]byte, error) {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out) // the default level, as exports usually are
+	if _, err := w.Write(demo.WideCSV(first, n)); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func snappyParquet(first, n int) ([]byte, error) {
+	schema := demo.WideSchema()
+	var out bytes.Buffer
+	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(128<<10)), pqarrow.DefaultWriterProps())
+	if err != nil {
+		return nil, err
+	}
+	for f := first; f < first+n; f += 1 << 16 {
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		demo.AppendWide(bld, f, min(1<<16, first+n-f))
+		rec := bld.NewRecordBatch()
+		err := w.WriteBuffered(rec)
+		rec.Release()
+		bld.Release()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// sample is one timed run of one side.
+type sample struct {
+	wall   time.Duration
+	outB   int64
+	peakKB int64
+}
+
+type result struct {
+	name, cores       string
+	in                input
+	duck, s3l         []sample
+	ratios            []float64 // per pair: DuckDB time / s3load time
+	threads, workers  int
+	duckRows, s3lRows int64
+}
+
+// measure runs one warm-up pair (page cache, the server's caches; not
+// counted) and then o.pairs pairs, alternating which side goes first.
+func (b *bench) measure(ctx context.Context, name string, spec caseSpec, in input, cores string) (result, error) {
+	r := result{name: name, cores: cores, in: in, threads: 1, workers: 1}
+	if cores == "all" {
+		r.threads, r.workers = 0, runtime.NumCPU()
+	}
+	query := fmt.Sprintf(spec.reader, in.glob)
+	for i := -1; i < b.o.pairs; i++ {
+		var d, s sample
+		var err error
+		duckFirst := i%2 == 0
+		for _, side := range []bool{duckFirst, !duckFirst} {
+			if side {
+				d, err = b.runDuckDB(ctx, query, r.threads)
+			} else {
+				s, err = b.runS3load(ctx, name, cores, r.workers)
+			}
+			if err != nil {
+				return r, err
+			}
+		}
+		if i < 0 {
+			continue
+		}
+		r.duck, r.s3l = append(r.duck, d), append(r.s3l, s)
+		r.ratios = append(r.ratios, d.wall.Seconds()/s.wall.Seconds())
+	}
+	// Both outputs hold every row: a fast load that loses rows is no win.
+	var err error
+	if r.duckRows, err = countRows(ctx, filepath.Join(b.o.dir, "duck.parquet")); err != nil {
+		return r, err
+	}
+	if r.s3lRows, err = countRows(ctx, filepath.Join(b.o.dir, "s3load-out", "**", "*.parquet")); err != nil {
+		return r, err
+	}
+	if r.duckRows != in.rows || r.s3lRows != in.rows {
+		return r, fmt.Errorf("rows: want %d, DuckDB wrote %d, s3load wrote %d", in.rows, r.duckRows, r.s3lRows)
+	}
+	return r, nil
+}
+
+// runDuckDB runs this program's duckdb-copy mode under /usr/bin/time -v:
+// the wall time is the COPY statement's alone, as the child measures it
+// (opening DuckDB and starting the process are not counted, in DuckDB's
+// favour).
+func (b *bench) runDuckDB(ctx context.Context, query string, threads int) (sample, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return sample{}, err
+	}
+	out := filepath.Join(b.o.dir, "duck.parquet")
+	if err := os.RemoveAll(out); err != nil {
+		return sample{}, err
+	}
+	stdout, peak, _, err := timed(ctx, nil, self, "duckdb-copy", "-threads", strconv.Itoa(threads), "-query", query, "-out", out)
+	if err != nil {
+		return sample{}, err
+	}
+	ns, err := strconv.ParseInt(strings.TrimSpace(stdout), 10, 64)
+	if err != nil {
+		return sample{}, fmt.Errorf("duckdb-copy printed %q: %w", stdout, err)
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		return sample{}, err
+	}
+	return sample{wall: time.Duration(ns), outB: fi.Size(), peakKB: peak}, nil
+}
+
+// runS3load runs `s3load run` under /usr/bin/time -v with a fresh state
+// directory (embedded NATS) and a fresh target: every run is a first load.
+// The wall time is the whole process's, start-up and commit included.
+func (b *bench) runS3load(ctx context.Context, name, cores string, workers int) (sample, error) {
+	target := filepath.Join(b.o.dir, "s3load-out")
+	state := filepath.Join(b.o.dir, "s3load-state")
+	for _, d := range []string{target, state} {
+		if err := os.RemoveAll(d); err != nil {
+			return sample{}, err
+		}
+	}
+	cfg := filepath.Join(b.o.dir, "load.yaml")
+	doc := fmt.Sprintf(`source:
+  region: %s
+  bucket: %s
+  endpoint: %s
+  path_style: true
+  access_key_id: ${BENCH_S3_KEY}
+  secret_access_key: ${BENCH_S3_SECRET}
+tables:
+  - { name: t, prefix: %s/ }
+target: file://%s
+table_format: parquet
+`, b.srv.Region, bucket, b.srv.Endpoint, name, target)
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		return sample{}, err
+	}
+	env := []string{"BENCH_S3_KEY=" + b.srv.AccessKeyID, "BENCH_S3_SECRET=" + b.srv.SecretAccessKey}
+	if cores == "1" {
+		env = append(env, "GOMAXPROCS=1")
+	}
+	_, peak, wall, err := timed(ctx, env, b.o.s3load, "run", "--config", cfg, "--state-dir", state,
+		"--workers", strconv.Itoa(workers), "--log-level", "warn", "--progress", "off")
+	if err != nil {
+		return sample{}, err
+	}
+	size, err := dirParquetBytes(target)
+	return sample{wall: wall, outB: size, peakKB: peak}, err
+}
+
+// timed runs bin under /usr/bin/time -v and returns its stdout, its peak
+// RSS in KiB and the wall time. (The rusage of a child exec'd from this
+// process would carry this process's own peak, hence time -v, which forks
+// from a small process.)
+func timed(ctx context.Context, env []string, bin string, args ...string) (string, int64, time.Duration, error) {
+	rep, err := os.CreateTemp("", "time-v-")
+	if err != nil {
+		return "", 0, 0, err
+	}
+	rep.Close()
+	defer os.Remove(rep.Name())
+	cmd := exec.CommandContext(ctx, "/usr/bin/time", append([]string{"-v", "-o", rep.Name(), bin}, args...)...)
+	cmd.Env = append(withoutGOMAXPROCS(os.Environ()), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return "", 0, 0, fmt.Errorf("%s %s: %w\n%s%s", filepath.Base(bin), args[0], err, stdout.String(), stderr.String())
+	}
+	tv, err := os.ReadFile(rep.Name())
+	if err != nil {
+		return "", 0, 0, err
+	}
+	peak, err := timeField(tv, "Maximum resident set size (kbytes):")
+	return stdout.String(), peak, wall, err
+}
+
+func withoutGOMAXPROCS(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(s string) bool { return strings.HasPrefix(s, "GOMAXPROCS=") })
+}
+
+func timeField(out []byte, label string) (int64, error) {
+	for line := range strings.SplitSeq(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %q in /usr/bin/time -v output:\n%s", label, out)
+}
+
+func dirParquetBytes(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	return n, err
+}
+
+func countRows(ctx context.Context, glob string) (int64, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	err = db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM read_parquet('%s')", glob)).Scan(&n)
+	return n, err
+}
+
+// duckdbChild is `bench-duckdb duckdb-copy -threads N -query Q -out F`: it
+// opens an in-memory DuckDB, runs COPY (SELECT * FROM Q) TO F as zstd
+// Parquet and prints the COPY's duration in nanoseconds.
+func duckdbChild(args []string) int {
+	fset := flag.NewFlagSet("duckdb-copy", flag.ContinueOnError)
+	threads := fset.Int("threads", 0, "DuckDB threads (0: its default, all cores)")
+	query := fset.String("query", "", "table function reading the input")
+	out := fset.String("out", "", "output Parquet file")
+	if err := fset.Parse(args); err != nil {
+		return 2
+	}
+	d, err := duckdbCopy(*threads, *query, *out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "duckdb-copy:", err)
+		return 1
+	}
+	fmt.Println(d.Nanoseconds())
+	return 0
+}
+
+func duckdbCopy(threads int, query, out string) (time.Duration, error) {
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	// One connection: SET threads is per database, but keep every statement
+	// on the same one anyway.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	if threads > 0 {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET threads=%d", threads)); err != nil {
+			return 0, err
+		}
+	}
+	start := time.Now()
+	_, err = conn.ExecContext(ctx, fmt.Sprintf("COPY (SELECT * FROM %s) TO '%s' (FORMAT parquet, COMPRESSION zstd)", query, out))
+	if err != nil {
+		return 0, fmt.Errorf("COPY: %w", err)
+	}
+	return time.Since(start), nil
+}
