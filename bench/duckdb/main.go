@@ -60,7 +60,7 @@ func main() {
 type options struct {
 	s3load, versitygw, dir string
 	csvFiles, rows, small  int
-	pairs                  int
+	pairs, reuseRuns       int
 	cases, cores           []string
 	keep                   bool
 }
@@ -75,13 +75,14 @@ func run(ctx context.Context) error {
 	flag.IntVar(&o.rows, "rows", 1_000_000, "rows per big file (7 columns, ~72 bytes a row as CSV)")
 	flag.IntVar(&o.small, "small-files", 10_000, "files of the small-files case (140 rows, ~10 KB each)")
 	flag.IntVar(&o.pairs, "pairs", 5, "alternating DuckDB/s3load pairs per case, after one warm-up pair")
-	flag.StringVar(&cases, "cases", "csv,csv.gz,jsonl,parquet,small", "cases to run, comma-separated")
+	flag.StringVar(&cases, "cases", "csv,csv.gz,jsonl,parquet,small", "cases to run, comma-separated; reuse (not a default: no DuckDB side) is a first load of -small-files files, 1% overwritten, and a second load")
+	flag.IntVar(&o.reuseRuns, "reuse-runs", 3, "runs of the reuse case per batch setting")
 	flag.StringVar(&cores, "cores", "1,all", "core settings to run: 1 (DuckDB threads=1, s3load GOMAXPROCS=1 and one worker), all")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	flag.Parse()
 	o.cases, o.cores = strings.Split(cases, ","), strings.Split(cores, ",")
 	for _, c := range o.cases {
-		if _, ok := caseSpecs[c]; !ok {
+		if _, ok := caseSpecs[c]; !ok && c != "reuse" {
 			return fmt.Errorf("unknown case %q", c)
 		}
 	}
@@ -113,7 +114,14 @@ func run(ctx context.Context) error {
 	b := &bench{o: o, srv: srv}
 
 	var results []result
+	var reused []reuseResult
 	for _, name := range o.cases {
+		if name == "reuse" {
+			if reused, err = b.reuse(ctx); err != nil {
+				return fmt.Errorf("case reuse: %w", err)
+			}
+			continue
+		}
 		spec := caseSpecs[name]
 		fmt.Fprintf(os.Stderr, "case %s: generating and uploading\n", name)
 		in, err := b.prepare(ctx, name, spec)
@@ -133,7 +141,12 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
-	printReport(o, results)
+	if len(results) > 0 {
+		printReport(o, results)
+	}
+	if reused != nil {
+		printReuse(o, len(changedKeys(o.small)), reused)
+	}
 	return nil
 }
 
