@@ -9,8 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/s3load/s3load/messages"
 )
+
+// recordConcurrency bounds the outcomes of one task written at once.
+const recordConcurrency = 8
 
 // errSettled: the file needs no work from this delivery (already final,
 // or unknown to its load). errGaveUp: the claim found the file out of
@@ -123,11 +128,30 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		}
 	}
 
+	// The outcomes are recorded a few at a time: each is a round trip to
+	// the state store, and a batch of small files waited on them one by
+	// one.
+	type recorded struct {
+		disp     Disposition
+		ok, lost bool
+	}
+	res := make([]recorded, len(held))
+	for i := range held {
+		w.breaker.observe(outs[i].Kind)
+	}
+	var g errgroup.Group
+	g.SetLimit(recordConcurrency)
+	for i, c := range held {
+		g.Go(func() error {
+			res[i].disp, res[i].ok, res[i].lost = w.record(ctx, d, c, outs[i], log)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	var retry, fenced bool
 	var delay time.Duration
 	for i, c := range held {
-		w.breaker.observe(outs[i].Kind)
-		disp, ok, lost := w.record(ctx, d, c, outs[i], log)
+		disp, ok, lost := res[i].disp, res[i].ok, res[i].lost
 		if lost {
 			fenced = true
 			continue

@@ -56,16 +56,19 @@ type candidateScore struct {
 }
 
 // scoreCandidate splits sample with delim and quote and counts how many
-// records agree on the most common field count.
-func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int) candidateScore {
+// records agree on the most common field count. keep keeps the records
+// too (header detection reads them): only the winner's are needed, and
+// copying every candidate's records was most of a small file's detection.
+func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, keep bool) candidateScore {
 	d := csvDialect{quote: quote, escape: -1, comment: s.quote.comment, skip: s.quote.skip}
 	if quote >= 0 {
 		d.escape = s.quote.escape
 	}
 	cr := newCSVReader(bytes.NewReader(sample), "", delim, d)
 	sc := candidateScore{d: csvDialectChoice{delim: delim, quote: quote}}
-	eof := false
-	for len(sc.records) < detectRows {
+	var lens [detectRows]int
+	n, eof := 0, false
+	for n < detectRows {
 		rec, err := cr.next()
 		if err == io.EOF {
 			eof = true
@@ -74,19 +77,26 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 		if err != nil {
 			break // an unclosed quote at the sample's end, or a bad dialect
 		}
-		sc.records = append(sc.records, rec.clone(false))
+		lens[n] = rec.len()
+		n++
+		if keep {
+			sc.records = append(sc.records, rec.clone(false))
+		}
 	}
-	if eof && !atEOF && len(sc.records) > 1 {
+	if eof && !atEOF && n > 1 {
 		// The sample's last record may be cut short.
-		sc.records = sc.records[:len(sc.records)-1]
+		n--
+		if keep {
+			sc.records = sc.records[:n]
+		}
 	}
 	counts := map[int]int{}
-	for _, r := range sc.records {
-		counts[r.len()]++
+	for _, l := range lens[:n] {
+		counts[l]++
 	}
-	for n, c := range counts {
-		if c > sc.consistent || c == sc.consistent && n > sc.cols {
-			sc.cols, sc.consistent = n, c
+	for cols, c := range counts {
+		if c > sc.consistent || c == sc.consistent && cols > sc.cols {
+			sc.cols, sc.consistent = cols, c
 		}
 	}
 	return sc
@@ -122,11 +132,16 @@ func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
 		if dl == ',' && s.detect.Delimiter && s.text.decimal == ',' {
 			continue // a decimal comma is no delimiter
 		}
+		if s.detect.Delimiter && bytes.IndexByte(sample, dl) < 0 {
+			// It splits nothing: one column, which never wins (and a sample
+			// of one column whatever the delimiter gets ',' below).
+			continue
+		}
 		for _, q := range quotes {
 			if int(dl) == q {
 				continue
 			}
-			sc := scoreCandidate(sample, atEOF, s, dl, q)
+			sc := scoreCandidate(sample, atEOF, s, dl, q, false)
 			if first || sc.better(best) {
 				best, first = sc, false
 			}
@@ -134,10 +149,11 @@ func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
 	}
 	if best.cols <= 1 && s.detect.Delimiter {
 		// One column whatever the delimiter: keep the default.
-		best = scoreCandidate(sample, atEOF, s, ',', quotes[0])
+		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false)
 	}
 	best.d.header = s.header
 	if s.detect.Header {
+		best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true)
 		best.d.header = detectHeader(best.records, s.nulls)
 	}
 	return best
@@ -258,13 +274,17 @@ func (s *settings) settleDialect(name string, st *stream) error {
 	if !s.detect.Delimiter {
 		return nil
 	}
+	// A file the table's dialect splits into columns is never refused, so
+	// that one split is tried first: the full detection (eight splits) is
+	// then needed only for suspect files, not for every file of a load.
+	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false); mine.cols > 1 {
+		return nil
+	}
 	own := detectDialect(sample, atEOF, s.freeDelimiter())
 	if own.d.delim != table.delim && own.cols > 1 {
-		if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote); mine.cols <= 1 {
-			own.d.header = table.header
-			return dataErrf(name, 0, "", "%w: the file's CSV dialect (%s) differs from the table's detected dialect (%s); set csv.delimiter if the table's files really differ",
-				ErrDialectMismatch, own.d, table)
-		}
+		own.d.header = table.header
+		return dataErrf(name, 0, "", "%w: the file's CSV dialect (%s) differs from the table's detected dialect (%s); set csv.delimiter if the table's files really differ",
+			ErrDialectMismatch, own.d, table)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type probedFiles struct {
 	on    bool
 	size  int64
 	files map[string]probedFile
+	// swept is when expired bytes were last dropped: sweeping on every put
+	// walked the whole map per probed file, quadratic in a load's files.
+	swept time.Time
 }
 
 // KeepProbedFiles makes the pipeline keep the small files its probes read
@@ -64,10 +67,13 @@ func (c *probedFiles) put(src messages.Source, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	for id, f := range c.files {
-		if now.Sub(f.at) > probedTTL {
-			delete(c.files, id)
-			c.size -= int64(len(f.data))
+	if now.Sub(c.swept) > probedTTL/10 { // bytes outlive their TTL by a tenth at most
+		c.swept = now
+		for id, f := range c.files {
+			if now.Sub(f.at) > probedTTL {
+				delete(c.files, id)
+				c.size -= int64(len(f.data))
+			}
 		}
 	}
 	if c.size+int64(len(data)) > probedBytesMax {

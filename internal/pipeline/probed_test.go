@@ -40,6 +40,7 @@ func TestProbedFiles(t *testing.T) {
 		f.at = time.Now().Add(-2 * probedTTL)
 		c.files[id] = f
 	}
+	c.swept = time.Now().Add(-2 * probedTTL) // and the last sweep with them
 	c.mu.Unlock()
 	c.put(src(100), mb)
 	if len(c.files) != 1 || c.size != 1<<20 {
