@@ -205,3 +205,34 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 	}
 	return recs, reused
 }
+
+// ManifestFiles lists the whole (not split) source files of a committed
+// load's manifest with their parts, for a Reuser. keep names, for a part
+// path and the bytes the manifest records for it, the part as the new load
+// refers to it, or says false when its rows may not be reused (the part is
+// gone from the table, or is not the one the manifest recorded).
+func ManifestFiles(m messages.Manifest, keep func(part string, bytes int64) (string, bool)) []PreviousFile {
+	members, split := map[string]int{}, map[string]bool{}
+	for _, f := range m.Files {
+		members[f.Path]++
+		if f.Range != nil {
+			split[f.Path] = true
+		}
+	}
+	bytes := map[string]int64{}
+	for _, p := range m.Parts {
+		bytes[p.Path] = p.Bytes
+	}
+	var out []PreviousFile
+	for _, f := range m.Files {
+		if split[f.Path] {
+			continue
+		}
+		part, ok := keep(f.Path, bytes[f.Path])
+		if !ok {
+			continue
+		}
+		out = append(out, PreviousFile{Source: f.Source, Part: part, PartFiles: members[f.Path], Rows: f.Rows, Bytes: bytes[f.Path]})
+	}
+	return out
+}

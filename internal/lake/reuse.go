@@ -75,35 +75,13 @@ func (c *Committer) PreviousLoad(ctx context.Context, name string) (coordinator.
 	for _, f := range live {
 		sizes[strings.TrimPrefix(f.FilePath(), loc)] = f.FileSizeBytes()
 	}
-	prev := previousFiles(load, fp, m.Manifest, sizes)
-	prev.Schema = m.TableSchema
-	return prev, nil
-}
-
-// previousFiles lists the manifest's whole files whose parts are live
-// (in sizes, with the size recorded): a part holding a range of a split
-// file is not reused.
-func previousFiles(load, fp string, m messages.Manifest, sizes map[string]int64) coordinator.PreviousLoad {
-	members, split := map[string]int{}, map[string]bool{}
-	for _, f := range m.Files {
-		members[f.Path]++
-		if f.Range != nil {
-			split[f.Path] = true
-		}
-	}
-	bytes := map[string]int64{}
-	for _, p := range m.Parts {
-		bytes[p.Path] = p.Bytes
-	}
-	out := coordinator.PreviousLoad{LoadID: load, Fingerprint: fp}
-	for _, f := range m.Files {
-		size, ok := sizes[f.Path]
-		if split[f.Path] || !ok || size != bytes[f.Path] {
-			continue
-		}
-		out.Files = append(out.Files, coordinator.PreviousFile{Source: f.Source, Part: f.Path, PartFiles: members[f.Path], Rows: f.Rows, Bytes: size})
-	}
-	return out
+	// A part is reused only while the snapshot holds it, at the size the
+	// load recorded.
+	files := coordinator.ManifestFiles(m.Manifest, func(part string, bytes int64) (string, bool) {
+		size, ok := sizes[part]
+		return part, ok && size == bytes
+	})
+	return coordinator.PreviousLoad{LoadID: load, Fingerprint: fp, Schema: m.TableSchema, Files: files}, nil
 }
 
 // loadFiles is a files manifest: the load's files and parts as a plain

@@ -34,26 +34,10 @@ func (t *Target) PreviousLoad(ctx context.Context, table string) (coordinator.Pr
 	if m.Fingerprint == "" {
 		return coordinator.PreviousLoad{}, nil
 	}
-	members, split := map[string]int{}, map[string]bool{}
-	for _, f := range m.Files {
-		members[f.Path]++
-		if f.Range != nil {
-			split[f.Path] = true
-		}
-	}
-	bytes := map[string]int64{}
-	for _, p := range m.Parts {
-		bytes[p.Path] = p.Bytes
-	}
-	out := coordinator.PreviousLoad{LoadID: m.LoadID, Fingerprint: m.Fingerprint, Schema: m.TableSchema}
-	for _, f := range m.Files {
-		if split[f.Path] {
-			continue
-		}
-		out.Files = append(out.Files, coordinator.PreviousFile{Source: f.Source, Part: path.Join(m.LoadID, f.Path),
-			PartFiles: members[f.Path], Rows: f.Rows, Bytes: bytes[f.Path]})
-	}
-	return out, nil
+	files := coordinator.ManifestFiles(m, func(part string, _ int64) (string, bool) {
+		return path.Join(m.LoadID, part), true
+	})
+	return coordinator.PreviousLoad{LoadID: m.LoadID, Fingerprint: m.Fingerprint, Schema: m.TableSchema, Files: files}, nil
 }
 
 // ReusePart puts a committed part ("<load>/<part>", as PreviousLoad names
