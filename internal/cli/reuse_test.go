@@ -9,9 +9,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/lake"
 )
@@ -61,21 +58,9 @@ func plainSorted(t *testing.T, out, table string, wantRows int64, wantFiles int)
 	m := verifyTable(t, out, table, wantRows, wantFiles)
 	var rows []string
 	for _, p := range m.Parts {
-		r, err := file.OpenParquetFile(filepath.Join(out, table, p.Path), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr, err := pqarrow.NewFileReader(r, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := fr.ReadTable(context.Background())
-		if err != nil {
-			t.Fatalf("reading part %s: %v", p.Path, err)
-		}
+		tbl := readPart(t, filepath.Join(out, table, p.Path))
 		rows = append(rows, tableRows(tbl)...)
 		tbl.Release()
-		r.Close()
 	}
 	slices.Sort(rows)
 	return rows

@@ -208,18 +208,7 @@ func columnValues(t *testing.T, dir string, parts []messages.ManifestPart, colum
 	t.Helper()
 	var out []string
 	for _, p := range parts {
-		f, err := file.OpenParquetFile(filepath.Join(dir, p.Path), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := r.ReadTable(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		tbl := readPart(t, filepath.Join(dir, p.Path))
 		idx := tbl.Schema().FieldIndices(column)
 		if len(idx) != 1 {
 			t.Fatalf("part %s has no column %q", p.Path, column)
@@ -230,9 +219,28 @@ func columnValues(t *testing.T, dir string, parts []messages.ManifestPart, colum
 			}
 		}
 		tbl.Release()
-		f.Close()
 	}
 	return out
+}
+
+// readPart reads a whole Parquet part into an Arrow table; the caller
+// releases it.
+func readPart(t *testing.T, path string) arrow.Table {
+	t.Helper()
+	f, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pqarrow.NewFileReader(f, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := r.ReadTable(context.Background())
+	if err != nil {
+		t.Fatalf("reading part %s: %v", path, err)
+	}
+	return tbl
 }
 
 func valueString(arr arrow.Array, i int) string {
