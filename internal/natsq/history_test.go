@@ -54,17 +54,8 @@ func TestHistoryKeepsLastLoads(t *testing.T) {
 // TestHistoryLookupStateWithoutBucket: a reader finds no state bucket
 // instead of creating one.
 func TestHistoryLookupStateWithoutBucket(t *testing.T) {
-	srv, err := StartEmbedded(t.TempDir(), "127.0.0.1", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
 	ctx := context.Background()
-	nc, js, err := Connect(ctx, ConnectOptions{URL: srv.URL(), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	js := embeddedJetStream(t)
 	if _, err := LookupState(ctx, js, Options{}); !errors.Is(err, messages.ErrNotFound) {
 		t.Fatalf("LookupState without a bucket: %v, want ErrNotFound", err)
 	}

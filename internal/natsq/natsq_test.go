@@ -6,22 +6,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/s3load/s3load/messages"
 )
 
-func connect(t *testing.T, opts Options) (*Queue, *State) {
+// embeddedJetStream starts an embedded server for the test and connects.
+func embeddedJetStream(t *testing.T) jetstream.JetStream {
 	t.Helper()
 	srv, err := StartEmbedded(t.TempDir(), "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
-	ctx := context.Background()
-	nc, js, err := Connect(ctx, ConnectOptions{URL: srv.URL(), Name: "test"})
+	nc, js, err := Connect(context.Background(), ConnectOptions{URL: srv.URL(), Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
+	return js
+}
+
+func connect(t *testing.T, opts Options) (*Queue, *State) {
+	t.Helper()
+	ctx := context.Background()
+	js := embeddedJetStream(t)
 	q, err := OpenQueue(ctx, js, "job1", opts)
 	if err != nil {
 		t.Fatal(err)
