@@ -225,7 +225,7 @@ func TestMetricsDuringRun(t *testing.T) {
 
 // loadedAsExpected: the workers' counters show every file of want's
 // tables loaded with their rows, a worker is alive, and the coordinator's
-// view, once it reports one, agrees.
+// view (its progress, read at scrape time) agrees.
 func loadedAsExpected(samples []sample, want map[string]struct{ files, rows int }) bool {
 	for table, w := range want {
 		files, _ := value(samples, "s3load_files_settled_total", map[string]string{"table": table, "state": "loaded"})
@@ -233,7 +233,7 @@ func loadedAsExpected(samples []sample, want map[string]struct{ files, rows int 
 		if int(files) != w.files || int(rows) != w.rows {
 			return false
 		}
-		if n, found := value(samples, "s3load_load_files", map[string]string{"table": table, "state": "loaded"}); found && int(n) != w.files {
+		if n, found := value(samples, "s3load_load_files", map[string]string{"table": table, "state": "loaded"}); !found || int(n) != w.files {
 			return false
 		}
 	}
