@@ -415,7 +415,12 @@ func TestWorkerDrainsOnStop(t *testing.T) {
 		})
 	})
 	co := p.coordinator(nil)
-	go func() { _, _ = co.Run(context.Background()) }()
+	// The coordinator runs until the test ends: it is stopped and awaited
+	// then, so it never logs into a finished test.
+	coCtx, stopCo := context.WithCancel(context.Background())
+	coDone := make(chan struct{})
+	go func() { defer close(coDone); _, _ = co.Run(coCtx) }()
+	t.Cleanup(func() { stopCo(); <-coDone })
 	select {
 	case <-started:
 	case <-time.After(time.Minute):
