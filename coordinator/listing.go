@@ -51,7 +51,7 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	handle := func(page []messages.Source) {
 		g.Go(func() error {
 			recs, files, skipped := c.pageRecords(gctx, load, t, schema, page, rejected, reuse)
-			if err := c.recordAndPublish(gctx, load, t.Name, recs); err != nil {
+			if err := c.recordAndPublish(gctx, load, t.Name, recs, nil); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -91,8 +91,8 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	if err != nil {
 		return n, fmt.Errorf("listing and publishing: %w", err)
 	}
-	recs, reused := c.reuseRecords(ctx, load, t, schema, reuse, log)
-	if err := c.recordAndPublish(ctx, load, t.Name, recs); err != nil {
+	recs, from, reused := c.reuseRecords(ctx, load, t, schema, reuse, log)
+	if err := c.recordAndPublish(ctx, load, t.Name, recs, from); err != nil {
 		return n, fmt.Errorf("recording reused files: %w", err)
 	}
 	n.records, n.reused = n.records+len(recs), reused
@@ -168,8 +168,9 @@ func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, s
 
 // recordAndPublish creates the records of one page of files, then publishes
 // a task for each file that is not finished: a record is always written
-// before its task, so a worker never meets a task without a record.
-func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord) error {
+// before its task, so a worker never meets a task without a record. from
+// maps the tokens of files whose rows a committed part holds to that part.
+func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord, from map[string]string) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -203,13 +204,15 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 				src, rec.Range = existing.Source, existing.Range
 			}
 		}
-		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev})
+		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev, From: from[rec.Token()]})
 	}
 	return c.publish(ctx, load, table, files, false)
 }
 
 // publish makes and publishes the tasks of files: small files share tasks,
-// up to BatchFiles each; larger files get one each. A reissued task (a
+// up to BatchFiles each; larger files get one each; files copied from a
+// committed part share one task per part, whatever their number, as they
+// shared it. A reissued task (a
 // file published again) gets a fresh ID, since the queue may still
 // remember the first one, and says a part may already hold its rows.
 func (c *Coordinator) publish(ctx context.Context, load, table string, files []messages.TaskFile, reissued bool) error {
@@ -227,7 +230,16 @@ func (c *Coordinator) publish(ctx context.Context, load, table string, files []m
 		return messages.Task{ID: messages.TaskID(load, table, fs) + nonce, LoadID: load, Table: table, Files: fs, Reissued: reissued}
 	}
 	var small []messages.TaskFile
+	byPart := map[string][]messages.TaskFile{}
+	var parts []string
 	for _, f := range files {
+		if f.From != "" {
+			if byPart[f.From] == nil {
+				parts = append(parts, f.From)
+			}
+			byPart[f.From] = append(byPart[f.From], f)
+			continue
+		}
 		if f.Range != nil || f.Source.Size > c.cfg.SmallFileBytes || c.cfg.BatchFiles == 1 {
 			tasks = append(tasks, task([]messages.TaskFile{f}))
 			continue
@@ -240,6 +252,9 @@ func (c *Coordinator) publish(ctx context.Context, load, table string, files []m
 	}
 	if len(small) > 0 {
 		tasks = append(tasks, task(small))
+	}
+	for _, part := range parts {
+		tasks = append(tasks, task(byPart[part]))
 	}
 	// Publish in slices so one call's pipelined acks stay bounded.
 	const slice = 1000

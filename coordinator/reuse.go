@@ -114,12 +114,11 @@ func (k *knownFiles) has(src messages.Source) bool { return k != nil && k.ids[sr
 // reusePlan decides, while a table is listed, which files keep their rows
 // from the table's committed load. A file is a candidate when the committed
 // load holds the same object version (bucket, key, ETag) whole; its part is
-// reused only when every file the part holds is listed again unchanged,
-// which is known once the listing ends, so candidates are held back until
-// then. A batch part that holds a changed or deleted file is not reused:
-// its unchanged files are loaded again like new ones.
-// TODO(issue 12): keep those files' rows too (rewrite the part from its own
-// rows, or mask the changed file's rows with Iceberg position deletes).
+// reused as it is when every file the part holds is listed again
+// unchanged, which is known once the listing ends, so candidates are held
+// back until then. A batch part that also holds a changed or deleted file
+// is rewritten instead: a worker copies its unchanged files' rows from it
+// into a new part (TaskFile.From), so they are not fetched again.
 type reusePlan struct {
 	// mu guards seen and count: pages are recorded pagesInFlight at once.
 	mu    sync.Mutex
@@ -166,10 +165,12 @@ func (p *reusePlan) hold(src messages.Source) bool {
 
 // reuseRecords makes the records of the held files once the listing is done:
 // loaded, in their reused part, for parts whose every file was listed
-// again unchanged; listed (to load) for the others.
-func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, schema []byte, p *reusePlan, log *slog.Logger) (recs []messages.FileRecord, reused int) {
+// again unchanged; listed, to be copied from their part by a worker, for
+// the others (from maps those records' tokens to their part). reused
+// counts both.
+func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, schema []byte, p *reusePlan, log *slog.Logger) (recs []messages.FileRecord, from map[string]string, reused int) {
 	if p == nil {
-		return nil, 0
+		return nil, nil, 0
 	}
 	now := time.Now().UTC()
 	parts := make([]string, 0, len(p.seen))
@@ -177,33 +178,46 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 		parts = append(parts, part)
 	}
 	sort.Strings(parts)
+	from = map[string]string{}
+	rewritten := 0
 	for _, part := range parts {
 		srcs := p.seen[part]
 		prev := p.byID[srcs[0].Identity()]
-		whole := len(srcs) == max(prev.PartFiles, 1)
-		path := ""
-		if whole {
-			var err error
-			if err = c.retry(ctx, "reusing part "+part, func() (err error) {
-				path, err = c.Reuse.ReusePart(ctx, t.Name, load, part)
-				return err
-			}); err != nil {
-				log.Warn("reusing a committed part; loading its files again", "part", part, "err", err)
-				whole = false
+		if len(srcs) < max(prev.PartFiles, 1) {
+			// Some of the part's files changed or are gone: its other files'
+			// rows are copied from it into a new part.
+			for _, src := range srcs {
+				for _, rec := range c.newRecords(ctx, load, t.Name, schema, src, now) {
+					from[rec.Token()] = part
+					recs = append(recs, rec)
+				}
 			}
+			reused += len(srcs)
+			rewritten++
+			continue
+		}
+		var path string
+		if err := c.retry(ctx, "reusing part "+part, func() (err error) {
+			path, err = c.Reuse.ReusePart(ctx, t.Name, load, part)
+			return err
+		}); err != nil {
+			log.Warn("reusing a committed part; loading its files again", "part", part, "err", err)
+			for _, src := range srcs {
+				recs = append(recs, c.newRecords(ctx, load, t.Name, schema, src, now)...)
+			}
+			continue
 		}
 		for _, src := range srcs {
-			if !whole {
-				recs = append(recs, c.newRecords(ctx, load, t.Name, schema, src, now)...)
-				continue
-			}
 			f := p.byID[src.Identity()]
 			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateLoaded,
 				Part: path, PartFiles: max(f.PartFiles, 1), Rows: f.Rows, Bytes: f.Bytes, Updated: now})
 			reused++
 		}
 	}
-	return recs, reused
+	if rewritten > 0 {
+		log.Info("rewriting committed parts that hold changed or deleted files", "parts", rewritten)
+	}
+	return recs, from, reused
 }
 
 // ManifestFiles lists the whole (not split) source files of a committed

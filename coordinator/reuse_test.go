@@ -26,8 +26,10 @@ func (r fakeReuser) ReusePart(_ context.Context, _, load, part string) (string, 
 	return load + "/" + part, nil
 }
 
-// Only parts whose every file is listed again unchanged are reused; a
-// part that cannot be reused has its files loaded like new ones.
+// Only parts whose every file is listed again unchanged are reused as they
+// are; the unchanged files of a part that also holds a changed one are
+// copied from it; a part that cannot be reused has its files loaded like
+// new ones.
 func TestReuseRecords(t *testing.T) {
 	src := func(key, etag string) messages.Source {
 		return messages.Source{Bucket: "b", Key: key, ETag: etag, Size: 10}
@@ -56,20 +58,20 @@ func TestReuseRecords(t *testing.T) {
 	if held != 5 {
 		t.Fatalf("held %d files, want 5 (a, b, c, e, f)", held)
 	}
-	recs, reused := c.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
-	if reused != 3 {
-		t.Errorf("reused %d files, want 3 (a, b, c)", reused)
+	recs, from, reused := c.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
+	if reused != 4 {
+		t.Errorf("reused %d files, want 4 (a, b, c whole; e copied)", reused)
 	}
 	got := map[string]string{}
 	for _, r := range recs {
-		got[r.Source.Key] = fmt.Sprintf("%s %s %d/%d", r.State, r.Part, r.Rows, r.PartFiles)
+		got[r.Source.Key] = fmt.Sprintf("%s %s %d/%d from %q", r.State, r.Part, r.Rows, r.PartFiles, from[r.Token()])
 	}
 	want := map[string]string{
-		"a": "loaded new/p1 5/1",
-		"b": "loaded new/p2 3/2",
-		"c": "loaded new/p2 4/2",
-		"e": "listed  0/0",
-		"f": "listed  0/0",
+		"a": `loaded new/p1 5/1 from ""`,
+		"b": `loaded new/p2 3/2 from ""`,
+		"c": `loaded new/p2 4/2 from ""`,
+		"e": `listed  0/0 from "p3"`,
+		"f": `listed  0/0 from ""`,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("records:\n got %v\nwant %v", got, want)

@@ -30,4 +30,10 @@ type TaskFile struct {
 	// Revision is the file record's revision when the task was published,
 	// so a first delivery can claim the file without reading it first.
 	Revision uint64 `json:"revision,omitempty"`
+	// From, when set, is the committed part (its path relative to the
+	// table) that already holds this unchanged file's rows, among other
+	// files': the worker copies them from there instead of fetching the
+	// file, and loads it from the source only if the part cannot vouch
+	// for them.
+	From string `json:"from,omitempty"`
 }

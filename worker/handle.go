@@ -32,6 +32,8 @@ var (
 type claimed struct {
 	rec messages.FileRecord
 	rev uint64
+	// from is the task's committed part holding the file's rows, if any.
+	from string
 }
 
 // Handle loads one delivered task's files and settles it: each file's
@@ -106,7 +108,7 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	work := task
 	work.Files = make([]messages.TaskFile, len(held))
 	for i, c := range held {
-		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Range: c.rec.Range, Revision: c.rev}
+		work.Files[i] = messages.TaskFile{Source: c.rec.Source, Range: c.rec.Range, Revision: c.rev, From: c.from}
 	}
 	work.Reissued = task.Reissued || d.Delivered() > 1
 	h := w.hold(work)
@@ -269,7 +271,7 @@ func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f me
 		if err != nil {
 			return claimed{}, fmt.Errorf("claiming %s: %w", f.Source, err)
 		}
-		return claimed{rec: rec, rev: rev}, nil
+		return claimed{rec: rec, rev: rev, from: f.From}, nil
 	}
 }
 
