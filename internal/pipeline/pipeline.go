@@ -214,6 +214,9 @@ func (b *partLoad) object(src messages.Source) decode.Object {
 }
 
 func (b *partLoad) load(ctx context.Context) {
+	if b.rewrite(ctx) {
+		return
+	}
 	if b.task.Reissued && b.adopt(ctx) {
 		return
 	}

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,3 +109,49 @@ func linkOrCopy(src, dst string) error {
 	}
 	return syncDir(filepath.Dir(dst))
 }
+
+// CommittedPart is a committed part open for reading.
+type CommittedPart interface {
+	io.ReaderAt
+	io.Seeker
+	io.Closer
+}
+
+// OpenCommittedPart opens a committed part, named as PreviousLoad names it
+// ("<load>/<part>"; "data/<load>/<part>" in an Iceberg layout), for a
+// worker that copies some of its rows into a new part. An S3 part is read
+// whole into memory: only batch parts of small files are read this way.
+func (t *Target) OpenCommittedPart(ctx context.Context, table, part string) (CommittedPart, error) {
+	rel := part
+	if t.layout.iceberg() {
+		var ok bool
+		if rel, ok = strings.CutPrefix(part, "data/"); !ok {
+			return nil, fmt.Errorf("opening committed part %q: not data/<load>/<part>", part)
+		}
+	}
+	load, name, ok := strings.Cut(rel, "/")
+	if !ok {
+		return nil, fmt.Errorf("opening committed part %q: not <load>/<part>", part)
+	}
+	if err := errors.Join(checkNames(table, load), checkName("part", name)); err != nil {
+		return nil, fmt.Errorf("opening committed part: %w", err)
+	}
+	if t.s3 != nil {
+		key := t.s3.tableKey(table, load, name)
+		data, err := t.s3.store.Get(ctx, t.s3.bucket, key)
+		if err != nil {
+			return nil, fmt.Errorf("reading committed part %s: %w", t.s3.url(key), err)
+		}
+		return nopCloser{bytes.NewReader(data)}, nil
+	}
+	path := filepath.Join(t.local.loadDir(table, load), name)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading committed part: %w", err)
+	}
+	return f, nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
