@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -283,5 +284,46 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 				t.Error("the third load's table equals the second's: f05's change is missing")
 			}
 		})
+	}
+}
+
+// A committed batch part that cannot be read when it is to be rewritten
+// (removed behind s3load's back) costs only the reuse: its unchanged files
+// are read from the source again, and the table is still right.
+func TestReuseRewriteFallsBackToSource(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 8, 20)
+	cfg := e.config("  - { name: t, prefix: t/ }", "batch: { files: 4 }")
+	e.runReport(t, cfg)
+	first := e.read(t, "t")
+	if len(first.DataFiles) != 2 {
+		t.Fatalf("the first load wrote %d parts, want 2 batches of 4", len(first.DataFiles))
+	}
+	// Remove the part holding f00-f03 (the one whose rows hold id 0).
+	var gone string
+	for _, f := range first.DataFiles {
+		path := strings.TrimPrefix(f.Path, "file://")
+		tbl := readPart(t, path)
+		if slices.ContainsFunc(tableRows(tbl), func(r string) bool { return strings.HasPrefix(r, "0|") }) {
+			gone = path
+		}
+		tbl.Release()
+	}
+	if gone == "" {
+		t.Fatalf("no part of %v holds id 0", first.DataFiles)
+	}
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+
+	e.put("t/f01.csv", csvRows(1000, 20, ",", true))
+	_, loaded, reads := e.runReport(t, cfg)
+	if got, want := keysOf(reads), []string{"t/f00.csv", "t/f01.csv", "t/f02.csv", "t/f03.csv"}; loaded != 8 || !slices.Equal(got, want) {
+		t.Errorf("second load: %d loaded, read %v; want 8 loaded, the removed part's files %v read", loaded, got, want)
+	}
+	rows := e.scanSorted(t, "t")
+	e.runReport(t, cfg, "--full-reload")
+	if full := e.scanSorted(t, "t"); !slices.Equal(rows, full) {
+		t.Errorf("the load that fell back (%d rows) differs from a full reload (%d rows)", len(rows), len(full))
 	}
 }

@@ -115,41 +115,38 @@ func (b *partLoad) copyRows(ctx context.Context, from string) error {
 	}
 	defer w.Close() // a no-op once closed below
 	// Walk the committed part's batches once, writing the slices of each
-	// that fall in the spans (sorted by start).
+	// that fall in the runs of kept rows: one write per run and batch, not
+	// per file.
+	runs := rowRuns(spans)
 	var pos int64
 	next := 0
 	for rr.Next() {
 		rec := rr.RecordBatch()
 		n := rec.NumRows()
-		for next < len(spans) && spans[next].start < pos+n {
-			s := spans[next]
-			lo, hi := max(s.start, pos), min(s.start+s.rows, pos+n)
-			if hi > lo {
-				slice := rec.NewSlice(lo-pos, hi-pos)
-				out := array.NewRecordBatch(schema, slice.Columns(), hi-lo)
-				err := w.WriteBuffered(out)
-				out.Release()
-				slice.Release()
-				if err != nil {
-					b.failAll(fmt.Errorf("writing parquet: %w", err))
-					return errPartBroken
-				}
-				b.progress.AddRows(hi - lo)
+		for next < len(runs) && runs[next].start < pos+n {
+			r := runs[next]
+			lo, hi := max(r.start, pos), min(r.end, pos+n)
+			slice := rec.NewSlice(lo-pos, hi-pos)
+			out := array.NewRecordBatch(schema, slice.Columns(), hi-lo)
+			err := w.WriteBuffered(out)
+			out.Release()
+			slice.Release()
+			if err != nil {
+				b.failAll(fmt.Errorf("writing parquet: %w", err))
+				return errPartBroken
 			}
-			if s.start+s.rows > pos+n {
-				break // the span goes on in the next batch
+			b.progress.AddRows(hi - lo)
+			if r.end > pos+n {
+				break // the run goes on in the next batch
 			}
 			next++
 		}
 		pos += n
 	}
-	for next < len(spans) && spans[next].rows == 0 && spans[next].start <= pos {
-		next++ // files of no rows at the part's end
-	}
 	if err := rr.Err(); err != nil {
 		return fmt.Errorf("reading committed part %s: %w", from, err)
 	}
-	if next < len(spans) {
+	if next < len(runs) {
 		return fmt.Errorf("committed part %s ended at row %d, before its files' rows", from, pos)
 	}
 	loaded := make([]int, len(spans))
@@ -225,6 +222,25 @@ func (b *partLoad) spans(pf *file.Reader, from string) ([]rowSpan, error) {
 	}
 	slices.SortStableFunc(spans, func(a, b rowSpan) int { return cmp.Compare(a.start, b.start) })
 	return spans, nil
+}
+
+// rowRun is rows [start, end) of a committed part.
+type rowRun struct{ start, end int64 }
+
+// rowRuns merges spans sorted by start into runs of adjacent rows; files of
+// no rows take none.
+func rowRuns(spans []rowSpan) []rowRun {
+	var runs []rowRun
+	for _, s := range spans {
+		switch {
+		case s.rows == 0:
+		case len(runs) > 0 && runs[len(runs)-1].end == s.start:
+			runs[len(runs)-1].end += s.rows
+		default:
+			runs = append(runs, rowRun{s.start, s.start + s.rows})
+		}
+	}
+	return runs
 }
 
 // sameTypes says whether a part read in schema got can be written in
