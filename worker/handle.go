@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,32 +70,53 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		return
 	}
 
+	// The files are claimed a few at a time, as their outcomes are
+	// recorded: each claim is a round trip to the state store, and a batch
+	// of small files waited on them one by one.
+	claims := make([]struct {
+		c   claimed
+		err error
+	}, len(task.Files))
+	var cg errgroup.Group
+	cg.SetLimit(recordConcurrency)
+	for i, f := range task.Files {
+		cg.Go(func() error {
+			claims[i].c, claims[i].err = w.claim(ctx, d, task, f, log)
+			return nil
+		})
+	}
+	_ = cg.Wait()
 	var held []claimed
 	var terms []string
-	for _, f := range task.Files {
-		c, err := w.claim(ctx, d, task, f, log)
-		if errors.Is(err, errSettled) {
-			continue
-		}
-		if errors.Is(err, errGaveUp) {
+	var heldElsewhere string
+	var failed error
+	for i, f := range task.Files {
+		switch c, err := claims[i].c, claims[i].err; {
+		case errors.Is(err, errSettled):
+		case errors.Is(err, errGaveUp):
 			terms = append(terms, f.Source.String())
-			continue
+		case errors.Is(err, errHeld):
+			heldElsewhere = cmpOr(heldElsewhere, f.Source.String())
+		case err != nil:
+			failed = cmp.Or(failed, err)
+		default:
+			held = append(held, c)
 		}
-		if errors.Is(err, errHeld) {
-			// A duplicate of a task a live worker is working on: ask again
-			// after an ack wait, when that worker has finished or is gone.
-			log.Info("file in work on another live worker; leaving it there", "file", f.Source.String())
-			w.giveBack(ctx, d, held, 4*w.cfg.Heartbeat, log)
-			return
-		}
-		if err != nil {
-			// The state store is away (NATS restarting): try the task again
-			// later. Files claimed so far are given back.
-			log.Warn("claiming files", "err", err)
-			w.giveBack(ctx, d, held, w.cfg.Policy.Backoff, log)
-			return
-		}
-		held = append(held, c)
+	}
+	if heldElsewhere != "" {
+		// A duplicate of a task a live worker is working on: ask again
+		// after an ack wait, when that worker has finished or is gone. The
+		// files this delivery claimed are given back.
+		log.Info("file in work on another live worker; leaving it there", "file", heldElsewhere)
+		w.giveBack(ctx, d, held, 4*w.cfg.Heartbeat, log)
+		return
+	}
+	if failed != nil {
+		// The state store is away (NATS restarting): try the task again
+		// later. The files claimed are given back.
+		log.Warn("claiming files", "err", failed)
+		w.giveBack(ctx, d, held, w.cfg.Policy.Backoff, log)
+		return
 	}
 	if len(held) == 0 {
 		if len(terms) == len(task.Files) {

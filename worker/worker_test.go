@@ -416,3 +416,53 @@ func TestHandleBatchRedeliveryLoadsOnlyUnfinishedFiles(t *testing.T) {
 		t.Fatalf("the finished file's record changed: %+v", rec)
 	}
 }
+
+// A batch's files are claimed together: when one is in work on a live
+// worker, every other claim (including those after it) is given back, its
+// attempt uncounted, nothing is loaded, and the task is asked for again
+// after an ack wait. Otherwise the loader gets each file with the
+// committed part its rows may be copied from.
+func TestHandleBatchClaims(t *testing.T) {
+	a, b, c := fileNamed("t/a.csv"), fileNamed("t/b.csv"), fileNamed("t/c.csv")
+	b.Worker, b.Attempts = "w2", 1
+	files := newMemFiles(a, b, c)
+	reg := &fakeRegistry{workers: map[string]messages.WorkerRecord{"w2": {ID: "w2", Updated: time.Now(),
+		Holding: []messages.Holding{{LoadID: "l", Table: "t", Token: b.Source.Token(), Key: b.Source.Key}}}}}
+	var got []messages.TaskFile
+	w := newTestWorker(t, files, batchLoader(func(_ context.Context, task messages.Task) []Outcome {
+		got = task.Files
+		outs := make([]Outcome, len(task.Files))
+		for i := range outs {
+			outs[i] = Outcome{Kind: Loaded, Part: "batch", PartFiles: len(outs), Rows: 1, Bytes: 50}
+		}
+		return outs
+	}), func(c *Config) { c.Registry, c.Heartbeat = reg, time.Second })
+	task := batchTask(a, b, c)
+	for i := range task.Files {
+		task.Files[i].From = "old/batch.parquet"
+	}
+	d := &retryDelays{fakeDelivery: fakeDelivery{task: task, delivered: 2}}
+	w.Handle(context.Background(), d)
+	if got != nil || len(d.delays) != 1 || d.delays[0] < 4*time.Second {
+		t.Fatalf("loaded %v, retries %v: want nothing loaded and the task asked for again after an ack wait", got, d.delays)
+	}
+	for _, r := range []messages.FileRecord{a, b, c} {
+		rec, _, _ := files.File(context.Background(), "l", "t", r.Source.Token())
+		if rec.State != messages.StateListed || rec.Worker != r.Worker || rec.Attempts != r.Attempts {
+			t.Errorf("%s: %+v, want its record as it was (worker %q, %d attempts)", r.Source.Key, rec, r.Worker, r.Attempts)
+		}
+	}
+
+	// w2 is gone: the next delivery loads all three, From and all.
+	reg.workers = nil
+	d = &retryDelays{fakeDelivery: fakeDelivery{task: task, delivered: 3}}
+	w.Handle(context.Background(), d)
+	if len(got) != 3 || got[0].From != "old/batch.parquet" || got[2].From != "old/batch.parquet" {
+		t.Fatalf("the loader got %+v, want the 3 files with their committed part", got)
+	}
+	for _, r := range []messages.FileRecord{a, b, c} {
+		if rec, _, _ := files.File(context.Background(), "l", "t", r.Source.Token()); rec.State != messages.StateLoaded {
+			t.Errorf("%s: %s, want loaded", r.Source.Key, rec.State)
+		}
+	}
+}
