@@ -210,11 +210,11 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 }
 
 // publish makes and publishes the tasks of files: small files share tasks,
-// up to BatchFiles each; larger files get one each; files copied from a
-// committed part share one task per part, whatever their number, as they
-// shared it. A reissued task (a
-// file published again) gets a fresh ID, since the queue may still
-// remember the first one, and says a part may already hold its rows.
+// up to BatchFiles each; larger files get one each; files whose rows are
+// copied from a committed part share one task per part, as they shared the
+// part. A reissued task (a file published again) gets a fresh ID, since
+// the queue may still remember the first one, and says a part may already
+// hold its rows.
 func (c *Coordinator) publish(ctx context.Context, load, table string, files []messages.TaskFile, reissued bool) error {
 	if len(files) == 0 {
 		return nil
