@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -54,16 +55,16 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 // listing (never nil on success), for the table's listing to record and
 // publish without listing a million keys a second time.
 func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
-	var files []messages.Source
 	// A listing the store keeps refusing resumes after the last page
 	// handled, not from the start.
 	after := ""
 	pages = [][]messages.Source{}
+	eligible := 0
 	err = c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
 			for _, src := range page {
 				if c.eligible(t, src) {
-					files = append(files, src)
+					eligible++
 				}
 			}
 			if len(page) > 0 {
@@ -75,6 +76,16 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 	})
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+	}
+	// Sized once after the listing: grown while listing, a million files'
+	// slice left as much again in garbage at the pre-flight's peak.
+	files := make([]messages.Source, 0, eligible)
+	for _, page := range pages {
+		for _, src := range page {
+			if c.eligible(t, src) {
+				files = append(files, src)
+			}
+		}
 	}
 	schema, pf, failures, err = c.probeFiles(ctx, load, t, files, log, known)
 	return schema, pf, failures, pages, err
@@ -223,36 +234,47 @@ func groupSchemas(found []probed) ([]SchemaGroup, [][]int) {
 // of them for a small table, and those the workers could not reach.
 func (c *Coordinator) probeHere(ctx context.Context, t Table, found []probed) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(localProbes)
-	for i := range found {
-		if found[i].done && found[i].kind != messages.ProbeTransient {
-			continue
-		}
+	// localProbes goroutines take the files in turn: one goroutine per file
+	// would start a million for a table of a million files.
+	var next atomic.Int64
+	for range min(localProbes, len(found)) {
 		g.Go(func() error {
-			p := &found[i]
-			s, err := c.probe(gctx, t.Name, p.src)
-			p.done, p.schema, p.err = true, s, ""
-			switch {
-			case err == nil:
-				p.kind = messages.ProbeOK
-				return nil
-			case errors.Is(err, ErrNoRows):
-				p.kind = messages.ProbeEmpty
-			case errors.Is(err, ErrBadFile) || c.permanent(err):
-				// A permanent error reading one object (its ACL, its KMS
-				// key) is that file's: the others still load. Credentials
-				// or a bucket wrong for all were refused at start.
-				p.kind = messages.ProbeBad
-			default:
-				// Still failing: the file is loaded (and retried) like any
-				// other, without a say in the schema.
-				p.kind = messages.ProbeTransient
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(found) {
+					return nil
+				}
+				if found[i].done && found[i].kind != messages.ProbeTransient {
+					continue
+				}
+				c.probeOne(gctx, t, &found[i])
 			}
-			p.err = err.Error()
-			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// probeOne probes one file here and notes what it found.
+func (c *Coordinator) probeOne(ctx context.Context, t Table, p *probed) {
+	s, err := c.probe(ctx, t.Name, p.src)
+	p.done, p.schema, p.err = true, s, ""
+	switch {
+	case err == nil:
+		p.kind = messages.ProbeOK
+		return
+	case errors.Is(err, ErrNoRows):
+		p.kind = messages.ProbeEmpty
+	case errors.Is(err, ErrBadFile) || c.permanent(err):
+		// A permanent error reading one object (its ACL, its KMS
+		// key) is that file's: the others still load. Credentials
+		// or a bucket wrong for all were refused at start.
+		p.kind = messages.ProbeBad
+	default:
+		// Still failing: the file is loaded (and retried) like any
+		// other, without a say in the schema.
+		p.kind = messages.ProbeTransient
+	}
+	p.err = err.Error()
 }
 
 // probeOnWorkers publishes the files as probe tasks and gathers the
