@@ -31,7 +31,9 @@ const localProbes = 8
 
 // probed is one file's pre-flight finding.
 type probed struct {
-	src    messages.Source
+	// src points into the pre-flight's listing: a copy would be a
+	// million Sources more at the pre-flight's memory peak.
+	src    *messages.Source
 	kind   messages.ProbeKind
 	schema []byte
 	err    string
@@ -77,13 +79,14 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
 	}
-	// Sized once after the listing: grown while listing, a million files'
-	// slice left as much again in garbage at the pre-flight's peak.
-	files := make([]messages.Source, 0, eligible)
+	// Pointers into the pages, in a slice sized once after the listing: a
+	// copy of a million Sources, grown while listing, was 100 MB more at
+	// the pre-flight's memory peak.
+	files := make([]*messages.Source, 0, eligible)
 	for _, page := range pages {
-		for _, src := range page {
-			if c.eligible(t, src) {
-				files = append(files, src)
+		for i := range page {
+			if c.eligible(t, page[i]) {
+				files = append(files, &page[i])
 			}
 		}
 	}
@@ -93,7 +96,7 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 
 // probeFiles reads the schema of every eligible file and merges them, as
 // preflight says; files known from the committed load are not read.
-func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []*messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
 	if len(files) == 0 {
 		return t.Schema, nil, nil, nil
 	}
@@ -101,7 +104,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 	found := make([]probed, 0, len(files))
 	knownFiles := 0
 	for _, src := range files {
-		if known.has(src) {
+		if known.has(*src) {
 			knownFiles++
 			continue
 		}
@@ -127,7 +130,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 	}
 	pf.Schemas = len(groups)
 	rejected := func(p probed, why string) messages.ManifestFailure {
-		return messages.ManifestFailure{Source: p.src, State: messages.StateFailed, Error: why}
+		return messages.ManifestFailure{Source: *p.src, State: messages.StateFailed, Error: why}
 	}
 	var bad, empty []messages.ManifestFailure
 	for _, p := range found {
@@ -164,7 +167,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 			continue
 		}
 		for _, i := range members[g] {
-			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s: %s", found[i].src, why)))
+			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s: %s", *found[i].src, why)))
 		}
 	}
 	all := append(bad, misfits...)
@@ -256,7 +259,7 @@ func (c *Coordinator) probeHere(ctx context.Context, t Table, found []probed) er
 
 // probeOne probes one file here and notes what it found.
 func (c *Coordinator) probeOne(ctx context.Context, t Table, p *probed) {
-	s, err := c.probe(ctx, t.Name, p.src)
+	s, err := c.probe(ctx, t.Name, *p.src)
 	p.done, p.schema, p.err = true, s, ""
 	switch {
 	case err == nil:
@@ -291,7 +294,7 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 		end := min(start+c.cfg.ProbeTaskFiles, len(found))
 		task := messages.Task{ID: fmt.Sprintf("probe-%s-%s-%06d", load, t.Name, len(tasks)), LoadID: load, Table: t.Name, Probe: true}
 		for _, p := range found[start:end] {
-			task.Files = append(task.Files, messages.TaskFile{Source: p.src})
+			task.Files = append(task.Files, messages.TaskFile{Source: *p.src})
 		}
 		tasks = append(tasks, task)
 	}
@@ -318,7 +321,7 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 				if !ok || found[i].done {
 					continue
 				}
-				found[i] = probed{src: r.Source, kind: r.Kind, schema: rec.Schemas[r.Schema], err: r.Error, done: true}
+				found[i] = probed{src: found[i].src, kind: r.Kind, schema: rec.Schemas[r.Schema], err: r.Error, done: true}
 				if r.Kind == messages.ProbeOK && found[i].schema == nil {
 					found[i].kind = messages.ProbeTransient // a record without its schema: probe it again
 				}

@@ -38,8 +38,10 @@ func (s *Store) List(ctx context.Context, bucket, prefix, startAfter string, fn 
 			page = append(page, messages.Source{
 				Bucket: bucket,
 				Key:    aws.ToString(o.Key),
-				ETag:   unquote(aws.ToString(o.ETag)),
-				Size:   aws.ToInt64(o.Size),
+				// A copy, not a slice of the quoted ETag: a held listing
+				// of a million keys would keep the quotes' allocations.
+				ETag: strings.Clone(unquote(aws.ToString(o.ETag))),
+				Size: aws.ToInt64(o.Size),
 			})
 		}
 		if err := fn(page); err != nil {
