@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,7 +31,9 @@ const localProbes = 8
 
 // probed is one file's pre-flight finding.
 type probed struct {
-	src    messages.Source
+	// src points into the pre-flight's listing: a copy would be a
+	// million Sources more at the pre-flight's memory peak.
+	src    *messages.Source
 	kind   messages.ProbeKind
 	schema []byte
 	err    string
@@ -54,16 +57,16 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 // listing (never nil on success), for the table's listing to record and
 // publish without listing a million keys a second time.
 func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
-	var files []messages.Source
 	// A listing the store keeps refusing resumes after the last page
 	// handled, not from the start.
 	after := ""
 	pages = [][]messages.Source{}
+	eligible := 0
 	err = c.retry(ctx, "listing "+t.Prefix, func() error {
 		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
 			for _, src := range page {
 				if c.eligible(t, src) {
-					files = append(files, src)
+					eligible++
 				}
 			}
 			if len(page) > 0 {
@@ -76,13 +79,24 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
 	}
+	// Pointers into the pages, in a slice sized once after the listing: a
+	// copy of a million Sources, grown while listing, was 100 MB more at
+	// the pre-flight's memory peak.
+	files := make([]*messages.Source, 0, eligible)
+	for _, page := range pages {
+		for i := range page {
+			if c.eligible(t, page[i]) {
+				files = append(files, &page[i])
+			}
+		}
+	}
 	schema, pf, failures, err = c.probeFiles(ctx, load, t, files, log, known)
 	return schema, pf, failures, pages, err
 }
 
 // probeFiles reads the schema of every eligible file and merges them, as
 // preflight says; files known from the committed load are not read.
-func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []*messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
 	if len(files) == 0 {
 		return t.Schema, nil, nil, nil
 	}
@@ -90,7 +104,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 	found := make([]probed, 0, len(files))
 	knownFiles := 0
 	for _, src := range files {
-		if known.has(src) {
+		if known.has(*src) {
 			knownFiles++
 			continue
 		}
@@ -116,7 +130,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 	}
 	pf.Schemas = len(groups)
 	rejected := func(p probed, why string) messages.ManifestFailure {
-		return messages.ManifestFailure{Source: p.src, State: messages.StateFailed, Error: why}
+		return messages.ManifestFailure{Source: *p.src, State: messages.StateFailed, Error: why}
 	}
 	var bad, empty []messages.ManifestFailure
 	for _, p := range found {
@@ -153,7 +167,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 			continue
 		}
 		for _, i := range members[g] {
-			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s: %s", found[i].src, why)))
+			misfits = append(misfits, rejected(found[i], fmt.Sprintf("%s: %s", *found[i].src, why)))
 		}
 	}
 	all := append(bad, misfits...)
@@ -223,36 +237,47 @@ func groupSchemas(found []probed) ([]SchemaGroup, [][]int) {
 // of them for a small table, and those the workers could not reach.
 func (c *Coordinator) probeHere(ctx context.Context, t Table, found []probed) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(localProbes)
-	for i := range found {
-		if found[i].done && found[i].kind != messages.ProbeTransient {
-			continue
-		}
+	// localProbes goroutines take the files in turn: one goroutine per file
+	// would start a million for a table of a million files.
+	var next atomic.Int64
+	for range min(localProbes, len(found)) {
 		g.Go(func() error {
-			p := &found[i]
-			s, err := c.probe(gctx, t.Name, p.src)
-			p.done, p.schema, p.err = true, s, ""
-			switch {
-			case err == nil:
-				p.kind = messages.ProbeOK
-				return nil
-			case errors.Is(err, ErrNoRows):
-				p.kind = messages.ProbeEmpty
-			case errors.Is(err, ErrBadFile) || c.permanent(err):
-				// A permanent error reading one object (its ACL, its KMS
-				// key) is that file's: the others still load. Credentials
-				// or a bucket wrong for all were refused at start.
-				p.kind = messages.ProbeBad
-			default:
-				// Still failing: the file is loaded (and retried) like any
-				// other, without a say in the schema.
-				p.kind = messages.ProbeTransient
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(found) {
+					return nil
+				}
+				if found[i].done && found[i].kind != messages.ProbeTransient {
+					continue
+				}
+				c.probeOne(gctx, t, &found[i])
 			}
-			p.err = err.Error()
-			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// probeOne probes one file here and notes what it found.
+func (c *Coordinator) probeOne(ctx context.Context, t Table, p *probed) {
+	s, err := c.probe(ctx, t.Name, *p.src)
+	p.done, p.schema, p.err = true, s, ""
+	switch {
+	case err == nil:
+		p.kind = messages.ProbeOK
+		return
+	case errors.Is(err, ErrNoRows):
+		p.kind = messages.ProbeEmpty
+	case errors.Is(err, ErrBadFile) || c.permanent(err):
+		// A permanent error reading one object (its ACL, its KMS
+		// key) is that file's: the others still load. Credentials
+		// or a bucket wrong for all were refused at start.
+		p.kind = messages.ProbeBad
+	default:
+		// Still failing: the file is loaded (and retried) like any
+		// other, without a say in the schema.
+		p.kind = messages.ProbeTransient
+	}
+	p.err = err.Error()
 }
 
 // probeOnWorkers publishes the files as probe tasks and gathers the
@@ -269,7 +294,7 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 		end := min(start+c.cfg.ProbeTaskFiles, len(found))
 		task := messages.Task{ID: fmt.Sprintf("probe-%s-%s-%06d", load, t.Name, len(tasks)), LoadID: load, Table: t.Name, Probe: true}
 		for _, p := range found[start:end] {
-			task.Files = append(task.Files, messages.TaskFile{Source: p.src})
+			task.Files = append(task.Files, messages.TaskFile{Source: *p.src})
 		}
 		tasks = append(tasks, task)
 	}
@@ -296,7 +321,7 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 				if !ok || found[i].done {
 					continue
 				}
-				found[i] = probed{src: r.Source, kind: r.Kind, schema: rec.Schemas[r.Schema], err: r.Error, done: true}
+				found[i] = probed{src: found[i].src, kind: r.Kind, schema: rec.Schemas[r.Schema], err: r.Error, done: true}
 				if r.Kind == messages.ProbeOK && found[i].schema == nil {
 					found[i].kind = messages.ProbeTransient // a record without its schema: probe it again
 				}

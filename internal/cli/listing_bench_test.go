@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -134,6 +136,10 @@ func (q timedQueue) Publish(ctx context.Context, tasks ...messages.Task) error {
 // process's peak RSS (VmHWM, reset before each run; it includes the NATS
 // server and the fake S3 in this process).
 //
+// With S3LOAD_BENCH_NATS_PROCESS=1 the NATS server runs as its own process
+// ($S3LOAD_NATS_SERVER), as it does in a deployment: peak-RSS-MB is then the
+// coordinator's (and the fake S3's), and nats-peak-RSS-MB the server's.
+//
 //	go test -run XXX -bench BenchmarkListing -benchtime 1x ./internal/cli
 func BenchmarkListing(b *testing.B) {
 	for _, keys := range []int{100_000, 1_000_000} {
@@ -148,14 +154,14 @@ func BenchmarkListing(b *testing.B) {
 				b.Fatal(err)
 			}
 			var total time.Duration
-			var hwm int64
+			var hwm, natsHWM int64
 			var p phases
 			var cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				resetPeakRSS(b)
 				cpu0 := cpuTime(b)
-				d := listOnce(b, store, keys, &p)
+				d := listOnce(b, store, keys, &p, &natsHWM)
 				cpu += cpuTime(b) - cpu0
 				total += d
 				hwm = max(hwm, peakRSS(b))
@@ -164,6 +170,9 @@ func BenchmarkListing(b *testing.B) {
 			b.ReportMetric(float64(keys*b.N)/total.Seconds(), "keys/s")
 			b.ReportMetric(total.Seconds()/float64(b.N), "s/listing")
 			b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MB")
+			if natsHWM > 0 {
+				b.ReportMetric(float64(natsHWM)/(1<<20), "nats-peak-RSS-MB")
+			}
 			// CPU seconds of the whole process (coordinator, NATS server and
 			// fake S3 alike): on a shared machine, steadier than wall time.
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s")
@@ -176,15 +185,12 @@ func BenchmarkListing(b *testing.B) {
 
 // listOnce runs a coordinator against a fresh NATS server until the table
 // is listed, and returns how long that took.
-func listOnce(b *testing.B, store *s3store.Store, keys int, p *phases) time.Duration {
+func listOnce(b *testing.B, store *s3store.Store, keys int, p *phases, natsHWM *int64) time.Duration {
 	b.Helper()
 	ctx := context.Background()
-	nsrv, err := natsq.StartEmbedded(b.TempDir(), "127.0.0.1", 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nsrv.Shutdown()
-	nc, js, err := natsq.Connect(ctx, natsq.ConnectOptions{URL: nsrv.URL(), Name: "bench"})
+	nsrv := startBenchNATS(b)
+	defer nsrv.stop()
+	nc, js, err := natsq.Connect(ctx, natsq.ConnectOptions{URL: nsrv.url, Name: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -228,6 +234,7 @@ func listOnce(b *testing.B, store *s3store.Store, keys int, p *phases) time.Dura
 			}
 		}
 	}
+	*natsHWM = max(*natsHWM, nsrv.peakRSS(b))
 	cancel()
 	<-done
 	// Every file's task published: small files are batched within a page.
@@ -262,7 +269,13 @@ func resetPeakRSS(b *testing.B) {
 // peakRSS reads the process's VmHWM in bytes.
 func peakRSS(b *testing.B) int64 {
 	b.Helper()
-	data, err := os.ReadFile("/proc/self/status")
+	return vmHWM(b, "/proc/self/status")
+}
+
+// vmHWM reads the VmHWM of a process's status file, in bytes.
+func vmHWM(b *testing.B, status string) int64 {
+	b.Helper()
+	data, err := os.ReadFile(status)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -275,6 +288,77 @@ func peakRSS(b *testing.B) int64 {
 			return kb << 10
 		}
 	}
-	b.Fatal("no VmHWM in /proc/self/status")
+	b.Fatalf("no VmHWM in %s", status)
 	return 0
+}
+
+// benchNATS is the NATS server of one listing.
+type benchNATS struct {
+	url  string
+	stop func()
+	pid  int // of the server's own process; 0 when it runs in this one
+}
+
+// startBenchNATS starts a NATS server with JetStream on a fresh directory:
+// in this process, or as a process of its own with
+// S3LOAD_BENCH_NATS_PROCESS=1.
+func startBenchNATS(b *testing.B) benchNATS {
+	b.Helper()
+	if os.Getenv("S3LOAD_BENCH_NATS_PROCESS") == "" {
+		nsrv, err := natsq.StartEmbedded(b.TempDir(), "127.0.0.1", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return benchNATS{url: nsrv.URL(), stop: nsrv.Shutdown}
+	}
+	bin := os.Getenv("S3LOAD_NATS_SERVER")
+	if bin == "" {
+		b.Fatal("S3LOAD_BENCH_NATS_PROCESS needs S3LOAD_NATS_SERVER, the nats-server binary")
+	}
+	port, mon := freeBenchPort(b), freeBenchPort(b)
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(mon), "-js", "-sd", b.TempDir())
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("starting %s: %v", bin, err)
+	}
+	stop := func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	// Ready when its health endpoint says so, JetStream included.
+	health := fmt.Sprintf("http://127.0.0.1:%d/healthz", mon)
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		resp, err := http.Get(health)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			b.Fatalf("nats-server not healthy after 30s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return benchNATS{url: fmt.Sprintf("nats://127.0.0.1:%d", port), stop: stop, pid: cmd.Process.Pid}
+}
+
+// peakRSS is the server process's VmHWM in bytes, 0 for a server in this
+// process (counted in this process's).
+func (n benchNATS) peakRSS(b *testing.B) int64 {
+	b.Helper()
+	if n.pid == 0 {
+		return 0
+	}
+	return vmHWM(b, fmt.Sprintf("/proc/%d/status", n.pid))
+}
+
+func freeBenchPort(b *testing.B) int {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -1,9 +1,11 @@
 package natsq
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -255,14 +257,25 @@ func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]
 
 func (s *State) createFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error) {
 	futures := make([]jetstream.PubAckFuture, len(recs))
-	for i, rec := range recs {
-		data, err := marshalSized(s, rec)
+	// A page's records are encoded into one buffer and share one header
+	// (the publisher only reads it): per record, that spares a map, a
+	// header and a copy of the encoding, a third of the allocations of
+	// recording a million files.
+	header := nats.Header{jetstream.ExpectedLastSubjSeqHeader: []string{"0"}}
+	enc := recordEncoder{s: s}
+	msgs := make([]nats.Msg, len(recs))
+	var prefix, subject string // the last record's key prefix, and its subject's
+	for i := range recs {
+		rec := &recs[i]
+		data, err := enc.encode(rec)
 		if err != nil {
 			return nil, fmt.Errorf("recording %s: %w", rec.Source, err)
 		}
-		msg := nats.NewMsg("$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Token())
-		msg.Data = data
-		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
+		if p := filePrefix(rec.LoadID, rec.Table); p != prefix {
+			prefix, subject = p, "$KV."+StateBucket+"."+p
+		}
+		msg := &msgs[i]
+		msg.Subject, msg.Data, msg.Header = subject+rec.Token(), data, header
 		if futures[i], err = s.js.PublishMsgAsync(msg); err != nil {
 			return nil, fmt.Errorf("recording %s: %w", rec.Source, err)
 		}
@@ -413,11 +426,44 @@ func marshalSized[T record](s *State, rec T) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", rec, err)
 	}
+	return data, checkSize(s, rec, data)
+}
+
+// checkSize fails with messages.ErrTooLarge if data, rec encoded, is over
+// the server's max payload.
+func checkSize[T record](s *State, rec T, data []byte) error {
 	if limit := s.js.Conn().MaxPayload(); limit > 0 && int64(len(data)) > limit {
-		return nil, fmt.Errorf("a %T of %d bytes is over the NATS server's max_payload of %d bytes (raise max_payload in the server's config): %w",
+		return fmt.Errorf("a %T of %d bytes is over the NATS server's max_payload of %d bytes (raise max_payload in the server's config): %w",
 			rec, len(data), limit, messages.ErrTooLarge)
 	}
-	return data, nil
+	return nil
+}
+
+// recordEncoder encodes file records one after another into shared
+// buffers, each record's bytes left untouched once returned (a publish
+// keeps them until its ack, to send again).
+type recordEncoder struct {
+	s   *State
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func (e *recordEncoder) encode(rec *messages.FileRecord) ([]byte, error) {
+	if e.enc == nil || e.buf.Available() < 1024 {
+		// A fresh buffer: the records already returned keep the old one.
+		e.buf = bytes.Buffer{}
+		e.buf.Grow(64 << 10)
+		e.enc = json.NewEncoder(&e.buf)
+	}
+	r := *rec
+	r.V = messages.Version // as messages.Marshal stamps it
+	start := e.buf.Len()
+	if err := e.enc.Encode(&r); err != nil {
+		return nil, fmt.Errorf("encoding %T: %w", r, err)
+	}
+	end := e.buf.Len() - 1 // without Encode's newline
+	data := e.buf.Bytes()[start:end:end]
+	return data, checkSize(e.s, r, data)
 }
 
 func put[T record](ctx context.Context, s *State, key string, rec T, rev uint64) (uint64, error) {

@@ -26,21 +26,31 @@ func (s *Store) List(ctx context.Context, bucket, prefix, startAfter string, fn 
 	where := "s3://" + bucket + "/" + prefix
 	p := s3.NewListObjectsV2Paginator(s.client, in)
 	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
+		out, err := p.NextPage(ctx, fastList)
 		if err != nil {
 			return fmt.Errorf("listing %s: %w", where, classify(err))
 		}
-		if len(out.Contents) == 0 {
-			continue
+		var page []messages.Source
+		if objs, ok := out.ResultMetadata.Get(listedKey{}).([]listedObject); ok && len(out.Contents) == 0 {
+			page = make([]messages.Source, len(objs))
+			for i, o := range objs {
+				page[i] = messages.Source{Bucket: bucket, Key: o.key, ETag: strings.Clone(unquote(o.etag)), Size: o.size}
+			}
+		} else {
+			page = make([]messages.Source, 0, len(out.Contents))
+			for _, o := range out.Contents {
+				page = append(page, messages.Source{
+					Bucket: bucket,
+					Key:    aws.ToString(o.Key),
+					// A copy, not a slice of the quoted ETag: a held listing
+					// of a million keys would keep the quotes' allocations.
+					ETag: strings.Clone(unquote(aws.ToString(o.ETag))),
+					Size: aws.ToInt64(o.Size),
+				})
+			}
 		}
-		page := make([]messages.Source, 0, len(out.Contents))
-		for _, o := range out.Contents {
-			page = append(page, messages.Source{
-				Bucket: bucket,
-				Key:    aws.ToString(o.Key),
-				ETag:   unquote(aws.ToString(o.ETag)),
-				Size:   aws.ToInt64(o.Size),
-			})
+		if len(page) == 0 {
+			continue
 		}
 		if err := fn(page); err != nil {
 			return fmt.Errorf("listing %s: %w", where, err)
