@@ -12,12 +12,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/pipeline"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/messages"
 )
@@ -141,13 +140,13 @@ func (c calibrator) read(ctx context.Context, src messages.Source, n int64) ([]b
 }
 
 // decodeToParquet decodes a calibrationSample and writes it as a worker writes a
-// part (zstd level 1), to nowhere.
+// part (pipeline.WriterProperties), to nowhere.
 func decodeToParquet(ctx context.Context, s calibrationSample, opts decode.Options) error {
 	obj := decode.ReaderObject(s.src.String(), bytes.NewReader(s.data), int64(len(s.data)))
 	var w *pqarrow.FileWriter
 	_, err := decode.Decode(ctx, obj, opts, func(rec arrow.RecordBatch) error {
 		if w == nil {
-			props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1))
+			props := pipeline.WriterProperties()
 			var err error
 			if w, err = pqarrow.NewFileWriter(rec.Schema(), io.Discard, props, pqarrow.DefaultWriterProps()); err != nil {
 				return err

@@ -125,7 +125,7 @@ func (r *rejectWriter) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := pqarrow.NewFileWriter(r.schema, part, writerProperties(r.schema), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := pqarrow.NewFileWriter(r.schema, part, WriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		part.Abort()
 		return fmt.Errorf("opening the reject table's parquet writer: %w", err)

@@ -53,13 +53,19 @@ func BenchmarkParquetWrite(b *testing.B) {
 			parquet.WithDictionaryFor("customer", true), parquet.WithDictionaryFor("city", true)}},
 		{"lz4-nodict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Lz4Raw), parquet.WithDictionaryDefault(false)}},
 		{"none-dict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Uncompressed), parquet.WithDictionaryDefault(true)}},
+		{"zstd2-nodict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(2), parquet.WithDictionaryDefault(false)}},
+		{"zstd3-nodict", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3), parquet.WithDictionaryDefault(false)}},
+		{"zstd1-nodict-nostats", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1), parquet.WithDictionaryDefault(false), parquet.WithStats(false)}},
+		{"zstd1-nodict-v2", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1), parquet.WithDictionaryDefault(false), parquet.WithDataPageVersion(parquet.DataPageV2)}},
+		{"zstd3-dictstrings", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3), parquet.WithDictionaryDefault(false),
+			parquet.WithDictionaryFor("customer", true), parquet.WithDictionaryFor("city", true)}},
 		{"current", nil},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			out := countingWriter{w: io.Discard}
 			for b.Loop() {
-				props := writerProperties(batches[0].Schema())
+				props := WriterProperties()
 				if tc.props != nil {
 					props = parquet.NewWriterProperties(append(tc.props, parquet.WithMaxRowGroupLength(512*1024))...)
 				}
