@@ -96,7 +96,7 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		case errors.Is(err, errGaveUp):
 			terms = append(terms, f.Source.String())
 		case errors.Is(err, errHeld):
-			heldElsewhere = cmpOr(heldElsewhere, f.Source.String())
+			heldElsewhere = cmp.Or(heldElsewhere, f.Source.String())
 		case err != nil:
 			failed = cmp.Or(failed, err)
 		default:
@@ -271,7 +271,7 @@ func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f me
 			// died or hung on this file. Stop feeding it workers.
 			rec.State, rec.Updated = messages.StateFailed, time.Now().UTC()
 			rec.Error = fmt.Sprintf("%s: gave up after %d attempts that never finished (their workers died or hung on it; retry.max_attempts); last error: %s",
-				f.Source, rec.Attempts, cmpOr(rec.Error, "none recorded"))
+				f.Source, rec.Attempts, cmp.Or(rec.Error, "none recorded"))
 			if _, err := w.files.PutFile(ctx, rec, rev); err != nil {
 				return claimed{}, fmt.Errorf("recording %s failed: %w", f.Source, err)
 			}
@@ -324,13 +324,6 @@ func (w *Worker) holdsNow(ctx context.Context, task messages.Task, f messages.Ta
 		}
 	}
 	return false
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // record writes one file's outcome, fenced by its claim, and returns what
