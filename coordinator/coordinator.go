@@ -76,6 +76,10 @@ type Config struct {
 	PID    int
 	Bucket string
 	Tables []Table
+	// DecodeVersion names the decoders' behaviour (decode.Version): part
+	// of each table's reuse fingerprint, so rows an older decoder made are
+	// not kept by a load whose decoders would make other rows.
+	DecodeVersion string
 	// MaxFailedFiles per table: more failed or changed files than this and
 	// the table is not committed.
 	MaxFailedFiles int

@@ -17,9 +17,9 @@ import (
 // Fingerprint names everything besides its files that decides a table's
 // rows, in two dot-separated parts: the config's (the table's entries of
 // the job spec: prefix, format, dialect, null values, declared schema,
-// column options...; and the table format), then the whole (the config's
-// part with the decided schema, the schema parts are written in and the
-// detected CSV dialect). A committed load's parts are reused by a later
+// column options...; the table format; the decoders' version), then the
+// whole (the config's part with the decided schema, the schema parts are
+// written in and the detected CSV dialect). A committed load's parts are reused by a later
 // load only when both loads have the same whole fingerprint: any change
 // there may change every row. The config's part alone lets the pre-flight
 // skip files whose schema the committed load already knows.
@@ -52,6 +52,7 @@ func (c *Coordinator) configFingerprint(i int) string {
 		put(strings.TrimPrefix(k, prefix), c.cfg.Spec[k])
 	}
 	put("table_format", c.cfg.Spec["table_format"])
+	put("decode_version", c.cfg.DecodeVersion)
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 

@@ -94,7 +94,8 @@ func TestFingerprint(t *testing.T) {
 	}
 	nulls := messages.JobSpec{"table_format": "iceberg", "tables[0].name": "t", "tables[0].csv.null_values": `"NA"`}
 	format := messages.JobSpec{"table_format": "parquet", "tables[0].name": "t", "tables[0].csv.null_values": `""`}
-	for name, other := range map[string]string{"null_values": fp(nulls, 0, "s"), "table_format": fp(format, 0, "s"), "schema": fp(base, 0, "s2")} {
+	newDecoder := (&Coordinator{cfg: Config{Spec: base, DecodeVersion: "2"}}).Fingerprint(0, messages.TableRecord{Schema: []byte("s")})
+	for name, other := range map[string]string{"null_values": fp(nulls, 0, "s"), "table_format": fp(format, 0, "s"), "schema": fp(base, 0, "s2"), "decode_version": newDecoder} {
 		if other == same {
 			t.Errorf("a changed %s keeps the fingerprint", name)
 		}

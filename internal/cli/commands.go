@@ -356,6 +356,7 @@ func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Co
 	cfg := coordinator.Config{
 		Job:            s.job,
 		Spec:           s.spec,
+		DecodeVersion:  decode.Version,
 		Holder:         fmt.Sprintf("%s-%d-%s", hostname(), os.Getpid(), randomHex(2)),
 		Host:           hostname(),
 		PID:            os.Getpid(),
