@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/s3load/s3load/messages"
@@ -151,6 +152,9 @@ type PlanPorts struct {
 	// loaded; NoState says why it is not (shown as the reuse basis).
 	State   PlanState
 	NoState string
+	// Committed, if set, reads the table's committed load: with no open
+	// load, the files it holds unchanged are counted as reusable.
+	Committed CommittedLoads
 	// Calibrate measures, on the given files of the table (each small
 	// enough to read whole), how fast this machine decodes and writes
 	// them; nil: no time estimate.
@@ -187,7 +191,7 @@ func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 			}
 			plans[i].Error = err.Error()
 		}
-		if err := c.describe(ctx, p, t, rec.listed, &plans[i]); err != nil {
+		if err := c.describe(ctx, p, i, t, rec.listed, &plans[i]); err != nil {
 			return plans, err
 		}
 	}
@@ -213,7 +217,7 @@ const globSkip = "not matching the glob"
 
 // describe fills in what the plan says beyond the pre-flight: the listing's
 // accounting, formats, ranges, reuse, requests and time.
-func (c *Coordinator) describe(ctx context.Context, p PlanPorts, t Table, listed []messages.Source, tp *TablePlan) error {
+func (c *Coordinator) describe(ctx context.Context, p PlanPorts, i int, t Table, listed []messages.Source, tp *TablePlan) error {
 	tp.Listed = len(listed)
 	rejected := rejectedFiles(tp.Preflight)
 	kind := func(src messages.Source) FileKind {
@@ -259,7 +263,7 @@ func (c *Coordinator) describe(ctx context.Context, p PlanPorts, t Table, listed
 		columns = p.Columns(tp.Schema)
 	}
 	tp.estimateRequests(ctx, c, t, files, rejected, kind, columns, p.ProbeKeepsSmallFiles)
-	if err := c.reuse(ctx, p, t, files, tp); err != nil {
+	if err := c.reuse(ctx, p, i, t, files, tp); err != nil {
 		return err
 	}
 	if p.Calibrate != nil && len(files) > 0 && len(tp.Schema) > 0 {
@@ -376,22 +380,23 @@ func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Tab
 	r.Basis += "; S3 Standard us-east-1 list prices, no retries"
 }
 
-// reuse counts the files an open load of the job already loaded, and that
-// a run now would keep: listed again with the same identity, every range
-// loaded.
-func (c *Coordinator) reuse(ctx context.Context, p PlanPorts, t Table, files []messages.Source, tp *TablePlan) error {
+// reuse counts the files a run now would not read: those an open load of
+// the job already loaded (listed again with the same identity, every range
+// loaded), or, with no open load, those the table's committed load holds
+// unchanged (see committedReuse).
+func (c *Coordinator) reuse(ctx context.Context, p PlanPorts, i int, t Table, files []messages.Source, tp *TablePlan) error {
 	if p.State == nil {
 		tp.ReuseBasis = "unknown: no NATS"
 		if p.NoState != "" {
 			tp.ReuseBasis = "unknown: " + p.NoState
 		}
-		return nil
+		return c.committedReuse(ctx, p, i, t, files, tp)
 	}
 	load, _, err := p.State.Load(ctx, c.cfg.Job)
 	if errors.Is(err, messages.ErrNotFound) || (err == nil && !load.State.Open()) {
 		zero := 0
 		tp.Reusable, tp.ReuseBasis = &zero, "no open load of this job in NATS: a load reads every file"
-		return nil
+		return c.committedReuse(ctx, p, i, t, files, tp)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -427,5 +432,52 @@ func (c *Coordinator) reuse(ctx context.Context, p PlanPorts, t Table, files []m
 	tp.Reusable = &n
 	tp.ReuseBasis = fmt.Sprintf("open load %s (started %s) already loaded these files; running the load again keeps them, unchanged, without reading them",
 		load.LoadID, load.Started.Format(time.RFC3339))
+	return nil
+}
+
+// committedReuse counts, when no open load says more, the listed files
+// whose rows the table's committed load holds with the same identity (key
+// and ETag) under the same settings: a new load keeps them without reading
+// them, provided the schema it decides is the committed one (the plan's
+// pre-flight cannot promise that for the files that changed). Without a
+// Committed port, or a committed load to read, tp stays as it is.
+func (c *Coordinator) committedReuse(ctx context.Context, p PlanPorts, i int, t Table, files []messages.Source, tp *TablePlan) error {
+	if p.Committed == nil {
+		return nil
+	}
+	var prev PreviousLoad
+	err := c.retry(ctx, "reading the committed load of "+t.Name, func() (err error) {
+		prev, err = p.Committed.PreviousLoad(ctx, t.Name)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tp.ReuseBasis += "; reading the table's committed load: " + err.Error()
+		return nil
+	}
+	zero := 0
+	switch cfg, _, _ := strings.Cut(prev.Fingerprint, "."); {
+	case prev.LoadID == "":
+		tp.Reusable, tp.ReuseBasis = &zero, "the table has no committed load to reuse: a load reads every file"
+		return nil
+	case cfg != c.configFingerprint(i):
+		tp.Reusable = &zero
+		tp.ReuseBasis = fmt.Sprintf("the table's settings (or s3load's decoders) changed since its committed load %s: a load reads every file", prev.LoadID)
+		return nil
+	}
+	held := make(map[string]bool, len(prev.Files))
+	for _, f := range prev.Files {
+		held[f.Source.Identity()] = true
+	}
+	n := 0
+	for _, src := range files {
+		if held[src.Identity()] {
+			n++
+		}
+	}
+	tp.Reusable = &n
+	tp.ReuseBasis = fmt.Sprintf("committed load %s holds these files unchanged (same key and ETag); a load keeps their rows without reading them while the schema it decides is the same", prev.LoadID)
 	return nil
 }

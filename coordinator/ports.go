@@ -347,12 +347,17 @@ type PreviousLoad struct {
 	Files  []PreviousFile
 }
 
+// CommittedLoads reads what a table's committed load holds.
+type CommittedLoads interface {
+	PreviousLoad(ctx context.Context, table string) (PreviousLoad, error)
+}
+
 // Reuser lets a load keep the rows of files its table's committed load
 // already holds, read from the table's own metadata (so it survives a lost
 // state store). A table never committed, or committed without what reuse
 // needs, has a zero PreviousLoad and no error.
 type Reuser interface {
-	PreviousLoad(ctx context.Context, table string) (PreviousLoad, error)
+	CommittedLoads
 	// ReusePart makes a committed part (a path as PreviousFile names it)
 	// part of load, and returns the path the load's records name it by:
 	// the same path where the table format references files across

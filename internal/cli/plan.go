@@ -27,8 +27,9 @@ import (
 // samples only), each file that would not fit it, what the listing passes
 // over, the files' formats, the S3 requests a load makes and their cost,
 // how long decoding takes here (measured on a few small files), and what
-// an open load of the job already loaded. Nothing is written; NATS is
-// read only when configured (for that last part).
+// a load would not read again: what an open load of the job already loaded
+// (NATS is read only when configured), or else what the table's committed
+// load holds unchanged. Nothing is written.
 func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	var cf common
@@ -72,7 +73,14 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			ports.NoState = why
 		}
 	}
-	plans, err := coordinator.Plan(ctx, coordinator.Config{Job: jobID(c), Bucket: c.Source.Bucket, Tables: tables,
+	// The committed loads are read from the target (or catalog), as a load
+	// reads them to reuse their files.
+	ports.Committed = ad.target
+	if ad.lake != nil {
+		ports.Committed = ad.lake
+	}
+	plans, err := coordinator.Plan(ctx, coordinator.Config{Job: jobID(c), Spec: jobSpec(c), DecodeVersion: decode.Version,
+		Bucket: c.Source.Bucket, Tables: tables,
 		SplitBytes: c.SplitBytes(), Splittable: ad.pipeline.Splittable,
 		SkipReason: decode.SkipReason, RetryFor: min(time.Duration(c.Retry.MaxDuration), time.Minute), Logger: log}, ports)
 	if err != nil {

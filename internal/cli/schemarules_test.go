@@ -419,7 +419,7 @@ func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
 		t.Fatalf("plan exited %d\n%s\n%s", code, text, stderr)
 	}
 	mustContain(t, "plan", text, "listed 6 objects: 3 files to load", "2 job success marker", "1 not matching the glob",
-		"formats: csv: 2 files, csv+gzip: 1 files", "reusable: 0 files (no open load", "requests: 1 LIST, 3 GET", "/s measured on this machine")
+		"formats: csv: 2 files, csv+gzip: 1 files", "reusable: 0 files (the table has no committed load", "requests: 1 LIST, 3 GET", "/s measured on this machine")
 	code, out, stderr := runCLI(t, "plan", "--config", cfg, "--json")
 	if code != ExitOK {
 		t.Fatalf("plan --json exited %d\n%s\n%s", code, out, stderr)
@@ -458,4 +458,13 @@ func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
 	if r.Files != p.Files || r.Skipped != p.SkippedReported || r.Preflight.Bytes != p.Bytes {
 		t.Errorf("report: %d files, %d skipped, %d bytes; plan: %d, %d, %d", r.Files, r.Skipped, r.Preflight.Bytes, p.Files, p.SkippedReported, p.Bytes)
 	}
+
+	// Once committed, the plan counts what a repeated load keeps: the
+	// files the committed load holds with the same key and ETag.
+	e.put("q/a.csv", []byte("id,amount\n1,2\n"))
+	code, text, stderr = runCLI(t, "plan", "--config", cfg)
+	if code != ExitOK {
+		t.Fatalf("plan after the load exited %d\n%s\n%s", code, text, stderr)
+	}
+	mustContain(t, "plan after the load", text, "reusable: 2 files (committed load ")
 }
