@@ -13,6 +13,7 @@ package decode
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"runtime"
 	"syscall"
@@ -22,6 +23,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/s3load/s3load/internal/demo"
 )
 
 // measure runs op in b.Loop and reports MB/s of size bytes, rows/s and
@@ -233,4 +236,17 @@ func BenchmarkCSVSmallFile(b *testing.B) {
 			return drainStock(stockCSVReader(bytes.NewReader(data), schema, mem), discard)
 		})
 	})
+}
+
+// BenchmarkInferSmallFile: the pre-flight's probe of one small CSV file
+// with nothing declared (dialect, header and types detected), as every
+// file of a small-files table is probed.
+func BenchmarkInferSmallFile(b *testing.B) {
+	data := demo.WideCSV(0, 140)
+	for b.Loop() {
+		obj := ReaderObject("small.csv", bytes.NewReader(data), int64(len(data)))
+		if _, err := Infer(context.Background(), obj, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
