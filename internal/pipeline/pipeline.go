@@ -287,14 +287,23 @@ func (b *partLoad) load(ctx context.Context) {
 	if len(loaded) == 0 {
 		return
 	}
+	b.finishPart(ctx, part, w, loaded, started) // its outcome is in b.outs
+}
+
+// finishPart lists the loaded task files (indexes) in the part's footer,
+// closes and commits the part, and completes their outcomes. On failure
+// every file of the task fails (failAll) and the error is returned too.
+func (b *partLoad) finishPart(ctx context.Context, part target.Part, w *pqarrow.FileWriter, loaded []int, started time.Time) error {
+	fail := func(err error) error {
+		b.failAll(err)
+		return err
+	}
 	if err := w.AppendKeyValueMetadata(partFilesKey, b.describe(loaded)); err != nil {
-		b.failAll(fmt.Errorf("writing parquet metadata: %w", err))
-		return
+		return fail(fmt.Errorf("writing parquet metadata: %w", err))
 	}
 	writing := time.Now() // what follows finishes and stores the part (metrics)
 	if err := w.Close(); err != nil {
-		b.failAll(fmt.Errorf("closing parquet writer: %w", err))
-		return
+		return fail(fmt.Errorf("closing parquet writer: %w", err))
 	}
 	srcs := make([]messages.Source, len(loaded))
 	for j, i := range loaded {
@@ -306,14 +315,12 @@ func (b *partLoad) load(ctx context.Context) {
 	}
 	size, err := part.Commit(ctx, name)
 	if err != nil {
-		b.failAll(err)
-		return
+		return fail(err)
 	}
 	var stats *messages.PartStats
 	if b.conv != nil { // a table format lists the part with its stats
 		if stats, err = describePart(w, size); err != nil {
-			b.failAll(err)
-			return
+			return fail(err)
 		}
 	}
 	decoding, stored := writing.Sub(started), time.Since(writing)
@@ -322,6 +329,7 @@ func (b *partLoad) load(ctx context.Context) {
 		o.Part, o.PartFiles, o.Bytes, o.Stats = b.p.target.PartPath(b.task.LoadID, name), len(loaded), size, stats
 		o.Decode, o.Write = decoding, stored
 	}
+	return nil
 }
 
 // describePart reads the part's stats from the footer just written.

@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
 
@@ -150,41 +149,12 @@ func (b *partLoad) copyRows(ctx context.Context, from string) error {
 		return fmt.Errorf("committed part %s ended at row %d, before its files' rows", from, pos)
 	}
 	loaded := make([]int, len(spans))
-	srcs := make([]messages.Source, len(spans))
 	for j, s := range spans {
-		loaded[j], srcs[j] = s.file, b.task.Files[s.file].Source
+		loaded[j] = s.file
 		b.outs[s.file] = worker.Outcome{Kind: worker.Loaded, Rows: s.rows}
 	}
-	if err := w.AppendKeyValueMetadata(partFilesKey, b.describe(loaded)); err != nil {
-		b.failAll(fmt.Errorf("writing parquet metadata: %w", err))
-		return errPartBroken
-	}
-	writing := time.Now()
-	if err := w.Close(); err != nil {
-		b.failAll(fmt.Errorf("closing parquet writer: %w", err))
-		return errPartBroken
-	}
-	name := messages.PartName(srcs[0], nil)
-	if len(srcs) > 1 {
-		name = messages.BatchPartName(srcs)
-	}
-	size, err := part.Commit(ctx, name)
-	if err != nil {
-		b.failAll(err)
+	if err := b.finishPart(ctx, part, w, loaded, started); err != nil {
 		return errors.Join(errPartBroken, err)
-	}
-	var stats *messages.PartStats
-	if b.conv != nil { // a table format lists the part with its stats
-		if stats, err = describePart(w, size); err != nil {
-			b.failAll(err)
-			return errors.Join(errPartBroken, err)
-		}
-	}
-	decoding, stored := writing.Sub(started), time.Since(writing)
-	for _, i := range loaded {
-		o := &b.outs[i]
-		o.Part, o.PartFiles, o.Bytes, o.Stats = b.p.target.PartPath(b.task.LoadID, name), len(loaded), size, stats
-		o.Decode, o.Write = decoding, stored
 	}
 	return nil
 }
