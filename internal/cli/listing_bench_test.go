@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -315,7 +314,7 @@ func startBenchNATS(b *testing.B) benchNATS {
 	if bin == "" {
 		b.Fatal("S3LOAD_BENCH_NATS_PROCESS needs S3LOAD_NATS_SERVER, the nats-server binary")
 	}
-	port, mon := freeBenchPort(b), freeBenchPort(b)
+	port, mon := freePort(b), freePort(b)
 	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(mon), "-js", "-sd", b.TempDir())
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("starting %s: %v", bin, err)
@@ -351,14 +350,4 @@ func (n benchNATS) peakRSS(b *testing.B) int64 {
 		return 0
 	}
 	return vmHWM(b, fmt.Sprintf("/proc/%d/status", n.pid))
-}
-
-func freeBenchPort(b *testing.B) int {
-	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -51,14 +51,20 @@ func s3loadBinary(t testing.TB) string {
 	return binaryPath
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", freePort(t))
+}
+
+// freePort is a TCP port on 127.0.0.1 nothing listens on right now.
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // The scaled-out shape, as real processes: one coordinator and two workers
