@@ -74,6 +74,20 @@ func TestTruncatedBody(t *testing.T) {
 	}
 }
 
+// TestLoadClientFailsStalledReads: the client a load reads with has the
+// read inactivity timeout TestStalledBody exercises. (A client built for
+// the load's connection pool once dropped it: a dead peer would then have
+// stalled a worker until TCP gave up.)
+func TestLoadClientFailsStalledReads(t *testing.T) {
+	st, err := s3store.New(context.Background(), s3store.Config{Endpoint: "http://127.0.0.1:9", AccessKeyID: "k", SecretAccessKey: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s3store.LoadReadTimeout(st); got != s3store.ReadTimeout {
+		t.Fatalf("the load's client has read timeout %v, want %v", got, s3store.ReadTimeout)
+	}
+}
+
 // TestStalledBody: a store that stops sending mid-body fails the read with
 // a transient error instead of hanging the worker.
 func TestStalledBody(t *testing.T) {

@@ -23,13 +23,28 @@ func NewNoRetry(ctx context.Context, cfg Config) (*Store, error) {
 	return newStore(ctx, cfg, func(o *s3.Options) { o.Retryer = aws.NopRetryer{} })
 }
 
-// NewStallTimeout is NewNoRetry with a short read inactivity timeout.
+// NewStallTimeout is NewNoRetry with the load's HTTP client given a short
+// read inactivity timeout.
 func NewStallTimeout(ctx context.Context, cfg Config, d time.Duration) (*Store, error) {
 	return newStore(ctx, cfg, func(o *s3.Options) {
 		o.Retryer = aws.NopRetryer{}
-		o.HTTPClient = awshttp.NewBuildableClient().WithReadTimeout(d)
+		o.HTTPClient = loadHTTPClient(d)
 	})
 }
+
+// LoadReadTimeout is the read inactivity timeout of the client a Store
+// built by New loads with, read from the client itself.
+func LoadReadTimeout(s *Store) time.Duration {
+	c, ok := s.client.Options().HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		return 0
+	}
+	d, _ := c.GetReadTimeout()
+	return d
+}
+
+// ReadTimeout is the load's read inactivity timeout.
+const ReadTimeout = readTimeout
 
 // Classify runs the classifier as the client's middleware and then a
 // caller (List, Get...) do, on an error built by a test.

@@ -90,9 +90,7 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 	if err := cfg.Write.validate(); err != nil {
 		return nil, fmt.Errorf("configuring S3 client: %w", err)
 	}
-	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithReadTimeout(readTimeout)),
-	}
+	var opts []func(*config.LoadOptions) error
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))
 	}
@@ -131,12 +129,7 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		if cfg.Observer != nil {
 			o.APIOptions = append(o.APIOptions, observeRequests(cfg.Observer))
 		}
-		// Probes and batched small files keep dozens of requests in flight
-		// to one endpoint; the SDK's default keeps 10 idle connections per
-		// host and dials a new one (a TCP and TLS handshake) for the rest.
-		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-			tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
-		})
+		o.HTTPClient = loadHTTPClient(readTimeout)
 	}
 	hasty := func(o *s3.Options) {
 		o.HTTPClient = awshttp.NewBuildableClient().
@@ -160,6 +153,17 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 // maxIdleConns bounds the connections kept open to the store between
 // requests.
 const maxIdleConns = 256
+
+// loadHTTPClient is the load's HTTP client: a connection that sends
+// nothing for idle fails (see readTimeout), and many connections stay
+// open, because probes and batched small files keep dozens of requests in
+// flight to one endpoint; the SDK's default keeps 10 idle connections per
+// host and dials a new one (a TCP and TLS handshake) for the rest.
+func loadHTTPClient(idle time.Duration) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithReadTimeout(idle).WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
+	})
+}
 
 // patientRetryer is the load's retry policy; tests shorten its backoff
 // with opts.
