@@ -61,6 +61,7 @@ type options struct {
 	s3load, versitygw, dir string
 	csvFiles, rows, small  int
 	pairs, reuseRuns       int
+	reuseBatches           string
 	cases, cores           []string
 	keep                   bool
 }
@@ -77,6 +78,7 @@ func run(ctx context.Context) error {
 	flag.IntVar(&o.pairs, "pairs", 5, "alternating DuckDB/s3load pairs per case, after one warm-up pair")
 	flag.StringVar(&cases, "cases", "csv,csv.gz,jsonl,parquet,small", "cases to run, comma-separated; reuse (not a default: no DuckDB side) is a first load of -small-files files, 1% overwritten, and a second load")
 	flag.IntVar(&o.reuseRuns, "reuse-runs", 3, "runs of the reuse case per batch setting")
+	flag.StringVar(&o.reuseBatches, "reuse-batches", "default,1", "batch.files settings of the reuse case, comma-separated (default: the config's default)")
 	flag.StringVar(&cores, "cores", "1,all", "core settings to run: 1 (DuckDB threads=1, s3load GOMAXPROCS=1 and one worker), all")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	flag.Parse()

@@ -69,7 +69,11 @@ func (b *bench) reuse(ctx context.Context) ([]reuseResult, error) {
 	changed := changedKeys(b.o.small)
 	var results []reuseResult
 	round := 0
-	for _, batch := range []int{0, 1} {
+	batches, err := parseBatches(b.o.reuseBatches)
+	if err != nil {
+		return nil, err
+	}
+	for _, batch := range batches {
 		res := reuseResult{batchFiles: batch}
 		for range b.o.reuseRuns {
 			round++
@@ -84,6 +88,24 @@ func (b *bench) reuse(ctx context.Context) ([]reuseResult, error) {
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// parseBatches reads -reuse-batches: "default" is 0 (no batch line in
+// the config), anything else a batch.files value.
+func parseBatches(list string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "default" {
+			out = append(out, 0)
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-reuse-batches: %q is neither default nor a file count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func batchName(n int) string {
