@@ -245,7 +245,9 @@ func BenchmarkInferSmallFile(b *testing.B) {
 	data := demo.WideCSV(0, 140)
 	for b.Loop() {
 		obj := ReaderObject("small.csv", bytes.NewReader(data), int64(len(data)))
-		if _, err := Infer(context.Background(), obj, Options{}); err != nil {
+		// What a table that sets no csv: options gets (internal/cli/build.go).
+		opts := Options{CSV: CSVOptions{Delimiter: ',', Quote: '"', Header: true, Detect: CSVDetect{Delimiter: true, Quote: true, Header: true}}}
+		if _, err := Infer(context.Background(), obj, opts); err != nil {
 			b.Fatal(err)
 		}
 	}

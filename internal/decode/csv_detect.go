@@ -59,12 +59,18 @@ type candidateScore struct {
 // records agree on the most common field count. keep keeps the records
 // too (header detection reads them): only the winner's are needed, and
 // copying every candidate's records was most of a small file's detection.
-func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, keep bool) candidateScore {
+// scratch, when not nil, is the reader's buffer, kept for the next
+// candidate: a small file's detection was mostly allocating one per split.
+func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, keep bool, scratch *[]byte) candidateScore {
 	d := csvDialect{quote: quote, escape: -1, comment: s.quote.comment, skip: s.quote.skip}
 	if quote >= 0 {
 		d.escape = s.quote.escape
 	}
 	cr := newCSVReader(bytes.NewReader(sample), "", delim, d)
+	if scratch != nil {
+		cr.buf = *scratch
+		defer func() { *scratch = cr.buf }()
+	}
 	sc := candidateScore{d: csvDialectChoice{delim: delim, quote: quote}}
 	var lens [detectRows]int
 	n, eof := 0, false
@@ -126,8 +132,16 @@ func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
 	if s.detect.Quote {
 		quotes = []int{'"', -1} // '"' first: it wins ties
 	}
-	var best candidateScore
-	first := true
+	if s.detect.Quote && bytes.IndexByte(sample, '"') < 0 {
+		// With no quote byte in the sample, quoting on and off split it
+		// alike, and '"' wins the tie: one split instead of two.
+		quotes = quotes[:1]
+	}
+	type candidate struct {
+		delim byte
+		quote int
+	}
+	var cands []candidate
 	for _, dl := range delims {
 		if dl == ',' && s.detect.Delimiter && s.text.decimal == ',' {
 			continue // a decimal comma is no delimiter
@@ -138,22 +152,32 @@ func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
 			continue
 		}
 		for _, q := range quotes {
-			if int(dl) == q {
-				continue
+			if int(dl) != q {
+				cands = append(cands, candidate{dl, q})
 			}
-			sc := scoreCandidate(sample, atEOF, s, dl, q, false)
-			if first || sc.better(best) {
-				best, first = sc, false
-			}
+		}
+	}
+	// A lone candidate keeps its records for the header detection below
+	// rather than splitting the sample again.
+	keep := len(cands) == 1 && s.detect.Header
+	var scratch []byte
+	var best candidateScore
+	for i, c := range cands {
+		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, keep, &scratch)
+		if i == 0 || sc.better(best) {
+			best = sc
 		}
 	}
 	if best.cols <= 1 && s.detect.Delimiter {
 		// One column whatever the delimiter: keep the default.
-		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false)
+		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false, &scratch)
+		keep = false
 	}
 	best.d.header = s.header
 	if s.detect.Header {
-		best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true)
+		if !keep {
+			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true, &scratch)
+		}
 		best.d.header = detectHeader(best.records, s.nulls)
 	}
 	return best
@@ -277,7 +301,7 @@ func (s *settings) settleDialect(name string, st *stream) error {
 	// A file the table's dialect splits into columns is never refused, so
 	// that one split is tried first: the full detection (eight splits) is
 	// then needed only for suspect files, not for every file of a load.
-	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false); mine.cols > 1 {
+	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false, nil); mine.cols > 1 {
 		return nil
 	}
 	own := detectDialect(sample, atEOF, s.freeDelimiter())

@@ -4,8 +4,13 @@ import "io"
 
 const (
 	// firstRead is what a text reader asks its stream for first: small
-	// files (the many-small-files case) never need more memory.
-	firstRead = 32 << 10
+	// files (the many-small-files case) never need more memory. With a
+	// reader's pad it stays within 32 KiB, the largest of Go's small
+	// allocations: one byte more takes the slower large-object path, for
+	// every file.
+	firstRead = 32<<10 - maxPad
+	// maxPad bounds the readers' pads (csvPad, jsonPad).
+	maxPad = 64
 	// fullRead is the most it asks for at once once the stream has shown
 	// it is larger: as large as the stream's bufio buffer, so that bufio
 	// hands reads through instead of copying them (see openStream).
@@ -73,3 +78,9 @@ func (w *window) fill(tooLong func() error) error {
 	clear(w.buf[w.end : w.end+w.pad])
 	return nil
 }
+
+// The readers' pads must fit in maxPad (a negative constant does not compile).
+const (
+	_ = uint(maxPad - csvPad)
+	_ = uint(maxPad - jsonPad)
+)
