@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -381,6 +382,8 @@ type decodedFile struct {
 	// rejected rows were skipped into rejects.
 	rejected int64
 	rejects  *messages.RejectsPart
+	// slotted: the file holds a prefetch slot, which the writer frees.
+	slotted bool
 }
 
 func (d decodedFile) release() {
@@ -400,25 +403,43 @@ func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loade
 	for i := range results {
 		results[i] = make(chan decodedFile, 1)
 	}
+	// A decoder takes a prefetch slot, then the next file: the files that
+	// hold slots are always the next ones the writer wants, so it never
+	// waits on a file that waits for a slot. Once the batch is stopped, a
+	// decoder takes the rest without slots and fails each at once. Each
+	// decoder goes through many files on the stack the first one grew (the
+	// SDK's call chain is deep): a goroutine per file copied its stack up
+	// again for every file.
 	slots := make(chan struct{}, batchPrefetch)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the feeder; owned here: wg.Wait below outlives it and its decoders.
-		defer wg.Done()
-		for i, f := range files {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				results[i] <- decodedFile{err: ctx.Err()}
-				continue
+	for range min(batchPrefetch, len(files)) {
+		wg.Add(1)
+		go func() { // owned here: wg.Wait below outlives it.
+			defer wg.Done()
+			for {
+				slotted := true
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					slotted = false
+				}
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					if slotted {
+						<-slots
+					}
+					return
+				}
+				d := decodedFile{err: ctx.Err()}
+				if slotted {
+					d = b.decodeWhole(ctx, files[i].Source, files[i].Range)
+				}
+				d.slotted = slotted
+				results[i] <- d
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] <- b.decodeWhole(ctx, f.Source, f.Range)
-			}()
-		}
-	}()
+		}()
+	}
 	defer func() {
 		// On an early return, stop the decoders and free what they made.
 		cancel()
@@ -433,7 +454,9 @@ func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loade
 	}()
 	for i, f := range files {
 		d := <-results[i]
-		<-slots
+		if d.slotted {
+			<-slots
+		}
 		if d.err != nil {
 			b.outs[i] = worker.Outcome{Kind: classify(d.err), Err: d.err}
 			continue
