@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -77,15 +76,9 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 		c   claimed
 		err error
 	}, len(task.Files))
-	var cg errgroup.Group
-	cg.SetLimit(recordConcurrency)
-	for i, f := range task.Files {
-		cg.Go(func() error {
-			claims[i].c, claims[i].err = w.claim(ctx, d, task, f, log)
-			return nil
-		})
-	}
-	_ = cg.Wait()
+	forEach(len(task.Files), recordConcurrency, func(i int) {
+		claims[i].c, claims[i].err = w.claim(ctx, d, task, task.Files[i], log)
+	})
 	var held []claimed
 	var terms []string
 	var heldElsewhere string
@@ -163,15 +156,9 @@ func (w *Worker) Handle(ctx context.Context, d Delivery) {
 	for i := range held {
 		w.breaker.observe(outs[i].Kind)
 	}
-	var g errgroup.Group
-	g.SetLimit(recordConcurrency)
-	for i, c := range held {
-		g.Go(func() error {
-			res[i].disp, res[i].ok, res[i].lost = w.record(ctx, d, c, outs[i], log)
-			return nil
-		})
-	}
-	_ = g.Wait()
+	forEach(len(held), recordConcurrency, func(i int) {
+		res[i].disp, res[i].ok, res[i].lost = w.record(ctx, d, held[i], outs[i], log)
+	})
 	var retry, fenced bool
 	var delay time.Duration
 	for i, c := range held {

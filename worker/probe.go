@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/s3load/s3load/messages"
 )
 
@@ -34,40 +32,35 @@ func (w *Worker) handleProbe(ctx context.Context, d Delivery, task messages.Task
 		Results: make([]messages.ProbeResult, len(task.Files)), Schemas: map[string][]byte{}}
 	var mu sync.Mutex
 	lastAlive := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(probeConcurrency)
-	for i, f := range task.Files {
-		g.Go(func() error {
-			res := messages.ProbeResult{Source: f.Source, Kind: messages.ProbeTransient, Error: "this worker cannot probe schemas"}
-			if w.cfg.Prober != nil {
-				schema, kind, err := w.cfg.Prober.Probe(gctx, task.Table, f.Source)
-				res = messages.ProbeResult{Source: f.Source, Kind: kind}
-				if err != nil {
-					res.Error = err.Error()
-				}
-				if kind == messages.ProbeOK {
-					sum := sha256.Sum256(schema)
-					res.Schema = hex.EncodeToString(sum[:12])
-					mu.Lock()
-					rec.Schemas[res.Schema] = schema
-					mu.Unlock()
-				}
+	forEach(len(task.Files), probeConcurrency, func(i int) {
+		f := task.Files[i]
+		res := messages.ProbeResult{Source: f.Source, Kind: messages.ProbeTransient, Error: "this worker cannot probe schemas"}
+		if w.cfg.Prober != nil {
+			schema, kind, err := w.cfg.Prober.Probe(ctx, task.Table, f.Source)
+			res = messages.ProbeResult{Source: f.Source, Kind: kind}
+			if err != nil {
+				res.Error = err.Error()
 			}
-			mu.Lock()
-			rec.Results[i] = res
-			// Many slow samples must not look like a dead worker.
-			alive := time.Since(lastAlive) > w.cfg.Heartbeat
-			if alive {
-				lastAlive = time.Now()
+			if kind == messages.ProbeOK {
+				sum := sha256.Sum256(schema)
+				res.Schema = hex.EncodeToString(sum[:12])
+				mu.Lock()
+				rec.Schemas[res.Schema] = schema
+				mu.Unlock()
 			}
-			mu.Unlock()
-			if alive {
-				_ = d.InProgress(gctx)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
+		}
+		mu.Lock()
+		rec.Results[i] = res
+		// Many slow samples must not look like a dead worker.
+		alive := time.Since(lastAlive) > w.cfg.Heartbeat
+		if alive {
+			lastAlive = time.Now()
+		}
+		mu.Unlock()
+		if alive {
+			_ = d.InProgress(ctx)
+		}
+	})
 	if ctx.Err() != nil {
 		_ = d.Retry(context.WithoutCancel(ctx), 0)
 		return
