@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/messages"
 )
@@ -22,9 +24,11 @@ import (
 const (
 	// probedFileMax: larger files are sampled, not read whole.
 	probedFileMax = 256 << 10
-	// probedBytesMax bounds the bytes kept. Files probed once it is full
-	// are not kept: the load reads them as usual.
-	probedBytesMax = 64 << 20
+	// probedBytesMax bounds the bytes kept, as stored: compressed with S2,
+	// which takes text files to a third or less (10,000 CSV files of 10 KB
+	// fit in 32 MiB, and the load fetches none again) at a few GB/s. Files
+	// probed once it is full are not kept: the load reads them as usual.
+	probedBytesMax = 32 << 20
 	// probedTTL: bytes no load took by then (its file failed the
 	// pre-flight, or loads on another worker) are dropped.
 	probedTTL = 10 * time.Minute
@@ -63,7 +67,9 @@ type probedFile struct {
 	at   time.Time
 }
 
-func (c *probedFiles) put(src messages.Source, data []byte) {
+func (c *probedFiles) put(src messages.Source, raw []byte) {
+	// Encode's buffer has room for the worst case: keep only what is used.
+	data := bytes.Clone(s2.Encode(nil, raw))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
@@ -92,13 +98,20 @@ func (c *probedFiles) put(src messages.Source, data []byte) {
 // take returns and forgets the bytes of src, if kept.
 func (c *probedFiles) take(src messages.Source) ([]byte, bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	f, ok := c.files[src.Identity()]
 	if ok {
 		delete(c.files, src.Identity())
 		c.size -= int64(len(f.data))
 	}
-	return f.data, ok
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	raw, err := s2.Decode(nil, f.data)
+	if err != nil {
+		return nil, false // never: the bytes were encoded here; the store has them
+	}
+	return raw, true
 }
 
 // probeObject is src as the pre-flight reads it: a small file read whole,

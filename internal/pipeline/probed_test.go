@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
+	"crypto/rand"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/s3load/s3load/internal/demo"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -14,11 +17,17 @@ func TestProbedFiles(t *testing.T) {
 	}
 	c := probedFiles{on: true}
 	mb := make([]byte, 1<<20)
-	for i := range 70 { // 70 MiB offered, 64 kept: the first ones
+	if _, err := rand.Read(mb); err != nil { // does not compress
+		t.Fatal(err)
+	}
+	for i := range 70 { // 70 MiB offered, about 32 kept: the first ones
 		c.put(src(i), mb)
 	}
-	if c.size != probedBytesMax {
-		t.Fatalf("%d bytes kept, want the cap %d", c.size, probedBytesMax)
+	if c.size > probedBytesMax || c.size < probedBytesMax-2<<20 {
+		t.Fatalf("%d bytes kept, want up to the cap %d", c.size, probedBytesMax)
+	}
+	if got, ok := c.take(src(1)); !ok || !bytes.Equal(got, mb) {
+		t.Fatal("a kept file's bytes did not come back as they were put")
 	}
 	if _, ok := c.take(src(69)); ok {
 		t.Error("a file offered past the cap was kept")
@@ -43,7 +52,28 @@ func TestProbedFiles(t *testing.T) {
 	c.swept = time.Now().Add(-2 * probedTTL) // and the last sweep with them
 	c.mu.Unlock()
 	c.put(src(100), mb)
-	if len(c.files) != 1 || c.size != 1<<20 {
+	if len(c.files) != 1 || c.size < 1<<20 || c.size > 1<<20+1<<10 {
 		t.Errorf("%d files, %d bytes after expiry; want only the new one", len(c.files), c.size)
+	}
+
+	// Text is kept compressed: twice the cap of CSV files all fit.
+	text := probedFiles{on: true}
+	csv := demo.WideCSV(0, 1400) // ~100 KB
+	n := 2 * probedBytesMax / len(csv)
+	for i := range n {
+		text.put(src(i), csv)
+	}
+	if len(text.files) != n {
+		t.Errorf("%d of %d CSV files (%d MiB) kept in %d MiB", len(text.files), n, n*len(csv)>>20, probedBytesMax>>20)
+	}
+	var held int
+	for _, f := range text.files {
+		held += cap(f.data)
+	}
+	if held > probedBytesMax {
+		t.Errorf("the kept files hold %d bytes of memory, more than the cap %d", held, probedBytesMax)
+	}
+	if got, ok := text.take(src(n - 1)); !ok || !bytes.Equal(got, csv) {
+		t.Error("a kept CSV file's bytes did not come back as they were put")
 	}
 }
