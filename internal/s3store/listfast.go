@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -120,7 +121,7 @@ func elementText(elem []byte, name string) (string, bool) {
 // unescapeText decodes XML character data as encoding/xml would, or
 // reports false where it might differ.
 func unescapeText(v []byte) (string, bool) {
-	if bytes.ContainsAny(v, "<\r") || !utf8.Valid(v) {
+	if bytes.ContainsAny(v, "<\r") || bytes.Contains(v, []byte("]]>")) || !xmlText(v) {
 		return "", false
 	}
 	if bytes.IndexByte(v, '&') < 0 {
@@ -173,8 +174,36 @@ func charRef(ent string) (rune, bool) {
 		base, digits = 16, digits[1:]
 	}
 	n, err := strconv.ParseUint(digits, base, 32)
-	if err != nil || n == 0 || !utf8.ValidRune(rune(n)) {
+	if err != nil || n > unicode.MaxRune || !xmlChar(rune(n)) {
 		return 0, false
 	}
 	return rune(n), true
+}
+
+// xmlText says whether v is UTF-8 of characters XML 1.0 allows, which
+// encoding/xml checks too: a control byte in a key fails its page there.
+func xmlText(v []byte) bool {
+	for len(v) > 0 {
+		if c := v[0]; c < utf8.RuneSelf { // ASCII, most keys: no decoding
+			if c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D {
+				return false
+			}
+			v = v[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(v)
+		if r == utf8.RuneError && n <= 1 || !xmlChar(r) {
+			return false
+		}
+		v = v[n:]
+	}
+	return true
+}
+
+// xmlChar is XML 1.0's Char production, as encoding/xml applies it.
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }
