@@ -183,7 +183,13 @@ func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 	plans := make([]TablePlan, len(cfg.Tables))
 	for i, t := range cfg.Tables {
 		rec.listed = nil
-		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name), nil)
+		ru, err := c.planReuse(ctx, p, i, t)
+		if err != nil {
+			return plans, err
+		}
+		// Like the load's, the plan's pre-flight does not read the files
+		// the committed load knows unchanged.
+		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name), ru.known())
 		plans[i] = TablePlan{Table: t.Name, Schema: schema, Preflight: pf, Failures: failures}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -191,7 +197,7 @@ func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 			}
 			plans[i].Error = err.Error()
 		}
-		if err := c.describe(ctx, p, i, t, rec.listed, &plans[i]); err != nil {
+		if err := c.describe(ctx, p, t, rec.listed, ru, &plans[i]); err != nil {
 			return plans, err
 		}
 	}
@@ -217,7 +223,7 @@ const globSkip = "not matching the glob"
 
 // describe fills in what the plan says beyond the pre-flight: the listing's
 // accounting, formats, ranges, reuse, requests and time.
-func (c *Coordinator) describe(ctx context.Context, p PlanPorts, i int, t Table, listed []messages.Source, tp *TablePlan) error {
+func (c *Coordinator) describe(ctx context.Context, p PlanPorts, t Table, listed []messages.Source, ru planReuse, tp *TablePlan) error {
 	tp.Listed = len(listed)
 	rejected := rejectedFiles(tp.Preflight)
 	kind := func(src messages.Source) FileKind {
@@ -262,26 +268,33 @@ func (c *Coordinator) describe(ctx context.Context, p PlanPorts, i int, t Table,
 	if p.Columns != nil {
 		columns = p.Columns(tp.Schema)
 	}
-	tp.estimateRequests(ctx, c, t, files, rejected, kind, columns, p.ProbeKeepsSmallFiles)
-	if err := c.reuse(ctx, p, i, t, files, tp); err != nil {
-		return err
+	reused := ru.count(files, tp)
+	tp.estimateRequests(ctx, c, t, files, rejected, reused, kind, columns, p.ProbeKeepsSmallFiles)
+	if p.Calibrate == nil || len(files) == 0 || len(tp.Schema) == 0 {
+		return nil
 	}
-	if p.Calibrate != nil && len(files) > 0 && len(tp.Schema) > 0 {
-		var ok []messages.Source
-		for _, f := range files {
-			if _, bad := rejected[f.Identity()]; !bad {
-				ok = append(ok, f)
-			}
+	// The time is the files the load reads: measured on them, for their
+	// bytes (a reused file costs neither).
+	var read []messages.Source
+	var bytes int64
+	for _, f := range files {
+		if _, bad := rejected[f.Identity()]; !bad && !reused[f.Identity()] {
+			read = append(read, f)
+			bytes += f.Size
 		}
-		th, err := p.Calibrate(ctx, t.Name, ok)
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case err != nil:
-			tp.Estimate = &TimeEstimate{Basis: "not measured: " + err.Error()}
-		case th.BytesPerSec > 0:
-			tp.Estimate = &TimeEstimate{Seconds: float64(tp.Bytes) / th.BytesPerSec, BytesPerSec: th.BytesPerSec, Basis: th.Basis}
-		}
+	}
+	if len(read) == 0 {
+		tp.Estimate = &TimeEstimate{Basis: "nothing to read: every file that fits is reused"}
+		return nil
+	}
+	th, err := p.Calibrate(ctx, t.Name, read)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		tp.Estimate = &TimeEstimate{Basis: "not measured: " + err.Error()}
+	case th.BytesPerSec > 0:
+		tp.Estimate = &TimeEstimate{Seconds: float64(bytes) / th.BytesPerSec, BytesPerSec: th.BytesPerSec, Basis: th.Basis}
 	}
 	return nil
 }
@@ -296,10 +309,12 @@ func (tp *TablePlan) skip(why string) {
 // Sizes that decide how s3load reads a file; they mirror the adapters'
 // (internal/pipeline probedFileMax and probedBytesMax, internal/decode
 // footerGuessBytes and the Parquet reader's buffer) and are only used to
-// estimate.
+// estimate. The pipeline keeps probed files compressed, so text files fit
+// two to four times their raw bytes: counting raw bytes, the estimate may
+// count a load GET for a file that is kept.
 const (
 	planProbedFileMax  = 256 << 10
-	planProbedBytesMax = 64 << 20
+	planProbedBytesMax = 32 << 20
 	planParquetBuffer  = 1 << 20
 )
 
@@ -322,7 +337,7 @@ const (
 //
 // Retries, a footer over 64 KiB and objects changed mid-load add GETs; the
 // Parquet count is an estimate (row groups are not known before reading).
-func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Table, files []messages.Source, rejected map[string]string, kind func(messages.Source) FileKind, columns int, keeps bool) {
+func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Table, files []messages.Source, rejected map[string]string, reused map[string]bool, kind func(messages.Source) FileKind, columns int, keeps bool) {
 	columns = max(1, columns)
 	pages := max(1, (tp.Listed+ListPageKeys-1)/ListPageKeys)
 	r := &tp.Requests
@@ -330,6 +345,9 @@ func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Tab
 	var kept int64
 	parquet := false
 	for _, src := range files {
+		if reused[src.Identity()] {
+			continue // neither probed nor fetched: its rows are kept
+		}
 		k := kind(src)
 		small := src.Size <= planProbedFileMax
 		cached := false
@@ -374,75 +392,119 @@ func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Tab
 		r.Basis += ", small files (≤256 KiB) read once for probe and load"
 	}
 	r.Basis += "; 1 load GET per file or byte range"
+	if len(reused) > 0 {
+		r.Basis += "; none for the reusable files"
+	}
 	if parquet {
 		r.Basis += "; Parquet: head, footer and 1 MiB column-chunk reads, estimated"
 	}
 	r.Basis += "; S3 Standard us-east-1 list prices, no retries"
 }
 
-// reuse counts the files a run now would not read: those an open load of
-// the job already loaded (listed again with the same identity, every range
-// loaded), or, with no open load, those the table's committed load holds
-// unchanged (see committedReuse).
-func (c *Coordinator) reuse(ctx context.Context, p PlanPorts, i int, t Table, files []messages.Source, tp *TablePlan) error {
-	if p.State == nil {
-		tp.ReuseBasis = "unknown: no NATS"
-		if p.NoState != "" {
-			tp.ReuseBasis = "unknown: " + p.NoState
-		}
-		return c.committedReuse(ctx, p, i, t, files, tp)
-	}
-	load, _, err := p.State.Load(ctx, c.cfg.Job)
-	if errors.Is(err, messages.ErrNotFound) || (err == nil && !load.State.Open()) {
-		zero := 0
-		tp.Reusable, tp.ReuseBasis = &zero, "no open load of this job in NATS: a load reads every file"
-		return c.committedReuse(ctx, p, i, t, files, tp)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		tp.ReuseBasis = "unknown: reading the job's load from NATS: " + err.Error()
-		return nil
-	}
-	recs, err := p.State.Files(ctx, load.LoadID, t.Name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		tp.ReuseBasis = "unknown: reading the open load's files from NATS: " + err.Error()
-		return nil
-	}
-	loaded := map[string]bool{}
-	for _, r := range recs {
-		done := r.State == messages.StateLoaded || r.State == messages.StateMerged
-		id := r.Source.Identity()
-		if was, ok := loaded[id]; ok {
-			loaded[id] = was && done
-			continue
-		}
-		loaded[id] = done
-	}
-	n := 0
-	for _, src := range files {
-		if loaded[src.Identity()] {
-			n++
-		}
-	}
-	tp.Reusable = &n
-	tp.ReuseBasis = fmt.Sprintf("open load %s (started %s) already loaded these files; running the load again keeps them, unchanged, without reading them",
-		load.LoadID, load.Started.Format(time.RFC3339))
-	return nil
+// planReuse is what a run now would keep instead of reading, decided
+// before the plan's pre-flight: the files an open load of the job already
+// loaded, or, with no open load, the files the table's committed load
+// holds unchanged under the same settings (see tableRun.previous).
+type planReuse struct {
+	// basis says what Reusable rests on, or why it is unknown (with
+	// unknown set: Reusable stays nil).
+	basis   string
+	unknown bool
+	// open is the job's open load and its loaded files' identities.
+	open   *messages.LoadRecord
+	loaded map[string]bool
+	// prev is the committed load whose files a load keeps.
+	prev *PreviousLoad
 }
 
-// committedReuse counts, when no open load says more, the listed files
-// whose rows the table's committed load holds with the same identity (key
-// and ETag) under the same settings: a new load keeps them without reading
-// them, provided the schema it decides is the committed one (the plan's
-// pre-flight cannot promise that for the files that changed). Without a
-// Committed port, or a committed load to read, tp stays as it is.
-func (c *Coordinator) committedReuse(ctx context.Context, p PlanPorts, i int, t Table, files []messages.Source, tp *TablePlan) error {
+// known is the files the plan's pre-flight, as the load's, counts with the
+// committed load's schema instead of reading.
+func (ru planReuse) known() *knownFiles { return knownFrom(ru.prev) }
+
+// count sets tp's Reusable and ReuseBasis for the listed files and returns
+// the reusable ones' identities.
+func (ru planReuse) count(files []messages.Source, tp *TablePlan) map[string]bool {
+	tp.ReuseBasis = ru.basis
+	if ru.unknown {
+		return nil
+	}
+	held := ru.loaded
+	if ru.prev != nil {
+		held = make(map[string]bool, len(ru.prev.Files))
+		for _, f := range ru.prev.Files {
+			held[f.Source.Identity()] = true
+		}
+	}
+	reused := map[string]bool{}
+	for _, src := range files {
+		if held[src.Identity()] {
+			reused[src.Identity()] = true
+		}
+	}
+	n := len(reused)
+	tp.Reusable = &n
+	return reused
+}
+
+// planReuse reads what a run now would reuse (see planReuse).
+func (c *Coordinator) planReuse(ctx context.Context, p PlanPorts, i int, t Table) (planReuse, error) {
+	var ru planReuse
+	switch {
+	case p.State == nil:
+		ru.basis, ru.unknown = "unknown: no NATS", true
+		if p.NoState != "" {
+			ru.basis = "unknown: " + p.NoState
+		}
+	default:
+		load, _, err := p.State.Load(ctx, c.cfg.Job)
+		switch {
+		case errors.Is(err, messages.ErrNotFound) || (err == nil && !load.State.Open()):
+			ru.basis = "no open load of this job in NATS: a load reads every file"
+		case err != nil:
+			if ctx.Err() != nil {
+				return ru, ctx.Err()
+			}
+			ru.basis, ru.unknown = "unknown: reading the job's load from NATS: "+err.Error(), true
+			return ru, nil
+		default:
+			recs, err := p.State.Files(ctx, load.LoadID, t.Name)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ru, ctx.Err()
+				}
+				ru.basis, ru.unknown = "unknown: reading the open load's files from NATS: "+err.Error(), true
+				return ru, nil
+			}
+			ru.open, ru.loaded = &load, map[string]bool{}
+			for _, r := range recs {
+				done := r.State == messages.StateLoaded || r.State == messages.StateMerged
+				id := r.Source.Identity()
+				if was, ok := ru.loaded[id]; ok {
+					ru.loaded[id] = was && done
+					continue
+				}
+				ru.loaded[id] = done
+			}
+			ru.basis = fmt.Sprintf("open load %s (started %s) already loaded these files; running the load again keeps them, unchanged, without reading them",
+				load.LoadID, load.Started.Format(time.RFC3339))
+			return ru, nil
+		}
+	}
+	return ru, c.committedReuse(ctx, p, i, t, &ru)
+}
+
+// committedReuse sets ru from the table's committed load, when no open
+// load says more: the listed files it holds with the same identity (key
+// and ETag) under the same settings are kept without reading them,
+// provided the schema the load decides is the committed one (the plan's
+// pre-flight decides it the same way). Without a Committed port, or a
+// committed load to read, ru stays as it is.
+func (c *Coordinator) committedReuse(ctx context.Context, p PlanPorts, i int, t Table, ru *planReuse) error {
 	if p.Committed == nil {
+		return nil
+	}
+	if len(t.RejectsSchema) > 0 {
+		ru.basis, ru.unknown = "a table with a reject table reads every file: a reused file's rejected rows would be missing from it", false
 		return nil
 	}
 	var prev PreviousLoad
@@ -454,30 +516,17 @@ func (c *Coordinator) committedReuse(ctx context.Context, p PlanPorts, i int, t 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		tp.ReuseBasis += "; reading the table's committed load: " + err.Error()
+		ru.basis += "; reading the table's committed load: " + err.Error()
 		return nil
 	}
-	zero := 0
 	switch cfg, _, _ := strings.Cut(prev.Fingerprint, "."); {
 	case prev.LoadID == "":
-		tp.Reusable, tp.ReuseBasis = &zero, "the table has no committed load to reuse: a load reads every file"
-		return nil
+		ru.basis, ru.unknown = "the table has no committed load to reuse: a load reads every file", false
 	case cfg != c.configFingerprint(i):
-		tp.Reusable = &zero
-		tp.ReuseBasis = fmt.Sprintf("the table's settings (or s3load's decoders) changed since its committed load %s: a load reads every file", prev.LoadID)
-		return nil
+		ru.basis, ru.unknown = fmt.Sprintf("the table's settings (or s3load's decoders) changed since its committed load %s: a load reads every file", prev.LoadID), false
+	default:
+		ru.prev, ru.unknown = &prev, false
+		ru.basis = fmt.Sprintf("committed load %s holds these files unchanged (same key and ETag); a load keeps their rows without reading them while the schema it decides is the same", prev.LoadID)
 	}
-	held := make(map[string]bool, len(prev.Files))
-	for _, f := range prev.Files {
-		held[f.Source.Identity()] = true
-	}
-	n := 0
-	for _, src := range files {
-		if held[src.Identity()] {
-			n++
-		}
-	}
-	tp.Reusable = &n
-	tp.ReuseBasis = fmt.Sprintf("committed load %s holds these files unchanged (same key and ETag); a load keeps their rows without reading them while the schema it decides is the same", prev.LoadID)
 	return nil
 }

@@ -94,7 +94,11 @@ func (tc *tableRun) previous(ctx context.Context) *PreviousLoad {
 // pre-flight counts them in the merge with that schema instead of reading
 // them.
 func (tc *tableRun) knownFiles(ctx context.Context) *knownFiles {
-	prev := tc.previous(ctx)
+	return knownFrom(tc.previous(ctx))
+}
+
+// knownFrom is the files of prev whose schema it records (nil: none).
+func knownFrom(prev *PreviousLoad) *knownFiles {
 	if prev == nil || len(prev.Schema) == 0 {
 		return nil
 	}

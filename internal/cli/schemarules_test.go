@@ -433,21 +433,25 @@ func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
 		t.Errorf("plan: reusable %v (%q), estimate %+v; want 0 (no load yet) and a measured estimate", p.Reusable, p.ReuseBasis, p.Estimate)
 	}
 
+	// requests counts the LIST and GET requests on the table since mark.
+	requests := func(mark int) (lists, gets int) {
+		for _, a := range e.s3.AccessLog(t)[mark:] {
+			switch {
+			case a.Operation == "ListObjectsV2" && strings.Contains(a.RequestURI, "prefix=q%2F"):
+				lists++
+			case a.Operation == "GetObject" && a.Bucket == "src" && strings.HasPrefix(a.Key, "q/"):
+				gets++
+			}
+		}
+		return lists, gets
+	}
 	mark := len(e.s3.AccessLog(t))
 	reportPath := filepath.Join(t.TempDir(), "report.json")
 	code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--report-json", reportPath)
 	if code != ExitOK {
 		t.Fatalf("run exited %d\n%s\n%s", code, stdout, stderr)
 	}
-	lists, gets := 0, 0
-	for _, a := range e.s3.AccessLog(t)[mark:] {
-		switch {
-		case a.Operation == "ListObjectsV2" && strings.Contains(a.RequestURI, "prefix=q%2F"):
-			lists++
-		case a.Operation == "GetObject" && a.Bucket == "src" && strings.HasPrefix(a.Key, "q/"):
-			gets++
-		}
-	}
+	lists, gets := requests(mark)
 	if lists != p.Requests.List || gets != p.Requests.Gets {
 		t.Errorf("the load made %d LIST and %d GET requests on the table; the plan estimated %d and %d", lists, gets, p.Requests.List, p.Requests.Gets)
 	}
@@ -460,11 +464,35 @@ func TestPlanCountsWhatTheLoadDoes(t *testing.T) {
 	}
 
 	// Once committed, the plan counts what a repeated load keeps: the
-	// files the committed load holds with the same key and ETag.
+	// files the committed load holds with the same key and ETag. Like the
+	// load, it reads only the changed file, and its estimate is what the
+	// repeated load then asks.
 	e.put("q/a.csv", []byte("id,amount\n1,2\n"))
+	mark = len(e.s3.AccessLog(t))
 	code, text, stderr = runCLI(t, "plan", "--config", cfg)
 	if code != ExitOK {
 		t.Fatalf("plan after the load exited %d\n%s\n%s", code, text, stderr)
 	}
 	mustContain(t, "plan after the load", text, "reusable: 2 files (committed load ")
+	for _, a := range e.s3.AccessLog(t)[mark:] {
+		if a.Operation == "GetObject" && a.Bucket == "src" && a.Key != "q/a.csv" {
+			t.Errorf("the plan of the repeated load read %s, which did not change", a.Key)
+		}
+	}
+	code, out, stderr = runCLI(t, "plan", "--config", cfg, "--json")
+	if code != ExitOK {
+		t.Fatalf("plan --json after the load exited %d\n%s\n%s", code, out, stderr)
+	}
+	plan.Tables = nil
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatalf("plan --json: %v\n%s", err, out)
+	}
+	p = plan.Tables[0]
+	mark = len(e.s3.AccessLog(t))
+	if code, stdout, stderr := runCLI(t, "run", "--config", cfg); code != ExitOK {
+		t.Fatalf("the repeated run exited %d\n%s\n%s", code, stdout, stderr)
+	}
+	if lists, gets := requests(mark); lists != p.Requests.List || gets != p.Requests.Gets || gets != 1 {
+		t.Errorf("the repeated load made %d LIST and %d GET requests on the table; the plan estimated %d and %d (%s)", lists, gets, p.Requests.List, p.Requests.Gets, p.Requests.Basis)
+	}
 }
