@@ -434,7 +434,8 @@ func (chk *checker) warnIdleFleet(ctx context.Context) {
 func (tc *tableRun) republish(ctx context.Context, files []fileView) error {
 	tfs := make([]messages.TaskFile, len(files))
 	for i, f := range files {
-		tfs[i] = messages.TaskFile{Source: f.rec.Source, Range: f.rec.Range, Revision: f.rev}
+		// A file to be copied from a committed part still is.
+		tfs[i] = messages.TaskFile{Source: f.rec.Source, Range: f.rec.Range, Revision: f.rev, From: f.rec.From}
 	}
 	return tc.c.publish(ctx, tc.load, tc.t.Name, tfs, true)
 }
@@ -446,7 +447,7 @@ func (tc *tableRun) restore(ctx context.Context, lost []messages.FileRecord) err
 	recs := make([]messages.FileRecord, len(lost))
 	now := time.Now().UTC()
 	for i, r := range lost {
-		recs[i] = messages.FileRecord{LoadID: r.LoadID, Table: r.Table, Source: r.Source, Range: r.Range, State: messages.StateListed, Updated: now}
+		recs[i] = messages.FileRecord{LoadID: r.LoadID, Table: r.Table, Source: r.Source, Range: r.Range, From: r.From, State: messages.StateListed, Updated: now}
 	}
 	var revs []uint64
 	if err := tc.c.retry(ctx, "restoring deleted file records", func() (err error) {
@@ -458,7 +459,7 @@ func (tc *tableRun) restore(ctx context.Context, lost []messages.FileRecord) err
 	var tfs []messages.TaskFile
 	for i, r := range recs {
 		if revs[i] != 0 {
-			tfs = append(tfs, messages.TaskFile{Source: r.Source, Range: r.Range, Revision: revs[i]})
+			tfs = append(tfs, messages.TaskFile{Source: r.Source, Range: r.Range, Revision: revs[i], From: r.From})
 		}
 	}
 	return tc.c.publish(ctx, tc.load, tc.t.Name, tfs, true)

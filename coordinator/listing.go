@@ -23,8 +23,9 @@ type listing struct {
 	// published the tasks it publishes again.
 	kept, published int
 	// reused counts files whose rows a new load keeps from the table's
-	// committed load.
-	reused int
+	// committed load; rewrites, those of them to be copied from parts it
+	// rewrites.
+	reused, rewrites int
 }
 
 func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) }
@@ -95,7 +96,7 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	if err := c.recordAndPublish(ctx, load, t.Name, recs, from); err != nil {
 		return n, fmt.Errorf("recording reused files: %w", err)
 	}
-	n.records, n.reused = n.records+len(recs), reused
+	n.records, n.reused, n.rewrites = n.records+len(recs), reused, len(from)
 	return n, nil
 }
 
@@ -368,7 +369,7 @@ func (c *Coordinator) sync(ctx context.Context, load string, t Table, schema []b
 			return n, err
 		}
 		if rev != 0 {
-			again = append(again, messages.TaskFile{Source: rec.Source, Range: rec.Range, Revision: rev})
+			again = append(again, messages.TaskFile{Source: rec.Source, Range: rec.Range, Revision: rev, From: rec.From})
 		}
 	}
 	if len(creates) > 0 {

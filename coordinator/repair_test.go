@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -100,5 +101,45 @@ func TestLostTasksArePublishedAgain(t *testing.T) {
 	<-done
 	if n := q.reissued()["t/held.csv"]; n != 0 {
 		t.Fatalf("a file a live worker holds was published again %d times", n)
+	}
+}
+
+// A file to be copied from a committed part, published again (its task
+// lost) or recorded again (its record lost), is still copied from that
+// part: its task names it, and the files of one part share a task.
+func TestRepublishedRewriteKeepsItsPart(t *testing.T) {
+	q := &lostQueue{}
+	st := newOutageState(false)
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/", Schema: []byte("s")}}},
+		Ports{Lister: pageLister{}, Prober: noProber{}, Merger: firstMerger{}, Queue: q, State: st, Leases: st, Committer: &countingCommitter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tableRun{c: c, load: "l", t: c.cfg.Tables[0]}
+	rec := func(key, from string) messages.FileRecord {
+		return messages.FileRecord{LoadID: "l", Table: "t", Source: messages.Source{Bucket: "b", Key: key, ETag: "e", Size: 10}, From: from, State: messages.StateListed}
+	}
+	ctx := context.Background()
+	if err := tc.republish(ctx, []fileView{{rec: rec("t/a.csv", "old/p1.parquet"), rev: 3}, {rec: rec("t/b.csv", "old/p1.parquet"), rev: 4}, {rec: rec("t/c.csv", ""), rev: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.restore(ctx, []messages.FileRecord{rec("t/d.csv", "old/p2.parquet")}); err != nil {
+		t.Fatal(err)
+	}
+	from := map[string]string{}
+	for _, task := range q.published {
+		for _, f := range task.Files {
+			from[f.Source.Key] = f.From
+			if f.From != task.Files[0].From {
+				t.Errorf("task %s mixes files of part %q and %q", task.ID, task.Files[0].From, f.From)
+			}
+		}
+	}
+	want := map[string]string{"t/a.csv": "old/p1.parquet", "t/b.csv": "old/p1.parquet", "t/c.csv": "", "t/d.csv": "old/p2.parquet"}
+	if !maps.Equal(from, want) {
+		t.Errorf("published again with parts %v, want %v", from, want)
+	}
+	if got, _, err := st.File(ctx, "l", "t", rec("t/d.csv", "").Token()); err != nil || got.From != "old/p2.parquet" {
+		t.Errorf("the restored record: %+v, %v; want it to name its part", got, err)
 	}
 }

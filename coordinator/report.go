@@ -73,6 +73,9 @@ type TableReport struct {
 	Failures []messages.ManifestFailure `json:"failures,omitempty"`
 
 	loaded, failed []messages.FileRecord
+	// copied counts loaded files whose rows were copied from a committed
+	// part (FileRecord.From).
+	copied int
 }
 
 // FailedFiles counts files that failed or changed.
@@ -118,6 +121,9 @@ func summarize(name string, trec messages.TableRecord, files []messages.FileReco
 		i = j
 		if bad == nil && len(loaded) > 0 {
 			r.Loaded++
+			if loaded[0].From != "" {
+				r.copied++
+			}
 			r.Bytes += loaded[0].Source.Size
 			var rows int64
 			for _, f := range loaded {

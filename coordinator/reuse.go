@@ -193,6 +193,7 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 			// rows are copied from it into a new part.
 			for _, src := range srcs {
 				for _, rec := range c.newRecords(ctx, load, t.Name, schema, src, now) {
+					rec.From = part
 					from[rec.Token()] = part
 					recs = append(recs, rec)
 				}

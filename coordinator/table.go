@@ -47,8 +47,10 @@ type tableRun struct {
 
 	rec messages.TableRecord
 	rev uint64
-	// reused counts files a resumed load kept from its earlier run.
-	reused int
+	// reused counts files a resumed load kept from its earlier run, or a
+	// new load from the table's committed load; rewrites, those of them a
+	// new load copies from parts it rewrites.
+	reused, rewrites int
 	// resumed: this run carries on a load an earlier run began.
 	resumed bool
 	// prev is the table's committed load, for reuse (see previous).
@@ -121,7 +123,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		if err != nil {
 			return TableReport{}, err
 		}
-		tc.reused = n.reused
+		tc.reused, tc.rewrites = n.reused, n.rewrites
 		if err := tc.recordListing(ctx, n); err != nil {
 			return TableReport{}, err
 		}
@@ -149,7 +151,9 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	c.progress.listed(tc.idx, tc.rec, tc.reused)
 	c.progress.phase(tc.idx, messages.PhaseLoading)
 	rep, err := tc.reconcileAndCommit(ctx)
-	rep.Reused = tc.reused
+	// A file meant to be copied from a rewritten part that a worker read
+	// from the source instead (the part was gone) was loaded, not reused.
+	rep.Reused = tc.reused - (tc.rewrites - min(rep.copied, tc.rewrites))
 	return rep, err
 }
 

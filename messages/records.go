@@ -36,6 +36,12 @@ type FileRecord struct {
 	// Range is set on each record of a split file: one record per range.
 	Range *Range    `json:"range,omitempty"`
 	State FileState `json:"state"`
+	// From is the committed part the file's rows are copied from, for a
+	// file a load reuses from a part it rewrites (TaskFile.From). A worker
+	// that reads the file from the source instead (the part is gone)
+	// records it empty: the load then counts the file as loaded, not
+	// reused.
+	From string `json:"from,omitempty"`
 	// Part is the output file's path relative to the table directory.
 	Part string `json:"part,omitempty"`
 	// PartFiles is how many files' rows the part holds (1, or a batch's

@@ -43,6 +43,9 @@ type Outcome struct {
 	Rejected int64
 	Rejects  *messages.RejectsPart
 	Err      error
+	// Fetched: the file was read from the source although its task said to
+	// copy its rows from a committed part (TaskFile.From).
+	Fetched bool
 	// Decode and Write are how long the part took to fetch and decode into,
 	// and to finish and store (the same for every file of a batch); zero
 	// for a part the loader did not write (adopted from an earlier try).

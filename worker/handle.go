@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/s3load/s3load/messages"
 )
 
@@ -269,6 +268,7 @@ func (w *Worker) claim(ctx context.Context, d Delivery, task messages.Task, f me
 		rec.Worker = w.cfg.ID
 		rec.Attempts++
 		rec.Updated = time.Now().UTC()
+		rec.From = f.From // how this delivery loads it
 		rev, err := w.files.PutFile(ctx, rec, rev)
 		if errors.Is(err, messages.ErrConflict) && trusted {
 			// The record moved on since the task was published (a duplicate
@@ -348,6 +348,9 @@ func (w *Worker) record(ctx context.Context, d Delivery, c claimed, out Outcome,
 	if disp.State == messages.StateLoaded {
 		rec.Part, rec.PartFiles, rec.Rows, rec.Bytes, rec.Stats = out.Part, out.PartFiles, out.Rows, out.Bytes, out.Stats
 		rec.Rejected, rec.Rejects = out.Rejected, out.Rejects
+		if out.Fetched {
+			rec.From = ""
+		}
 	}
 	if err := w.putOwn(ctx, rec, c.rev); err != nil {
 		if errors.Is(err, messages.ErrConflict) {

@@ -466,3 +466,27 @@ func TestHandleBatchClaims(t *testing.T) {
 		}
 	}
 }
+
+// A file's record names the committed part its rows were copied from, and
+// names none when the loader read the file from the source instead (the
+// part was gone): the load reports the one reused, the other loaded.
+func TestRecordSaysWhereRowsCameFrom(t *testing.T) {
+	for _, fetched := range []bool{false, true} {
+		a := fileNamed("t/a.csv")
+		files := newMemFiles(a)
+		w := newTestWorker(t, files, batchLoader(func(_ context.Context, task messages.Task) []Outcome {
+			return []Outcome{{Kind: Loaded, Part: "new", PartFiles: 1, Rows: 1, Bytes: 50, Fetched: fetched}}
+		}))
+		task := batchTask(a)
+		task.Files[0].From = "old/batch.parquet"
+		w.Handle(context.Background(), &fakeDelivery{task: task, delivered: 1})
+		rec, _, _ := files.File(context.Background(), "l", "t", a.Source.Token())
+		want := "old/batch.parquet"
+		if fetched {
+			want = ""
+		}
+		if rec.State != messages.StateLoaded || rec.From != want {
+			t.Errorf("fetched %t: record %s from %q, want loaded from %q", fetched, rec.State, rec.From, want)
+		}
+	}
+}

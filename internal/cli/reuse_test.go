@@ -317,9 +317,13 @@ func TestReuseRewriteFallsBackToSource(t *testing.T) {
 	}
 
 	e.put("t/f01.csv", csvRows(1000, 20, ",", true))
-	_, loaded, reads := e.runReport(t, cfg)
+	reused, loaded, reads := e.runReport(t, cfg)
 	if got, want := keysOf(reads), []string{"t/f00.csv", "t/f01.csv", "t/f02.csv", "t/f03.csv"}; loaded != 8 || !slices.Equal(got, want) {
 		t.Errorf("second load: %d loaded, read %v; want 8 loaded, the removed part's files %v read", loaded, got, want)
+	}
+	// The report says so: only the other part's 4 files were reused.
+	if reused != 4 {
+		t.Errorf("second load: %d files reported reused; want 4 (the removed part's files were read from the source)", reused)
 	}
 	rows := e.scanSorted(t, "t")
 	e.runReport(t, cfg, "--full-reload")

@@ -218,6 +218,14 @@ func (b *partLoad) load(ctx context.Context) {
 	if b.rewrite(ctx) {
 		return
 	}
+	if len(b.task.Files) > 0 && b.task.Files[0].From != "" {
+		// The rewrite fell back to the source: say so in every outcome.
+		defer func() {
+			for i := range b.outs {
+				b.outs[i].Fetched = true
+			}
+		}()
+	}
 	if b.task.Reissued && b.adopt(ctx) {
 		return
 	}
