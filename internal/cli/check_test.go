@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/s3load/s3load/internal/testenv"
 )
 
 // runCheckCLI runs `s3load check` in-process under a 10 s deadline, and
@@ -131,7 +133,7 @@ func TestCheckAllPass(t *testing.T) {
 func TestCheckFailures(t *testing.T) {
 	e := newLoadEnv(t)
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
-	closed := freeAddr(t) // nothing listens here
+	closed := testenv.FreeAddr(t) // nothing listens here
 	silent := silentListener(t)
 	tests := []struct {
 		name string

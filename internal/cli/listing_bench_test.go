@@ -17,6 +17,7 @@ import (
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/natsq"
 	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -314,7 +315,7 @@ func startBenchNATS(b *testing.B) benchNATS {
 	if bin == "" {
 		b.Fatal("S3LOAD_BENCH_NATS_PROCESS needs S3LOAD_NATS_SERVER, the nats-server binary")
 	}
-	port, mon := freePort(b), freePort(b)
+	port, mon := testenv.FreePort(b), testenv.FreePort(b)
 	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-m", strconv.Itoa(mon), "-js", "-sd", b.TempDir())
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("starting %s: %v", bin, err)

@@ -135,7 +135,7 @@ func TestMetricsDuringRun(t *testing.T) {
 	cfg := e.writeConfig(`  - { name: alpha, prefix: alpha/ }
   - { name: beta, prefix: beta/ }
   - { name: zhold, prefix: zhold/ }`, "")
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	reportPath := filepath.Join(t.TempDir(), "report.json")
 	type result struct {
 		code           int

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/s3load/s3load/internal/testenv"
 )
 
 var (
@@ -51,22 +52,6 @@ func s3loadBinary(t testing.TB) string {
 	return binaryPath
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	return fmt.Sprintf("127.0.0.1:%d", freePort(t))
-}
-
-// freePort is a TCP port on 127.0.0.1 nothing listens on right now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // The scaled-out shape, as real processes: one coordinator and two workers
 // on a shared NATS server. Workers report healthy, the coordinator exits 0
 // with every table committed, and SIGTERM stops the workers cleanly.
@@ -83,7 +68,7 @@ func TestSeparateProcesses(t *testing.T) {
 	}
 	var workers []*proc
 	for i := range 2 {
-		p := &proc{health: freeAddr(t), done: make(chan error, 1)}
+		p := &proc{health: testenv.FreeAddr(t), done: make(chan error, 1)}
 		p.cmd = exec.Command(bin, "worker", "--config", cfg, "--nats", e.natsURL, "--concurrency", "2",
 			"--id", fmt.Sprintf("w%d", i), "--health-addr", p.health)
 		p.cmd.Env = os.Environ()

@@ -19,7 +19,7 @@ func TestStartupChecksFailFast(t *testing.T) {
 	e := newLoadEnv(t)
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
 	tlsSrv := testenv.VersityTLS(t)
-	closed := freeAddr(t) // nothing listens here
+	closed := testenv.FreeAddr(t) // nothing listens here
 	tests := []struct {
 		name string
 		// edit changes the valid config's text

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -108,7 +109,7 @@ func TestStatusPageInChromium(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	execute, interrupt, err := serveHTTP(ctx, addr, endpoints{check: func() (bool, string) { return true, "" }, page: p.statusPage()})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
+
+	"github.com/s3load/s3load/internal/testenv"
 )
 
 // Secrets the tests use; none may appear in an error or a log line.
@@ -371,21 +372,8 @@ func isAny(err error, kinds []error) bool {
 	return false
 }
 
-// freePort is a port nothing listens on, for a server that is down or
-// starts later.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
-
 func TestConnectServerDown(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	cases := []struct {
 		name string
 		url  string
@@ -417,7 +405,7 @@ func TestConnectCancelEndsTheWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, _, err := Connect(ctx, ConnectOptions{URL: fmt.Sprintf("nats://u:%s@127.0.0.1:%d", testPassword, freePort(t)), Wait: time.Minute})
+	_, _, err := Connect(ctx, ConnectOptions{URL: fmt.Sprintf("nats://u:%s@127.0.0.1:%d", testPassword, testenv.FreePort(t)), Wait: time.Minute})
 	t.Logf("Connect returned after %v: %v", time.Since(start), err)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want the context's", err)
@@ -427,7 +415,7 @@ func TestConnectCancelEndsTheWait(t *testing.T) {
 
 // A server started beside s3load may come up after it: Connect waits.
 func TestConnectWaitsForALateServer(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	type started struct {
 		srv *server.Server
 		err error
@@ -464,7 +452,7 @@ func TestConnectWaitsForALateServer(t *testing.T) {
 // After the first connection a NATS restart is waited out, and the log
 // tells it without the password.
 func TestConnectReconnectsAfterRestart(t *testing.T) {
-	port, dir := freePort(t), t.TempDir()
+	port, dir := testenv.FreePort(t), t.TempDir()
 	srv, err := newTestServer(port, dir, withUser)
 	if err != nil {
 		t.Fatal(err)
@@ -577,7 +565,7 @@ func TestConnectConfigErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.o.URL == "" {
-				tc.o.URL = fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+				tc.o.URL = fmt.Sprintf("nats://127.0.0.1:%d", testenv.FreePort(t))
 			}
 			tc.o.Wait = 5 * time.Second
 			start := time.Now()

@@ -2,7 +2,6 @@ package soak
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,7 +62,7 @@ func isExecutable(p string) bool {
 // for every start.
 func newNATSServer(t *testing.T, bin, storeDir, logDir string) *natsServer {
 	t.Helper()
-	return &natsServer{bin: bin, storeDir: storeDir, logDir: logDir, port: freePort(t), monitorPort: freePort(t),
+	return &natsServer{bin: bin, storeDir: storeDir, logDir: logDir, port: testenv.FreePort(t), monitorPort: testenv.FreePort(t),
 		exits: make(chan *process, 64)}
 }
 
@@ -126,15 +125,4 @@ func (n *natsServer) reportExit(p *process) {
 	case n.exits <- p:
 	default:
 	}
-}
-
-// freePort is a TCP port nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

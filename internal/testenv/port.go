@@ -1,0 +1,25 @@
+package testenv
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/s3load/s3load/internal/versity"
+)
+
+// FreePort is a TCP port on 127.0.0.1 nothing listens on right now, for a
+// server a test starts, or one that is down.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	port, err := versity.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// FreeAddr is FreePort as host:port.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	return fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+}
