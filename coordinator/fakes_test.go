@@ -187,17 +187,18 @@ func (s *outageState) WatchFiles(ctx context.Context, load, table string, fn fun
 	}
 }
 
-// Probes returns the probe records a test's queue wrote with putProbe.
-func (s *outageState) Probes(_ context.Context, load, table string) ([]messages.ProbeRecord, error) {
+// Probes returns the probe records a test's queue wrote with putProbe
+// after the after'th (revisions count the records from 1).
+func (s *outageState) Probes(_ context.Context, load, table string, after uint64) ([]messages.ProbeRecord, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []messages.ProbeRecord
-	for _, r := range s.probes {
-		if r.LoadID == load && r.Table == table {
+	for i, r := range s.probes {
+		if uint64(i) >= after && r.LoadID == load && r.Table == table {
 			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out, uint64(len(s.probes)), nil
 }
 
 func (s *outageState) putProbe(rec messages.ProbeRecord) {

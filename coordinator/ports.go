@@ -121,7 +121,10 @@ type StateStore interface {
 	// Files returns every file record of a table now.
 	Files(ctx context.Context, load, table string) ([]messages.FileRecord, error)
 	// Probes returns the probe tasks' findings of a table's pre-flight.
-	Probes(ctx context.Context, load, table string) ([]messages.ProbeRecord, error)
+	// after is a revision Probes returned before (0: none): only records
+	// stored since are returned, so a big table's findings are read once
+	// each, not again at every poll; the revision to pass next comes back.
+	Probes(ctx context.Context, load, table string, after uint64) ([]messages.ProbeRecord, uint64, error)
 	// WatchFiles calls fn with each current record of the table, then with
 	// a Current marker, then with each change, deletions included.
 	WatchFiles(ctx context.Context, load, table string, fn func(FileEvent) error) error

@@ -301,15 +301,20 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 	if err := c.retry(ctx, "publishing probe tasks", func() error { return c.Queue.Publish(ctx, tasks...) }); err != nil {
 		return fmt.Errorf("publishing probe tasks: %w", err)
 	}
-	// Each read returns every finding so far: space the reads out with
-	// the table's size, so a table of 100,000 files is not read whole five
-	// times a second.
+	// Each read returns the findings stored since the last one. The reads
+	// are still spaced out with the table's size: each is a watch on the
+	// bucket, and findings come a task (100 files) at a time.
 	poll := probePoll + time.Duration(len(tasks))*2*time.Millisecond
 	done, lastNews, lastLog := 0, time.Now(), time.Now()
+	var seen uint64
 	for done < len(found) {
 		var recs []messages.ProbeRecord
 		if err := c.retry(ctx, "reading probe findings", func() (err error) {
-			recs, err = c.State.Probes(ctx, load, t.Name)
+			var last uint64
+			recs, last, err = c.State.Probes(ctx, load, t.Name, seen)
+			if err == nil {
+				seen = last
+			}
 			return err
 		}); err != nil {
 			return fmt.Errorf("reading probe findings: %w", err)
