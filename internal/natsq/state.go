@@ -368,10 +368,22 @@ type record interface {
 
 // collect reads every record whose key matches pattern, as they are now.
 func collect[T record](ctx context.Context, s *State, pattern string) ([]T, error) {
+	out, _, err := collectSince[T](ctx, s, pattern, 0)
+	return out, err
+}
+
+// collectSince is collect of the records stored after revision after (0:
+// all), and returns the last revision read (after if none).
+func collectSince[T record](ctx context.Context, s *State, pattern string, after uint64) ([]T, uint64, error) {
 	var out []T
+	last := after
 	err := s.do(ctx, func(kv jetstream.KeyValue) error {
-		out = out[:0]
-		w, err := kv.Watch(ctx, pattern, jetstream.IgnoreDeletes())
+		out, last = out[:0], after
+		opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
+		if after > 0 {
+			opts = append(opts, jetstream.ResumeFromRevision(after+1))
+		}
+		w, err := kv.Watch(ctx, pattern, opts...)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", pattern, err)
 		}
@@ -392,10 +404,11 @@ func collect[T record](ctx context.Context, s *State, pattern string) ([]T, erro
 					return fmt.Errorf("reading %s: %w", e.Key(), err)
 				}
 				out = append(out, rec)
+				last = max(last, e.Revision())
 			}
 		}
 	})
-	return out, err
+	return out, last, err
 }
 
 func get[T record](ctx context.Context, s *State, key string) (T, uint64, error) {
