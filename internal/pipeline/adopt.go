@@ -2,24 +2,13 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 
+	"github.com/s3load/s3load/internal/partfiles"
 	"github.com/s3load/s3load/internal/partstats"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
-
-// partFilesKey is the Parquet footer key under which a part names the
-// files it holds and each one's rows, so that a part written by an attempt
-// whose record was lost can be adopted instead of loaded again.
-const partFilesKey = "s3load.files"
-
-// partFile is one file of a part, as its footer lists it.
-type partFile struct {
-	ID   string `json:"id"`
-	Rows int64  `json:"rows"`
-}
 
 // fileID names a file of a task, or a range of it, in a part's footer.
 func fileID(f messages.TaskFile) string {
@@ -32,12 +21,11 @@ func fileID(f messages.TaskFile) string {
 
 // describe is the footer entry of the files at loaded.
 func (b *partLoad) describe(loaded []int) string {
-	files := make([]partFile, len(loaded))
+	files := make([]partfiles.File, len(loaded))
 	for j, i := range loaded {
-		files[j] = partFile{ID: fileID(b.task.Files[i]), Rows: b.outs[i].Rows}
+		files[j] = partfiles.File{ID: fileID(b.task.Files[i]), Rows: b.outs[i].Rows}
 	}
-	data, _ := json.Marshal(files) // strings and numbers only: never fails
-	return string(data)
+	return partfiles.Encode(files)
 }
 
 // adopt takes over a part an earlier attempt wrote for exactly this task's
@@ -64,21 +52,16 @@ func (b *partLoad) adopt(ctx context.Context) bool {
 		return false
 	}
 	rows := make([]int64, len(files))
-	if desc, ok := info.Metadata[partFilesKey]; ok {
-		var listed []partFile
-		if json.Unmarshal([]byte(desc), &listed) != nil || len(listed) != len(files) {
+	if desc, ok := info.Metadata[partfiles.FooterKey]; ok {
+		listed, err := partfiles.Decode(desc, info.Rows)
+		if err != nil || len(listed) != len(files) {
 			return false
 		}
-		var sum int64
 		for i, f := range files {
 			if listed[i].ID != fileID(f) {
 				return false
 			}
 			rows[i] = listed[i].Rows
-			sum += listed[i].Rows
-		}
-		if sum != info.Rows {
-			return false
 		}
 	} else {
 		// A Parquet file copied whole carries its writer's footer: it is

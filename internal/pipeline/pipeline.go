@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/partfiles"
 	"github.com/s3load/s3load/internal/partstats"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
@@ -307,7 +308,7 @@ func (b *partLoad) finishPart(ctx context.Context, part target.Part, w *pqarrow.
 		b.failAll(err)
 		return err
 	}
-	if err := w.AppendKeyValueMetadata(partFilesKey, b.describe(loaded)); err != nil {
+	if err := w.AppendKeyValueMetadata(partfiles.FooterKey, b.describe(loaded)); err != nil {
 		return fail(fmt.Errorf("writing parquet metadata: %w", err))
 	}
 	writing := time.Now() // what follows finishes and stores the part (metrics)

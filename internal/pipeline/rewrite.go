@@ -3,7 +3,6 @@ package pipeline
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/s3load/s3load/internal/partfiles"
 	"github.com/s3load/s3load/worker"
 )
 
@@ -162,33 +162,24 @@ func (b *partLoad) copyRows(ctx context.Context, from string) error {
 // spans finds each task file's rows in the committed part from its
 // footer's list of files (written by every batch part), sorted by start.
 func (b *partLoad) spans(pf *file.Reader, from string) ([]rowSpan, error) {
-	desc := pf.MetaData().KeyValueMetadata().FindValue(partFilesKey)
+	desc := pf.MetaData().KeyValueMetadata().FindValue(partfiles.FooterKey)
 	if desc == nil {
 		return nil, fmt.Errorf("committed part %s does not list its files", from)
 	}
-	var listed []partFile
-	if err := json.Unmarshal([]byte(*desc), &listed); err != nil {
-		return nil, fmt.Errorf("committed part %s: its list of files: %w", from, err)
+	listed, err := partfiles.Decode(*desc, pf.NumRows())
+	if err != nil {
+		return nil, fmt.Errorf("committed part %s: %w", from, err)
 	}
-	at := make(map[string]rowSpan, len(listed))
-	var sum int64
-	for _, f := range listed {
-		at[f.ID] = rowSpan{start: sum, rows: f.Rows}
-		sum += f.Rows
-	}
-	if sum != pf.NumRows() {
-		return nil, fmt.Errorf("committed part %s lists %d rows of files but holds %d", from, sum, pf.NumRows())
-	}
+	at := partfiles.Spans(listed)
 	spans := make([]rowSpan, 0, len(b.task.Files))
 	for i, f := range b.task.Files {
 		id := fileID(f)
-		s, ok := at[id]
+		span, ok := at[id]
 		if !ok {
 			return nil, fmt.Errorf("committed part %s does not hold %s (or the task names it twice)", from, f.Source)
 		}
 		delete(at, id)
-		s.file = i
-		spans = append(spans, s)
+		spans = append(spans, rowSpan{file: i, start: span.Start, rows: span.Rows})
 	}
 	slices.SortStableFunc(spans, func(a, b rowSpan) int { return cmp.Compare(a.start, b.start) })
 	return spans, nil

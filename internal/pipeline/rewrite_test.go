@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/partfiles"
 	"github.com/s3load/s3load/internal/target"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
@@ -48,7 +49,7 @@ func TestRewriteCopiesKeptRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var listed []partFile
+	var listed []partfiles.File
 	var next int64
 	for _, f := range files {
 		b := array.NewInt64Builder(memory.DefaultAllocator)
@@ -61,10 +62,10 @@ func TestRewriteCopiesKeptRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec.Release()
-		listed = append(listed, partFile{ID: f.src.Identity(), Rows: f.rows})
+		listed = append(listed, partfiles.File{ID: f.src.Identity(), Rows: f.rows})
 	}
 	desc, _ := json.Marshal(listed)
-	if err := w.AppendKeyValueMetadata(partFilesKey, string(desc)); err != nil {
+	if err := w.AppendKeyValueMetadata(partfiles.FooterKey, string(desc)); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -121,11 +122,11 @@ func TestRewriteCopiesKeptRows(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("the new part holds %d rows, want %d: a's then d's", len(got), len(want))
 	}
-	var footer []partFile
-	if err := json.Unmarshal([]byte(*r.MetaData().KeyValueMetadata().FindValue(partFilesKey)), &footer); err != nil {
+	var footer []partfiles.File
+	if err := json.Unmarshal([]byte(*r.MetaData().KeyValueMetadata().FindValue(partfiles.FooterKey)), &footer); err != nil {
 		t.Fatal(err)
 	}
-	wantFooter := []partFile{{src("a").Identity(), 100_000}, {src("b").Identity(), 0}, {src("d").Identity(), 70_000}, {src("e").Identity(), 0}}
+	wantFooter := []partfiles.File{{ID: src("a").Identity(), Rows: 100_000}, {ID: src("b").Identity(), Rows: 0}, {ID: src("d").Identity(), Rows: 70_000}, {ID: src("e").Identity(), Rows: 0}}
 	if !slices.Equal(footer, wantFooter) {
 		t.Errorf("the new part's footer lists %v, want %v", footer, wantFooter)
 	}
