@@ -26,6 +26,9 @@ type listing struct {
 	// committed load; rewrites, those of them to be copied from parts it
 	// rewrites.
 	reused, rewrites int
+	// keptParts are the committed parts whose files' rows the load keeps
+	// as they are (reused whole, or masked).
+	keptParts map[string]bool
 }
 
 func relKey(prefix, key string) string { return strings.TrimPrefix(key, prefix) }
@@ -97,6 +100,14 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 		return n, fmt.Errorf("recording reused files: %w", err)
 	}
 	n.records, n.reused, n.rewrites = n.records+len(recs), reused, len(from)
+	for _, rec := range recs {
+		if rec.State == messages.StateLoaded {
+			if n.keptParts == nil {
+				n.keptParts = map[string]bool{}
+			}
+			n.keptParts[rec.Part] = true
+		}
+	}
 	return n, nil
 }
 

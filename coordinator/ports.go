@@ -335,6 +335,10 @@ type PreviousFile struct {
 	Rows      int64
 	// Bytes is the part's size.
 	Bytes int64
+	// PartRows is how many rows the part file holds, those of files an
+	// earlier load masked included (see PreviousLoad.Masks); 0 when not
+	// known.
+	PartRows int64
 }
 
 // PreviousLoad is what a table's committed load left that a new load may
@@ -348,6 +352,10 @@ type PreviousLoad struct {
 	// does not read again.
 	Schema []byte
 	Files  []PreviousFile
+	// Masks says the table format can hide a kept part's rows of files that
+	// changed or are gone (Iceberg position deletes), so such a part stays
+	// as it is instead of being rewritten from its other files' rows.
+	Masks bool
 }
 
 // CommittedLoads reads what a table's committed load holds.

@@ -122,8 +122,10 @@ func (k *knownFiles) has(src messages.Source) bool { return k != nil && k.ids[sr
 // reused as it is when every file the part holds is listed again
 // unchanged, which is known once the listing ends, so candidates are held
 // back until then. A batch part that also holds a changed or deleted file
-// is rewritten instead: a worker copies its unchanged files' rows from it
-// into a new part (TaskFile.From), so they are not fetched again.
+// stays too where the table format masks that file's rows (see masks);
+// otherwise it is rewritten: a worker copies its unchanged files' rows from
+// it into a new part (TaskFile.From). Either way they are not fetched
+// again.
 type reusePlan struct {
 	// mu guards seen and count: pages are recorded pagesInFlight at once.
 	mu    sync.Mutex
@@ -184,11 +186,11 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 	}
 	sort.Strings(parts)
 	from = map[string]string{}
-	rewritten := 0
+	rewritten, masked := 0, 0
 	for _, part := range parts {
 		srcs := p.seen[part]
 		prev := p.byID[srcs[0].Identity()]
-		if len(srcs) < max(prev.PartFiles, 1) {
+		if len(srcs) < max(prev.PartFiles, 1) && !p.masks(srcs) {
 			// Some of the part's files changed or are gone: its other files'
 			// rows are copied from it into a new part.
 			for _, src := range srcs {
@@ -201,6 +203,9 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 			reused += len(srcs)
 			rewritten++
 			continue
+		}
+		if len(srcs) < max(prev.PartFiles, 1) {
+			masked++
 		}
 		var path string
 		if err := c.retry(ctx, "reusing part "+part, func() (err error) {
@@ -216,14 +221,37 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 		for _, src := range srcs {
 			f := p.byID[src.Identity()]
 			recs = append(recs, messages.FileRecord{LoadID: load, Table: t.Name, Source: src, State: messages.StateLoaded,
-				Part: path, PartFiles: max(f.PartFiles, 1), Rows: f.Rows, Bytes: f.Bytes, Updated: now})
+				Part: path, PartFiles: len(srcs), Rows: f.Rows, Bytes: f.Bytes, Updated: now})
 			reused++
 		}
 	}
 	if rewritten > 0 {
 		log.Info("rewriting committed parts that hold changed or deleted files", "parts", rewritten)
 	}
+	if masked > 0 {
+		log.Info("keeping committed parts that hold changed or deleted files, their rows masked", "parts", masked)
+	}
 	return recs, from, reused
+}
+
+// MaskedRowsMax is the share of a committed part's rows that may be masked
+// (see PreviousLoad.Masks) before the part is rewritten instead: masking
+// saves the rewrite now, but every reader skips the masked rows on every
+// scan, so a part never holds more masked rows than live ones.
+const MaskedRowsMax = 0.5
+
+// masks says whether the part srcs are the unchanged files of is kept with
+// the other files' rows masked, rather than rewritten.
+func (p *reusePlan) masks(srcs []messages.Source) bool {
+	first := p.byID[srcs[0].Identity()]
+	if !p.prev.Masks || first.PartRows <= 0 {
+		return false
+	}
+	var live int64
+	for _, src := range srcs {
+		live += p.byID[src.Identity()].Rows
+	}
+	return float64(first.PartRows-live) <= MaskedRowsMax*float64(first.PartRows)
 }
 
 // ManifestFiles lists the whole (not split) source files of a committed

@@ -51,6 +51,8 @@ type tableRun struct {
 	// new load from the table's committed load; rewrites, those of them a
 	// new load copies from parts it rewrites.
 	reused, rewrites int
+	// keptParts are the committed parts the load keeps (listing.keptParts).
+	keptParts map[string]bool
 	// resumed: this run carries on a load an earlier run began.
 	resumed bool
 	// prev is the table's committed load, for reuse (see previous).
@@ -123,7 +125,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		if err != nil {
 			return TableReport{}, err
 		}
-		tc.reused, tc.rewrites = n.reused, n.rewrites
+		tc.reused, tc.rewrites, tc.keptParts = n.reused, n.rewrites, n.keptParts
 		if err := tc.recordListing(ctx, n); err != nil {
 			return TableReport{}, err
 		}
@@ -381,6 +383,7 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 		var missing *PartsError
 		if errors.As(err, &missing) && round <= maxRounds {
 			tc.log.Warn("parts missing at commit; loading their files again", "parts", len(missing.Parts), "err", err)
+			tc.unkeep(files, missing.Parts)
 			if err := c.reloadParts(ctx, tc.load, t.Name, files, missing.Parts, round); err != nil {
 				return report, err
 			}
@@ -404,6 +407,22 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 			tc.log.Error("rejected rows not committed", "err", err)
 		}
 		return report, nil
+	}
+}
+
+// unkeep stops counting as reused the files of kept committed parts that
+// the commit found missing or wrong: they are loaded from the source.
+func (tc *tableRun) unkeep(files []messages.FileRecord, parts []string) {
+	for _, p := range parts {
+		if !tc.keptParts[p] {
+			continue
+		}
+		delete(tc.keptParts, p)
+		for _, f := range files {
+			if f.State == messages.StateLoaded && f.Part == p {
+				tc.reused--
+			}
+		}
 	}
 }
 

@@ -216,10 +216,12 @@ func TestReusePlain(t *testing.T) {
 	}
 }
 
-// A batch part that holds a changed or deleted file is rewritten from its
-// own rows: its unchanged files are not read from the source again, and
-// the table equals a full reload row for row. Iceberg (local and on S3)
-// and plain Parquet alike.
+// A batch part that holds a changed or deleted file keeps its unchanged
+// files' rows without reading them from the source again: in Iceberg the
+// part stays and a position delete file masks the other files' rows, until
+// more than half its rows would be masked; then, and always in plain
+// Parquet, the part is rewritten from its own rows. The table equals a
+// full reload row for row. Iceberg (local and on S3) and plain Parquet.
 func TestReuseBatchPartWithChangedFile(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -230,6 +232,9 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 			var e *loadEnv
 			var cfg string
 			var rows func(wantRows int64, wantParts int) []string
+			// masks checks an Iceberg table's position delete files and the
+			// rows they mask.
+			masks := func(files int, rows int64) {}
 			if c.iceberg {
 				ie := newIcebergEnv(t, c.onS3)
 				e, cfg = ie.loadEnv, ie.config("  - { name: t, prefix: t/ }", "batch: { files: 4 }")
@@ -238,6 +243,12 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 						t.Errorf("the table has %d rows in %d parts, want %d in %d", got.Rows, len(got.DataFiles), wantRows, wantParts)
 					}
 					return ie.scanSorted(t, "t")
+				}
+				masks = func(files int, rows int64) {
+					t.Helper()
+					if got := ie.read(t, "t"); len(got.DeleteFiles) != files || got.Deleted != rows {
+						t.Errorf("the table masks %d rows with %d delete files, want %d with %d", got.Deleted, len(got.DeleteFiles), rows, files)
+					}
 				}
 			} else {
 				e = newLoadEnv(t)
@@ -261,27 +272,42 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 			if got, want := keysOf(reads), []string{"t/f01.csv", "t/f12.csv"}; reused != 10 || loaded != 12 || !slices.Equal(got, want) {
 				t.Errorf("second load: %d reused, %d loaded, read %v; want 10 reused of 12 loaded, only %v read", reused, loaded, got, want)
 			}
-			// The two rewritten parts, the third kept, and one for f01 and f12.
+			// The first two parts (masked in Iceberg, rewritten in plain
+			// Parquet), the third kept, and one for f01 and f12.
 			rowsReused := rows(12*20, 4)
+			masks(2, 40) // f01's rows and f06's
 
-			// A part rewritten from rows is reused in turn, and rewritten again.
+			// A part masked or rewritten is reused in turn, and masked or
+			// rewritten again.
 			e.put("t/f05.csv", csvRows(3000, 20, ",", true))
 			reused, _, reads = e.runReport(t, cfg)
 			if got, want := keysOf(reads), []string{"t/f05.csv"}; reused != 11 || !slices.Equal(got, want) {
 				t.Errorf("third load: %d reused, read %v; want 11 reused, only %v read", reused, got, want)
 			}
 			rowsAgain := rows(12*20, 5)
+			masks(2, 60) // the second part's mask now covers f05 and f06: one file, replaced
+			if slices.Equal(rowsReused, rowsAgain) {
+				t.Error("the third load's table equals the second's: f05's change is missing")
+			}
+
+			// With f04 changed too, three quarters of the second part would
+			// be masked: it is rewritten from f07's rows, and its mask goes.
+			e.put("t/f04.csv", csvRows(4000, 20, ",", true))
+			reused, _, reads = e.runReport(t, cfg)
+			if got, want := keysOf(reads), []string{"t/f04.csv"}; reused != 11 || !slices.Equal(got, want) {
+				t.Errorf("fourth load: %d reused, read %v; want 11 reused, only %v read", reused, got, want)
+			}
+			rowsFourth := rows(12*20, 6)
+			masks(1, 20) // f01's, in the first part
 
 			reused, _, reads = e.runReport(t, cfg, "--full-reload")
 			if reused != 0 || len(reads) != 12 {
 				t.Errorf("a full reload reused %d files and read %v; want none reused, all 12 read", reused, keysOf(reads))
 			}
 			rowsFull := rows(12*20, 3)
-			if !slices.Equal(rowsAgain, rowsFull) {
-				t.Errorf("the reusing load's table (%d rows) differs from a full reload's (%d rows)", len(rowsAgain), len(rowsFull))
-			}
-			if slices.Equal(rowsReused, rowsAgain) {
-				t.Error("the third load's table equals the second's: f05's change is missing")
+			masks(0, 0)
+			if !slices.Equal(rowsFourth, rowsFull) {
+				t.Errorf("the reusing load's table (%d rows) differs from a full reload's (%d rows)", len(rowsFourth), len(rowsFull))
 			}
 		})
 	}

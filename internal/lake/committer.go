@@ -331,21 +331,35 @@ func (c *Committer) stage(ctx context.Context, tbl *table.Table, req coordinator
 		props[RejectedRowsProperty] = strconv.FormatInt(rejected, 10)
 	}
 	reusedProps(props, req, len(reused))
-	old, err := currentFiles(ctx, tbl)
+	live, err := currentFiles(ctx, tbl)
 	if err != nil {
 		return nil, err
 	}
+	old := slices.DeleteFunc(slices.Clone(live), func(f iceberg.DataFile) bool { return f.ContentType() != iceberg.EntryContentData })
+	var keep map[string]bool
 	if len(reused) > 0 {
-		keep, err := checkReused(tbl, reused, old)
-		if err != nil {
+		if keep, err = checkReused(tbl, reused, old); err != nil {
 			return nil, err
 		}
 		// A reused part is neither deleted nor added: it stays.
 		old = slices.DeleteFunc(old, func(f iceberg.DataFile) bool { return keep[f.FilePath()] })
 	}
+	masks, err := c.planMasks(ctx, tbl, req, reused, live, keep)
+	if err != nil {
+		return nil, err
+	}
+	if len(masks.add) > 0 {
+		// Its own snapshot, before the overwrite: a delete of the rows of
+		// files that changed or are gone, in the parts that stay. One
+		// catalog commit takes the table past both.
+		props[MaskedPartsProperty] = strconv.Itoa(masks.parts)
+		if err := tx.NewRowDelta(iceberg.Properties{MaskingLoadProperty: req.LoadID}).AddDeletes(masks.add...).Commit(ctx); err != nil {
+			return nil, fmt.Errorf("staging the masks of changed files' rows: %w", err)
+		}
+	}
 	switch {
-	case len(old) > 0:
-		err = tx.ReplaceDataFilesWithDataFiles(ctx, old, files, props)
+	case len(old) > 0 || len(masks.remove) > 0:
+		err = tx.ReplaceFiles(ctx, old, files, masks.remove, props)
 	case len(files) > 0:
 		err = tx.AddDataFiles(ctx, files, props)
 	case len(reused) > 0:
@@ -402,8 +416,9 @@ func (c *Committer) result(tbl *table.Table, snap *table.Snapshot, req coordinat
 	return r
 }
 
-// currentFiles lists the data files of the table's current snapshot: an
-// overwrite deletes them all.
+// currentFiles lists the live files of the table's current snapshot, data
+// and deletes: an overwrite deletes them all, but for the parts a load
+// reuses and their masks.
 func currentFiles(ctx context.Context, tbl *table.Table) ([]iceberg.DataFile, error) {
 	snap := tbl.CurrentSnapshot()
 	if snap == nil {
@@ -416,8 +431,8 @@ func currentFiles(ctx context.Context, tbl *table.Table) ([]iceberg.DataFile, er
 	return snapshotFiles(fsys, *snap)
 }
 
-// snapshotFiles lists the live data files of one snapshot, from its
-// manifests.
+// snapshotFiles lists the live files of one snapshot, data and deletes,
+// from its manifests.
 func snapshotFiles(fsys icebergio.IO, snap table.Snapshot) ([]iceberg.DataFile, error) {
 	manifests, err := snap.Manifests(fsys)
 	if err != nil {
@@ -425,9 +440,6 @@ func snapshotFiles(fsys icebergio.IO, snap table.Snapshot) ([]iceberg.DataFile, 
 	}
 	var out []iceberg.DataFile
 	for _, m := range manifests {
-		if m.ManifestContent() != iceberg.ManifestContentData {
-			continue
-		}
 		entries, err := m.FetchEntries(fsys, true)
 		if err != nil {
 			return nil, fmt.Errorf("reading manifest %s: %w", m.FilePath(), err)

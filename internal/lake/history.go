@@ -43,7 +43,7 @@ func (c *Committer) Commits(ctx context.Context, name string) ([]coordinator.Tab
 			Table: name, LoadID: p[LoadIDProperty], Job: p[JobProperty],
 			Committed: time.UnixMilli(s.TimestampMs).UTC(),
 			Snapshot:  strconv.FormatInt(s.SnapshotID, 10), Current: s.SnapshotID == current,
-			Rows: num("total-records"), Files: int(num("s3load.files")), Failed: int(num("s3load.failed-files")),
+			Rows: num("total-records") - num("total-position-deletes"), Files: int(num("s3load.files")), Failed: int(num("s3load.failed-files")),
 			Rejected: num(RejectedRowsProperty),
 		})
 	}

@@ -71,17 +71,22 @@ func (c *Committer) PreviousLoad(ctx context.Context, name string) (coordinator.
 		return coordinator.PreviousLoad{}, err
 	}
 	loc := strings.TrimRight(tbl.Location(), "/") + "/"
-	sizes := make(map[string]int64, len(live))
+	data := make(map[string]iceberg.DataFile, len(live))
 	for _, f := range live {
-		sizes[strings.TrimPrefix(f.FilePath(), loc)] = f.FileSizeBytes()
+		if f.ContentType() == iceberg.EntryContentData {
+			data[strings.TrimPrefix(f.FilePath(), loc)] = f
+		}
 	}
 	// A part is reused only while the snapshot holds it, at the size the
 	// load recorded.
 	files := coordinator.ManifestFiles(m.Manifest, func(part string, bytes int64) (string, bool) {
-		size, ok := sizes[part]
-		return part, ok && size == bytes
+		f, ok := data[part]
+		return part, ok && f.FileSizeBytes() == bytes
 	})
-	return coordinator.PreviousLoad{LoadID: load, Fingerprint: fp, Schema: m.TableSchema, Files: files}, nil
+	for i := range files {
+		files[i].PartRows = data[files[i].Part].Count()
+	}
+	return coordinator.PreviousLoad{LoadID: load, Fingerprint: fp, Schema: m.TableSchema, Files: files, Masks: canMask(tbl)}, nil
 }
 
 // loadFiles is a files manifest: the load's files and parts as a plain

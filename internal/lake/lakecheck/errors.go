@@ -9,8 +9,9 @@ var (
 	ErrMismatch = errors.New("metadata does not match the files")
 	// ErrNoFieldIDs: a Parquet data file lacks Iceberg field ids.
 	ErrNoFieldIDs = errors.New("parquet file without field ids")
-	// ErrDeleteFiles: the snapshot has delete manifests or delete files.
-	ErrDeleteFiles = errors.New("delete files not supported by the checker")
+	// ErrDeleteFiles: the snapshot has equality delete files, which the
+	// checker does not apply (position deletes it does).
+	ErrDeleteFiles = errors.New("equality delete files not supported by the checker")
 	// ErrSnapshotNotFound: the snapshot asked for is not in the metadata.
 	ErrSnapshotNotFound = errors.New("snapshot not found")
 	// ErrInvalidMetadata: metadata.json, a manifest list or a manifest is

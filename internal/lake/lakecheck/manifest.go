@@ -14,7 +14,8 @@ const (
 	statusAdded    = 1
 	statusDeleted  = 2
 
-	contentData = 0
+	contentData       = 0
+	contentPosDeletes = 1
 )
 
 // manifestFile is one row of a manifest list. Counts are "any" because

@@ -21,7 +21,12 @@ type Table struct {
 	Snapshots  []Snapshot        // every snapshot in the metadata, in its order
 	Schema     []Field           // the current schema
 	DataFiles  []DataFile        // the snapshot's live data files, in manifest order
-	Rows       int64             // rows read from the data files
+	// DeleteFiles are the snapshot's live position delete files.
+	DeleteFiles []DataFile
+	Rows        int64 // rows read from the data files, less those deleted
+	// Deleted counts the rows of live data files that position deletes
+	// hide.
+	Deleted int64
 	// Columns aggregates each top-level column of the current schema by
 	// name, matched in the data files by Parquet field id.
 	Columns map[string]*Agg
@@ -103,11 +108,17 @@ func ReadTable(ctx context.Context, open Opener, location string, opts ...Option
 	if snap.ManifestList == "" {
 		return nil, fmt.Errorf("snapshot %d: %w: no manifest list (inline v1 manifests are not supported)", snap.ID, ErrInvalidMetadata)
 	}
-	if t.DataFiles, err = liveDataFiles(ctx, open, snap.ManifestList); err != nil {
+	if t.DataFiles, t.DeleteFiles, err = liveFiles(ctx, open, snap.ManifestList); err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", snap.ID, err)
 	}
+	deleted := map[string][]int64{}
+	for _, df := range t.DeleteFiles {
+		if err := readPosDeletes(ctx, open, df, deleted, o.mem); err != nil {
+			return nil, fmt.Errorf("snapshot %d: delete file %s: %w", snap.ID, df.Path, err)
+		}
+	}
 	for _, df := range t.DataFiles {
-		if err := readDataFile(ctx, open, df, t, o.mem); err != nil {
+		if err := readDataFile(ctx, open, df, t, o.mem, deleted[df.Path]); err != nil {
 			return nil, fmt.Errorf("snapshot %d: data file %s: %w", snap.ID, df.Path, err)
 		}
 	}
@@ -135,42 +146,51 @@ func pickSnapshot(md *metadataJSON, want *int64) (*Snapshot, error) {
 	return nil, fmt.Errorf("%w: %d", ErrSnapshotNotFound, *id)
 }
 
-// liveDataFiles walks a manifest list and its manifests and returns the
-// entries that are live (existing or added).
-func liveDataFiles(ctx context.Context, open Opener, manifestList string) ([]DataFile, error) {
+// liveFiles walks a manifest list and its manifests and returns the
+// entries that are live (existing or added): data files and position
+// delete files.
+func liveFiles(ctx context.Context, open Opener, manifestList string) (data, deletes []DataFile, err error) {
 	manifests, err := readManifestList(ctx, open, manifestList)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []DataFile
-	seen := make(map[string]string) // data file path -> manifest listing it
+	seen := make(map[string]string) // file path -> manifest listing it
 	for _, mf := range manifests {
-		if mf.Content != contentData {
-			return nil, fmt.Errorf("manifest %s: %w", mf.Path, ErrDeleteFiles)
+		if mf.Content != contentData && mf.Content != contentPosDeletes {
+			return nil, nil, fmt.Errorf("manifest %s: %w", mf.Path, ErrDeleteFiles)
 		}
 		entries, err := readManifest(ctx, open, mf)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := checkCounts(mf, entries); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, e := range entries {
 			if e.Status == statusDeleted {
 				continue
 			}
 			df := e.DataFile
-			if df.Content != contentData {
-				return nil, fmt.Errorf("manifest %s: entry %s: %w", mf.Path, df.FilePath, ErrDeleteFiles)
+			if df.Content == contentPosDeletes && mf.Content == contentPosDeletes {
+				if other, dup := seen[df.FilePath]; dup {
+					return nil, nil, fmt.Errorf("manifest %s: %w: delete file %s is live twice (also in %s)", mf.Path, ErrInvalidMetadata, df.FilePath, other)
+				}
+				seen[df.FilePath] = mf.Path
+				deletes = append(deletes, DataFile{Path: df.FilePath, Format: df.FileFormat, Status: int(e.Status),
+					RecordCount: df.RecordCount, SizeInBytes: df.FileSizeInBytes})
+				continue
+			}
+			if df.Content != contentData || mf.Content != contentData {
+				return nil, nil, fmt.Errorf("manifest %s: entry %s: %w: content %d in a manifest of content %d", mf.Path, df.FilePath, ErrDeleteFiles, df.Content, mf.Content)
 			}
 			if !strings.EqualFold(df.FileFormat, "parquet") {
-				return nil, fmt.Errorf("manifest %s: entry %s: %w: file format %q, only parquet is read", mf.Path, df.FilePath, ErrInvalidMetadata, df.FileFormat)
+				return nil, nil, fmt.Errorf("manifest %s: entry %s: %w: file format %q, only parquet is read", mf.Path, df.FilePath, ErrInvalidMetadata, df.FileFormat)
 			}
 			if other, dup := seen[df.FilePath]; dup {
-				return nil, fmt.Errorf("manifest %s: %w: data file %s is live twice (also in %s)", mf.Path, ErrInvalidMetadata, df.FilePath, other)
+				return nil, nil, fmt.Errorf("manifest %s: %w: data file %s is live twice (also in %s)", mf.Path, ErrInvalidMetadata, df.FilePath, other)
 			}
 			seen[df.FilePath] = mf.Path
-			out = append(out, DataFile{
+			data = append(data, DataFile{
 				Path:            df.FilePath,
 				Format:          df.FileFormat,
 				Status:          int(e.Status),
@@ -185,12 +205,13 @@ func liveDataFiles(ctx context.Context, open Opener, manifestList string) ([]Dat
 			})
 		}
 	}
-	return out, nil
+	return data, deletes, nil
 }
 
 // readDataFile reads one data file, checks it against its manifest entry
-// and adds its rows and columns to t.
-func readDataFile(ctx context.Context, open Opener, df DataFile, t *Table, mem memory.Allocator) error {
+// and adds its rows and columns to t, but for the rows at deleted
+// (ascending positions).
+func readDataFile(ctx context.Context, open Opener, df DataFile, t *Table, mem memory.Allocator, deleted []int64) error {
 	b, err := open(ctx, df.Path)
 	if err != nil {
 		return fmt.Errorf("reading: %w", err)
@@ -198,7 +219,7 @@ func readDataFile(ctx context.Context, open Opener, df DataFile, t *Table, mem m
 	if int64(len(b)) != df.SizeInBytes {
 		return fmt.Errorf("%w: file_size_in_bytes %d, actual size %d", ErrMismatch, df.SizeInBytes, len(b))
 	}
-	aggs, err := readParquet(ctx, b, t.Schema, mem)
+	aggs, live, err := readParquet(ctx, b, t.Schema, mem, deleted)
 	if err != nil {
 		return err
 	}
@@ -208,9 +229,10 @@ func readDataFile(ctx context.Context, open Opener, df DataFile, t *Table, mem m
 	if err := checkStats(df, t.Schema, aggs); err != nil {
 		return err
 	}
-	t.Rows += aggs.rows
+	t.Rows += live.rows
+	t.Deleted += aggs.rows - live.rows
 	for _, f := range t.Schema {
-		t.Columns[f.Name].merge(aggs.cols[f.ID])
+		t.Columns[f.Name].merge(live.cols[f.ID])
 	}
 	return nil
 }
@@ -250,16 +272,23 @@ func checkStats(df DataFile, fields []Field, aggs fileAggs) error {
 // checkSummary compares the snapshot summary's totals, where present, with
 // the live files.
 func checkSummary(t *Table) error {
-	var size int64
+	var size, records, posDeletes int64
 	for _, df := range t.DataFiles {
 		size += df.SizeInBytes
+		records += df.RecordCount
+	}
+	for _, df := range t.DeleteFiles {
+		size += df.SizeInBytes
+		posDeletes += df.RecordCount
 	}
 	for _, c := range []struct {
 		key    string
 		actual int64
 	}{
-		{"total-records", t.Rows},
+		{"total-records", records},
 		{"total-data-files", int64(len(t.DataFiles))},
+		{"total-delete-files", int64(len(t.DeleteFiles))},
+		{"total-position-deletes", posDeletes},
 		{"total-files-size", size},
 	} {
 		s, ok := t.Summary[c.key]
