@@ -19,6 +19,7 @@ import (
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
 	"github.com/apache/iceberg-go/table"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/partfiles"
@@ -45,6 +46,9 @@ const (
 
 // posDeletePathID is the field id of a position delete file's file_path.
 var posDeletePathID = iceberg.PositionalDeleteSchema.Fields()[0].ID
+
+// masksInFlight bounds the masks a commit writes at once.
+const masksInFlight = 8
 
 // masksFormatVersion is the one format version whose position deletes
 // s3load writes: v1 has none, v3 wants deletion vectors instead.
@@ -117,29 +121,44 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	var problems []string
+	var problems, todo []string
 	for _, p := range paths {
-		df := data[p]
-		masked := df.Count() - liveRows[p]
+		masked := data[p].Count() - liveRows[p]
 		var already int64
 		for _, m := range masks[p] {
 			already += m.Count()
 		}
-		if masked == already {
-			continue // masked as it should be (or not at all)
-		}
-		if masked < 0 || !canMask(tbl) {
+		switch {
+		case masked == already: // masked as it should be (or not at all)
+		case masked < 0 || !canMask(tbl):
 			problems = append(problems, strings.TrimPrefix(p, loc))
-			continue
+		default:
+			todo = append(todo, p)
 		}
-		f, err := c.writeMask(ctx, tbl, req.LoadID, df, kept[p], masked)
-		if err != nil {
-			return maskPlan{}, &coordinator.PartsError{Parts: []string{strings.TrimPrefix(p, loc)}, Err: err}
-		}
-		plan.add = append(plan.add, f)
-		plan.remove = append(plan.remove, masks[p]...)
-		plan.parts++
 	}
+	// Each mask is a footer read and a small write: side by side, as an
+	// object store's latency (or a disk's sync) is most of their time.
+	written := make([]iceberg.DataFile, len(todo))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(masksInFlight)
+	for i, p := range todo {
+		g.Go(func() error {
+			f, err := c.writeMask(gctx, tbl, req.LoadID, data[p], kept[p], data[p].Count()-liveRows[p])
+			if err != nil {
+				return &coordinator.PartsError{Parts: []string{strings.TrimPrefix(p, loc)}, Err: err}
+			}
+			written[i] = f
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return maskPlan{}, err
+	}
+	for i, p := range todo {
+		plan.add = append(plan.add, written[i])
+		plan.remove = append(plan.remove, masks[p]...)
+	}
+	plan.parts = len(todo)
 	if len(problems) > 0 {
 		return maskPlan{}, &coordinator.PartsError{Parts: problems,
 			Err: fmt.Errorf("%d reused parts hold rows their files' records do not account for", len(problems))}
