@@ -437,7 +437,7 @@ func (tc *tableRun) republish(ctx context.Context, files []fileView) error {
 		// A file to be copied from a committed part still is.
 		tfs[i] = messages.TaskFile{Source: f.rec.Source, Range: f.rec.Range, Revision: f.rev, From: f.rec.From}
 	}
-	return tc.c.publish(ctx, tc.load, tc.t.Name, tfs, true)
+	return tc.c.publish(ctx, tc.load, tc.t.Name, tfs, true, nil)
 }
 
 // restore creates records that were deleted from the store again, as
@@ -462,7 +462,7 @@ func (tc *tableRun) restore(ctx context.Context, lost []messages.FileRecord) err
 			tfs = append(tfs, messages.TaskFile{Source: r.Source, Range: r.Range, Revision: revs[i], From: r.From})
 		}
 	}
-	return tc.c.publish(ctx, tc.load, tc.t.Name, tfs, true)
+	return tc.c.publish(ctx, tc.load, tc.t.Name, tfs, true, nil)
 }
 
 // restoreRecords writes the load's and the table's records again if the

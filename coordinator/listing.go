@@ -52,10 +52,11 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	// still records its files before publishing their tasks.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(pagesInFlight)
+	carry := &batcher{size: c.cfg.BatchFiles}
 	handle := func(page []messages.Source) {
 		g.Go(func() error {
 			recs, files, skipped := c.pageRecords(gctx, load, t, schema, page, rejected, reuse)
-			if err := c.recordAndPublish(gctx, load, t.Name, recs, nil); err != nil {
+			if err := c.recordAndPublish(gctx, load, t.Name, recs, nil, carry); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -95,8 +96,11 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	if err != nil {
 		return n, fmt.Errorf("listing and publishing: %w", err)
 	}
+	if err := c.publish(ctx, load, t.Name, carry.rest(), false, nil); err != nil {
+		return n, fmt.Errorf("publishing: %w", err)
+	}
 	recs, from, reused := c.reuseRecords(ctx, load, t, schema, reuse, log)
-	if err := c.recordAndPublish(ctx, load, t.Name, recs, from); err != nil {
+	if err := c.recordAndPublish(ctx, load, t.Name, recs, from, nil); err != nil {
 		return n, fmt.Errorf("recording reused files: %w", err)
 	}
 	n.records, n.reused, n.rewrites = n.records+len(recs), reused, len(from)
@@ -109,6 +113,43 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 		}
 	}
 	return n, nil
+}
+
+// batcher gathers a listing's small files into batches across its pages:
+// a page's last few small files (or the few a repeated load lists anew on
+// each page) wait for the next page's instead of making a task, and a
+// part, of their own. Their records are written; a load stopped before
+// the rest is published publishes them when it resumes, as any file
+// recorded and not loaded.
+type batcher struct {
+	size  int
+	mu    sync.Mutex
+	small []messages.TaskFile
+}
+
+// take adds files to the batch being gathered and returns the batches it
+// filled.
+func (b *batcher) take(files []messages.TaskFile) [][]messages.TaskFile {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var full [][]messages.TaskFile
+	for _, f := range files {
+		b.small = append(b.small, f)
+		if len(b.small) == b.size {
+			full = append(full, b.small)
+			b.small = nil
+		}
+	}
+	return full
+}
+
+// rest returns the last batch, not full.
+func (b *batcher) rest() []messages.TaskFile {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	rest := b.small
+	b.small = nil
+	return rest
 }
 
 // pagesInFlight bounds the pages being recorded and published at once. Two
@@ -189,8 +230,9 @@ func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, s
 // recordAndPublish creates the records of one page of files, then publishes
 // a task for each file that is not finished: a record is always written
 // before its task, so a worker never meets a task without a record. from
-// maps the tokens of files whose rows a committed part holds to that part.
-func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord, from map[string]string) error {
+// maps the tokens of files whose rows a committed part holds to that part;
+// carry, if not nil, gathers small files across pages (see batcher).
+func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord, from map[string]string, carry *batcher) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -226,7 +268,7 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 		}
 		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev, From: from[rec.Token()]})
 	}
-	return c.publish(ctx, load, table, files, false)
+	return c.publish(ctx, load, table, files, false, carry)
 }
 
 // publish makes and publishes the tasks of files: small files share tasks,
@@ -234,8 +276,8 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 // copied from a committed part share one task per part, as they shared the
 // part. A reissued task (a file published again) gets a fresh ID, since
 // the queue may still remember the first one, and says a part may already
-// hold its rows.
-func (c *Coordinator) publish(ctx context.Context, load, table string, files []messages.TaskFile, reissued bool) error {
+// hold its rows. Small files given carry wait there for a full batch.
+func (c *Coordinator) publish(ctx context.Context, load, table string, files []messages.TaskFile, reissued bool, carry *batcher) error {
 	if len(files) == 0 {
 		return nil
 	}
@@ -270,7 +312,11 @@ func (c *Coordinator) publish(ctx context.Context, load, table string, files []m
 			small = nil
 		}
 	}
-	if len(small) > 0 {
+	if carry != nil {
+		for _, batch := range carry.take(small) {
+			tasks = append(tasks, task(batch))
+		}
+	} else if len(small) > 0 {
 		tasks = append(tasks, task(small))
 	}
 	for _, part := range parts {
@@ -396,7 +442,7 @@ func (c *Coordinator) sync(ctx context.Context, load string, t Table, schema []b
 		}
 	}
 	n.published = len(again)
-	return n, c.publish(ctx, load, t.Name, again, true)
+	return n, c.publish(ctx, load, t.Name, again, true, nil)
 }
 
 // resetFile sets a file's record back to listed, for another try from

@@ -61,7 +61,7 @@ func (c *Coordinator) reload(ctx context.Context, load, table string, stranded [
 // fresh IDs.
 func (c *Coordinator) publishAlone(ctx context.Context, load, table string, files []messages.TaskFile) error {
 	for _, f := range files {
-		if err := c.publish(ctx, load, table, []messages.TaskFile{f}, true); err != nil {
+		if err := c.publish(ctx, load, table, []messages.TaskFile{f}, true, nil); err != nil {
 			return err
 		}
 	}
@@ -187,5 +187,5 @@ func (c *Coordinator) reloadParts(ctx context.Context, load, table string, files
 			again = append(again, messages.TaskFile{Source: f.Source, Range: f.Range, Revision: rev})
 		}
 	}
-	return c.publish(ctx, load, table, again, true)
+	return c.publish(ctx, load, table, again, true, nil)
 }
