@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -57,27 +59,22 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 // listing (never nil on success), for the table's listing to record and
 // publish without listing a million keys a second time.
 func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
-	// A listing the store keeps refusing resumes after the last page
-	// handled, not from the start.
-	after := ""
-	pages = [][]messages.Source{}
-	eligible := 0
-	err = c.retry(ctx, "listing "+t.Prefix, func() error {
-		return c.Lister.List(ctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
-			for _, src := range page {
-				if c.eligible(t, src) {
-					eligible++
-				}
-			}
-			if len(page) > 0 {
-				after = page[len(page)-1].Key
-				pages = append(pages, page)
-			}
-			return nil
-		})
-	})
-	if err != nil {
+	var splits []string
+	if known != nil {
+		splits = known.splits
+	}
+	started := time.Now()
+	if pages, err = c.listRanges(ctx, t, splits); err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+	}
+	log.Debug("listed", "pages", len(pages), "ranges", len(splits)+1, "took", time.Since(started))
+	eligible := 0
+	for _, page := range pages {
+		for _, src := range page {
+			if c.eligible(t, src) {
+				eligible++
+			}
+		}
 	}
 	// Pointers into the pages, in a slice sized once after the listing: a
 	// copy of a million Sources, grown while listing, was 100 MB more at
@@ -92,6 +89,65 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 	}
 	schema, pf, failures, err = c.probeFiles(ctx, load, t, files, log, known)
 	return schema, pf, failures, pages, err
+}
+
+// errRangeListed stops the listing of a range at its end.
+var errRangeListed = errors.New("range listed")
+
+// listRanges lists the table's keys, in key order, as pages. With splits,
+// the ranges they cut (keys up to and including the first split, then
+// after it up to the next, ...) are listed at once and their pages joined
+// in order. A listing the store keeps refusing resumes after the last page
+// handled, not from the start.
+func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) ([][]messages.Source, error) {
+	ranges := make([][][]messages.Source, len(splits)+1)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range ranges {
+		after, end := "", ""
+		if i > 0 {
+			after = splits[i-1]
+		}
+		if i < len(splits) {
+			end = splits[i]
+		}
+		g.Go(func() error {
+			pages := [][]messages.Source{}
+			err := c.retry(gctx, "listing "+t.Prefix, func() error {
+				err := c.Lister.List(gctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
+					done := false
+					if end != "" {
+						n, _ := slices.BinarySearchFunc(page, end, func(s messages.Source, k string) int { return strings.Compare(s.Key, k) })
+						if n < len(page) && page[n].Key == end {
+							n++
+						}
+						done, page = n < len(page), page[:n]
+					}
+					if len(page) > 0 {
+						after = page[len(page)-1].Key
+						pages = append(pages, page)
+					}
+					if done {
+						return errRangeListed
+					}
+					return nil
+				})
+				if errors.Is(err, errRangeListed) {
+					return nil
+				}
+				return err
+			})
+			ranges[i] = pages
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	pages := [][]messages.Source{}
+	for _, r := range ranges {
+		pages = append(pages, r...)
+	}
+	return pages, nil
 }
 
 // probeFiles reads the schema of every eligible file and merges them, as
@@ -303,8 +359,11 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 	}
 	// Each read returns the findings stored since the last one. The reads
 	// are still spaced out with the table's size: each is a watch on the
-	// bucket, and findings come a task (100 files) at a time.
+	// bucket, and findings come a task (100 files) at a time. The first
+	// come soon after a short wait, twice as long each time up to poll: a
+	// few files' findings are there in tens of milliseconds.
 	poll := probePoll + time.Duration(len(tasks))*2*time.Millisecond
+	wait := probePollFirst
 	done, lastNews, lastLog := 0, time.Now(), time.Now()
 	var seen uint64
 	for done < len(found) {
@@ -352,12 +411,17 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(poll):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, poll)
 	}
 	return nil
 }
 
 // probePoll is how often the workers' probe findings of a small table are
-// read.
-const probePoll = 200 * time.Millisecond
+// read, once the first reads (probePollFirst, then twice as long each
+// time) found them not all there.
+const (
+	probePoll      = 200 * time.Millisecond
+	probePollFirst = 10 * time.Millisecond
+)

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -251,5 +252,63 @@ func TestMergeErrorEndsTheTableAtOnce(t *testing.T) {
 	rep, err := c.Run(ctx)
 	if err != nil || rep.OK() || !strings.Contains(rep.Tables[0].Error, `"amout" is not a column`) {
 		t.Fatalf("run: %+v, %v; want the table failed naming the merge's error", rep.Tables, err)
+	}
+}
+
+// TestListRanges: a listing cut into ranges lists every key once, in
+// order, each range resuming after its last page when the store
+// interrupts it, and stopping at its end; splits that match no key, or
+// fall between pages, change nothing.
+func TestListRanges(t *testing.T) {
+	l := &throttledLister{}
+	var want []string
+	for i := range 95 {
+		k := fmt.Sprintf("t/%02d.csv", i)
+		l.keys = append(l.keys, messages.Source{Bucket: "b", Key: k, ETag: "e", Size: 10})
+		want = append(want, k)
+	}
+	table := Table{Name: "t", Prefix: "t/"}
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, RetryFor: time.Minute}, ports(l, &countingProber{}, newOutageState(false), &countingCommitter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, splits := range [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/30.csva", "t/31.csv"}} {
+		pages, err := c.listRanges(context.Background(), table, splits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range pages {
+			for _, s := range p {
+				got = append(got, s.Key)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("splits %v: listed %v, want every key once in order", splits, got)
+		}
+	}
+}
+
+// listSplits cuts a committed load's keys into ranges of equal counts, none
+// smaller than two pages, at most ListRangesMax.
+func TestListSplits(t *testing.T) {
+	keys := func(n int) []string {
+		out := make([]string, n)
+		for i := range n {
+			out[i] = fmt.Sprintf("k%06d", n-1-i) // unsorted
+		}
+		return out
+	}
+	for _, c := range []struct {
+		n    int
+		want int // splits
+	}{{0, 0}, {3999, 0}, {4000, 1}, {10_000, 4}, {1_000_000, ListRangesMax - 1}} {
+		splits := listSplits(keys(c.n))
+		if len(splits) != c.want || !slices.IsSorted(splits) {
+			t.Errorf("%d keys: %d splits %v, want %d, sorted", c.n, len(splits), splits[:min(len(splits), 3)], c.want)
+		}
+	}
+	if got := listSplits(keys(10_000)); got[0] != "k002000" {
+		t.Errorf("first split of 10,000 keys is %s, want k002000", got[0])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +71,7 @@ func (tc *tableRun) previous(ctx context.Context) *PreviousLoad {
 		return nil
 	}
 	var prev PreviousLoad
+	started := time.Now()
 	err := c.retry(ctx, "reading the committed load of "+tc.t.Name, func() (err error) {
 		prev, err = c.Reuse.PreviousLoad(ctx, tc.t.Name)
 		return err
@@ -82,6 +84,7 @@ func (tc *tableRun) previous(ctx context.Context) *PreviousLoad {
 	if prev.LoadID == "" {
 		return nil
 	}
+	tc.log.Debug("committed load read", "committed_load", prev.LoadID, "files", len(prev.Files), "took", time.Since(started))
 	if cfg, _, _ := strings.Cut(prev.Fingerprint, "."); cfg != c.configFingerprint(tc.idx) {
 		tc.log.Info("the table's config or format changed since its committed load; loading every file", "committed_load", prev.LoadID)
 		return nil
@@ -103,15 +106,52 @@ func knownFrom(prev *PreviousLoad) *knownFiles {
 		return nil
 	}
 	k := &knownFiles{schema: prev.Schema, ids: make(map[string]bool, len(prev.Files))}
+	keys := make([]string, 0, len(prev.Files))
 	for _, f := range prev.Files {
 		k.ids[f.Source.Identity()] = true
+		keys = append(keys, f.Source.Key)
 	}
+	k.splits = listSplits(keys)
 	return k
 }
 
 type knownFiles struct {
 	schema []byte
 	ids    map[string]bool
+	// splits cut the table's listing into ranges listed at once (see
+	// listSplits).
+	splits []string
+}
+
+// Listing ranges of a table whose committed load tells its keys.
+const (
+	// ListRangesMax bounds the ranges of a table listed at once.
+	ListRangesMax = 8
+	// listRangeKeys is the fewest keys a range is cut for: a range's last
+	// page lists keys past its end that the next range lists again, so a
+	// range of fewer than two pages (1,000 keys each) lists too much twice.
+	listRangeKeys = 2000
+)
+
+// listSplits cuts the committed load's keys into ranges of about equal
+// counts for the listing to fetch at once: a listing is a chain of pages,
+// each asked for after the last, and its time is the store's answer time
+// per page times the pages, unless ranges go side by side. The keys a new
+// load lists are mostly the committed load's, so its keys are where to cut.
+// nil when the table is too small to gain.
+func listSplits(keys []string) []string {
+	n := min(ListRangesMax, len(keys)/listRangeKeys)
+	if n < 2 {
+		return nil
+	}
+	slices.Sort(keys)
+	splits := make([]string, 0, n-1)
+	for i := 1; i < n; i++ {
+		if k := keys[len(keys)*i/n]; len(splits) == 0 || k > splits[len(splits)-1] {
+			splits = append(splits, k)
+		}
+	}
+	return splits
 }
 
 func (k *knownFiles) has(src messages.Source) bool { return k != nil && k.ids[src.Identity()] }

@@ -104,3 +104,78 @@ func TestFingerprint(t *testing.T) {
 		t.Error("a changed schema changes the config part")
 	}
 }
+
+// Where the table format masks rows, a part whose other files changed stays
+// while no more than half its rows are masked, its kept files recorded as
+// the part's only members; beyond that, or without masks, or when the
+// part's row count is not known, it is rewritten.
+func TestReuseRecordsMasks(t *testing.T) {
+	src := func(key string) messages.Source {
+		return messages.Source{Bucket: "b", Key: key, ETag: "1", Size: 10}
+	}
+	for _, c := range []struct {
+		name     string
+		masks    bool
+		partRows int64 // the part holds a (4 rows), b (3), c (3), d (2 masked before)
+		kept     []string
+		want     string // how a's record comes out
+	}{
+		{"half masked", true, 12, []string{"a", "b"}, `loaded new/p 4/2 from ""`},
+		{"none masked", true, 12, []string{"a", "b", "c"}, `loaded new/p 4/3 from ""`},
+		{"more than half masked", true, 12, []string{"a"}, `listed  0/0 from "p"`},
+		{"earlier masks count", true, 20, []string{"a", "b"}, `listed  0/0 from "p"`},
+		{"no masks", false, 12, []string{"a", "b"}, `listed  0/0 from "p"`},
+		{"rows not known", true, 0, []string{"a", "b"}, `listed  0/0 from "p"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rows := map[string]int64{"a": 4, "b": 3, "c": 3}
+			prev := PreviousLoad{LoadID: "old", Masks: c.masks}
+			for _, k := range []string{"a", "b", "c"} {
+				prev.Files = append(prev.Files, PreviousFile{Source: src(k), Part: "p", PartFiles: 3, Rows: rows[k], Bytes: 100, PartRows: c.partRows})
+			}
+			co := &Coordinator{cfg: Config{RetryFor: time.Second, SplitBytes: -1}.withDefaults(), Ports: Ports{Reuse: fakeReuser{}}}
+			p := &reusePlan{prev: prev, byID: map[string]PreviousFile{}, seen: map[string][]messages.Source{}}
+			for _, f := range prev.Files {
+				p.byID[f.Source.Identity()] = f
+			}
+			for _, k := range c.kept {
+				p.hold(src(k))
+			}
+			recs, from, reused := co.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
+			if reused != len(c.kept) {
+				t.Errorf("reused %d files, want %d", reused, len(c.kept))
+			}
+			for _, r := range recs {
+				if r.Source.Key != "a" {
+					continue
+				}
+				if got := fmt.Sprintf("%s %s %d/%d from %q", r.State, r.Part, r.Rows, r.PartFiles, from[r.Token()]); got != c.want {
+					t.Errorf("a's record: %s, want %s", got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// A listing's small files are batched across its pages: pages of 10 files
+// each make full batches, not a task of 10 per page.
+func TestBatcherAcrossPages(t *testing.T) {
+	b := &batcher{size: 64}
+	var batches [][]messages.TaskFile
+	for page := range 10 {
+		var files []messages.TaskFile
+		for i := range 10 {
+			files = append(files, messages.TaskFile{Source: messages.Source{Key: fmt.Sprintf("%d-%d", page, i)}})
+		}
+		batches = append(batches, b.take(files)...)
+	}
+	if rest := b.rest(); len(rest) > 0 {
+		batches = append(batches, rest)
+	}
+	if len(batches) != 2 || len(batches[0]) != 64 || len(batches[1]) != 36 {
+		t.Errorf("%d batches (first %d files); want 64 and 36 files", len(batches), len(batches[0]))
+	}
+	if rest := b.rest(); rest != nil {
+		t.Errorf("rest after rest: %d files", len(rest))
+	}
+}
