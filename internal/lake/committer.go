@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -463,7 +464,40 @@ func (c *Committer) expire(ctx context.Context, tbl *table.Table) {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
 		return
 	}
-	if _, err := tx.Commit(ctx); err != nil {
+	after, err := tx.Commit(ctx)
+	if err != nil {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
+		return
+	}
+	c.dropFilesManifests(ctx, tbl, after)
+}
+
+// dropFilesManifests removes the files manifests of the loads whose
+// snapshots expired: Iceberg does not know them, so its expiry leaves them,
+// and a table loaded every night would keep one per night. A failure costs
+// space only.
+func (c *Committer) dropFilesManifests(ctx context.Context, before, after *table.Table) {
+	live := map[string]bool{}
+	for _, s := range after.Metadata().Snapshots() {
+		if s.Summary != nil {
+			live[s.Summary.Properties[LoadIDProperty]] = true
+		}
+	}
+	fsys, err := after.FS(ctx)
+	if err != nil {
+		c.log.Warn("removing the files manifests of expired loads", "table", after.Identifier(), "err", err)
+		return
+	}
+	for _, s := range before.Metadata().Snapshots() {
+		load := ""
+		if s.Summary != nil {
+			load = s.Summary.Properties[LoadIDProperty]
+		}
+		if load == "" || live[load] {
+			continue
+		}
+		if err := fsys.Remove(filesManifest(after, load)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.log.Warn("removing the files manifest of an expired load", "table", after.Identifier(), "load", load, "err", err)
+		}
 	}
 }

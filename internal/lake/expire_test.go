@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/s3load/s3load/internal/lake"
@@ -34,10 +35,16 @@ func TestKeepSnapshotsAndSweep(t *testing.T) {
 			t.Errorf("snapshot %d is of load %q, want %s", i, s.Summary[lake.LoadIDProperty], want)
 		}
 	}
+	meta := filepath.Join(strings.TrimPrefix(got.Location, "file://"), "metadata")
 	for i, id := range ids {
+		kept := i >= 2
 		_, err := os.Stat(e.partPath("kept", id, "p.parquet"))
-		if kept := i >= 2; kept != (err == nil) {
+		if kept != (err == nil) {
 			t.Errorf("part of %s: stat says %v; want it there: %v", id, err, kept)
+		}
+		// The files manifest goes with its load's snapshot.
+		if _, err := os.Stat(filepath.Join(meta, "s3load-files-"+id+".json")); kept != (err == nil) {
+			t.Errorf("files manifest of %s: stat says %v; want it there: %v", id, err, kept)
 		}
 	}
 
