@@ -117,8 +117,11 @@ func runOK(t *testing.T, cfg string) string {
 }
 
 // A full load becomes an Iceberg table that an independent reader reads
-// back exactly; the next full load replaces every row in one overwrite
-// snapshot, and the first stays readable by time travel.
+// back exactly. The next load keeps the batch part of the unchanged files,
+// masking the deleted file's rows (a delete snapshot, then the load's own
+// append of the new file, in one catalog commit); a full reload replaces
+// every row in one overwrite snapshot. The first stays readable by time
+// travel.
 func TestIcebergLoad(t *testing.T) {
 	for _, where := range []string{"local", "s3"} {
 		t.Run(where, func(t *testing.T) {
@@ -155,17 +158,30 @@ func TestIcebergLoad(t *testing.T) {
 			runOK(t, cfg)
 			second := e.read(t, "t")
 			wantSum := float64(299*300/2 - 99*100/2 + (300+349)*50/2)
-			if second.Rows != 250 || second.Operation != "overwrite" || second.Columns["id"].Sum != wantSum {
-				t.Fatalf("second load: %d rows, %q, sum(id) %v; want 250 rows overwritten, sum %v", second.Rows, second.Operation, second.Columns["id"].Sum, wantSum)
+			if second.Rows != 250 || second.Deleted != 100 || second.Operation != "append" || second.Columns["id"].Sum != wantSum {
+				t.Fatalf("second load: %d rows (%d masked), %q, sum(id) %v; want 250 rows (f00's 100 masked), the new file appended, sum %v",
+					second.Rows, second.Deleted, second.Operation, second.Columns["id"].Sum, wantSum)
 			}
 			if n := e.scanRows(t, "t"); n != 250 {
 				t.Errorf("iceberg-go scans %d rows after the second load, want 250", n)
 			}
-			if len(second.Snapshots) != 2 {
-				t.Errorf("%d snapshots, want 2", len(second.Snapshots))
+			if len(second.Snapshots) != 3 {
+				t.Fatalf("%d snapshots, want 3", len(second.Snapshots))
+			}
+			if m := second.Snapshots[1]; m.Operation != "delete" || m.Summary[lake.MaskingLoadProperty] != second.Summary[lake.LoadIDProperty] || m.Summary[lake.LoadIDProperty] != "" {
+				t.Errorf("the snapshot before the second load's: %q, summary %v; want the load's masks, a delete", m.Operation, m.Summary)
 			}
 			if old := e.read(t, "t", lakecheck.AtSnapshot(first.SnapshotID)); old.Rows != 300 {
 				t.Errorf("time travel to the first snapshot reads %d rows, want 300", old.Rows)
+			}
+
+			if code, stdout, stderr := runCLI(t, "run", "--config", cfg, "--full-reload"); code != ExitOK {
+				t.Fatalf("s3load run --full-reload exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			full := e.read(t, "t")
+			if full.Rows != 250 || full.Deleted != 0 || len(full.DeleteFiles) != 0 || full.Operation != "overwrite" || full.Columns["id"].Sum != wantSum {
+				t.Errorf("full reload: %d rows (%d masked by %d files), %q, sum(id) %v; want 250 rows overwritten, no masks, sum %v",
+					full.Rows, full.Deleted, len(full.DeleteFiles), full.Operation, full.Columns["id"].Sum, wantSum)
 			}
 		})
 	}

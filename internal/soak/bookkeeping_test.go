@@ -86,7 +86,7 @@ func account(out, table string, src map[string]object) tally {
 	for i, p := range m.Parts {
 		parts[i] = filepath.Join(dir, p.Path)
 	}
-	countRows(&tl, src, parts, problem)
+	countRows(&tl, src, parts, nil, problem)
 	return tl
 }
 
@@ -109,16 +109,19 @@ func accountIceberg(out, table string, src map[string]object) tally {
 		problem("no snapshot")
 	}
 	parts := make([]string, len(tbl.DataFiles))
+	masked := map[string][]int64{}
 	for i, f := range tbl.DataFiles {
 		parts[i] = strings.TrimPrefix(f.Path, "file://")
+		masked[parts[i]] = tbl.DeletedRows[f.Path]
 	}
-	countRows(&tl, src, parts, problem)
+	countRows(&tl, src, parts, masked, problem)
 	return tl
 }
 
-// countRows reads every row of the parts and counts, per source file, the
-// rows found, missing, duplicated and unknown.
-func countRows(tl *tally, src map[string]object, parts []string, problem func(string, ...any)) {
+// countRows reads every row of the parts, but those masked (positions by
+// part, ascending: an Iceberg table's position deletes), and counts, per
+// source file, the rows found, missing, duplicated and unknown.
+func countRows(tl *tally, src map[string]object, parts []string, masked map[string][]int64, problem func(string, ...any)) {
 	// seen[key][i] counts the rows of id first+i of the file.
 	seen := map[string][]int{}
 	for k, o := range src {
@@ -126,7 +129,7 @@ func countRows(tl *tally, src map[string]object, parts []string, problem func(st
 	}
 	unknown := map[string]int{} // key -> rows not of the listed version
 	for _, path := range parts {
-		err := readRows(path, func(id int64, key string) {
+		err := readRows(path, masked[path], func(id int64, key string) {
 			o, ok := src[key]
 			if !ok || id < o.first || id >= o.first+int64(o.rows) {
 				unknown[key]++
@@ -254,8 +257,9 @@ func checkLayout(dir string, m messages.Manifest, src map[string]object, problem
 	}
 }
 
-// readRows calls row for each row's id and src of a part.
-func readRows(path string, row func(id int64, key string)) error {
+// readRows calls row for each row's id and src of a part, but the rows at
+// masked (ascending positions).
+func readRows(path string, masked []int64, row func(id int64, key string)) error {
 	f, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		return err
@@ -321,6 +325,12 @@ func readRows(path string, row func(id int64, key string)) error {
 		return fmt.Errorf("%d ids but %d srcs", len(ids), len(keys))
 	}
 	for i, id := range ids {
+		for len(masked) > 0 && masked[0] < int64(i) {
+			masked = masked[1:]
+		}
+		if len(masked) > 0 && masked[0] == int64(i) {
+			continue
+		}
 		row(id, keys[i])
 	}
 	return nil

@@ -25,8 +25,9 @@ type Table struct {
 	DeleteFiles []DataFile
 	Rows        int64 // rows read from the data files, less those deleted
 	// Deleted counts the rows of live data files that position deletes
-	// hide.
-	Deleted int64
+	// hide; DeletedRows lists them, by data file path, ascending.
+	Deleted     int64
+	DeletedRows map[string][]int64
 	// Columns aggregates each top-level column of the current schema by
 	// name, matched in the data files by Parquet field id.
 	Columns map[string]*Agg
@@ -117,7 +118,11 @@ func ReadTable(ctx context.Context, open Opener, location string, opts ...Option
 			return nil, fmt.Errorf("snapshot %d: delete file %s: %w", snap.ID, df.Path, err)
 		}
 	}
+	t.DeletedRows = map[string][]int64{}
 	for _, df := range t.DataFiles {
+		if d := deleted[df.Path]; len(d) > 0 {
+			t.DeletedRows[df.Path] = d
+		}
 		if err := readDataFile(ctx, open, df, t, o.mem, deleted[df.Path]); err != nil {
 			return nil, fmt.Errorf("snapshot %d: data file %s: %w", snap.ID, df.Path, err)
 		}
