@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -204,7 +205,7 @@ func checkLake(ctx context.Context, w warehouse, reported map[string]committed) 
 }
 
 // checkDataFiles compares the table's data directory with its snapshot's
-// data files; the load's lease is s3load's own.
+// data and delete files; the load's lease is s3load's own.
 func checkDataFiles(ctx context.Context, w warehouse, table string, t *lakecheck.Table, errorf, notef func(string, ...any)) {
 	// A local file's location may be written file:///a/b or /a/b.
 	norm := func(location string) string { return strings.TrimPrefix(location, "file://") }
@@ -215,7 +216,8 @@ func checkDataFiles(ctx context.Context, w warehouse, table string, t *lakecheck
 		return
 	}
 	live := map[string]bool{}
-	for _, df := range t.DataFiles {
+	// Position delete files (a repeated load's masks) live beside the parts.
+	for _, df := range append(slices.Clone(t.DataFiles), t.DeleteFiles...) {
 		if live[norm(df.Path)] {
 			errorf("%s: the snapshot lists %s twice", table, df.Path)
 		}
