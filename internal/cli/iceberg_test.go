@@ -448,6 +448,28 @@ func TestIcebergRESTCatalog(t *testing.T) {
 	if got.Rows != 45 || len(got.Snapshots) != 2 {
 		t.Fatalf("%d rows, %d snapshots: want 45 rows, one snapshot per load (the lost reply committed once)", got.Rows, len(got.Snapshots))
 	}
+
+	// f00 changes: its batch part stays, its rows masked. The delete and
+	// the load's own snapshot go to the catalog in one commit, whose lost
+	// reply is settled the same way.
+	srv.LoseNextCommitReply(1, 503)
+	e.put("t/f00.csv", csvRows(100, 20, ",", true))
+	if code, stdout, stderr = runCLI(t, "run", "--config", cfg); code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "load already committed") {
+		t.Errorf("the masking commit whose reply was lost was not settled by reading the table back:\n%s", stderr)
+	}
+	if tbl, err = srv.Backend().LoadTable(context.Background(), []string{"raw", "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = lakecheck.ReadTable(context.Background(), e.open, tbl.MetadataLocation()); err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != 45 || got.Deleted != 20 || len(got.Snapshots) != 4 || got.Columns["id"].Sum != float64((20+39)*20/2+(40+44)*5/2+(100+119)*20/2) {
+		t.Fatalf("%d rows (%d masked), %d snapshots, sum(id) %v: want 45 rows (f00's old 20 masked), the mask's and the load's snapshots added",
+			got.Rows, got.Deleted, len(got.Snapshots), got.Columns["id"].Sum)
+	}
 }
 
 // killBeforeCommit stops its coordinator dead just before the commit.
