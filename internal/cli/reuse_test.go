@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/s3load/s3load/internal/lake"
+	"github.com/s3load/s3load/internal/lake/lakecheck"
 )
 
 // scanSorted reads every row of an Iceberg table through iceberg-go's
@@ -355,5 +356,33 @@ func TestReuseRewriteFallsBackToSource(t *testing.T) {
 	e.runReport(t, cfg, "--full-reload")
 	if full := e.scanSorted(t, "t"); !slices.Equal(rows, full) {
 		t.Errorf("the load that fell back (%d rows) differs from a full reload (%d rows)", len(rows), len(full))
+	}
+}
+
+// keep_snapshots counts loads' snapshots, not the delete a masking load
+// stages before its own: with 2, a masking load keeps the load before it
+// readable by time travel.
+func TestReuseMaskKeepsSnapshots(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 4, 10) // one batch part
+	cfg := e.config("  - { name: t, prefix: t/ }", "keep_snapshots: 2")
+	e.runReport(t, cfg)
+	first := e.read(t, "t")
+	e.put("t/f01.csv", csvRows(1000, 10, ",", true))
+	e.runReport(t, cfg)
+	second := e.read(t, "t")
+	if second.Deleted != 10 || len(second.Snapshots) != 3 {
+		t.Fatalf("after the masking load: %d rows masked, %d snapshots; want 10 masked, 3 snapshots (the first load's, the mask's, the load's)",
+			second.Deleted, len(second.Snapshots))
+	}
+	if old := e.read(t, "t", lakecheck.AtSnapshot(first.SnapshotID)); old.Rows != 40 || old.Deleted != 0 {
+		t.Errorf("time travel to the first load reads %d rows (%d masked), want its 40", old.Rows, old.Deleted)
+	}
+	// One more load: the first load's snapshot and the mask's expire.
+	e.put("t/f02.csv", csvRows(2000, 10, ",", true))
+	e.runReport(t, cfg)
+	if third := e.read(t, "t"); len(third.Snapshots) != 3 || third.Snapshots[0].ID != second.SnapshotID || third.Rows != 40 {
+		t.Errorf("after a third load: %d snapshots (oldest %d), %d rows; want 3, from the second load's (%d) on, 40 rows",
+			len(third.Snapshots), third.Snapshots[0].ID, third.Rows, second.SnapshotID)
 	}
 }

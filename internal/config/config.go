@@ -43,7 +43,8 @@ type Config struct {
 	// in the target itself.
 	Catalog *Catalog `yaml:"catalog"`
 	// KeepSnapshots is how many snapshots an Iceberg table keeps: older
-	// ones expire after a commit, with their data files (default 5).
+	// ones expire after a commit, with their data files (default 5). The
+	// delete a masking load stages before its own snapshot does not count.
 	KeepSnapshots int `yaml:"keep_snapshots"`
 	// TargetS3 holds the connection settings for an s3:// target; when absent
 	// the source's settings (region, endpoint, credentials) are used.

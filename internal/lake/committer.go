@@ -456,11 +456,12 @@ func snapshotFiles(fsys icebergio.IO, snap table.Snapshot) ([]iceberg.DataFile, 
 // they referenced. A failure costs space only: it is logged and the next
 // commit tries again.
 func (c *Committer) expire(ctx context.Context, tbl *table.Table) {
-	if len(tbl.Metadata().Snapshots()) <= c.cfg.KeepSnapshots {
+	keep := retained(tbl, c.cfg.KeepSnapshots)
+	if len(tbl.Metadata().Snapshots()) <= keep {
 		return
 	}
 	tx := tbl.NewTransaction()
-	if err := tx.ExpireSnapshots(table.WithRetainLast(c.cfg.KeepSnapshots), table.WithOlderThan(0)); err != nil {
+	if err := tx.ExpireSnapshots(table.WithRetainLast(keep), table.WithOlderThan(0)); err != nil {
 		c.log.Warn("expiring old snapshots", "table", tbl.Identifier(), "err", err)
 		return
 	}
@@ -470,6 +471,25 @@ func (c *Committer) expire(ctx context.Context, tbl *table.Table) {
 		return
 	}
 	c.dropFilesManifests(ctx, tbl, after)
+}
+
+// retained is how many snapshots, back from the current one, hold the last
+// keep that count. The delete a masking load stages before its own
+// snapshot does not count, so keep_snapshots keeps as many loads' time
+// travel whether they masked rows or not.
+func retained(tbl *table.Table, keep int) int {
+	n, counted := 0, 0
+	for s := tbl.CurrentSnapshot(); s != nil && counted < keep; {
+		n++
+		if s.Summary == nil || s.Summary.Properties[MaskingLoadProperty] == "" {
+			counted++
+		}
+		if s.ParentSnapshotID == nil {
+			break
+		}
+		s = tbl.Metadata().SnapshotByID(*s.ParentSnapshotID)
+	}
+	return n
 }
 
 // dropFilesManifests removes the files manifests of the loads whose
