@@ -222,11 +222,7 @@ func maskedRows(fsys icebergio.IO, part string, kept map[string]bool) ([]int64, 
 		return nil, fmt.Errorf("reading part %s: footer: %w", part, err)
 	}
 	defer pf.Close()
-	desc := pf.MetaData().KeyValueMetadata().FindValue(partfiles.FooterKey)
-	if desc == nil {
-		return nil, fmt.Errorf("part %s does not list its files", part)
-	}
-	listed, err := partfiles.Decode(*desc, pf.NumRows())
+	listed, err := partfiles.Read(pf.MetaData())
 	if err != nil {
 		return nil, fmt.Errorf("part %s: %w", part, err)
 	}

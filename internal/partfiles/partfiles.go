@@ -7,7 +7,10 @@ package partfiles
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
 
 // FooterKey is the Parquet footer key-value metadata key of the list.
@@ -46,6 +49,16 @@ func Decode(desc string, total int64) ([]File, error) {
 		return nil, fmt.Errorf("it lists %d rows of files but holds %d", sum, total)
 	}
 	return files, nil
+}
+
+// Read reads the list from a part's Parquet footer, checked against the
+// part's rows.
+func Read(footer *metadata.FileMetaData) ([]File, error) {
+	desc := footer.KeyValueMetadata().FindValue(FooterKey)
+	if desc == nil {
+		return nil, errors.New("it does not list its files")
+	}
+	return Decode(*desc, footer.NumRows)
 }
 
 // Span is rows [Start, Start+Rows) of a part.

@@ -162,11 +162,7 @@ func (b *partLoad) copyRows(ctx context.Context, from string) error {
 // spans finds each task file's rows in the committed part from its
 // footer's list of files (written by every batch part), sorted by start.
 func (b *partLoad) spans(pf *file.Reader, from string) ([]rowSpan, error) {
-	desc := pf.MetaData().KeyValueMetadata().FindValue(partfiles.FooterKey)
-	if desc == nil {
-		return nil, fmt.Errorf("committed part %s does not list its files", from)
-	}
-	listed, err := partfiles.Decode(*desc, pf.NumRows())
+	listed, err := partfiles.Read(pf.MetaData())
 	if err != nil {
 		return nil, fmt.Errorf("committed part %s: %w", from, err)
 	}
