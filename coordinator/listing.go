@@ -56,7 +56,7 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	handle := func(page []messages.Source) {
 		g.Go(func() error {
 			recs, files, skipped := c.pageRecords(gctx, load, t, schema, page, rejected, reuse)
-			if err := c.recordAndPublish(gctx, load, t.Name, recs, nil, carry); err != nil {
+			if err := c.recordAndPublish(gctx, load, t.Name, recs, carry); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -99,11 +99,11 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 	if err := c.publish(ctx, load, t.Name, carry.rest(), false, nil); err != nil {
 		return n, fmt.Errorf("publishing: %w", err)
 	}
-	recs, from, reused := c.reuseRecords(ctx, load, t, schema, reuse, log)
-	if err := c.recordAndPublish(ctx, load, t.Name, recs, from, nil); err != nil {
+	recs, reused, copied := c.reuseRecords(ctx, load, t, schema, reuse, log)
+	if err := c.recordAndPublish(ctx, load, t.Name, recs, nil); err != nil {
 		return n, fmt.Errorf("recording reused files: %w", err)
 	}
-	n.records, n.reused, n.rewrites = n.records+len(recs), reused, len(from)
+	n.records, n.reused, n.rewrites = n.records+len(recs), reused, copied
 	for _, rec := range recs {
 		if rec.State == messages.StateLoaded {
 			if n.keptParts == nil {
@@ -229,10 +229,10 @@ func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, s
 
 // recordAndPublish creates the records of one page of files, then publishes
 // a task for each file that is not finished: a record is always written
-// before its task, so a worker never meets a task without a record. from
-// maps the tokens of files whose rows a committed part holds to that part;
-// carry, if not nil, gathers small files across pages (see batcher).
-func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord, from map[string]string, carry *batcher) error {
+// before its task, so a worker never meets a task without a record. A
+// record's From goes with its task; carry, if not nil, gathers small files
+// across pages (see batcher).
+func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, recs []messages.FileRecord, carry *batcher) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -266,7 +266,7 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 				src, rec.Range = existing.Source, existing.Range
 			}
 		}
-		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev, From: from[rec.Token()]})
+		files = append(files, messages.TaskFile{Source: src, Range: rec.Range, Revision: rev, From: rec.From})
 	}
 	return c.publish(ctx, load, table, files, false, carry)
 }

@@ -189,7 +189,7 @@ func Plan(ctx context.Context, cfg Config, p PlanPorts) ([]TablePlan, error) {
 		}
 		// Like the load's, the plan's pre-flight does not read the files
 		// the committed load knows unchanged.
-		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name), ru.known())
+		schema, pf, failures, err := c.preflight(ctx, "plan", t, cfg.Logger.With("table", t.Name), ru.known)
 		plans[i] = TablePlan{Table: t.Name, Schema: schema, Preflight: pf, Failures: failures}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -410,16 +410,14 @@ type planReuse struct {
 	// unknown set: Reusable stays nil).
 	basis   string
 	unknown bool
-	// open is the job's open load and its loaded files' identities.
-	open   *messages.LoadRecord
+	// loaded is the identities of the files an open load of the job
+	// loaded.
 	loaded map[string]bool
-	// prev is the committed load whose files a load keeps.
-	prev *PreviousLoad
+	// known is the committed load's files, which a load keeps, and the
+	// plan's pre-flight (as the load's) counts with its schema instead of
+	// reading; nil without one.
+	known *knownFiles
 }
-
-// known is the files the plan's pre-flight, as the load's, counts with the
-// committed load's schema instead of reading.
-func (ru planReuse) known() *knownFiles { return knownFrom(ru.prev) }
 
 // count sets tp's Reusable and ReuseBasis for the listed files and returns
 // the reusable ones' identities.
@@ -429,11 +427,8 @@ func (ru planReuse) count(files []messages.Source, tp *TablePlan) map[string]boo
 		return nil
 	}
 	held := ru.loaded
-	if ru.prev != nil {
-		held = make(map[string]bool, len(ru.prev.Files))
-		for _, f := range ru.prev.Files {
-			held[f.Source.Identity()] = true
-		}
+	if ru.known != nil {
+		held = ru.known.ids
 	}
 	reused := map[string]bool{}
 	for _, src := range files {
@@ -475,7 +470,7 @@ func (c *Coordinator) planReuse(ctx context.Context, p PlanPorts, i int, t Table
 				ru.basis, ru.unknown = "unknown: reading the open load's files from NATS: "+err.Error(), true
 				return ru, nil
 			}
-			ru.open, ru.loaded = &load, map[string]bool{}
+			ru.loaded = map[string]bool{}
 			for _, r := range recs {
 				done := r.State == messages.StateLoaded || r.State == messages.StateMerged
 				id := r.Source.Identity()
@@ -525,7 +520,7 @@ func (c *Coordinator) committedReuse(ctx context.Context, p PlanPorts, i int, t 
 	case cfg != c.configFingerprint(i):
 		ru.basis, ru.unknown = fmt.Sprintf("the table's settings (or s3load's decoders) changed since its committed load %s: a load reads every file", prev.LoadID), false
 	default:
-		ru.prev, ru.unknown = &prev, false
+		ru.known, ru.unknown = knownFrom(&prev), false
 		ru.basis = fmt.Sprintf("committed load %s holds these files unchanged (same key and ETag); a load keeps their rows without reading them while the schema it decides is the same", prev.LoadID)
 	}
 	return nil

@@ -100,9 +100,10 @@ func (tc *tableRun) knownFiles(ctx context.Context) *knownFiles {
 	return knownFrom(tc.previous(ctx))
 }
 
-// knownFrom is the files of prev whose schema it records (nil: none).
+// knownFrom is the files of prev (nil: none); the pre-flight counts them
+// with prev's schema only if prev records one.
 func knownFrom(prev *PreviousLoad) *knownFiles {
-	if prev == nil || len(prev.Schema) == 0 {
+	if prev == nil {
 		return nil
 	}
 	k := &knownFiles{schema: prev.Schema, ids: make(map[string]bool, len(prev.Files))}
@@ -154,7 +155,9 @@ func listSplits(keys []string) []string {
 	return splits
 }
 
-func (k *knownFiles) has(src messages.Source) bool { return k != nil && k.ids[src.Identity()] }
+func (k *knownFiles) has(src messages.Source) bool {
+	return k != nil && len(k.schema) > 0 && k.ids[src.Identity()]
+}
 
 // reusePlan decides, while a table is listed, which files keep their rows
 // from the table's committed load. A file is a candidate when the committed
@@ -212,12 +215,12 @@ func (p *reusePlan) hold(src messages.Source) bool {
 
 // reuseRecords makes the records of the held files once the listing is done:
 // loaded, in their reused part, for parts whose every file was listed
-// again unchanged; listed, to be copied from their part by a worker, for
-// the others (from maps those records' tokens to their part). reused
-// counts both.
-func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, schema []byte, p *reusePlan, log *slog.Logger) (recs []messages.FileRecord, from map[string]string, reused int) {
+// again unchanged (or masked); listed, to be copied from their part by a
+// worker (FileRecord.From), for the others. reused counts both, copied the
+// second.
+func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, schema []byte, p *reusePlan, log *slog.Logger) (recs []messages.FileRecord, reused, copied int) {
 	if p == nil {
-		return nil, nil, 0
+		return nil, 0, 0
 	}
 	now := time.Now().UTC()
 	parts := make([]string, 0, len(p.seen))
@@ -225,7 +228,6 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 		parts = append(parts, part)
 	}
 	sort.Strings(parts)
-	from = map[string]string{}
 	rewritten, masked := 0, 0
 	for _, part := range parts {
 		srcs := p.seen[part]
@@ -236,7 +238,7 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 			for _, src := range srcs {
 				for _, rec := range c.newRecords(ctx, load, t.Name, schema, src, now) {
 					rec.From = part
-					from[rec.Token()] = part
+					copied++
 					recs = append(recs, rec)
 				}
 			}
@@ -271,7 +273,7 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 	if masked > 0 {
 		log.Info("keeping committed parts that hold changed or deleted files, their rows masked", "parts", masked)
 	}
-	return recs, from, reused
+	return recs, reused, copied
 }
 
 // MaskedRowsMax is the share of a committed part's rows that may be masked

@@ -58,13 +58,13 @@ func TestReuseRecords(t *testing.T) {
 	if held != 5 {
 		t.Fatalf("held %d files, want 5 (a, b, c, e, f)", held)
 	}
-	recs, from, reused := c.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
+	recs, reused, _ := c.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
 	if reused != 4 {
 		t.Errorf("reused %d files, want 4 (a, b, c whole; e copied)", reused)
 	}
 	got := map[string]string{}
 	for _, r := range recs {
-		got[r.Source.Key] = fmt.Sprintf("%s %s %d/%d from %q", r.State, r.Part, r.Rows, r.PartFiles, from[r.Token()])
+		got[r.Source.Key] = fmt.Sprintf("%s %s %d/%d from %q", r.State, r.Part, r.Rows, r.PartFiles, r.From)
 	}
 	want := map[string]string{
 		"a": `loaded new/p1 5/1 from ""`,
@@ -141,7 +141,7 @@ func TestReuseRecordsMasks(t *testing.T) {
 			for _, k := range c.kept {
 				p.hold(src(k))
 			}
-			recs, from, reused := co.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
+			recs, reused, _ := co.reuseRecords(context.Background(), "new", Table{Name: "t"}, nil, p, slog.New(slog.DiscardHandler))
 			if reused != len(c.kept) {
 				t.Errorf("reused %d files, want %d", reused, len(c.kept))
 			}
@@ -149,7 +149,7 @@ func TestReuseRecordsMasks(t *testing.T) {
 				if r.Source.Key != "a" {
 					continue
 				}
-				if got := fmt.Sprintf("%s %s %d/%d from %q", r.State, r.Part, r.Rows, r.PartFiles, from[r.Token()]); got != c.want {
+				if got := fmt.Sprintf("%s %s %d/%d from %q", r.State, r.Part, r.Rows, r.PartFiles, r.From); got != c.want {
 					t.Errorf("a's record: %s, want %s", got, c.want)
 				}
 			}
