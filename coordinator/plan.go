@@ -269,7 +269,15 @@ func (c *Coordinator) describe(ctx context.Context, p PlanPorts, t Table, listed
 		columns = p.Columns(tp.Schema)
 	}
 	reused := ru.count(files, tp)
-	tp.estimateRequests(ctx, c, t, files, rejected, reused, kind, columns, p.ProbeKeepsSmallFiles)
+	var splits []string
+	if ru.known != nil {
+		splits = ru.known.splits
+	}
+	keys := make([]string, len(listed))
+	for i, src := range listed {
+		keys[i] = src.Key
+	}
+	tp.estimateRequests(ctx, c, t, files, rejected, reused, kind, columns, p.ProbeKeepsSmallFiles, listRequests(keys, splits, ListPageKeys), len(splits)+1)
 	if p.Calibrate == nil || len(files) == 0 || len(tp.Schema) == 0 {
 		return nil
 	}
@@ -337,9 +345,8 @@ const (
 //
 // Retries, a footer over 64 KiB and objects changed mid-load add GETs; the
 // Parquet count is an estimate (row groups are not known before reading).
-func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Table, files []messages.Source, rejected map[string]string, reused map[string]bool, kind func(messages.Source) FileKind, columns int, keeps bool) {
+func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Table, files []messages.Source, rejected map[string]string, reused map[string]bool, kind func(messages.Source) FileKind, columns int, keeps bool, pages, ranges int) {
 	columns = max(1, columns)
-	pages := max(1, (tp.Listed+ListPageKeys-1)/ListPageKeys)
 	r := &tp.Requests
 	r.List = pages
 	var kept int64
@@ -387,7 +394,11 @@ func (tp *TablePlan) estimateRequests(ctx context.Context, c *Coordinator, t Tab
 	}
 	r.Gets = r.ProbeGets + r.LoadGets
 	r.CostUSD = float64(r.List)*ListPriceUSD + float64(r.Gets)*GetPriceUSD
-	r.Basis = fmt.Sprintf("1 listing (the pre-flight's, which the load records) of %d page(s) of up to %d keys; 1 probe GET per file (2 for Parquet: head and footer)", pages, ListPageKeys)
+	r.Basis = fmt.Sprintf("1 listing (the pre-flight's, which the load records) of %d page(s) of up to %d keys", pages, ListPageKeys)
+	if ranges > 1 {
+		r.Basis += fmt.Sprintf(" in %d key ranges", ranges)
+	}
+	r.Basis += "; 1 probe GET per file (2 for Parquet: head and footer)"
 	if keeps {
 		r.Basis += ", small files (≤256 KiB) read once for probe and load"
 	}

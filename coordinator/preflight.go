@@ -150,6 +150,30 @@ func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) 
 	return pages, nil
 }
 
+// listRequests is how many requests listRanges makes for keys (in key
+// order, as listed) cut at splits, pageKeys to a page: each range's pages,
+// where a range with keys after it stops at the first page that shows one
+// (one more request when its keys fill their last page).
+func listRequests(keys, splits []string, pageKeys int) int {
+	n, start := 0, 0
+	for i := 0; i <= len(splits); i++ {
+		end := len(keys)
+		if i < len(splits) {
+			var found bool
+			if end, found = slices.BinarySearch(keys, splits[i]); found {
+				end++
+			}
+		}
+		if k := end - start; end < len(keys) {
+			n += k/pageKeys + 1
+		} else {
+			n += max(1, (k+pageKeys-1)/pageKeys)
+		}
+		start = end
+	}
+	return n
+}
+
 // probeFiles reads the schema of every eligible file and merges them, as
 // preflight says; files known from the committed load are not read.
 func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []*messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -256,36 +257,48 @@ func TestMergeErrorEndsTheTableAtOnce(t *testing.T) {
 }
 
 // TestListRanges: a listing cut into ranges lists every key once, in
-// order, each range resuming after its last page when the store
-// interrupts it, and stopping at its end; splits that match no key, or
-// fall between pages, change nothing.
+// order, each range stopping at its end; splits that match no key, or fall
+// between pages, change nothing. A range the store interrupts resumes
+// after its last page (once, as each interruption costs a retry's wait).
 func TestListRanges(t *testing.T) {
-	l := &throttledLister{}
+	var sources []messages.Source
 	var want []string
 	for i := range 95 {
 		k := fmt.Sprintf("t/%02d.csv", i)
-		l.keys = append(l.keys, messages.Source{Bucket: "b", Key: k, ETag: "e", Size: 10})
+		sources = append(sources, messages.Source{Bucket: "b", Key: k, ETag: "e", Size: 10})
 		want = append(want, k)
 	}
 	table := Table{Name: "t", Prefix: "t/"}
-	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, RetryFor: time.Minute}, ports(l, &countingProber{}, newOutageState(false), &countingCommitter{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, splits := range [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/30.csva", "t/31.csv"}} {
-		pages, err := c.listRanges(context.Background(), table, splits)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, p := range pages {
-			for _, s := range p {
-				got = append(got, s.Key)
+	for _, c := range []struct {
+		name   string
+		keys   int
+		lister Lister
+		splits [][]string
+	}{
+		{"paged", 95, &pagingLister{keys: sources, size: 10}, [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/30.csva", "t/31.csv"}}},
+		{"interrupted", 25, &throttledLister{keys: sources[:25]}, [][]string{{"t/14.csv"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			co, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, RetryFor: time.Minute}, ports(c.lister, &countingProber{}, newOutageState(false), &countingCommitter{}))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("splits %v: listed %v, want every key once in order", splits, got)
-		}
+			for _, splits := range c.splits {
+				pages, err := co.listRanges(context.Background(), table, splits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, p := range pages {
+					for _, s := range p {
+						got = append(got, s.Key)
+					}
+				}
+				if !slices.Equal(got, want[:c.keys]) {
+					t.Errorf("splits %v: listed %v, want every key once in order", splits, got)
+				}
+			}
+		})
 	}
 }
 
@@ -310,5 +323,60 @@ func TestListSplits(t *testing.T) {
 	}
 	if got := listSplits(keys(10_000)); got[0] != "k002000" {
 		t.Errorf("first split of 10,000 keys is %s, want k002000", got[0])
+	}
+}
+
+// pagingLister serves keys in pages of size, and counts its requests (an
+// empty listing is one request too).
+type pagingLister struct {
+	keys     []messages.Source
+	size     int
+	requests atomic.Int64
+}
+
+func (l *pagingLister) List(_ context.Context, _, _, startAfter string, fn func([]messages.Source) error) error {
+	i, _ := slices.BinarySearchFunc(l.keys, startAfter, func(s messages.Source, k string) int { return strings.Compare(s.Key, k) })
+	for i < len(l.keys) && l.keys[i].Key <= startAfter {
+		i++
+	}
+	for first := true; first || i < len(l.keys); first = false {
+		l.requests.Add(1)
+		end := min(i+l.size, len(l.keys))
+		if end > i {
+			if err := fn(l.keys[i:end]); err != nil {
+				return err
+			}
+		}
+		i = end
+	}
+	return nil
+}
+
+func (*pagingLister) IsPermanent(error) bool { return false }
+
+// The plan's count of LIST requests is what listRanges asks the store for,
+// with ranges ending inside a page, on a page's last key, or past the last
+// key.
+func TestListRequestsCountsListRanges(t *testing.T) {
+	l := &pagingLister{size: 10}
+	var keys []string
+	for i := range 95 {
+		k := fmt.Sprintf("t/%02d.csv", i)
+		keys = append(keys, k)
+		l.keys = append(l.keys, messages.Source{Bucket: "b", Key: k, ETag: "e", Size: 10})
+	}
+	table := Table{Name: "t", Prefix: "t/"}
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, RetryFor: time.Minute}, ports(l, &countingProber{}, newOutageState(false), &countingCommitter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, splits := range [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/19.csv", "t/39.csv"}, {"t/30.csva", "t/31.csv"}, {"t/94.csv"}, {"t/99.csv"}} {
+		l.requests.Store(0)
+		if _, err := c.listRanges(context.Background(), table, splits); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := listRequests(keys, splits, l.size), int(l.requests.Load()); got != want {
+			t.Errorf("splits %v: listRequests says %d, listRanges made %d", splits, got, want)
+		}
 	}
 }
