@@ -136,14 +136,25 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 			todo = append(todo, p)
 		}
 	}
+	if len(problems) > 0 {
+		return maskPlan{}, &coordinator.PartsError{Parts: problems,
+			Err: fmt.Errorf("%d reused parts hold rows their files' records do not account for", len(problems))}
+	}
+	if len(todo) == 0 {
+		return plan, nil
+	}
+	fsys, err := tbl.FS(ctx)
+	if err != nil {
+		return maskPlan{}, fmt.Errorf("opening the table's files: %w", err)
+	}
 	// Each mask is a footer read and a small write: side by side, as an
 	// object store's latency (or a disk's sync) is most of their time.
 	written := make([]iceberg.DataFile, len(todo))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(masksInFlight)
 	for i, p := range todo {
 		g.Go(func() error {
-			f, err := c.writeMask(gctx, tbl, req.LoadID, data[p], kept[p], data[p].Count()-liveRows[p])
+			f, err := writeMask(fsys, tbl, req.LoadID, data[p], kept[p], data[p].Count()-liveRows[p])
 			if err != nil {
 				return &coordinator.PartsError{Parts: []string{strings.TrimPrefix(p, loc)}, Err: err}
 			}
@@ -159,20 +170,12 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 		plan.remove = append(plan.remove, masks[p]...)
 	}
 	plan.parts = len(todo)
-	if len(problems) > 0 {
-		return maskPlan{}, &coordinator.PartsError{Parts: problems,
-			Err: fmt.Errorf("%d reused parts hold rows their files' records do not account for", len(problems))}
-	}
 	return plan, nil
 }
 
 // writeMask writes the position delete file masking every row of part df
 // that is not a kept file's, which must come to masked rows.
-func (c *Committer) writeMask(ctx context.Context, tbl *table.Table, load string, df iceberg.DataFile, kept map[string]bool, masked int64) (iceberg.DataFile, error) {
-	fsys, err := tbl.FS(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("opening the table's files: %w", err)
-	}
+func writeMask(fsys icebergio.IO, tbl *table.Table, load string, df iceberg.DataFile, kept map[string]bool, masked int64) (iceberg.DataFile, error) {
 	positions, err := maskedRows(fsys, df.FilePath(), kept)
 	if err != nil {
 		return nil, err
