@@ -100,7 +100,11 @@ func (c *Coordinator) listAndPublish(ctx context.Context, load string, t Table, 
 		return n, fmt.Errorf("publishing: %w", err)
 	}
 	recs, reused, copied := c.reuseRecords(ctx, load, t, schema, reuse, log)
-	if err := c.recordAndPublish(ctx, load, t.Name, recs, nil); err != nil {
+	rest, err := c.recordKept(ctx, recs, log)
+	if err != nil {
+		return n, fmt.Errorf("recording reused files: %w", err)
+	}
+	if err := c.recordAndPublish(ctx, load, t.Name, rest, nil); err != nil {
 		return n, fmt.Errorf("recording reused files: %w", err)
 	}
 	n.records, n.reused, n.rewrites = n.records+len(recs), reused, copied
@@ -412,6 +416,9 @@ func (c *Coordinator) sync(ctx context.Context, load string, t Table, schema []b
 				stale = append(stale, recs...) // the object is gone: so is its file
 			}
 		}
+	}
+	if err := c.unkeep(ctx, load, t.Name, stale); err != nil {
+		return n, err
 	}
 	for _, rec := range stale {
 		if err := c.retry(ctx, "removing the record of "+rec.Source.String(), func() error {

@@ -136,6 +136,21 @@ type StateStore interface {
 	Ensure(ctx context.Context) (generation time.Time, err error)
 }
 
+// KeptStore is what a StateStore may also do: record the files of a
+// committed part a load keeps in one record (messages.KeptRecord), not one
+// per file. Files and WatchFiles then return each as a loaded file record
+// whose Kept names its kept record, and a file's own record, if it has
+// one, wins over its kept one. Before acting on such a file alone
+// (resetting or removing its record), the coordinator unkeeps it.
+type KeptStore interface {
+	// CreateKept creates kept records; one that exists is left as it is.
+	CreateKept(ctx context.Context, recs []messages.KeptRecord) error
+	// Unkeep turns the kept record under token into file records of their
+	// own, as loaded as before, and removes it; one unkept already is no
+	// error.
+	Unkeep(ctx context.Context, load, table, token string) error
+}
+
 // HistoryStore keeps the job's loads that ended, beyond the one load the
 // StateStore holds, so that `s3load history` outlives the next load.
 type HistoryStore interface {

@@ -33,6 +33,9 @@ func strandedFiles(files []messages.FileRecord) []messages.FileRecord {
 // reload sets stranded files back to listed and publishes a task for each,
 // so each loads into a part of its own.
 func (c *Coordinator) reload(ctx context.Context, load, table string, stranded []messages.FileRecord, round int, log *slog.Logger) error {
+	if err := c.unkeep(ctx, load, table, stranded); err != nil {
+		return err
+	}
 	var files []messages.TaskFile
 	for _, f := range stranded {
 		rec, rev, err := c.readFile(ctx, load, table, f.Token())
@@ -174,11 +177,17 @@ func (c *Coordinator) reloadParts(ctx context.Context, load, table string, files
 	for _, p := range parts {
 		bad[p] = true
 	}
-	var again []messages.TaskFile
+	var gone []messages.FileRecord
 	for _, f := range files {
-		if f.State != messages.StateLoaded || !bad[f.Part] {
-			continue
+		if f.State == messages.StateLoaded && bad[f.Part] {
+			gone = append(gone, f)
 		}
+	}
+	if err := c.unkeep(ctx, load, table, gone); err != nil {
+		return err
+	}
+	var again []messages.TaskFile
+	for _, f := range gone {
 		rev, err := c.resetFile(ctx, f, "loading again: its part "+f.Part+" was missing or damaged at commit (round "+strconv.Itoa(round)+")")
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -276,6 +277,45 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 	return recs, reused, copied
 }
 
+// recordKept records the files a load keeps in committed parts (the loaded
+// ones among recs) with one kept record per part, where the state store
+// can (KeptStore), and returns the records still to be written one by one.
+// A part too big for one record is recorded file by file.
+func (c *Coordinator) recordKept(ctx context.Context, recs []messages.FileRecord, log *slog.Logger) ([]messages.FileRecord, error) {
+	ks, ok := c.State.(KeptStore)
+	if !ok {
+		return recs, nil
+	}
+	var kept, rest []messages.FileRecord
+	for _, r := range recs {
+		if r.State == messages.StateLoaded {
+			kept = append(kept, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	if len(kept) == 0 {
+		return recs, nil
+	}
+	err := c.retry(ctx, "recording kept parts", func() error {
+		err := ks.CreateKept(ctx, messages.KeepRecords(kept))
+		if errors.Is(err, messages.ErrTooLarge) {
+			return final{err}
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, messages.ErrTooLarge):
+		// Records of the files' own win over kept ones, so any kept
+		// record written before the refusal is harmless.
+		log.Info("a kept part lists too many files for one record; recording its files one by one", "err", err)
+		return recs, nil
+	case err != nil:
+		return nil, err
+	}
+	return rest, nil
+}
+
 // MaskedRowsMax is the share of a committed part's rows that may be masked
 // (see PreviousLoad.Masks) before the part is rewritten instead: masking
 // saves the rewrite now, but every reader skips the masked rows on every
@@ -325,4 +365,25 @@ func ManifestFiles(m messages.Manifest, keep func(part string, bytes int64) (str
 		out = append(out, PreviousFile{Source: f.Source, Part: part, PartFiles: members[f.Path], Rows: f.Rows, Bytes: bytes[f.Path]})
 	}
 	return out
+}
+
+// unkeep turns the kept records standing for any of files (FileRecord.Kept)
+// into records of their own, so that each file's record can be reset or
+// removed alone.
+func (c *Coordinator) unkeep(ctx context.Context, load, table string, files []messages.FileRecord) error {
+	done := map[string]bool{}
+	for _, f := range files {
+		if f.Kept == "" || done[f.Kept] {
+			continue
+		}
+		done[f.Kept] = true
+		ks, ok := c.State.(KeptStore)
+		if !ok {
+			return fmt.Errorf("the state store returned a kept record (%s) but cannot unkeep it", f.Kept)
+		}
+		if err := c.retry(ctx, "unkeeping the files of part "+f.Part, func() error { return ks.Unkeep(ctx, load, table, f.Kept) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -383,7 +383,7 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 		var missing *PartsError
 		if errors.As(err, &missing) && round <= maxRounds {
 			tc.log.Warn("parts missing at commit; loading their files again", "parts", len(missing.Parts), "err", err)
-			tc.unkeep(files, missing.Parts)
+			tc.uncountKept(files, missing.Parts)
 			if err := c.reloadParts(ctx, tc.load, t.Name, files, missing.Parts, round); err != nil {
 				return report, err
 			}
@@ -410,9 +410,9 @@ func (tc *tableRun) reconcileAndCommit(ctx context.Context) (TableReport, error)
 	}
 }
 
-// unkeep stops counting as reused the files of kept committed parts that
+// uncountKept stops counting as reused the files of kept committed parts that
 // the commit found missing or wrong: they are loaded from the source.
-func (tc *tableRun) unkeep(files []messages.FileRecord, parts []string) {
+func (tc *tableRun) uncountKept(files []messages.FileRecord, parts []string) {
 	for _, p := range parts {
 		if !tc.keptParts[p] {
 			continue

@@ -37,7 +37,7 @@ var (
 
 // message is every top-level type of this package.
 type message interface {
-	Task | FileRecord | LoadRecord | TableRecord | WorkerRecord | LeaseRecord | Manifest | ProbeRecord | ProgressRecord
+	Task | FileRecord | KeptRecord | LoadRecord | TableRecord | WorkerRecord | LeaseRecord | Manifest | ProbeRecord | ProgressRecord
 }
 
 // versioned is implemented by pointers to every message type.
@@ -45,6 +45,7 @@ type versioned interface{ version() *int }
 
 func (m *Task) version() *int           { return &m.V }
 func (m *FileRecord) version() *int     { return &m.V }
+func (m *KeptRecord) version() *int     { return &m.V }
 func (m *LoadRecord) version() *int     { return &m.V }
 func (m *TableRecord) version() *int    { return &m.V }
 func (m *WorkerRecord) version() *int   { return &m.V }

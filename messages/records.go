@@ -59,6 +59,10 @@ type FileRecord struct {
 	Rejected int64        `json:"rejected,omitempty"`
 	Rejects  *RejectsPart `json:"rejects,omitempty"`
 	Error    string       `json:"error,omitempty"`
+	// Kept, on a record read back from the store, is the token of the kept
+	// record it stands in (see KeptRecord): such a file has no record of
+	// its own until the store unkeeps it. Never stored.
+	Kept string `json:"-"`
 	// Attempts counts claims: attempts that started. One that never ends
 	// (its worker died) still counts, so a file that kills its workers
 	// stops being handed out.

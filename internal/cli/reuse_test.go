@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/lake"
 	"github.com/s3load/s3load/internal/lake/lakecheck"
 )
@@ -384,5 +385,56 @@ func TestReuseMaskKeepsSnapshots(t *testing.T) {
 	if third := e.read(t, "t"); len(third.Snapshots) != 3 || third.Snapshots[0].ID != second.SnapshotID || third.Rows != 40 {
 		t.Errorf("after a third load: %d snapshots (oldest %d), %d rows; want 3, from the second load's (%d) on, 40 rows",
 			len(third.Snapshots), third.Snapshots[0].ID, third.Rows, second.SnapshotID)
+	}
+}
+
+// A repeated load that keeps committed parts whole (one kept record per
+// part, not one per file) is stopped at its commit; before it resumes, a
+// file of a kept part is deleted from the source. The resumed load lists
+// again and must not commit the deleted file's rows: the table equals a
+// full reload row for row.
+func TestReuseResumedAfterKeptFileDeleted(t *testing.T) {
+	e := newIcebergEnv(t, false)
+	e.putCSVs("t/", 8, 20) // 2 batch parts: f00-f03, f04-f07
+	cfg := e.config("  - { name: t, prefix: t/ }", "batch: { files: 4 }")
+	e.runReport(t, cfg)
+
+	p := e.inProcess(cfg)
+	stop := p.startWorker("w1", nil)
+	ctx, kill := context.WithCancel(context.Background())
+	co := p.coordinator(nil, func(_ *coordinator.Config, ports *coordinator.Ports) {
+		ports.Committer = killBeforeCommit{Committer: ports.Committer, kill: kill}
+	})
+	stopped, err := co.Run(ctx)
+	if err == nil && stopped.OK() {
+		t.Fatalf("the killed coordinator reports a committed load: %+v", stopped)
+	}
+	stop(true)
+	files, err := p.session.conn.state.Files(context.Background(), stopped.LoadID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, f := range files {
+		if f.Kept != "" {
+			kept++
+		}
+	}
+	if kept != 8 {
+		t.Fatalf("the stopped load holds %d files in kept records, want all 8", kept)
+	}
+
+	e.s3.Delete(t, e.bucket, "t/f05.csv")
+	p = e.inProcess(cfg)
+	defer p.startWorker("w2", nil)(true)
+	r, err := p.coordinator(nil).Run(context.Background())
+	mustCommit(t, r, err)
+	if got := e.read(t, "t"); got.Rows != 7*20 {
+		t.Errorf("the resumed load committed %d rows, want %d: f05 is gone", got.Rows, 7*20)
+	}
+	resumed := e.scanSorted(t, "t")
+	e.runReport(t, cfg, "--full-reload")
+	if full := e.scanSorted(t, "t"); !slices.Equal(resumed, full) {
+		t.Errorf("the resumed load's table (%d rows) differs from a full reload's (%d rows)", len(resumed), len(full))
 	}
 }

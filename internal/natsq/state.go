@@ -26,6 +26,7 @@ import (
 //	worker.<job>.<worker>        a live worker of the job (messages.WorkerRecord)
 //	table.<load>.<table>         one table of a load   (messages.TableRecord)
 //	file.<load>.<table>.<token>  one listed file       (messages.FileRecord)
+//	file.<load>.<table>.kept-<h> the files of a kept part (messages.KeptRecord)
 //	probe.<load>.<table>.<task>  one probe task's findings (messages.ProbeRecord)
 //	history.<job>.<load>         an ended load of the job, the last HistoryKeep (messages.LoadRecord)
 //
@@ -329,6 +330,7 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 	}
 	defer func() { _ = w.Stop() }()
 	current := false
+	set := newFileSet()
 	for {
 		select {
 		case <-ctx.Done():
@@ -344,26 +346,68 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 				}
 				continue
 			}
-			ev := coordinator.FileEvent{Token: strings.TrimPrefix(e.Key(), prefix), Revision: e.Revision(), Current: current}
-			if op := e.Operation(); op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge {
-				ev.Deleted = true
-			} else if ev.Record, err = messages.Unmarshal[messages.FileRecord](e.Value()); err != nil {
+			op := e.Operation()
+			deleted := op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge
+			if err := set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), deleted, e.Value(), current, fn); err != nil {
 				return fmt.Errorf("reading %s: %w", e.Key(), err)
-			}
-			if err := fn(ev); err != nil {
-				return err
 			}
 		}
 	}
 }
 
-// Files returns every file record of the table now.
+// Files returns every file record of the table now, those a kept record
+// stands for included (with Kept set).
 func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileRecord, error) {
-	return collect[messages.FileRecord](ctx, s, filePrefix(load, table)+"*")
+	prefix := filePrefix(load, table)
+	var out []messages.FileRecord
+	err := s.do(ctx, func(kv jetstream.KeyValue) error {
+		w, err := kv.Watch(ctx, prefix+"*", jetstream.IgnoreDeletes())
+		if err != nil {
+			return fmt.Errorf("reading files of %s: %w", table, err)
+		}
+		defer func() { _ = w.Stop() }()
+		// In the order the store holds them, as a plain read of the keys.
+		set, now, order := newFileSet(), map[string]messages.FileRecord{}, []string(nil)
+		emit := func(ev coordinator.FileEvent) error {
+			if ev.Deleted {
+				delete(now, ev.Token)
+				return nil
+			}
+			if _, ok := now[ev.Token]; !ok {
+				order = append(order, ev.Token)
+			}
+			now[ev.Token] = ev.Record
+			return nil
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case e, ok := <-w.Updates():
+				if !ok {
+					return fmt.Errorf("reading files of %s: watcher closed", table)
+				}
+				if e == nil {
+					out = make([]messages.FileRecord, 0, len(now))
+					for _, t := range order {
+						if r, ok := now[t]; ok {
+							out = append(out, r)
+							delete(now, t) // a token deleted and written again is in order twice
+						}
+					}
+					return nil
+				}
+				if err := set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), false, e.Value(), false, emit); err != nil {
+					return fmt.Errorf("reading %s: %w", e.Key(), err)
+				}
+			}
+		}
+	})
+	return out, err
 }
 
 type record interface {
-	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.LeaseRecord | messages.WorkerRecord | messages.ProbeRecord | messages.ProgressRecord
+	messages.LoadRecord | messages.TableRecord | messages.FileRecord | messages.KeptRecord | messages.LeaseRecord | messages.WorkerRecord | messages.ProbeRecord | messages.ProgressRecord
 }
 
 // collect reads every record whose key matches pattern, as they are now.

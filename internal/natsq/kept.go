@@ -1,0 +1,162 @@
+package natsq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/messages"
+)
+
+// CreateKept creates kept records (see messages.KeptRecord) among their
+// tables' file records, pipelined like CreateFiles; one that exists
+// already is left as it is. A record over the server's max payload fails
+// with messages.ErrTooLarge before any is written.
+func (s *State) CreateKept(ctx context.Context, recs []messages.KeptRecord) error {
+	msgs := make([]nats.Msg, len(recs))
+	header := nats.Header{jetstream.ExpectedLastSubjSeqHeader: []string{"0"}}
+	for i, rec := range recs {
+		data, err := marshalSized(s, rec)
+		if err != nil {
+			return fmt.Errorf("recording kept part %s: %w", rec.Part, err)
+		}
+		msgs[i] = nats.Msg{Subject: "$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Token(), Data: data, Header: header}
+	}
+	return s.do(ctx, func(kv jetstream.KeyValue) error {
+		futures := make([]jetstream.PubAckFuture, len(msgs))
+		for i := range msgs {
+			var err error
+			if futures[i], err = s.js.PublishMsgAsync(&msgs[i]); err != nil {
+				return fmt.Errorf("recording kept part %s: %w", recs[i].Part, err)
+			}
+		}
+		var taken []int
+		for i, f := range futures {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				if !isWrongLastSequence(err) {
+					return fmt.Errorf("recording kept part %s: %w", recs[i].Part, err)
+				}
+				taken = append(taken, i)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		// As in createFiles: a key whose last entry is a deletion marker
+		// refuses the pipelined create, yet is free.
+		for _, i := range taken {
+			if _, err := kv.Create(ctx, filePrefix(recs[i].LoadID, recs[i].Table)+recs[i].Token(), msgs[i].Data); err != nil && !isConflict(err) {
+				return fmt.Errorf("recording kept part %s: %w", recs[i].Part, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Unkeep turns the kept record under token into file records of their own,
+// loaded as before, then deletes it; a record unkept already is no error.
+// Readers prefer a file's own record to a kept one, so a crash between
+// the two writes leaves the same files loaded, and unkeeping again
+// finishes the job.
+func (s *State) Unkeep(ctx context.Context, load, table, token string) error {
+	key := filePrefix(load, table) + token
+	rec, rev, err := get[messages.KeptRecord](ctx, s, key)
+	if errors.Is(err, messages.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("unkeeping: %w", err)
+	}
+	if _, err := s.CreateFiles(ctx, rec.Records()); err != nil {
+		return fmt.Errorf("unkeeping %s: %w", key, err)
+	}
+	err = s.do(ctx, func(kv jetstream.KeyValue) error {
+		return kv.Delete(ctx, key, jetstream.LastRevision(rev))
+	})
+	if err != nil && !isConflict(err) {
+		return fmt.Errorf("unkeeping %s: %w", key, err)
+	}
+	return nil
+}
+
+// fileSet turns the changes of a table's file keys into file events, kept
+// records expanded into the records they stand for. A file's own record
+// wins over a kept record that also lists it: Unkeep writes the own
+// records before it deletes the kept one.
+type fileSet struct {
+	own    map[string]bool                  // file tokens with a record of their own
+	kept   map[string][]messages.FileRecord // kept token -> the records it stands for
+	keptAt map[string]uint64                // kept token -> its revision
+	keptOf map[string]string                // file token -> the kept token standing for it
+}
+
+func newFileSet() *fileSet {
+	return &fileSet{own: map[string]bool{}, kept: map[string][]messages.FileRecord{}, keptAt: map[string]uint64{}, keptOf: map[string]string{}}
+}
+
+// apply takes one key's change (token, its revision, whether it is a
+// deletion, its value) and sends the file events it makes to emit.
+func (fs *fileSet) apply(token string, rev uint64, deleted bool, value []byte, current bool, emit func(coordinator.FileEvent) error) error {
+	if messages.IsKeptToken(token) {
+		return fs.applyKept(token, rev, deleted, value, current, emit)
+	}
+	if deleted {
+		delete(fs.own, token)
+		if k, ok := fs.keptOf[token]; ok {
+			for _, r := range fs.kept[k] {
+				if r.Token() == token {
+					return emit(coordinator.FileEvent{Token: token, Record: r, Revision: fs.keptAt[k], Current: current})
+				}
+			}
+		}
+		return emit(coordinator.FileEvent{Token: token, Deleted: true, Current: current})
+	}
+	rec, err := messages.Unmarshal[messages.FileRecord](value)
+	if err != nil {
+		return err
+	}
+	fs.own[token] = true
+	return emit(coordinator.FileEvent{Token: token, Record: rec, Revision: rev, Current: current})
+}
+
+func (fs *fileSet) applyKept(token string, rev uint64, deleted bool, value []byte, current bool, emit func(coordinator.FileEvent) error) error {
+	if deleted {
+		recs := fs.kept[token]
+		delete(fs.kept, token)
+		delete(fs.keptAt, token)
+		for _, r := range recs {
+			t := r.Token()
+			if fs.keptOf[t] == token {
+				delete(fs.keptOf, t)
+			}
+			if !fs.own[t] {
+				if err := emit(coordinator.FileEvent{Token: t, Deleted: true, Current: current}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	k, err := messages.Unmarshal[messages.KeptRecord](value)
+	if err != nil {
+		return err
+	}
+	recs := k.Records()
+	fs.kept[token], fs.keptAt[token] = recs, rev
+	for _, r := range recs {
+		t := r.Token()
+		fs.keptOf[t] = token
+		if fs.own[t] {
+			continue
+		}
+		if err := emit(coordinator.FileEvent{Token: t, Record: r, Revision: rev, Current: current}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
