@@ -3,8 +3,11 @@ package natsq
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -68,5 +71,45 @@ func TestHistoryLookupStateWithoutBucket(t *testing.T) {
 	}
 	if got, err := st.History(ctx, "j"); err != nil || len(got) != 0 {
 		t.Fatalf("history of a job with none: %v %v", got, err)
+	}
+}
+
+// History entries an older version wrote in the state bucket are read, and
+// moved to the history bucket when the job next writes its history.
+func TestHistoryMovesEntriesOutOfTheStateBucket(t *testing.T) {
+	_, st := connect(t, Options{})
+	ctx := context.Background()
+	for _, id := range []string{"20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb"} {
+		data, err := messages.Marshal(messages.LoadRecord{LoadID: id, Job: "j", State: messages.LoadCompleted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.do(ctx, func(kv jetstream.KeyValue) error { _, err := kv.Put(ctx, historyPrefix("j")+id, data); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func() []string {
+		t.Helper()
+		got, err := st.History(ctx, "j")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range got {
+			out = append(out, r.LoadID)
+		}
+		return out
+	}
+	if got := ids(); !slices.Equal(got, []string{"20260102T000000Z-bbbbbb", "20260101T000000Z-aaaaaa"}) {
+		t.Fatalf("history before any new entry: %v", got)
+	}
+	if err := st.PutHistory(ctx, messages.LoadRecord{LoadID: "20260103T000000Z-cccccc", Job: "j", State: messages.LoadCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []string{"20260103T000000Z-cccccc", "20260102T000000Z-bbbbbb", "20260101T000000Z-aaaaaa"}) {
+		t.Fatalf("history after a new entry: %v", got)
+	}
+	if left, err := collect[messages.LoadRecord](ctx, st, historyPrefix("j")+"*"); err != nil || len(left) != 0 {
+		t.Fatalf("the state bucket still holds %d history entries (%v)", len(left), err)
 	}
 }

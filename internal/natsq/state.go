@@ -28,9 +28,8 @@ import (
 //	file.<load>.<table>.<token>  one listed file       (messages.FileRecord)
 //	file.<load>.<table>.kept-<h> the files of a kept part (messages.KeptRecord)
 //	probe.<load>.<table>.<task>  one probe task's findings (messages.ProbeRecord)
-//	history.<job>.<load>         an ended load of the job, the last HistoryKeep (messages.LoadRecord)
 //
-// Writes of load, table, file and lease records are compare-and-set on the
+// and the jobs' history in a bucket of its own (HistoryBucket). Writes of load, table, file and lease records are compare-and-set on the
 // revision they read, so two writers never silently overwrite each other.
 // A bucket deleted under a running load is created again on the next
 // operation; the coordinator notices its records are gone and restores them.
@@ -40,6 +39,10 @@ type State struct {
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
+	// hist is the history bucket's handle, once opened; historyMoved the
+	// jobs whose entries in the state bucket were moved to it.
+	hist         jetstream.KeyValue
+	historyMoved map[string]bool
 }
 
 // OpenState creates or opens the state bucket.
@@ -421,38 +424,50 @@ func collect[T record](ctx context.Context, s *State, pattern string) ([]T, erro
 func collectSince[T record](ctx context.Context, s *State, pattern string, after uint64) ([]T, uint64, error) {
 	var out []T
 	last := after
-	err := s.do(ctx, func(kv jetstream.KeyValue) error {
-		out, last = out[:0], after
-		opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
-		if after > 0 {
-			opts = append(opts, jetstream.ResumeFromRevision(after+1))
-		}
-		w, err := kv.Watch(ctx, pattern, opts...)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", pattern, err)
-		}
-		defer func() { _ = w.Stop() }()
-		for {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case e, ok := <-w.Updates():
-				if !ok {
-					return fmt.Errorf("reading %s: watcher closed", pattern)
-				}
-				if e == nil {
-					return nil
-				}
-				rec, err := messages.Unmarshal[T](e.Value())
-				if err != nil {
-					return fmt.Errorf("reading %s: %w", e.Key(), err)
-				}
-				out = append(out, rec)
-				last = max(last, e.Revision())
-			}
-		}
+	err := s.do(ctx, func(kv jetstream.KeyValue) (err error) {
+		out, last, err = collectFromSince[T](ctx, kv, pattern, after)
+		return err
 	})
 	return out, last, err
+}
+
+// collectFrom reads every record of bucket kv whose key matches pattern.
+func collectFrom[T record](ctx context.Context, kv jetstream.KeyValue, pattern string) ([]T, error) {
+	out, _, err := collectFromSince[T](ctx, kv, pattern, 0)
+	return out, err
+}
+
+func collectFromSince[T record](ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64) ([]T, uint64, error) {
+	var out []T
+	last := after
+	opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
+	if after > 0 {
+		opts = append(opts, jetstream.ResumeFromRevision(after+1))
+	}
+	w, err := kv.Watch(ctx, pattern, opts...)
+	if err != nil {
+		return nil, after, fmt.Errorf("reading %s: %w", pattern, err)
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, after, ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, after, fmt.Errorf("reading %s: watcher closed", pattern)
+			}
+			if e == nil {
+				return out, last, nil
+			}
+			rec, err := messages.Unmarshal[T](e.Value())
+			if err != nil {
+				return nil, after, fmt.Errorf("reading %s: %w", e.Key(), err)
+			}
+			out = append(out, rec)
+			last = max(last, e.Revision())
+		}
+	}
 }
 
 func get[T record](ctx context.Context, s *State, key string) (T, uint64, error) {

@@ -1,0 +1,76 @@
+package natsq
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// stateBlockBytes is the size of the state bucket's stream on disk.
+func stateBlockBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	blocks, err := filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", "KV_"+StateBucket, "msgs", "*.blk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		fi, err := os.Stat(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += fi.Size()
+	}
+	return n
+}
+
+// Loads that end leave the state bucket's stream as small on disk as
+// their few lasting records need: a job's history, written among each
+// load's file records, used to keep a block of them on disk per load.
+func TestEndedLoadsFreeTheStateStore(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := StartEmbedded(dir, "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	ctx := context.Background()
+	nc, js, err := Connect(ctx, ConnectOptions{URL: srv.URL(), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	st, err := OpenState(ctx, js, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const loads, files = 8, 20000
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for l := range loads {
+		load := start.Add(time.Duration(l)*time.Hour).Format("20060102T150405Z") + "-abcdef"
+		recs := make([]messages.FileRecord, files)
+		for i := range recs {
+			recs[i] = messages.FileRecord{LoadID: load, Table: "t", State: messages.StateListed,
+				Source: messages.Source{Bucket: "b", Key: fmt.Sprintf("data/part-%06d.csv", i), ETag: "0123456789abcdef0123456789abcdef", Size: 1000}}
+		}
+		if _, err := st.CreateFiles(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutHistory(ctx, messages.LoadRecord{LoadID: load, Job: "j", State: messages.LoadCompleted}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DropLoad(ctx, load); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One load's file records take 3.6 MB; kept in blocks pinned by the
+	// history, 8 loads took 33 MB.
+	if got := stateBlockBytes(t, dir); got > 1<<20 {
+		t.Errorf("after %d ended loads the state bucket holds %d bytes on disk, want under 1 MB", loads, got)
+	}
+}
