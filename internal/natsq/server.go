@@ -44,8 +44,13 @@ func StartEmbedded(dir, host string, port int) (*Embedded, error) {
 // URL is the client URL of the embedded server.
 func (e *Embedded) URL() string { return e.srv.ClientURL() }
 
-// Shutdown stops the server and waits for it.
+// Shutdown stops the server and waits for it. JetStream is stopped first,
+// storing its streams as a shutdown does: the server's own shutdown
+// otherwise sleeps 50 ms whenever a pull request is pending (a stopped
+// worker's last fetch always is), to tell clients on other servers, and an
+// embedded server has none.
 func (e *Embedded) Shutdown() {
+	_ = e.srv.ShutdownJetStream() // an error leaves the full shutdown to do it
 	e.srv.Shutdown()
 	e.srv.WaitForShutdown()
 }
