@@ -69,6 +69,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	tc.resumed = resumed
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	swept := func() {}
 	if c.Locker != nil {
 		lock, err := tc.lock(ctx)
 		if err != nil {
@@ -76,6 +77,8 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		}
 		stop := tc.keepLock(ctx, lock, cancel)
 		defer stop()
+		swept = tc.sweep(ctx)
+		defer swept()
 	}
 	if err := tc.generations(ctx); err != nil {
 		return TableReport{}, err
@@ -152,6 +155,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 
 	c.progress.listed(tc.idx, tc.rec, tc.reused)
 	c.progress.phase(tc.idx, messages.PhaseLoading)
+	swept()
 	rep, err := tc.reconcileAndCommit(ctx)
 	// A file meant to be copied from a rewritten part that a worker read
 	// from the source instead (the part was gone) was loaded, not reused.
@@ -218,17 +222,28 @@ func (tc *tableRun) lock(ctx context.Context) (TableLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Parts of failed or abandoned loads of this table would hold space
-	// forever: the lock holder removes them.
-	if err := tc.c.Locker.Sweep(ctx, tc.t.Name, tc.load); err != nil {
-		tc.log.Warn("removing what earlier loads left in the staging area", "err", err)
-	}
-	if len(tc.t.RejectsSchema) > 0 {
-		if err := tc.c.Locker.Sweep(ctx, messages.RejectsTable(tc.t.Name), tc.load); err != nil {
-			tc.log.Warn("removing what earlier loads left in the reject table's staging area", "err", err)
-		}
-	}
 	return lock, nil
+}
+
+// sweep removes, as the lock holder, what earlier loads of the table left
+// in the staging area: parts of failed or abandoned loads would hold space
+// forever. It runs beside the pre-flight and the listing, which touch none
+// of it; the returned wait blocks until it is done, and run calls it before
+// anything is committed.
+func (tc *tableRun) sweep(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() { // owned by wait, which run calls before it commits or returns.
+		defer close(done)
+		if err := tc.c.Locker.Sweep(ctx, tc.t.Name, tc.load); err != nil {
+			tc.log.Warn("removing what earlier loads left in the staging area", "err", err)
+		}
+		if len(tc.t.RejectsSchema) > 0 {
+			if err := tc.c.Locker.Sweep(ctx, messages.RejectsTable(tc.t.Name), tc.load); err != nil {
+				tc.log.Warn("removing what earlier loads left in the reject table's staging area", "err", err)
+			}
+		}
+	}()
+	return func() { <-done }
 }
 
 // keepLock renews the table lock until the returned stop is called, and
