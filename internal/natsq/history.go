@@ -101,7 +101,7 @@ func (s *State) PutHistory(ctx context.Context, rec messages.LoadRecord) error {
 	if err := s.moveOldHistory(ctx, kv, rec.Job); err != nil {
 		return err
 	}
-	return trimHistory(ctx, kv, rec.Job, HistoryKeep)
+	return trimHistory(ctx, s.js, kv, rec.Job, HistoryKeep)
 }
 
 // moveOldHistory moves the job's entries an older version wrote in the
@@ -127,7 +127,7 @@ func (s *State) moveOldHistory(ctx context.Context, kv jetstream.KeyValue, job s
 		if _, err := kv.Create(ctx, key, data); err != nil && !isConflict(err) {
 			return fmt.Errorf("moving %s: %w", key, err)
 		}
-		if err := s.do(ctx, func(st jetstream.KeyValue) error { return st.Purge(ctx, key) }); err != nil {
+		if err := purgeKey(ctx, s.js, StateBucket, key); err != nil {
 			return fmt.Errorf("moving %s: %w", key, err)
 		}
 	}
@@ -142,7 +142,7 @@ func (s *State) moveOldHistory(ctx context.Context, kv jetstream.KeyValue, job s
 
 // trimHistory purges the job's oldest history entries beyond keep. Load
 // IDs begin with their start time, so their order is the loads' order.
-func trimHistory(ctx context.Context, kv jetstream.KeyValue, job string, keep int) error {
+func trimHistory(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, job string, keep int) error {
 	l, err := kv.ListKeysFiltered(ctx, historyPrefix(job)+"*")
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil
@@ -164,11 +164,21 @@ func trimHistory(ctx context.Context, kv jetstream.KeyValue, job string, keep in
 	}
 	sort.Strings(keys)
 	for _, k := range keys[:len(keys)-keep] {
-		if err := kv.Purge(ctx, k); err != nil {
+		if err := purgeKey(ctx, js, HistoryBucket, k); err != nil {
 			return fmt.Errorf("dropping %s: %w", k, err)
 		}
 	}
 	return nil
+}
+
+// purgeKey removes every message of a key from the bucket's stream,
+// leaving no marker behind (a KV purge leaves one, which stays forever).
+func purgeKey(ctx context.Context, js jetstream.JetStream, bucket, key string) error {
+	stream, err := js.Stream(ctx, "KV_"+bucket)
+	if err != nil {
+		return err
+	}
+	return stream.Purge(ctx, jetstream.WithPurgeSubject("$KV."+bucket+"."+key))
 }
 
 // History returns the job's history entries, newest first: those of the

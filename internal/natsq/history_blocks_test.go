@@ -30,8 +30,9 @@ func stateBlockBytes(t *testing.T, dir string) int64 {
 }
 
 // Loads that end leave the state bucket's stream as small on disk as
-// their few lasting records need: a job's history, written among each
-// load's file records, used to keep a block of them on disk per load.
+// their few lasting records need. A job's history, written among each
+// load's file records, used to keep a block of them on disk per load; so
+// would the marker each deleted record leaves (a worker's, a lease's).
 func TestEndedLoadsFreeTheStateStore(t *testing.T) {
 	dir := t.TempDir()
 	srv, err := StartEmbedded(dir, "127.0.0.1", 0)
@@ -45,7 +46,7 @@ func TestEndedLoadsFreeTheStateStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	st, err := OpenState(ctx, js, Options{})
+	st, err := OpenState(ctx, js, Options{DeleteMarkerAge: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,23 @@ func TestEndedLoadsFreeTheStateStore(t *testing.T) {
 		if _, err := st.CreateFiles(ctx, recs); err != nil {
 			t.Fatal(err)
 		}
+		// A worker process of its own and the coordinator's lease, each
+		// deleted when done, as in a fleet.
+		worker := fmt.Sprintf("host-%d", l)
+		if err := st.PutWorker(ctx, messages.WorkerRecord{ID: worker, Job: "j"}); err != nil {
+			t.Fatal(err)
+		}
+		rev, err := st.PutLease(ctx, messages.LeaseRecord{Job: "j"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := st.PutHistory(ctx, messages.LoadRecord{LoadID: load, Job: "j", State: messages.LoadCompleted}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteWorker(ctx, "j", worker); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteLease(ctx, "j", rev); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.DropLoad(ctx, load); err != nil {

@@ -34,6 +34,10 @@ type Options struct {
 	DuplicateWindow time.Duration
 	// FetchWait bounds one wait for a task, so a stopping worker notices soon.
 	FetchWait time.Duration
+	// DeleteMarkerAge is how long the state bucket keeps the marker a
+	// deleted record leaves; older ones go when the next load drops the
+	// records of the last (negative: all).
+	DeleteMarkerAge time.Duration
 }
 
 // Defaults of Options.
@@ -41,6 +45,8 @@ const (
 	DefaultAckWait         = time.Minute
 	DefaultDuplicateWindow = 10 * time.Minute
 	DefaultFetchWait       = 2 * time.Second
+	// DefaultDeleteMarkerAge is JetStream's own default for KV markers.
+	DefaultDeleteMarkerAge = 30 * time.Minute
 	// maxAckPending bounds tasks delivered and not yet acked per job.
 	maxAckPending = 10000
 )
@@ -55,6 +61,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FetchWait == 0 {
 		o.FetchWait = DefaultFetchWait
+	}
+	if o.DeleteMarkerAge == 0 {
+		o.DeleteMarkerAge = DefaultDeleteMarkerAge
 	}
 	return o
 }

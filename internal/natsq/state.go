@@ -243,6 +243,17 @@ func (s *State) DropLoad(ctx context.Context, load string) error {
 			return fmt.Errorf("dropping records of load %s: %w", load, err)
 		}
 	}
+	// A deleted record leaves a marker (a worker that stopped, a released
+	// lease), and a marker, like any record, keeps the block it was
+	// written to on disk: a fleet's workers, each with its own record,
+	// would leave one block per worker process. The load just dropped was
+	// most of the bucket, so this read of it is small.
+	err = s.do(ctx, func(kv jetstream.KeyValue) error {
+		return kv.PurgeDeletes(ctx, jetstream.DeleteMarkersOlderThan(s.opts.DeleteMarkerAge))
+	})
+	if err != nil {
+		return fmt.Errorf("dropping deletion markers: %w", err)
+	}
 	return nil
 }
 
