@@ -26,35 +26,9 @@ func (s *State) CreateKept(ctx context.Context, recs []messages.KeptRecord) erro
 		}
 		msgs[i] = nats.Msg{Subject: "$KV." + StateBucket + "." + filePrefix(rec.LoadID, rec.Table) + rec.Token(), Data: data, Header: header}
 	}
-	return s.do(ctx, func(kv jetstream.KeyValue) error {
-		futures := make([]jetstream.PubAckFuture, len(msgs))
-		for i := range msgs {
-			var err error
-			if futures[i], err = s.js.PublishMsgAsync(&msgs[i]); err != nil {
-				return fmt.Errorf("recording kept part %s: %w", recs[i].Part, err)
-			}
-		}
-		var taken []int
-		for i, f := range futures {
-			select {
-			case <-f.Ok():
-			case err := <-f.Err():
-				if !isWrongLastSequence(err) {
-					return fmt.Errorf("recording kept part %s: %w", recs[i].Part, err)
-				}
-				taken = append(taken, i)
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		// As in createFiles: a key whose last entry is a deletion marker
-		// refuses the pipelined create, yet is free.
-		for _, i := range taken {
-			if _, err := kv.Create(ctx, filePrefix(recs[i].LoadID, recs[i].Table)+recs[i].Token(), msgs[i].Data); err != nil && !isConflict(err) {
-				return fmt.Errorf("recording kept part %s: %w", recs[i].Part, err)
-			}
-		}
-		return nil
+	return s.do(ctx, func(jetstream.KeyValue) error {
+		_, err := s.createPipelined(ctx, msgs, func(i int) string { return "kept part " + recs[i].Part })
+		return err
 	})
 }
 

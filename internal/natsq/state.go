@@ -271,7 +271,6 @@ func (s *State) CreateFiles(ctx context.Context, recs []messages.FileRecord) ([]
 }
 
 func (s *State) createFiles(ctx context.Context, recs []messages.FileRecord) ([]uint64, error) {
-	futures := make([]jetstream.PubAckFuture, len(recs))
 	// A page's records are encoded into one buffer and share one header
 	// (the publisher only reads it): per record, that spares a map, a
 	// header and a copy of the encoding, a third of the allocations of
@@ -289,13 +288,24 @@ func (s *State) createFiles(ctx context.Context, recs []messages.FileRecord) ([]
 		if p := filePrefix(rec.LoadID, rec.Table); p != prefix {
 			prefix, subject = p, "$KV."+StateBucket+"."+p
 		}
-		msg := &msgs[i]
-		msg.Subject, msg.Data, msg.Header = subject+rec.Token(), data, header
-		if futures[i], err = s.js.PublishMsgAsync(msg); err != nil {
-			return nil, fmt.Errorf("recording %s: %w", rec.Source, err)
+		msgs[i] = nats.Msg{Subject: subject + rec.Token(), Data: data, Header: header}
+	}
+	return s.createPipelined(ctx, msgs, func(i int) string { return recs[i].Source.String() })
+}
+
+// createPipelined publishes msgs, each a create of a key of the state
+// bucket (a publish to its subject expecting no earlier value), without
+// waiting for one before the next, and returns each one's revision, or 0
+// where the key was taken. name(i) names message i's record for errors.
+func (s *State) createPipelined(ctx context.Context, msgs []nats.Msg, name func(i int) string) ([]uint64, error) {
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i := range msgs {
+		var err error
+		if futures[i], err = s.js.PublishMsgAsync(&msgs[i]); err != nil {
+			return nil, fmt.Errorf("recording %s: %w", name(i), err)
 		}
 	}
-	revs := make([]uint64, len(recs))
+	revs := make([]uint64, len(msgs))
 	var taken []int
 	for i, f := range futures {
 		select {
@@ -303,7 +313,7 @@ func (s *State) createFiles(ctx context.Context, recs []messages.FileRecord) ([]
 			revs[i] = ack.Sequence
 		case err := <-f.Err():
 			if !isWrongLastSequence(err) {
-				return nil, fmt.Errorf("recording %s: %w", recs[i].Source, err)
+				return nil, fmt.Errorf("recording %s: %w", name(i), err)
 			}
 			taken = append(taken, i)
 		case <-ctx.Done():
@@ -313,13 +323,16 @@ func (s *State) createFiles(ctx context.Context, recs []messages.FileRecord) ([]
 	// A key whose last entry is a deletion marker refuses the pipelined
 	// create, yet is free: the bucket's own Create handles that case.
 	for _, i := range taken {
-		rev, err := put(ctx, s, filePrefix(recs[i].LoadID, recs[i].Table)+recs[i].Token(), recs[i], 0)
+		key := strings.TrimPrefix(msgs[i].Subject, "$KV."+StateBucket+".")
+		err := s.do(ctx, func(kv jetstream.KeyValue) (err error) {
+			revs[i], err = kv.Create(ctx, key, msgs[i].Data)
+			return err
+		})
 		switch {
-		case errors.Is(err, messages.ErrConflict):
+		case isConflict(err):
+			revs[i] = 0
 		case err != nil:
-			return nil, fmt.Errorf("recording %s: %w", recs[i].Source, err)
-		default:
-			revs[i] = rev
+			return nil, fmt.Errorf("recording %s: %w", name(i), err)
 		}
 	}
 	return revs, nil
@@ -375,11 +388,6 @@ func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileR
 	prefix := filePrefix(load, table)
 	var out []messages.FileRecord
 	err := s.do(ctx, func(kv jetstream.KeyValue) error {
-		w, err := kv.Watch(ctx, prefix+"*", jetstream.IgnoreDeletes())
-		if err != nil {
-			return fmt.Errorf("reading files of %s: %w", table, err)
-		}
-		defer func() { _ = w.Stop() }()
 		// In the order the store holds them, as a plain read of the keys.
 		set, now, order := newFileSet(), map[string]messages.FileRecord{}, []string(nil)
 		emit := func(ev coordinator.FileEvent) error {
@@ -393,29 +401,20 @@ func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileR
 			now[ev.Token] = ev.Record
 			return nil
 		}
-		for {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case e, ok := <-w.Updates():
-				if !ok {
-					return fmt.Errorf("reading files of %s: watcher closed", table)
-				}
-				if e == nil {
-					out = make([]messages.FileRecord, 0, len(now))
-					for _, t := range order {
-						if r, ok := now[t]; ok {
-							out = append(out, r)
-							delete(now, t) // a token deleted and written again is in order twice
-						}
-					}
-					return nil
-				}
-				if err := set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), false, e.Value(), false, emit); err != nil {
-					return fmt.Errorf("reading %s: %w", e.Key(), err)
-				}
+		err := readCurrent(ctx, kv, prefix+"*", 0, func(e jetstream.KeyValueEntry) error {
+			return set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), false, e.Value(), false, emit)
+		})
+		if err != nil {
+			return err
+		}
+		out = make([]messages.FileRecord, 0, len(now))
+		for _, t := range order {
+			if r, ok := now[t]; ok {
+				out = append(out, r)
+				delete(now, t) // a token deleted and written again is in order twice
 			}
 		}
+		return nil
 	})
 	return out, err
 }
@@ -451,32 +450,48 @@ func collectFrom[T record](ctx context.Context, kv jetstream.KeyValue, pattern s
 func collectFromSince[T record](ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64) ([]T, uint64, error) {
 	var out []T
 	last := after
+	err := readCurrent(ctx, kv, pattern, after, func(e jetstream.KeyValueEntry) error {
+		rec, err := messages.Unmarshal[T](e.Value())
+		if err != nil {
+			return err
+		}
+		out = append(out, rec)
+		last = max(last, e.Revision())
+		return nil
+	})
+	if err != nil {
+		return nil, after, err
+	}
+	return out, last, nil
+}
+
+// readCurrent calls fn with each current entry of bucket kv whose key
+// matches pattern (stored after revision after, if not 0), deletions left
+// out, and returns once it has had them all.
+func readCurrent(ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64, fn func(jetstream.KeyValueEntry) error) error {
 	opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
 	if after > 0 {
 		opts = append(opts, jetstream.ResumeFromRevision(after+1))
 	}
 	w, err := kv.Watch(ctx, pattern, opts...)
 	if err != nil {
-		return nil, after, fmt.Errorf("reading %s: %w", pattern, err)
+		return fmt.Errorf("reading %s: %w", pattern, err)
 	}
 	defer func() { _ = w.Stop() }()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, after, ctx.Err()
+			return ctx.Err()
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, after, fmt.Errorf("reading %s: watcher closed", pattern)
+				return fmt.Errorf("reading %s: watcher closed", pattern)
 			}
 			if e == nil {
-				return out, last, nil
+				return nil
 			}
-			rec, err := messages.Unmarshal[T](e.Value())
-			if err != nil {
-				return nil, after, fmt.Errorf("reading %s: %w", e.Key(), err)
+			if err := fn(e); err != nil {
+				return fmt.Errorf("reading %s: %w", e.Key(), err)
 			}
-			out = append(out, rec)
-			last = max(last, e.Revision())
 		}
 	}
 }
