@@ -35,21 +35,10 @@ func stateBlockBytes(t *testing.T, dir string) int64 {
 // would the marker each deleted record leaves (a worker's, a lease's).
 func TestEndedLoadsFreeTheStateStore(t *testing.T) {
 	dir := t.TempDir()
-	srv, err := StartEmbedded(dir, "127.0.0.1", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	js, stop := startJetStream(t, dir)
+	t.Cleanup(stop)
 	ctx := context.Background()
-	nc, js, err := Connect(ctx, ConnectOptions{URL: srv.URL(), Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	st, err := OpenState(ctx, js, Options{DeleteMarkerAge: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := openOn(t, js, Options{DeleteMarkerAge: -1})
 	const loads, files = 8, 20000
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for l := range loads {

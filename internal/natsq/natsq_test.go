@@ -14,23 +14,36 @@ import (
 // embeddedJetStream starts an embedded server for the test and connects.
 func embeddedJetStream(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv, err := StartEmbedded(t.TempDir(), "127.0.0.1", 0)
+	js, stop := startJetStream(t, t.TempDir())
+	t.Cleanup(stop)
+	return js
+}
+
+// startJetStream starts an embedded server storing in dir and connects;
+// stop closes the connection and shuts the server down, keeping dir.
+func startJetStream(t *testing.T, dir string) (js jetstream.JetStream, stop func()) {
+	t.Helper()
+	srv, err := StartEmbedded(dir, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Shutdown)
 	nc, js, err := Connect(context.Background(), ConnectOptions{URL: srv.URL(), Name: "test"})
 	if err != nil {
+		srv.Shutdown()
 		t.Fatal(err)
 	}
-	t.Cleanup(nc.Close)
-	return js
+	return js, func() { nc.Close(); srv.Shutdown() }
 }
 
 func connect(t *testing.T, opts Options) (*Queue, *State) {
 	t.Helper()
+	return openOn(t, embeddedJetStream(t), opts)
+}
+
+// openOn opens the job's queue and the state bucket on js.
+func openOn(t *testing.T, js jetstream.JetStream, opts Options) (*Queue, *State) {
+	t.Helper()
 	ctx := context.Background()
-	js := embeddedJetStream(t)
 	q, err := OpenQueue(ctx, js, "job1", opts)
 	if err != nil {
 		t.Fatal(err)

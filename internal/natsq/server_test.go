@@ -14,29 +14,9 @@ import (
 func TestEmbeddedShutdownKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	open := func() (*Embedded, *Queue, *State, func()) {
-		t.Helper()
-		srv, err := StartEmbedded(dir, "127.0.0.1", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nc, js, err := Connect(ctx, ConnectOptions{URL: srv.URL(), Name: "test"})
-		if err != nil {
-			srv.Shutdown()
-			t.Fatal(err)
-		}
-		opts := Options{FetchWait: 10 * time.Second}
-		q, err := OpenQueue(ctx, js, "job1", opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := OpenState(ctx, js, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return srv, q, st, nc.Close
-	}
-	srv, q, st, closeConn := open()
+	opts := Options{FetchWait: 10 * time.Second}
+	js, stop := startJetStream(t, dir)
+	q, st := openOn(t, js, opts)
 	rec := messages.FileRecord{LoadID: "l", Table: "t", Source: src, State: messages.StateListed}
 	if _, err := st.PutFile(ctx, rec, 0); err != nil {
 		t.Fatal(err)
@@ -54,12 +34,11 @@ func TestEmbeddedShutdownKeepsState(t *testing.T) {
 	if err := q.Publish(ctx, task); err != nil {
 		t.Fatal(err)
 	}
-	closeConn()
-	srv.Shutdown()
+	stop()
 
-	srv, q, st, closeConn = open()
-	defer srv.Shutdown()
-	defer closeConn()
+	js, stop = startJetStream(t, dir)
+	defer stop()
+	q, st = openOn(t, js, opts)
 	if got, _, err := st.File(ctx, "l", "t", src.Token()); err != nil || got.Source != src {
 		t.Fatalf("after a restart the file record reads %+v, %v", got, err)
 	}
