@@ -121,7 +121,12 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	var problems, todo []string
+	type mask struct {
+		part   string
+		masked int64
+	}
+	var problems []string
+	var todo []mask
 	for _, p := range paths {
 		masked := data[p].Count() - liveRows[p]
 		var already int64
@@ -133,7 +138,7 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 		case masked < 0 || !canMask(tbl):
 			problems = append(problems, strings.TrimPrefix(p, loc))
 		default:
-			todo = append(todo, p)
+			todo = append(todo, mask{p, masked})
 		}
 	}
 	if len(problems) > 0 {
@@ -152,11 +157,11 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 	written := make([]iceberg.DataFile, len(todo))
 	var g errgroup.Group
 	g.SetLimit(masksInFlight)
-	for i, p := range todo {
+	for i, m := range todo {
 		g.Go(func() error {
-			f, err := writeMask(fsys, tbl, req.LoadID, data[p], kept[p], data[p].Count()-liveRows[p])
+			f, err := writeMask(fsys, tbl, req.LoadID, data[m.part], kept[m.part], m.masked)
 			if err != nil {
-				return &coordinator.PartsError{Parts: []string{strings.TrimPrefix(p, loc)}, Err: err}
+				return &coordinator.PartsError{Parts: []string{strings.TrimPrefix(m.part, loc)}, Err: err}
 			}
 			written[i] = f
 			return nil
@@ -165,9 +170,9 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 	if err := g.Wait(); err != nil {
 		return maskPlan{}, err
 	}
-	for i, p := range todo {
+	for i, m := range todo {
 		plan.add = append(plan.add, written[i])
-		plan.remove = append(plan.remove, masks[p]...)
+		plan.remove = append(plan.remove, masks[m.part]...)
 	}
 	plan.parts = len(todo)
 	return plan, nil
