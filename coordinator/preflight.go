@@ -120,7 +120,9 @@ func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) 
 						if n < len(page) && page[n].Key == end {
 							n++
 						}
-						done, page = n < len(page), page[:n]
+						// Past the end, or on it: a page that ends on the
+						// range's last key needs no page after it.
+						done, page = n < len(page) || (n > 0 && page[n-1].Key == end), page[:n]
 					}
 					if len(page) > 0 {
 						after = page[len(page)-1].Key
@@ -153,19 +155,22 @@ func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) 
 // listRequests is how many requests listRanges makes for keys (in key
 // order, as listed) cut at splits, pageKeys to a page: each range's pages,
 // where a range with keys after it stops at the first page that shows one
-// (one more request when its keys fill their last page).
+// or ends on the range's last key (one more request when its keys fill
+// their last page but the split itself is not listed).
 func listRequests(keys, splits []string, pageKeys int) int {
 	n, start := 0, 0
 	for i := 0; i <= len(splits); i++ {
-		end := len(keys)
+		end, found := len(keys), false
 		if i < len(splits) {
-			var found bool
 			if end, found = slices.BinarySearch(keys, splits[i]); found {
 				end++
 			}
 		}
 		if k := end - start; end < len(keys) {
-			n += k/pageKeys + 1
+			n += k / pageKeys
+			if !found || k%pageKeys != 0 {
+				n++
+			}
 		} else {
 			n += max(1, (k+pageKeys-1)/pageKeys)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -275,7 +276,7 @@ func TestListRanges(t *testing.T) {
 		lister Lister
 		splits [][]string
 	}{
-		{"paged", 95, &pagingLister{keys: sources, size: 10}, [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/30.csva", "t/31.csv"}}},
+		{"paged", 95, &pagingLister{keys: sources, size: 10}, [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/30.csva", "t/31.csv"}, {"t/19.csv", "t/39.csv"}, {"t/19.csvz"}, {"t/09.csv", "t/94.csv"}}},
 		{"interrupted", 25, &throttledLister{keys: sources[:25]}, [][]string{{"t/14.csv"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -302,8 +303,8 @@ func TestListRanges(t *testing.T) {
 	}
 }
 
-// listSplits cuts a committed load's keys into ranges of equal counts, none
-// smaller than two pages, at most ListRangesMax.
+// listSplits cuts a committed load's keys into ranges of whole pages, at
+// most ListRangesMax, each split the last key of its range's last page.
 func TestListSplits(t *testing.T) {
 	keys := func(n int) []string {
 		out := make([]string, n)
@@ -313,16 +314,27 @@ func TestListSplits(t *testing.T) {
 		return out
 	}
 	for _, c := range []struct {
-		n    int
-		want int // splits
-	}{{0, 0}, {3999, 0}, {4000, 1}, {10_000, 4}, {1_000_000, ListRangesMax - 1}} {
+		n     int
+		want  int // splits
+		first string
+	}{{0, 0, ""}, {1000, 0, ""}, {1001, 1, "k000999"}, {4000, 3, "k000999"}, {10_000, ListRangesMax - 1, "k000999"}, {1_000_000, ListRangesMax - 1, "k124999"}} {
 		splits := listSplits(keys(c.n))
 		if len(splits) != c.want || !slices.IsSorted(splits) {
 			t.Errorf("%d keys: %d splits %v, want %d, sorted", c.n, len(splits), splits[:min(len(splits), 3)], c.want)
 		}
+		if len(splits) > 0 && splits[0] != c.first {
+			t.Errorf("%d keys: first split %s, want %s", c.n, splits[0], c.first)
+		}
+		for _, s := range splits {
+			if i, _ := strconv.Atoi(s[1:]); (i+1)%ListPageKeys != 0 {
+				t.Errorf("%d keys: split %s does not end a page", c.n, s)
+			}
+		}
 	}
-	if got := listSplits(keys(10_000)); got[0] != "k002000" {
-		t.Errorf("first split of 10,000 keys is %s, want k002000", got[0])
+	// A split file's ranges share a key: counted once.
+	twice := append(keys(1500), keys(1500)...)
+	if got := listSplits(twice); len(got) != 1 || got[0] != "k000999" {
+		t.Errorf("1,500 keys, each twice: splits %v, want [k000999]", got)
 	}
 }
 
@@ -355,8 +367,8 @@ func (l *pagingLister) List(_ context.Context, _, _, startAfter string, fn func(
 func (*pagingLister) IsPermanent(error) bool { return false }
 
 // The plan's count of LIST requests is what listRanges asks the store for,
-// with ranges ending inside a page, on a page's last key, or past the last
-// key.
+// with ranges ending inside a page, on a page's last key (listed, or not),
+// or past the last key.
 func TestListRequestsCountsListRanges(t *testing.T) {
 	l := &pagingLister{size: 10}
 	var keys []string
@@ -370,7 +382,7 @@ func TestListRequestsCountsListRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, splits := range [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/19.csv", "t/39.csv"}, {"t/30.csva", "t/31.csv"}, {"t/94.csv"}, {"t/99.csv"}} {
+	for _, splits := range [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/19.csv", "t/39.csv"}, {"t/30.csva", "t/31.csv"}, {"t/94.csv"}, {"t/99.csv"}, {"t/19.csvz"}, {"t/09.csv", "t/94.csv"}} {
 		l.requests.Store(0)
 		if _, err := c.listRanges(context.Background(), table, splits); err != nil {
 			t.Fatal(err)
@@ -378,5 +390,13 @@ func TestListRequestsCountsListRanges(t *testing.T) {
 		if got, want := listRequests(keys, splits, l.size), int(l.requests.Load()); got != want {
 			t.Errorf("splits %v: listRequests says %d, listRanges made %d", splits, got, want)
 		}
+	}
+	// Ranges cut where pages end (as listSplits cuts) ask for each page once.
+	l.requests.Store(0)
+	if _, err := c.listRanges(context.Background(), table, []string{"t/19.csv", "t/39.csv", "t/49.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.requests.Load(); got != 10 {
+		t.Errorf("95 keys cut on page ends: %d requests, want 10 (one a page)", got)
 	}
 }
