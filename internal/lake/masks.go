@@ -261,6 +261,11 @@ func encodeMask(dataFile string, positions []int64) ([]byte, error) {
 	defer b.Release()
 	paths := b.Field(0).(*array.StringBuilder)
 	pos := b.Field(1).(*array.Int64Builder)
+	// Sized once: grown row by row, the path column's copies were most of
+	// a mask's time.
+	paths.Reserve(len(positions))
+	paths.ReserveData(len(positions) * len(dataFile))
+	pos.Reserve(len(positions))
 	for _, p := range positions {
 		paths.Append(dataFile)
 		pos.Append(p)
@@ -268,7 +273,10 @@ func encodeMask(dataFile string, positions []int64) ([]byte, error) {
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(true))
+	// The one path is a dictionary of one entry; the positions, all
+	// distinct, would only fill a dictionary.
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false),
+		parquet.WithDictionaryFor(table.PositionalDeleteArrowSchema.Field(0).Name, true))
 	w, err := pqarrow.NewFileWriter(table.PositionalDeleteArrowSchema, &buf, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil, err
