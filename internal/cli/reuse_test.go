@@ -362,7 +362,8 @@ func TestReuseRewriteFallsBackToSource(t *testing.T) {
 
 // keep_snapshots counts loads' snapshots, not the delete a masking load
 // stages before its own: with 2, a masking load keeps the load before it
-// readable by time travel.
+// readable by time travel. A part whose load's snapshot expired stays while
+// the table holds it.
 func TestReuseMaskKeepsSnapshots(t *testing.T) {
 	e := newIcebergEnv(t, false)
 	e.putCSVs("t/", 4, 10) // one batch part
@@ -385,6 +386,13 @@ func TestReuseMaskKeepsSnapshots(t *testing.T) {
 	if third := e.read(t, "t"); len(third.Snapshots) != 3 || third.Snapshots[0].ID != second.SnapshotID || third.Rows != 40 {
 		t.Errorf("after a third load: %d snapshots (oldest %d), %d rows; want 3, from the second load's (%d) on, 40 rows",
 			len(third.Snapshots), third.Snapshots[0].ID, third.Rows, second.SnapshotID)
+	}
+	// A fourth load sweeps the staging area with the first load's snapshot
+	// expired: the first load's part, which the table still holds (masked),
+	// is found in the current snapshot's manifests and stays.
+	e.runReport(t, cfg)
+	if fourth := e.read(t, "t"); fourth.Rows != 40 || fourth.Deleted != 20 {
+		t.Errorf("after a fourth load: %d rows, %d masked; want 40, 20", fourth.Rows, fourth.Deleted)
 	}
 }
 

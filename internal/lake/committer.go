@@ -47,6 +47,8 @@ type Target interface {
 	// VerifyParts checks the load's parts are stored as recorded.
 	VerifyParts(ctx context.Context, table, load string, parts []target.PartSize) error
 	coordinator.TableLocker
+	// SweepExcept is Sweep asking keep of each staged load whether it stays.
+	SweepExcept(ctx context.Context, table string, keep func(load string) (bool, error)) error
 	IsPermanent(err error) bool
 }
 

@@ -139,6 +139,21 @@ func TestSweepKeepsTheCommittedAndKeptLoads(t *testing.T) {
 			if loads, _ := stagedLoads(t, tg, "t"); len(loads) != 4 {
 				t.Fatalf("a refused Sweep removed loads: %v", loads)
 			}
+			// A keep that cannot answer for a load stops the sweep, nothing
+			// removed.
+			errRead := errors.New("reading the snapshots")
+			err = tg.SweepExcept(ctx, "t", func(load string) (bool, error) {
+				if load == "b" {
+					return false, errRead
+				}
+				return load == "d", nil
+			})
+			if !errors.Is(err, errRead) {
+				t.Fatalf("SweepExcept whose keep fails: %v, want its error", err)
+			}
+			if loads, _ := stagedLoads(t, tg, "t"); len(loads) != 4 {
+				t.Fatalf("a failed SweepExcept removed loads: %v", loads)
+			}
 			if err := tg.Sweep(ctx, "t", "d", "c"); err != nil {
 				t.Fatal(err)
 			}
