@@ -7,10 +7,8 @@ import (
 	"os"
 
 	"github.com/s3load/s3load/internal/cli"
-	"github.com/s3load/s3load/internal/initgc"
 )
 
 func main() {
-	initgc.Release()
 	os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

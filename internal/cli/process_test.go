@@ -176,25 +176,3 @@ func TestInterruptedRunResumesAtOnce(t *testing.T) {
 	mustContain(t, "resumed run", string(outb), "every table committed")
 	verifyTable(t, e.out, "t", files*5000, files)
 }
-
-// The s3load binary holds garbage collection off while iceberg-go's
-// table/substrait package builds its 32 MB of definitions (internal/initgc):
-// that works only while initgc initializes first, which Go's order of
-// package initialization decides, not our code.
-func TestInitGCRunsFirst(t *testing.T) {
-	cmd := exec.Command(s3loadBinary(t), "--help")
-	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
-	out, _ := cmd.CombinedOutput()
-	first, substrait := -1, -1
-	for i, line := range strings.Split(string(out), "\n") {
-		switch {
-		case strings.HasPrefix(line, "init github.com/s3load/s3load/internal/initgc "):
-			first = i
-		case strings.HasPrefix(line, "init github.com/apache/iceberg-go/table/substrait "):
-			substrait = i
-		}
-	}
-	if first < 0 || substrait < 0 || first > substrait {
-		t.Fatalf("initgc initialized at line %d, table/substrait at line %d of the init trace; want initgc first\n%s", first, substrait, out)
-	}
-}
