@@ -224,6 +224,9 @@ func (c *Coordinator) reuseRecords(ctx context.Context, load string, t Table, sc
 		return nil, 0, 0
 	}
 	now := time.Now().UTC()
+	// One record a held file (but for a split file's ranges): grown record
+	// by record, 10,000 records of ~400 bytes were copied ~14 times over.
+	recs = make([]messages.FileRecord, 0, p.count)
 	parts := make([]string, 0, len(p.seen))
 	for part := range p.seen {
 		parts = append(parts, part)
@@ -286,16 +289,25 @@ func (c *Coordinator) recordKept(ctx context.Context, recs []messages.FileRecord
 	if !ok {
 		return recs, nil
 	}
-	var kept, rest []messages.FileRecord
+	loaded := 0
 	for _, r := range recs {
 		if r.State == messages.StateLoaded {
-			kept = append(kept, r)
-		} else {
-			rest = append(rest, r)
+			loaded++
 		}
 	}
-	if len(kept) == 0 {
+	if loaded == 0 {
 		return recs, nil
+	}
+	kept, rest := recs, []messages.FileRecord(nil)
+	if loaded < len(recs) { // some are copied from rewritten parts
+		kept, rest = make([]messages.FileRecord, 0, loaded), make([]messages.FileRecord, 0, len(recs)-loaded)
+		for _, r := range recs {
+			if r.State == messages.StateLoaded {
+				kept = append(kept, r)
+			} else {
+				rest = append(rest, r)
+			}
+		}
 	}
 	err := c.retry(ctx, "recording kept parts", func() error {
 		err := ks.CreateKept(ctx, messages.KeepRecords(kept))

@@ -73,7 +73,8 @@ func KeepRecords(recs []FileRecord) []KeptRecord {
 		if !ok {
 			i = len(out)
 			at[r.Part] = i
-			out = append(out, KeptRecord{LoadID: r.LoadID, Table: r.Table, Part: r.Part, PartFiles: r.PartFiles, Bytes: r.Bytes, Updated: r.Updated})
+			out = append(out, KeptRecord{LoadID: r.LoadID, Table: r.Table, Part: r.Part, PartFiles: r.PartFiles, Bytes: r.Bytes, Updated: r.Updated,
+				Files: make([]KeptFile, 0, r.PartFiles)})
 		}
 		out[i].Files = append(out[i].Files, KeptFile{Source: r.Source, Rows: r.Rows})
 	}

@@ -407,7 +407,7 @@ func snapshotOfLoad(tbl *table.Table, load string) *table.Snapshot {
 }
 
 func (c *Committer) result(tbl *table.Table, snap *table.Snapshot, req coordinator.CommitRequest) coordinator.CommitResult {
-	m := messages.Manifest{V: messages.Version, Table: req.Table, LoadID: req.LoadID}
+	m := messages.Manifest{V: messages.Version, Table: req.Table, LoadID: req.LoadID, Files: make([]messages.ManifestFile, 0, len(req.Loaded))}
 	for _, f := range req.Loaded {
 		m.Rows += f.Rows
 		m.Files = append(m.Files, messages.ManifestFile{Source: f.Source, Range: f.Range, Path: f.Part, Rows: f.Rows, Rejected: f.Rejected})

@@ -1,9 +1,9 @@
 package lake
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -102,10 +102,16 @@ func readFilesManifest(fsys icebergio.IO, location string) (loadFiles, error) {
 		return loadFiles{}, fmt.Errorf("opening %s: %w", location, err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// Read into a buffer of the file's size: grown from 512 bytes, a 2 MB
+	// manifest was copied a dozen times.
+	var buf bytes.Buffer
+	if st, err := f.Stat(); err == nil {
+		buf.Grow(int(st.Size()) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(f); err != nil {
 		return loadFiles{}, fmt.Errorf("reading %s: %w", location, err)
 	}
+	data := buf.Bytes()
 	var lf loadFiles
 	// go-json: a 10,000-file manifest (2 MB) decodes in 4.4 ms, against
 	// encoding/json's 20.5 ms on one core, before every repeated load's
@@ -178,7 +184,9 @@ func (c *Committer) writeFilesManifest(ctx context.Context, tbl *table.Table, re
 		}
 	}
 	m.V = messages.Version
-	data, err := gojson.Marshal(loadFiles{Manifest: m, TableSchema: req.Schema})
+	// Keys and paths are written as they are (valid JSON either way):
+	// escaping them for HTML was a tenth of the encoding.
+	data, err := gojson.MarshalWithOption(loadFiles{Manifest: m, TableSchema: req.Schema}, gojson.DisableHTMLEscape())
 	if err != nil {
 		return fmt.Errorf("encoding the load's files: %w", err)
 	}
