@@ -443,13 +443,24 @@ func snapshotFiles(fsys icebergio.IO, snap table.Snapshot) ([]iceberg.DataFile, 
 	}
 	var out []iceberg.DataFile
 	for _, m := range manifests {
-		entries, err := m.FetchEntries(fsys, true)
+		files, err := manifestFiles(fsys, m)
 		if err != nil {
-			return nil, fmt.Errorf("reading manifest %s: %w", m.FilePath(), err)
+			return nil, err
 		}
-		for _, e := range entries {
-			out = append(out, e.DataFile())
-		}
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// manifestFiles lists the live files one manifest holds.
+func manifestFiles(fsys icebergio.IO, m iceberg.ManifestFile) ([]iceberg.DataFile, error) {
+	entries, err := m.FetchEntries(fsys, true)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest %s: %w", m.FilePath(), err)
+	}
+	out := make([]iceberg.DataFile, len(entries))
+	for i, e := range entries {
+		out[i] = e.DataFile()
 	}
 	return out, nil
 }

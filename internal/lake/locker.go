@@ -84,12 +84,12 @@ func (r *references) has(load string) (bool, error) {
 				continue
 			}
 			r.manifests[m.FilePath()] = true
-			entries, err := m.FetchEntries(r.fsys, true)
+			files, err := manifestFiles(r.fsys, m)
 			if err != nil {
-				return false, fmt.Errorf("reading manifest %s: %w", m.FilePath(), err)
+				return false, err
 			}
-			for _, e := range entries {
-				if rel, ok := strings.CutPrefix(e.DataFile().FilePath(), r.loc); ok {
+			for _, f := range files {
+				if rel, ok := strings.CutPrefix(f.FilePath(), r.loc); ok {
 					r.loads[path.Dir(rel)] = true
 				}
 			}

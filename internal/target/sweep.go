@@ -35,6 +35,9 @@ func (t *Target) SweepExcept(ctx context.Context, table string, keep func(load s
 	if err != nil {
 		return fmt.Errorf("sweeping %s: %w", table, err)
 	}
+	// Each load is asked once (an S3 load is many keys), and after an
+	// error none is removed.
+	answers := map[string]bool{}
 	if cur != nil && !cur.Released && !cur.stale(t.now(), DefaultLeaseTTL) {
 		held, err := keep(cur.Load)
 		if err != nil {
@@ -43,10 +46,8 @@ func (t *Target) SweepExcept(ctx context.Context, table string, keep func(load s
 		if !held {
 			return fmt.Errorf("sweeping: %w", &BusyError{Table: table, Holder: cur.owner(), Renewed: cur.Renewed, TTL: cur.ttl(DefaultLeaseTTL)})
 		}
+		answers[cur.Load] = true
 	}
-	// Each load is asked once (an S3 load is many keys), and after an
-	// error none is removed.
-	answers := map[string]bool{}
 	var kerr error
 	stays := func(load string) bool {
 		if kerr != nil {
