@@ -21,7 +21,7 @@ NATS_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-s
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/s3load ./cmd/s3load
+	$(GO) build -o $(BIN)/s3load ./cmd/s3load
 
 # The S3 server the tests and the demo run against, and the nats-server the
 # soak test kills and restarts (the version in go.mod), built from source
@@ -36,9 +36,9 @@ system-tools:
 	@command -v bzip2 >/dev/null && command -v unshare >/dev/null && command -v chromium >/dev/null || \
 		{ echo "installing bzip2, util-linux and chromium"; apt-get update -qq && apt-get install -y -qq bzip2 util-linux chromium; }
 $(VERSITYGW):
-	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 $(NATS_SERVER):
-	GOBIN=$(BIN) CGO_ENABLED=0 $(GO) install github.com/nats-io/nats-server/v2@$(NATS_VERSION)
+	GOBIN=$(BIN) $(GO) install github.com/nats-io/nats-server/v2@$(NATS_VERSION)
 
 # Starts versitygw with a generated demo bucket, runs a full load with an
 # embedded NATS server and local workers, and prints the report.
@@ -113,7 +113,7 @@ NATS_IMAGE ?= localhost/s3load-nats:$(patsubst v%,%,$(NATS_VERSION))
 VERSITYGW_IMAGE ?= localhost/s3load-versitygw:$(VERSITYGW_VERSION)
 FAULTPROXY_IMAGE ?= localhost/s3load-faultproxy:$(IMAGE_TAG)
 IMAGES_BUILD := $(CURDIR)/deploy/build
-STATIC_GO := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w'
+STATIC_GO := $(GO) build -ldflags '-s -w'
 # The legacy builder is the one a Docker Engine without buildx has; -q keeps
 # the log to the image ID.
 DOCKER_BUILD := DOCKER_BUILDKIT=0 docker build -q
@@ -123,7 +123,7 @@ images: tools
 	mkdir -p $(IMAGES_BUILD)/s3load/rootfs/tmp $(IMAGES_BUILD)/s3load/data/out \
 		$(IMAGES_BUILD)/nats $(IMAGES_BUILD)/versitygw/rootfs/tmp $(IMAGES_BUILD)/versitygw/state/data $(IMAGES_BUILD)/versitygw/state/meta
 	chmod 1777 $(IMAGES_BUILD)/s3load/rootfs/tmp $(IMAGES_BUILD)/versitygw/rootfs/tmp
-	CGO_ENABLED=0 $(GO) build -trimpath \
+	$(GO) build \
 		-ldflags "-s -w -X github.com/s3load/s3load/internal/cli.Version=$$(git describe --always --dirty 2>/dev/null || echo dev)" \
 		-o $(IMAGES_BUILD)/s3load/s3load ./cmd/s3load
 	cp /etc/ssl/certs/ca-certificates.crt $(IMAGES_BUILD)/s3load/
