@@ -114,6 +114,7 @@ func run(ctx context.Context) error {
 	}
 	defer srv.Stop()
 	b := &bench{o: o, srv: srv}
+	fmt.Fprintf(os.Stderr, "versitygw keeps object metadata in %s\n", metadataStore(srv))
 
 	var results []result
 	var reused []reuseResult
@@ -147,7 +148,7 @@ func run(ctx context.Context) error {
 		printReport(o, results)
 	}
 	if reused != nil {
-		printReuse(o, len(changedKeys(o.small)), reused)
+		printReuse(o, metadataStore(srv), len(changedKeys(o.small)), reused)
 	}
 	return nil
 }

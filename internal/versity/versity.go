@@ -30,6 +30,9 @@ type Server struct {
 	Dir string
 	// AccessLogPath is the server's access log, one line per request.
 	AccessLogPath string
+	// Sidecar is the directory of the objects' metadata where Dir's
+	// filesystem takes no extended attributes; empty, they are in those.
+	Sidecar string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -100,10 +103,18 @@ func start(ctx context.Context, o Options) (*Server, error) {
 		exited:          make(chan struct{}),
 		output:          &syncBuffer{},
 	}
-	sidecar := filepath.Join(run, "meta")
-	for _, d := range []string{s.Dir, sidecar} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", d, err)
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", s.Dir, err)
+	}
+	// Each object's metadata (ETag, checksums, content type) goes where
+	// versitygw keeps it by default, in extended attributes, if the
+	// filesystem takes them; else (an older tmpfs) in a sidecar directory.
+	// The sidecar is several file reads per object listed or read, a cost
+	// no S3 store charges: listing 10,000 keys took ~1.6x as long with it.
+	if !takesXattrs(s.Dir) {
+		s.Sidecar = filepath.Join(run, "meta")
+		if err := os.MkdirAll(s.Sidecar, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", s.Sidecar, err)
 		}
 	}
 	args := append([]string{
@@ -118,9 +129,11 @@ func start(ctx context.Context, o Options) (*Server, error) {
 		// store charges, which would skew every figure measured against it.
 		"--keep-alive",
 	}, tlsArgs...)
-	// The sidecar keeps metadata (ETags) out of xattrs, which a temporary
-	// filesystem may not support.
-	args = append(args, "posix", "--sidecar", sidecar, s.Dir)
+	args = append(args, "posix")
+	if s.Sidecar != "" {
+		args = append(args, "--sidecar", s.Sidecar)
+	}
+	args = append(args, s.Dir)
 	s.cmd = exec.Command(o.Binary, args...)
 	// Credentials go on the command line and the environment is minimal, so
 	// the server never picks up a developer's own AWS or VGW variables.
