@@ -23,6 +23,7 @@ import (
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/partfiles"
+	_ "github.com/s3load/s3load/internal/zstdpages" // the zstd codec of the masks' pages
 	"github.com/s3load/s3load/messages"
 )
 

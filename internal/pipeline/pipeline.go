@@ -26,6 +26,7 @@ import (
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
 	"github.com/s3load/s3load/internal/tempspace"
+	_ "github.com/s3load/s3load/internal/zstdpages" // the zstd codec of the parts' pages
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )

@@ -1,0 +1,130 @@
+package zstdpages
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/klauspost/compress/zstd"
+)
+
+// page is a data page's worth of bytes that compress some, as a column's do.
+func page(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + r.IntN(8))
+	}
+	return b
+}
+
+func TestRegistered(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.(*codec); !ok {
+		t.Fatalf("the registered zstd codec is %T, not this package's", c)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		size  int
+		level int
+	}{
+		{"empty", 0, compress.DefaultCompressionLevel},
+		{"small page", 4 << 10, 3},
+		{"page", Window, 3},
+		{"larger than the window", 3 * Window, 1},
+		{"default level", 300 << 10, compress.DefaultCompressionLevel},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := page(tc.size)
+			enc := c.EncodeLevel(nil, src, tc.level)
+			if tc.size > 0 && len(enc) >= len(src) {
+				t.Errorf("%d bytes compressed to %d", len(src), len(enc))
+			}
+			got, err := c.(*codec).Codec.(interface {
+				DecodeWithError(dst, src []byte) ([]byte, error)
+			}).DecodeWithError(make([]byte, 0, len(src)), enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, src) {
+				t.Fatalf("decoded %d bytes, not the %d encoded", len(got), len(src))
+			}
+		})
+	}
+}
+
+// TestEncodersOutliveCollections fails on arrow-go's pool: after a
+// collection its next page allocates a whole new encoder (~20 MB).
+func TestEncodersOutliveCollections(t *testing.T) {
+	c := newCodec(mustBase(t), 1)
+	src := page(300 << 10)
+	dst := make([]byte, 0, len(src))
+	c.EncodeLevel(dst, src, 3)
+	runtime.GC()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c.EncodeLevel(dst, src, 3)
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Fatalf("a page after a collection allocated %d bytes: the encoder was not kept", got)
+	}
+}
+
+func TestKeepsAtMostKeep(t *testing.T) {
+	c := newCodec(mustBase(t), 2)
+	lvl := zstd.EncoderLevelFromZstd(3)
+	encs := []*zstd.Encoder{c.get(lvl), c.get(lvl), c.get(lvl)}
+	for _, e := range encs {
+		c.put(lvl, e)
+	}
+	if n := len(c.free[lvl]); n != 2 {
+		t.Fatalf("%d encoders kept, want 2", n)
+	}
+	if c.get(lvl) != encs[1] {
+		t.Fatal("get did not hand out the last encoder kept")
+	}
+}
+
+func mustBase(t testing.TB) compress.Codec {
+	t.Helper()
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(*codec).Codec
+}
+
+// BenchmarkEncodeAfterGC is a page compressed after a collection, as in a
+// worker writing small parts: arrow-go's codec against this one.
+func BenchmarkEncodeAfterGC(b *testing.B) {
+	src := page(300 << 10)
+	base := mustBase(b)
+	for _, bc := range []struct {
+		name  string
+		codec compress.Codec
+	}{{"arrow", base}, {"kept", newCodec(base, 1)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				runtime.GC()
+				runtime.GC()
+				b.StartTimer()
+				bc.codec.EncodeLevel(nil, src, 3)
+			}
+		})
+	}
+}
