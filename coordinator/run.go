@@ -46,9 +46,22 @@ func (c *Coordinator) Run(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	load, rev, resumed, err := c.openLoad(ctx)
+	load, rev, resumed, ended, err := c.openLoad(ctx)
 	if err != nil {
 		return Report{}, err
+	}
+	if ended != "" {
+		// The last load's records go while this one runs: a drop reads the
+		// whole state bucket (tens of milliseconds at 10,000 files), and
+		// failing to drop costs space only. Awaited before Run returns, and
+		// before the cancel above (defers run last first).
+		var dropping sync.WaitGroup
+		defer dropping.Wait()
+		dropping.Add(1)
+		go func() { // owned by Run: awaited above.
+			defer dropping.Done()
+			c.dropLoad(ctx, ended)
+		}()
 	}
 	l.setLoad(load.LoadID)
 	c.progress.start(c.cfg, load)
@@ -104,30 +117,32 @@ func newLoadID() string {
 
 // openLoad returns the job's load to carry on (interrupted, or ended
 // incomplete) unless a full reload is asked for, or records a new one.
-func (c *Coordinator) openLoad(ctx context.Context) (rec messages.LoadRecord, rev uint64, resumed bool, err error) {
+// ended is the load before a new one, ended, whose records the caller
+// drops.
+func (c *Coordinator) openLoad(ctx context.Context) (rec messages.LoadRecord, rev uint64, resumed bool, ended string, err error) {
 	for {
 		err = c.retry(ctx, "reading job "+c.cfg.Job, func() (err error) {
 			rec, rev, err = c.State.Load(ctx, c.cfg.Job)
 			return err
 		})
 		if err != nil && !errors.Is(err, messages.ErrNotFound) {
-			return rec, 0, false, fmt.Errorf("reading job %s: %w", c.cfg.Job, err)
+			return rec, 0, false, "", fmt.Errorf("reading job %s: %w", c.cfg.Job, err)
 		}
 		if err == nil && rec.State.Open() {
 			if !c.cfg.FullReload {
 				if rec.State != messages.LoadRunning {
 					rec.State = messages.LoadRunning
 					if rev, err = c.putLoad(ctx, rec, rev); err != nil {
-						return rec, 0, false, fmt.Errorf("reopening load %s: %w", rec.LoadID, err)
+						return rec, 0, false, "", fmt.Errorf("reopening load %s: %w", rec.LoadID, err)
 					}
 				}
-				return rec, rev, true, nil
+				return rec, rev, true, "", nil
 			}
 			// A full reload: the open load is given up, and its records too.
 			old := rec
 			old.State, old.Ended = messages.LoadAbandoned, time.Now().UTC()
 			if rev, err = c.putLoad(ctx, old, rev); err != nil {
-				return rec, 0, false, fmt.Errorf("abandoning load %s: %w", rec.LoadID, err)
+				return rec, 0, false, "", fmt.Errorf("abandoning load %s: %w", rec.LoadID, err)
 			}
 			c.dropLoad(ctx, old.LoadID)
 			c.recordHistory(ctx, old)
@@ -138,14 +153,14 @@ func (c *Coordinator) openLoad(ctx context.Context) (rec messages.LoadRecord, re
 			continue // the record moved meanwhile: decide again
 		}
 		if err != nil {
-			return rec, 0, false, fmt.Errorf("recording new load: %w", err)
+			return rec, 0, false, "", fmt.Errorf("recording new load: %w", err)
 		}
 		if rec.LoadID != "" && !rec.State.Open() {
 			// The last load's records stay until the next load starts, for
 			// whoever looks at how it went; now they go.
-			c.dropLoad(ctx, rec.LoadID)
+			ended = rec.LoadID
 		}
-		return next, nrev, false, nil
+		return next, nrev, false, ended, nil
 	}
 }
 
