@@ -188,23 +188,44 @@ func (s *outageState) WatchFiles(ctx context.Context, load, table string, fn fun
 }
 
 // Probes returns the probe records a test's queue wrote with putProbe
-// after the after'th (revisions count the records from 1).
-func (s *outageState) Probes(_ context.Context, load, table string, after uint64) ([]messages.ProbeRecord, uint64, error) {
+// after the after'th (revisions count the records from 1); with none, it
+// waits up to wait for the next.
+func (s *outageState) Probes(ctx context.Context, load, table string, after uint64, wait time.Duration) ([]messages.ProbeRecord, uint64, error) {
+	s.mu.Lock()
+	out, last, changed := s.probesSince(load, table, after), uint64(len(s.probes)), s.changed
+	s.mu.Unlock()
+	if len(out) > 0 || wait <= 0 {
+		return out, last, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, after, ctx.Err()
+	case <-t.C:
+	case <-changed:
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.probesSince(load, table, after), uint64(len(s.probes)), nil
+}
+
+func (s *outageState) probesSince(load, table string, after uint64) []messages.ProbeRecord {
 	var out []messages.ProbeRecord
 	for i, r := range s.probes {
 		if uint64(i) >= after && r.LoadID == load && r.Table == table {
 			out = append(out, r)
 		}
 	}
-	return out, uint64(len(s.probes)), nil
+	return out
 }
 
 func (s *outageState) putProbe(rec messages.ProbeRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.probes = append(s.probes, rec)
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 func (s *outageState) Files(ctx context.Context, load, table string) ([]messages.FileRecord, error) {

@@ -123,8 +123,10 @@ type StateStore interface {
 	// Probes returns the probe tasks' findings of a table's pre-flight.
 	// after is a revision Probes returned before (0: none): only records
 	// stored since are returned, so a big table's findings are read once
-	// each, not again at every poll; the revision to pass next comes back.
-	Probes(ctx context.Context, load, table string, after uint64) ([]messages.ProbeRecord, uint64, error)
+	// each, not again at every read; the revision to pass next comes back.
+	// If none is there yet, Probes waits up to wait for the next stored,
+	// and returns it as soon as it is.
+	Probes(ctx context.Context, load, table string, after uint64, wait time.Duration) ([]messages.ProbeRecord, uint64, error)
 	// WatchFiles calls fn with each current record of the table, then with
 	// a Current marker, then with each change, deletions included.
 	WatchFiles(ctx context.Context, load, table string, fn func(FileEvent) error) error

@@ -386,20 +386,18 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 	if err := c.retry(ctx, "publishing probe tasks", func() error { return c.Queue.Publish(ctx, tasks...) }); err != nil {
 		return fmt.Errorf("publishing probe tasks: %w", err)
 	}
-	// Each read returns the findings stored since the last one. The reads
-	// are still spaced out with the table's size: each is a watch on the
-	// bucket, and findings come a task (100 files) at a time. The first
-	// come soon after a short wait, twice as long each time up to poll: a
-	// few files' findings are there in tens of milliseconds.
-	poll := probePoll + time.Duration(len(tasks))*2*time.Millisecond
-	wait := probePollFirst
+	// Each read returns the findings stored since the last one, or waits
+	// for the next to be stored: a task's findings are seen the moment a
+	// worker stores them. The wait is bounded so that a stall is noticed,
+	// and grows with the table: findings come a task (100 files) at a time.
+	wait := probeWait + time.Duration(len(tasks))*2*time.Millisecond
 	done, lastNews, lastLog := 0, time.Now(), time.Now()
 	var seen uint64
 	for done < len(found) {
 		var recs []messages.ProbeRecord
 		if err := c.retry(ctx, "reading probe findings", func() (err error) {
 			var last uint64
-			recs, last, err = c.State.Probes(ctx, load, t.Name, seen)
+			recs, last, err = c.State.Probes(ctx, load, t.Name, seen, wait)
 			if err == nil {
 				seen = last
 			}
@@ -437,20 +435,10 @@ func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, 
 				"probed", done, "files", len(found), "waited", c.cfg.ProbeStall)
 			return nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, poll)
 	}
 	return nil
 }
 
-// probePoll is how often the workers' probe findings of a small table are
-// read, once the first reads (probePollFirst, then twice as long each
-// time) found them not all there.
-const (
-	probePoll      = 200 * time.Millisecond
-	probePollFirst = 10 * time.Millisecond
-)
+// probeWait bounds how long one read of the workers' probe findings waits
+// for the next to be stored: how often, at most, a stall is looked for.
+const probeWait = 200 * time.Millisecond

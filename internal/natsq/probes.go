@@ -3,6 +3,7 @@ package natsq
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -29,7 +30,8 @@ func (s *State) PutProbe(ctx context.Context, rec messages.ProbeRecord) error {
 
 // Probes returns the probe records of a table's pre-flight stored after
 // revision after (0: every one), and the last revision read (after if
-// none): a watch that starts past what the caller has read.
-func (s *State) Probes(ctx context.Context, load, table string, after uint64) ([]messages.ProbeRecord, uint64, error) {
-	return collectSince[messages.ProbeRecord](ctx, s, probePrefix(load, table)+"*", after)
+// none): a watch that starts past what the caller has read. With none
+// there yet, the same watch waits up to wait for the next one.
+func (s *State) Probes(ctx context.Context, load, table string, after uint64, wait time.Duration) ([]messages.ProbeRecord, uint64, error) {
+	return collectSince[messages.ProbeRecord](ctx, s, probePrefix(load, table)+"*", after, wait)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -22,7 +23,7 @@ func TestProbesSince(t *testing.T) {
 	}
 	read := func(after uint64, want ...string) uint64 {
 		t.Helper()
-		recs, last, err := st.Probes(ctx, "l", "t", after)
+		recs, last, err := st.Probes(ctx, "l", "t", after, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,4 +50,43 @@ func TestProbesSince(t *testing.T) {
 	last = read(last, "c", "a")
 	read(last)
 	read(0, "b", "c", "a") // from the start: each task's latest
+}
+
+// TestProbesWaitsForTheNext: a read that finds nothing new waits for the
+// next record stored and returns it, or returns nothing once wait is up.
+func TestProbesWaitsForTheNext(t *testing.T) {
+	_, st := connect(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := st.PutProbe(ctx, messages.ProbeRecord{LoadID: "l", Table: "t", Task: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	_, last, err := st.Probes(ctx, "l", "t", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, after, err := st.Probes(ctx, "l", "t", last, 10*time.Millisecond)
+	if err != nil || len(recs) != 0 || after != last {
+		t.Fatalf("nothing new within the wait: %d records, revision %d (%v); want none, %d", len(recs), after, err, last)
+	}
+	type read struct {
+		recs []messages.ProbeRecord
+		err  error
+	}
+	got := make(chan read, 1)
+	go func() { // owned by the test: it waits for the result below.
+		// Longer than the test's deadline: only the record ends it in time.
+		recs, _, err := st.Probes(ctx, "l", "t", last, 2*time.Minute)
+		got <- read{recs, err}
+	}()
+	if err := st.PutProbe(ctx, messages.ProbeRecord{LoadID: "l", Table: "other", Task: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutProbe(ctx, messages.ProbeRecord{LoadID: "l", Table: "t", Task: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.err != nil || len(r.recs) != 1 || r.recs[0].Task != "b" {
+		t.Fatalf("waiting read: %+v (%v), want task b's record", r.recs, r.err)
+	}
 }

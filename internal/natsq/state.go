@@ -425,17 +425,17 @@ type record interface {
 
 // collect reads every record whose key matches pattern, as they are now.
 func collect[T record](ctx context.Context, s *State, pattern string) ([]T, error) {
-	out, _, err := collectSince[T](ctx, s, pattern, 0)
+	out, _, err := collectSince[T](ctx, s, pattern, 0, 0)
 	return out, err
 }
 
 // collectSince is collect of the records stored after revision after (0:
 // all), and returns the last revision read (after if none).
-func collectSince[T record](ctx context.Context, s *State, pattern string, after uint64) ([]T, uint64, error) {
+func collectSince[T record](ctx context.Context, s *State, pattern string, after uint64, wait time.Duration) ([]T, uint64, error) {
 	var out []T
 	last := after
 	err := s.do(ctx, func(kv jetstream.KeyValue) (err error) {
-		out, last, err = collectFromSince[T](ctx, kv, pattern, after)
+		out, last, err = collectFromSince[T](ctx, kv, pattern, after, wait)
 		return err
 	})
 	return out, last, err
@@ -443,14 +443,14 @@ func collectSince[T record](ctx context.Context, s *State, pattern string, after
 
 // collectFrom reads every record of bucket kv whose key matches pattern.
 func collectFrom[T record](ctx context.Context, kv jetstream.KeyValue, pattern string) ([]T, error) {
-	out, _, err := collectFromSince[T](ctx, kv, pattern, 0)
+	out, _, err := collectFromSince[T](ctx, kv, pattern, 0, 0)
 	return out, err
 }
 
-func collectFromSince[T record](ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64) ([]T, uint64, error) {
+func collectFromSince[T record](ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64, wait time.Duration) ([]T, uint64, error) {
 	var out []T
 	last := after
-	err := readCurrent(ctx, kv, pattern, after, func(e jetstream.KeyValueEntry) error {
+	err := readCurrentOrNext(ctx, kv, pattern, after, wait, func(e jetstream.KeyValueEntry) error {
 		rec, err := messages.Unmarshal[T](e.Value())
 		if err != nil {
 			return err
@@ -469,6 +469,12 @@ func collectFromSince[T record](ctx context.Context, kv jetstream.KeyValue, patt
 // matches pattern (stored after revision after, if not 0), deletions left
 // out, and returns once it has had them all.
 func readCurrent(ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64, fn func(jetstream.KeyValueEntry) error) error {
+	return readCurrentOrNext(ctx, kv, pattern, after, 0, fn)
+}
+
+// readCurrentOrNext is readCurrent, but if there is no entry it waits up
+// to wait for the next one stored, and returns once it has had that.
+func readCurrentOrNext(ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64, wait time.Duration, fn func(jetstream.KeyValueEntry) error) error {
 	opts := []jetstream.WatchOpt{jetstream.IgnoreDeletes()}
 	if after > 0 {
 		opts = append(opts, jetstream.ResumeFromRevision(after+1))
@@ -478,19 +484,33 @@ func readCurrent(ctx context.Context, kv jetstream.KeyValue, pattern string, aft
 		return fmt.Errorf("reading %s: %w", pattern, err)
 	}
 	defer func() { _ = w.Stop() }()
+	var waited <-chan time.Time // set once the current entries are read
+	got := false
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-waited:
+			return nil
 		case e, ok := <-w.Updates():
 			if !ok {
 				return fmt.Errorf("reading %s: watcher closed", pattern)
 			}
 			if e == nil {
-				return nil
+				if got || wait <= 0 {
+					return nil
+				}
+				t := time.NewTimer(wait)
+				defer t.Stop()
+				waited = t.C
+				continue
 			}
 			if err := fn(e); err != nil {
 				return fmt.Errorf("reading %s: %w", e.Key(), err)
+			}
+			got = true
+			if waited != nil {
+				return nil // the one stored while waiting
 			}
 		}
 	}
