@@ -11,6 +11,7 @@
 package zstdpages
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -26,25 +27,38 @@ const Window = 2 << 20
 // Arrow's codec registry is a plain map, safe to write only before any
 // Parquet file is read or written, hence init.
 func init() {
-	base, err := compress.GetCodec(compress.Codecs.Zstd)
+	registered, err := compress.GetCodec(compress.Codecs.Zstd)
 	if err != nil {
 		panic(err) // arrow-go registers zstd in its own init
 	}
+	base, ok := registered.(arrowZstd)
+	if !ok {
+		panic(fmt.Sprintf("arrow-go's zstd codec %T no longer decodes with errors and streams", registered))
+	}
 	compress.RegisterCodec(compress.Codecs.Zstd, newCodec(base, runtime.GOMAXPROCS(0)))
+}
+
+// arrowZstd is what arrow-go's zstd codec does beyond compress.Codec. Its
+// page reader asks for both by type assertion: without DecodeWithError a
+// corrupt page is a recovered panic, without the streams a column is
+// decompressed whole instead of streamed.
+type arrowZstd interface {
+	compress.ErrorCodec
+	compress.StreamingCodec
 }
 
 // codec encodes with kept encoders and leaves everything else (decoding,
 // streams) to arrow-go's codec.
 type codec struct {
-	compress.Codec
+	arrowZstd
 	keep int // encoders kept per level
 
 	mu   sync.Mutex
 	free map[zstd.EncoderLevel][]*zstd.Encoder
 }
 
-func newCodec(base compress.Codec, keep int) *codec {
-	return &codec{Codec: base, keep: max(keep, 1), free: map[zstd.EncoderLevel][]*zstd.Encoder{}}
+func newCodec(base arrowZstd, keep int) *codec {
+	return &codec{arrowZstd: base, keep: max(keep, 1), free: map[zstd.EncoderLevel][]*zstd.Encoder{}}
 }
 
 func (c *codec) Encode(dst, src []byte) []byte {

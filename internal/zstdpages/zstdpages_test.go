@@ -28,6 +28,13 @@ func TestRegistered(t *testing.T) {
 	if _, ok := c.(*codec); !ok {
 		t.Fatalf("the registered zstd codec is %T, not this package's", c)
 	}
+	// The page reader looks for these by type assertion (see arrowZstd).
+	if _, ok := c.(compress.ErrorCodec); !ok {
+		t.Error("the registered zstd codec does not decode with errors")
+	}
+	if _, ok := c.(compress.StreamingCodec); !ok {
+		t.Error("the registered zstd codec does not stream")
+	}
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -52,9 +59,7 @@ func TestRoundTrip(t *testing.T) {
 			if tc.size > 0 && len(enc) >= len(src) {
 				t.Errorf("%d bytes compressed to %d", len(src), len(enc))
 			}
-			got, err := c.(*codec).Codec.(interface {
-				DecodeWithError(dst, src []byte) ([]byte, error)
-			}).DecodeWithError(make([]byte, 0, len(src)), enc)
+			got, err := compress.Decode(c, make([]byte, 0, len(src)), enc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,13 +103,13 @@ func TestKeepsAtMostKeep(t *testing.T) {
 	}
 }
 
-func mustBase(t testing.TB) compress.Codec {
+func mustBase(t testing.TB) arrowZstd {
 	t.Helper()
 	c, err := compress.GetCodec(compress.Codecs.Zstd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.(*codec).Codec
+	return c.(*codec).arrowZstd
 }
 
 // BenchmarkEncodeAfterGC is a page compressed after a collection, as in a
