@@ -218,6 +218,10 @@ type CommitRequest struct {
 	// (see Fingerprint); stored with the commit, so the next load knows
 	// whether this one's parts can be reused.
 	Fingerprint string
+	// ListSplits are where the next load's listing is cut into ranges
+	// listed at once (see listSplits), for a table format that keeps them
+	// where a SplitsReader finds them cheaply.
+	ListSplits []string
 }
 
 // CommitResult is what a commit made, for the report.
@@ -326,6 +330,11 @@ type Ports struct {
 	// Reuse, if set, lets a new load keep the parts of unchanged files
 	// from the table's committed load instead of loading them again.
 	Reuse Reuser
+	// Splits, if set, tells where the table's committed load cut its
+	// listing, so a new load lists from its start, beside the lock, its
+	// records and the read of the committed load; without it the listing
+	// waits for that read to learn where to cut.
+	Splits SplitsReader
 }
 
 func (p Ports) validate() error {
@@ -378,6 +387,13 @@ type PreviousLoad struct {
 // CommittedLoads reads what a table's committed load holds.
 type CommittedLoads interface {
 	PreviousLoad(ctx context.Context, table string) (PreviousLoad, error)
+}
+
+// SplitsReader reads the ListSplits a table's committed load was committed
+// with, without reading the load's files: nil when there are none. They
+// are a hint for listing faster, never trusted for what is listed.
+type SplitsReader interface {
+	ListSplits(ctx context.Context, table string) ([]string, error)
 }
 
 // Reuser lets a load keep the rows of files its table's committed load

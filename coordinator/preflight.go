@@ -51,23 +51,33 @@ type probed struct {
 // table's committed load) are not read: they count in the merge with the
 // schema that load decided.
 func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
-	schema, pf, failures, _, err = c.preflightListed(ctx, load, t, log, known)
+	schema, pf, failures, _, err = c.preflightListed(ctx, load, t, log, known, nil)
 	return schema, pf, failures, err
 }
 
 // preflightListed is preflight that also returns the pages of its
 // listing (never nil on success), for the table's listing to record and
-// publish without listing a million keys a second time.
-func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
-	var splits []string
-	if known != nil {
-		splits = known.splits
+// publish without listing a million keys a second time. With ahead, the
+// pages are that listing's; otherwise the table is listed now, cut where
+// the known files say.
+func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles, ahead *listingAhead) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
+	var ranges int
+	var took time.Duration
+	if ahead != nil {
+		pages, ranges, took, err = ahead.wait(ctx)
+	} else {
+		var splits []string
+		if known != nil {
+			splits = known.splits
+		}
+		started := time.Now()
+		pages, err = c.listRanges(ctx, t, splits)
+		ranges, took = len(splits)+1, time.Since(started)
 	}
-	started := time.Now()
-	if pages, err = c.listRanges(ctx, t, splits); err != nil {
+	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
 	}
-	log.Debug("listed", "pages", len(pages), "ranges", len(splits)+1, "took", time.Since(started))
+	log.Debug("listed", "pages", len(pages), "ranges", ranges, "took", took, "ahead", ahead != nil)
 	eligible := 0
 	for _, page := range pages {
 		for _, src := range page {

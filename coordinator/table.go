@@ -69,6 +69,12 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	tc.resumed = resumed
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// A new load always lists the table (a resumed one may not need to).
+	var ahead *listingAhead
+	if !resumed {
+		ahead = tc.listAhead(ctx)
+		defer ahead.stop()
+	}
 	swept := func() {}
 	if c.Locker != nil {
 		lock, err := tc.lock(ctx)
@@ -108,7 +114,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 		var pf *messages.Preflight
 		var failures []messages.ManifestFailure
 		var err error
-		schema, pf, failures, listed, err = c.preflightListed(ctx, tc.load, t, tc.log, tc.knownFiles(ctx))
+		schema, pf, failures, listed, err = c.preflightListed(ctx, tc.load, t, tc.log, tc.knownFiles(ctx), ahead)
 		if err != nil {
 			rep := TableReport{Files: len(failures), Failed: len(failures), Failures: failures}
 			return rep, err
@@ -449,6 +455,9 @@ func (tc *tableRun) commit(ctx context.Context, report TableReport) (CommitResul
 	var m CommitResult
 	req := CommitRequest{Table: tc.t.Name, LoadID: tc.load, Schema: tc.rec.Schema, WriteSchema: tc.rec.WriteSchema,
 		Base: tc.rec.Base, Loaded: report.loaded, Failed: report.failed, Fingerprint: c.Fingerprint(tc.idx, tc.rec)}
+	if c.Splits != nil {
+		req.ListSplits = commitSplits(report)
+	}
 	err := tc.c.retry(ctx, "committing "+tc.t.Name, func() (err error) {
 		m, err = tc.c.Committer.Commit(ctx, req)
 		var missing *PartsError

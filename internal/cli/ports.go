@@ -26,7 +26,7 @@ func (s *session) coordinatorPorts() coordinator.Ports {
 		History:       s.conn.state,
 	}
 	if s.ad.lake != nil {
-		p.Committer, p.Locker, p.Reuse = s.ad.lake, s.ad.lake, s.ad.lake
+		p.Committer, p.Locker, p.Reuse, p.Splits = s.ad.lake, s.ad.lake, s.ad.lake, s.ad.lake
 	}
 	p.Committer = s.metrics.TimeCommits(p.Committer)
 	return p

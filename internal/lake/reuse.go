@@ -3,6 +3,7 @@ package lake
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,6 +27,9 @@ const (
 	// ReusedFilesProperty counts the source files whose parts the load
 	// kept from the snapshot before it.
 	ReusedFilesProperty = "s3load.reused-files"
+	// ListSplitsProperty holds, as a JSON array, where the next load cuts
+	// its listing (coordinator.CommitRequest.ListSplits).
+	ListSplitsProperty = "s3load.list-splits"
 )
 
 // filesManifest is where a load's source files and their parts are kept
@@ -209,6 +213,34 @@ func reusedProps(props iceberg.Properties, req coordinator.CommitRequest, reused
 		props[FingerprintProperty] = req.Fingerprint
 	}
 	props[ReusedFilesProperty] = strconv.Itoa(reused)
+	if len(req.ListSplits) > 0 {
+		if splits, err := json.Marshal(req.ListSplits); err == nil {
+			props[ListSplitsProperty] = string(splits)
+		}
+	}
+}
+
+var _ coordinator.SplitsReader = (*Committer)(nil)
+
+// ListSplits reads where the table's current snapshot's load says to cut
+// the next listing: the table's metadata only, not the load's files.
+func (c *Committer) ListSplits(ctx context.Context, name string) ([]string, error) {
+	tbl, err := c.cfg.Catalog.LoadTable(ctx, c.ident(name))
+	if isNoSuchTable(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading table %s: %w", strings.Join(c.ident(name), "."), err)
+	}
+	snap := tbl.CurrentSnapshot()
+	if snap == nil || snap.Summary == nil || snap.Summary.Properties[ListSplitsProperty] == "" {
+		return nil, nil
+	}
+	var splits []string
+	if err := json.Unmarshal([]byte(snap.Summary.Properties[ListSplitsProperty]), &splits); err != nil {
+		return nil, fmt.Errorf("decoding snapshot %d's %s: %w", snap.SnapshotID, ListSplitsProperty, err)
+	}
+	return splits, nil
 }
 
 // emptySnapshot stages an append of no rows: a load that reuses every part
