@@ -232,13 +232,14 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 	}{{"iceberg", true, false}, {"iceberg on s3", true, true}, {"plain", false, false}} {
 		t.Run(c.name, func(t *testing.T) {
 			var e *loadEnv
+			var ie *icebergEnv
 			var cfg string
 			var rows func(wantRows int64, wantParts int) []string
 			// masks checks an Iceberg table's position delete files and the
 			// rows they mask.
 			masks := func(files int, rows int64) {}
 			if c.iceberg {
-				ie := newIcebergEnv(t, c.onS3)
+				ie = newIcebergEnv(t, c.onS3)
 				e, cfg = ie.loadEnv, ie.config("  - { name: t, prefix: t/ }", "batch: { files: 4 }")
 				rows = func(wantRows int64, wantParts int) []string {
 					if got := ie.read(t, "t"); got.Rows != wantRows || len(got.DataFiles) != wantParts {
@@ -277,7 +278,7 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 			// The first two parts (masked in Iceberg, rewritten in plain
 			// Parquet), the third kept, and one for f01 and f12.
 			rowsReused := rows(12*20, 4)
-			masks(2, 40) // f01's rows and f06's
+			masks(1, 40) // f01's rows and f06's, in one file
 
 			// A part masked or rewritten is reused in turn, and masked or
 			// rewritten again.
@@ -287,9 +288,19 @@ func TestReuseBatchPartWithChangedFile(t *testing.T) {
 				t.Errorf("third load: %d reused, read %v; want 11 reused, only %v read", reused, got, want)
 			}
 			rowsAgain := rows(12*20, 5)
-			masks(2, 60) // the second part's mask now covers f05 and f06: one file, replaced
+			masks(1, 60) // the second part's mask now covers f05 and f06: the file is replaced
 			if slices.Equal(rowsReused, rowsAgain) {
 				t.Error("the third load's table equals the second's: f05's change is missing")
+			}
+			if c.iceberg {
+				// Nothing changed: the masks stay as they are, not written again.
+				before := ie.read(t, "t").DeleteFiles
+				reused, _, reads = e.runReport(t, cfg)
+				after := ie.read(t, "t").DeleteFiles
+				if reused != 12 || len(reads) != 0 || len(after) != 1 || len(before) != 1 || after[0].Path != before[0].Path {
+					t.Errorf("a load with nothing changed: %d reused, read %v, delete files %v then %v; want 12 reused, none read, the same one file",
+						reused, keysOf(reads), before, after)
+				}
 			}
 
 			// With f04 changed too, three quarters of the second part would

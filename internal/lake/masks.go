@@ -3,9 +3,7 @@ package lake
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,12 +25,15 @@ import (
 	"github.com/s3load/s3load/messages"
 )
 
-// A load that keeps a committed batch part whose other files changed or
-// are gone (coordinator.PreviousLoad.Masks) hides those files' rows with an
-// Iceberg position delete file: the rows stay in the part, and every
-// reader skips them. Each kept part has at most one such file, listing
-// every row of it that no load since keeps; a load that masks more of the
-// part writes a new one and removes the old.
+// A load that keeps committed batch parts whose other files changed or are
+// gone (coordinator.PreviousLoad.Masks) hides those files' rows with Iceberg
+// position deletes: the rows stay in the parts, and every reader skips
+// them. The table holds one position delete file of s3load's, listing
+// every row of every kept part that no load since keeps; a load that masks
+// more writes a new one, for all its parts, and removes the old. One file,
+// not one a part: a repeated load of 10,000 small files with 100 parts to
+// mask spent ~100 ms of CPU creating and syncing 100 files, and every
+// reader opens every delete file of the table.
 
 // Snapshot summary properties of masks.
 const (
@@ -45,10 +46,14 @@ const (
 	MaskingLoadProperty = "s3load.masking-load"
 )
 
-// posDeletePathID is the field id of a position delete file's file_path.
-var posDeletePathID = iceberg.PositionalDeleteSchema.Fields()[0].ID
+// posDeletePathID and posDeletePathName are the field id and name of a
+// position delete file's file_path.
+var (
+	posDeletePathID   = iceberg.PositionalDeleteSchema.Fields()[0].ID
+	posDeletePathName = table.PositionalDeleteArrowSchema.Field(0).Name
+)
 
-// masksInFlight bounds the masks a commit writes at once.
+// masksInFlight bounds the parts' footers a commit reads at once.
 const masksInFlight = 8
 
 // masksFormatVersion is the one format version whose position deletes
@@ -65,8 +70,9 @@ type maskPlan struct {
 	parts  int                // parts masked anew
 }
 
-// deleteTarget is the data file a position delete file of s3load's masks:
-// its one file_path, from the bounds (as every v2 writer lists them).
+// deleteTarget is the data file a position delete file masks rows of, if
+// it is one: from its referenced data file, or bounds of one file_path (as
+// every v2 writer lists them, and s3load's older masks, one a part).
 func deleteTarget(f iceberg.DataFile) (string, bool) {
 	if f.ContentType() != iceberg.EntryContentPosDeletes {
 		return "", false
@@ -81,30 +87,31 @@ func deleteTarget(f iceberg.DataFile) (string, bool) {
 	return string(lo), true
 }
 
+// partMask is a kept part's rows to mask.
+type partMask struct {
+	part      string // its path
+	masked    int64  // rows, from the records
+	kept      map[string]bool
+	positions []int64 // read from its footer
+}
+
 // planMasks decides the position delete files of a load that reuses parts:
-// for each kept part holding rows of files the load does not keep, one
-// delete file of those rows (the one there already, if it masks exactly
-// them); delete files of parts the load drops go with them. live is every
-// live file of the current snapshot, data and deletes; keep holds the
-// kept parts' paths.
+// if the rows the table masks now, by data file, are not those its kept
+// parts' records leave out, one new delete file masks all of those, and
+// every delete file there now goes (with them the masks of parts the load
+// drops). live is every live file of the current snapshot, data and
+// deletes; keep holds the kept parts' paths.
 func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordinator.CommitRequest, reused []messages.FileRecord, live []iceberg.DataFile, keep map[string]bool) (maskPlan, error) {
 	var plan maskPlan
 	loc := strings.TrimRight(tbl.Location(), "/") + "/"
 	data := map[string]iceberg.DataFile{}
-	masks := map[string][]iceberg.DataFile{} // data file path -> its delete files
+	var deletes []iceberg.DataFile
 	for _, f := range live {
 		switch f.ContentType() {
 		case iceberg.EntryContentData:
 			data[f.FilePath()] = f
 		case iceberg.EntryContentPosDeletes:
-			if target, ok := deleteTarget(f); ok {
-				masks[target] = append(masks[target], f)
-			}
-		}
-	}
-	for target, fs := range masks {
-		if !keep[target] {
-			plan.remove = append(plan.remove, fs...) // its part leaves the table
+			deletes = append(deletes, f)
 		}
 	}
 	kept := map[string]map[string]bool{} // part path -> identities kept
@@ -121,80 +128,150 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 	for p := range kept {
 		paths = append(paths, p)
 	}
-	slices.Sort(paths)
-	type mask struct {
-		part   string
-		masked int64
-	}
+	slices.Sort(paths) // the spec sorts a delete file's rows by path
 	var problems []string
-	var todo []mask
+	var need []partMask
 	for _, p := range paths {
-		masked := data[p].Count() - liveRows[p]
-		var already int64
-		for _, m := range masks[p] {
-			already += m.Count()
-		}
-		switch {
-		case masked == already: // masked as it should be (or not at all)
+		switch masked := data[p].Count() - liveRows[p]; {
+		case masked == 0:
 		case masked < 0 || !canMask(tbl):
 			problems = append(problems, strings.TrimPrefix(p, loc))
 		default:
-			todo = append(todo, mask{p, masked})
+			need = append(need, partMask{part: p, masked: masked, kept: kept[p]})
 		}
 	}
 	if len(problems) > 0 {
 		return maskPlan{}, &coordinator.PartsError{Parts: problems,
 			Err: fmt.Errorf("%d reused parts hold rows their files' records do not account for", len(problems))}
 	}
-	if len(todo) == 0 {
+	if len(need) == 0 && len(deletes) == 0 {
 		return plan, nil
 	}
 	fsys, err := tbl.FS(ctx)
 	if err != nil {
 		return maskPlan{}, fmt.Errorf("opening the table's files: %w", err)
 	}
-	// Each mask is a footer read and a small write: side by side, as an
-	// object store's latency (or a disk's sync) is most of their time.
-	written := make([]iceberg.DataFile, len(todo))
-	var g errgroup.Group
-	g.SetLimit(masksInFlight)
-	for i, m := range todo {
-		g.Go(func() error {
-			f, err := writeMask(fsys, tbl, req.LoadID, data[m.part], kept[m.part], m.masked)
-			if err != nil {
-				return &coordinator.PartsError{Parts: []string{strings.TrimPrefix(m.part, loc)}, Err: err}
-			}
-			written[i] = f
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	have, err := maskedNow(ctx, fsys, deletes)
+	if err != nil {
 		return maskPlan{}, err
 	}
-	for i, m := range todo {
-		plan.add = append(plan.add, written[i])
-		plan.remove = append(plan.remove, masks[m.part]...)
+	for _, m := range need {
+		if have[m.part] != m.masked {
+			plan.parts++ // masked anew
+		}
 	}
-	plan.parts = len(todo)
+	if plan.parts == 0 && len(have) == len(need) {
+		return plan, nil // masked as it should be: no part anew, none dropped
+	}
+	plan.remove = deletes
+	if len(need) == 0 {
+		return plan, nil
+	}
+	if err := readMasked(ctx, fsys, need, loc); err != nil {
+		return maskPlan{}, err
+	}
+	f, err := writeMasks(fsys, tbl, req.LoadID, need)
+	if err != nil {
+		return maskPlan{}, err
+	}
+	plan.add = []iceberg.DataFile{f}
 	return plan, nil
 }
 
-// writeMask writes the position delete file masking every row of part df
-// that is not a kept file's, which must come to masked rows.
-func writeMask(fsys icebergio.IO, tbl *table.Table, load string, df iceberg.DataFile, kept map[string]bool, masked int64) (iceberg.DataFile, error) {
-	positions, err := maskedRows(fsys, df.FilePath(), kept)
+// maskedNow counts the rows deletes mask, by data file: from the metadata
+// of a file of one target, else read from the file.
+func maskedNow(ctx context.Context, fsys icebergio.IO, deletes []iceberg.DataFile) (map[string]int64, error) {
+	have := map[string]int64{}
+	for _, f := range deletes {
+		if target, ok := deleteTarget(f); ok {
+			have[target] += f.Count()
+			continue
+		}
+		if err := countMasked(ctx, fsys, f.FilePath(), have); err != nil {
+			return nil, fmt.Errorf("reading position delete file %s: %w", f.FilePath(), err)
+		}
+	}
+	return have, nil
+}
+
+// countMasked adds the rows a position delete file lists to have, by path.
+func countMasked(ctx context.Context, fsys icebergio.IO, path string, have map[string]int64) error {
+	r, err := fsys.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if int64(len(positions)) != masked {
-		return nil, fmt.Errorf("part %s: its footer lists %d rows of files not kept, its records %d", df.FilePath(), len(positions), masked)
-	}
-	data, err := encodeMask(df.FilePath(), positions)
+	defer r.Close()
+	pf, err := file.NewParquetReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("masking rows of %s: %w", df.FilePath(), err)
+		return fmt.Errorf("footer: %w", err)
 	}
-	sum := sha256.Sum256([]byte(df.FilePath()))
-	path := strings.TrimRight(tbl.Location(), "/") + "/data/" + load + "/deletes-" + hex.EncodeToString(sum[:8]) + ".parquet"
+	defer pf.Close()
+	col := -1
+	for i := range pf.MetaData().Schema.NumColumns() {
+		if pf.MetaData().Schema.Column(i).ColumnPath().String() == posDeletePathName {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("no %s column", posDeletePathName)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
+	if err != nil {
+		return err
+	}
+	rgs := make([]int, pf.NumRowGroups())
+	for i := range rgs {
+		rgs[i] = i
+	}
+	tbl, err := fr.ReadRowGroups(ctx, []int{col}, rgs)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", posDeletePathName, err)
+	}
+	defer tbl.Release()
+	for _, chunk := range tbl.Column(0).Data().Chunks() {
+		paths, ok := chunk.(*array.String)
+		if !ok {
+			return fmt.Errorf("%s is %s, not a string", posDeletePathName, chunk.DataType())
+		}
+		for i := range paths.Len() {
+			have[paths.Value(i)]++
+		}
+	}
+	return nil
+}
+
+// readMasked reads each part's footer list of files for the positions of
+// its rows to mask, side by side: each is a small read, most of whose time
+// is an object store's latency.
+func readMasked(ctx context.Context, fsys icebergio.IO, need []partMask, loc string) error {
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(masksInFlight)
+	for i := range need {
+		m := &need[i]
+		g.Go(func() error {
+			positions, err := maskedRows(fsys, m.part, m.kept)
+			if err == nil && int64(len(positions)) != m.masked {
+				err = fmt.Errorf("part %s: its footer lists %d rows of files not kept, its records %d", m.part, len(positions), m.masked)
+			}
+			if err != nil {
+				return &coordinator.PartsError{Parts: []string{strings.TrimPrefix(m.part, loc)}, Err: err}
+			}
+			m.positions = positions
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// writeMasks writes the load's position delete file of need (parts in
+// path order, each with its positions ascending) and describes it.
+func writeMasks(fsys icebergio.IO, tbl *table.Table, load string, need []partMask) (iceberg.DataFile, error) {
+	data, err := encodeMasks(need)
+	if err != nil {
+		return nil, fmt.Errorf("masking rows of %d parts: %w", len(need), err)
+	}
+	// One name a load: a commit tried again writes the same file.
+	path := strings.TrimRight(tbl.Location(), "/") + "/data/" + load + "/deletes.parquet"
 	wfs, ok := fsys.(icebergio.WriteFileIO)
 	if !ok {
 		return nil, fmt.Errorf("the table's file system cannot write")
@@ -202,18 +279,23 @@ func writeMask(fsys icebergio.IO, tbl *table.Table, load string, df iceberg.Data
 	if err := wfs.WriteFile(path, data); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
+	var rows int64
+	lo, hi := need[0].positions[0], need[0].positions[0]
+	for _, m := range need {
+		rows += int64(len(m.positions))
+		lo, hi = min(lo, m.positions[0]), max(hi, m.positions[len(m.positions)-1])
+	}
 	b, err := iceberg.NewDataFileBuilder(tbl.Spec(), iceberg.EntryContentPosDeletes, path, iceberg.ParquetFile,
-		nil, nil, nil, int64(len(positions)), int64(len(data)))
+		nil, nil, nil, rows, int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("describing %s: %w", path, err)
 	}
 	posID := iceberg.PositionalDeleteSchema.Fields()[1].ID
+	// Readers skip the file for data files outside its paths' bounds.
 	// Bounds of a long are 8 bytes, little-endian.
-	lo := binary.LittleEndian.AppendUint64(nil, uint64(positions[0]))
-	hi := binary.LittleEndian.AppendUint64(nil, uint64(positions[len(positions)-1]))
-	b.LowerBoundValues(map[int][]byte{posDeletePathID: []byte(df.FilePath()), posID: lo}).
-		UpperBoundValues(map[int][]byte{posDeletePathID: []byte(df.FilePath()), posID: hi}).
-		ValueCounts(map[int]int64{posDeletePathID: int64(len(positions)), posID: int64(len(positions))}).
+	b.LowerBoundValues(map[int][]byte{posDeletePathID: []byte(need[0].part), posID: binary.LittleEndian.AppendUint64(nil, uint64(lo))}).
+		UpperBoundValues(map[int][]byte{posDeletePathID: []byte(need[len(need)-1].part), posID: binary.LittleEndian.AppendUint64(nil, uint64(hi))}).
+		ValueCounts(map[int]int64{posDeletePathID: rows, posID: rows}).
 		NullValueCounts(map[int]int64{posDeletePathID: 0, posID: 0})
 	return b.Build(), nil
 }
@@ -254,9 +336,10 @@ func maskedRows(fsys icebergio.IO, part string, kept map[string]bool) ([]int64, 
 	return out, nil
 }
 
-// encodeMask is a position delete file's bytes: dataFile's rows at
-// positions (ascending), as the spec sorts them.
-func encodeMask(dataFile string, positions []int64) ([]byte, error) {
+// encodeMasks is a position delete file's bytes: each part's rows at its
+// positions, parts in path order and positions ascending, as the spec
+// sorts them.
+func encodeMasks(need []partMask) ([]byte, error) {
 	mem := memory.DefaultAllocator
 	b := array.NewRecordBuilder(mem, table.PositionalDeleteArrowSchema)
 	defer b.Release()
@@ -264,20 +347,27 @@ func encodeMask(dataFile string, positions []int64) ([]byte, error) {
 	pos := b.Field(1).(*array.Int64Builder)
 	// Sized once: grown row by row, the path column's copies were most of
 	// a mask's time.
-	paths.Reserve(len(positions))
-	paths.ReserveData(len(positions) * len(dataFile))
-	pos.Reserve(len(positions))
-	for _, p := range positions {
-		paths.Append(dataFile)
-		pos.Append(p)
+	rows, pathBytes := 0, 0
+	for _, m := range need {
+		rows += len(m.positions)
+		pathBytes += len(m.positions) * len(m.part)
+	}
+	paths.Reserve(rows)
+	paths.ReserveData(pathBytes)
+	pos.Reserve(rows)
+	for _, m := range need {
+		for _, p := range m.positions {
+			paths.Append(m.part)
+			pos.Append(p)
+		}
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	var buf bytes.Buffer
-	// The one path is a dictionary of one entry; the positions, all
+	// The paths repeat: a dictionary of the parts; the positions, mostly
 	// distinct, would only fill a dictionary.
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false),
-		parquet.WithDictionaryFor(table.PositionalDeleteArrowSchema.Field(0).Name, true))
+		parquet.WithDictionaryFor(posDeletePathName, true))
 	w, err := pqarrow.NewFileWriter(table.PositionalDeleteArrowSchema, &buf, props, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil, err

@@ -67,20 +67,20 @@ func TestFilesManifestDecodersAgree(t *testing.T) {
 	}
 }
 
-// BenchmarkEncodeMask is one position delete file of a kept part: three
-// changed files' rows (140 each) of a 64-file part. A repeated load with
-// 1% of 10,000 files changed writes ~100 of them in its commit.
+// BenchmarkEncodeMask is a load's position delete file: 100 kept parts of
+// 64 files, each with one changed file's rows (140) masked, as a repeated
+// load with 1% of 10,000 files changed writes in its commit.
 func BenchmarkEncodeMask(b *testing.B) {
-	part := "file:///var/lib/s3load/lake/default/t/data/20261203T163909Z-08f24e/batch-89d02dd264db403b056e55dec6401a0c.parquet"
-	positions := make([]int64, 0, 420)
-	for _, start := range []int64{1400, 4200, 8820} {
+	need := make([]partMask, 100)
+	for i := range need {
+		need[i].part = fmt.Sprintf("file:///var/lib/s3load/lake/default/t/data/20261203T163909Z-08f24e/batch-89d02dd264db403b056e55dec64%05d.parquet", i)
 		for r := range int64(140) {
-			positions = append(positions, start+r)
+			need[i].positions = append(need[i].positions, int64(i%64)*140+r)
 		}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := encodeMask(part, positions); err != nil {
+		if _, err := encodeMasks(need); err != nil {
 			b.Fatal(err)
 		}
 	}
