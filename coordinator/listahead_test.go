@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,8 @@ func TestListingGoesAheadOfTheCommittedLoad(t *testing.T) {
 		{"splits", fixedSplits{"t/0999.csv", "t/1999.csv"}, []string{"", "t/0999.csv", "t/1999.csv"}},
 		{"none", nil, []string{""}},
 		{"out of order", fixedSplits{"t/1999.csv", "t/0999.csv"}, []string{""}},
+		// Cuts of a prefix the table no longer has: every key is listed still.
+		{"another prefix's", fixedSplits{"old/1.csv", "u/1.csv"}, []string{"", "old/1.csv", "u/1.csv"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -108,5 +111,36 @@ func TestListingGoesAheadOfTheCommittedLoad(t *testing.T) {
 				t.Errorf("the commit stores splits %q, want %q", com.splits, want)
 			}
 		})
+	}
+}
+
+// deniedLister refuses every listing, as a wrong key does.
+type deniedLister struct{ pageLister }
+
+func (deniedLister) List(context.Context, string, string, string, func([]messages.Source) error) error {
+	return errDenied
+}
+
+// A listing started ahead that the store refuses for good ends the table
+// at once, saying it was the listing, as a listing in turn would.
+func TestListingAheadRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p := ports(deniedLister{}, noProber{}, newOutageState(false), &countingCommitter{})
+	p.Reuse, p.Splits = fakeReuser{}, fixedSplits{"t/1.csv"}
+	co, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/", Schema: []byte("s")}}, RetryFor: time.Hour}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	rep, err := co.Run(ctx)
+	if err == nil && rep.OK() {
+		t.Fatal("a load whose listing is refused committed")
+	}
+	if got := rep.Tables[0].Error; !strings.Contains(got, "listing for the pre-flight") || !strings.Contains(got, errDenied.Error()) {
+		t.Errorf("the table's error %q does not say the listing was refused", got)
+	}
+	if took := time.Since(started); took > 5*time.Second {
+		t.Errorf("a refused listing took %v to end the load (retry budget 1h): it was retried", took)
 	}
 }
