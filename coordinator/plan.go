@@ -437,13 +437,13 @@ func (ru planReuse) count(files []messages.Source, tp *TablePlan) map[string]boo
 	if ru.unknown {
 		return nil
 	}
-	held := ru.loaded
+	held := func(src messages.Source) bool { return ru.loaded[src.Identity()] }
 	if ru.known != nil {
-		held = ru.known.ids
+		held = func(src messages.Source) bool { return ru.known.ids[versionOf(src)] }
 	}
 	reused := map[string]bool{}
 	for _, src := range files {
-		if held[src.Identity()] {
+		if held(src) {
 			reused[src.Identity()] = true
 		}
 	}

@@ -43,9 +43,9 @@ func TestReuseRecords(t *testing.T) {
 		{Source: src("f", "1"), Part: "p4", PartFiles: 1, Rows: 7, Bytes: 400},
 	}}
 	c := &Coordinator{cfg: Config{RetryFor: time.Second, SplitBytes: -1}.withDefaults(), Ports: Ports{Reuse: fakeReuser{failPart: "p4"}}}
-	p := &reusePlan{prev: prev, byID: map[string]PreviousFile{}, seen: map[string][]messages.Source{}}
+	p := &reusePlan{prev: prev, byID: map[objectVersion]PreviousFile{}, seen: map[string][]messages.Source{}}
 	for _, f := range prev.Files {
-		p.byID[f.Source.Identity()] = f
+		p.byID[versionOf(f.Source)] = f
 	}
 	// a unchanged; b and c unchanged (p2 whole); d changed, e unchanged
 	// (p3 not whole); f unchanged but its part cannot be reused.
@@ -134,9 +134,9 @@ func TestReuseRecordsMasks(t *testing.T) {
 				prev.Files = append(prev.Files, PreviousFile{Source: src(k), Part: "p", PartFiles: 3, Rows: rows[k], Bytes: 100, PartRows: c.partRows})
 			}
 			co := &Coordinator{cfg: Config{RetryFor: time.Second, SplitBytes: -1}.withDefaults(), Ports: Ports{Reuse: fakeReuser{}}}
-			p := &reusePlan{prev: prev, byID: map[string]PreviousFile{}, seen: map[string][]messages.Source{}}
+			p := &reusePlan{prev: prev, byID: map[objectVersion]PreviousFile{}, seen: map[string][]messages.Source{}}
 			for _, f := range prev.Files {
-				p.byID[f.Source.Identity()] = f
+				p.byID[versionOf(f.Source)] = f
 			}
 			for _, k := range c.kept {
 				p.hold(src(k))
