@@ -60,11 +60,22 @@ test: tools lint
 # The decoders' fuzz targets, each for a short budget (the seed corpora
 # and crashers found earlier run in every `go test` too). Longer runs:
 # go test -run '^$$' -fuzz '^FuzzParquet$$' -fuzztime 10m -fuzzminimizetime 5s ./internal/decode
+# go1.26's fuzzing engine can end a run that found nothing with a bare
+# "context deadline exceeded" when -fuzztime runs out while a worker is busy
+# (go.dev/issue/75804, fixed in Go 1.27; seen on a loaded 2-core machine).
+# A finding always writes its input under testdata/fuzz and fails; that
+# race alone is reported and not counted.
 FUZZ_TARGETS := FuzzParquet:30s FuzzCSV:15s FuzzJSON:15s FuzzJSONValid:10s FuzzScanners:10s
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@set -e; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t%%:*} for $${t##*:}"; \
-		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $${t##*:} -fuzzminimizetime 5s ./internal/decode; \
+		rc=0; $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $${t##*:} -fuzzminimizetime 5s ./internal/decode >"$$log" 2>&1 || rc=$$?; \
+		cat "$$log"; \
+		if [ $$rc -ne 0 ]; then \
+			if grep -q 'context deadline exceeded' "$$log" && ! grep -qE 'Failing input written|panic:' "$$log"; then \
+				echo "fuzz $${t%%:*}: ended by the fuzzing engine's deadline race (go.dev/issue/75804), no failing input: not a finding"; \
+			else exit $$rc; fi; \
+		fi; \
 	done
 
 # Decoder benchmarks with the stock arrow-go readers as baselines in the same
