@@ -167,7 +167,7 @@ func (c *Committer) planMasks(ctx context.Context, tbl *table.Table, req coordin
 	if len(need) == 0 {
 		return plan, nil
 	}
-	if err := readMasked(ctx, fsys, need, loc); err != nil {
+	if err := readMasked(fsys, need, loc); err != nil {
 		return maskPlan{}, err
 	}
 	f, err := writeMasks(fsys, tbl, req.LoadID, need)
@@ -243,8 +243,8 @@ func countMasked(ctx context.Context, fsys icebergio.IO, path string, have map[s
 // readMasked reads each part's footer list of files for the positions of
 // its rows to mask, side by side: each is a small read, most of whose time
 // is an object store's latency.
-func readMasked(ctx context.Context, fsys icebergio.IO, need []partMask, loc string) error {
-	g, _ := errgroup.WithContext(ctx)
+func readMasked(fsys icebergio.IO, need []partMask, loc string) error {
+	var g errgroup.Group
 	g.SetLimit(masksInFlight)
 	for i := range need {
 		m := &need[i]
