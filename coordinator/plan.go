@@ -269,10 +269,7 @@ func (c *Coordinator) describe(ctx context.Context, p PlanPorts, t Table, listed
 		columns = p.Columns(tp.Schema)
 	}
 	reused := ru.count(files, tp)
-	var splits []string
-	if ru.known != nil {
-		splits = ru.known.splits
-	}
+	splits := ru.known.splits()
 	keys := make([]string, len(listed))
 	for i, src := range listed {
 		keys[i] = src.Key

@@ -66,10 +66,7 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 	if ahead != nil {
 		pages, ranges, took, err = ahead.wait(ctx)
 	} else {
-		var splits []string
-		if known != nil {
-			splits = known.splits
-		}
+		splits := known.splits()
 		started := time.Now()
 		pages, err = c.listRanges(ctx, t, splits)
 		ranges, took = len(splits)+1, time.Since(started)

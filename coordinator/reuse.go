@@ -107,22 +107,29 @@ func knownFrom(prev *PreviousLoad) *knownFiles {
 	if prev == nil {
 		return nil
 	}
-	k := &knownFiles{schema: prev.Schema, ids: make(map[objectVersion]bool, len(prev.Files))}
-	keys := make([]string, 0, len(prev.Files))
+	k := &knownFiles{schema: prev.Schema, ids: make(map[objectVersion]bool, len(prev.Files)), keys: make([]string, 0, len(prev.Files))}
 	for _, f := range prev.Files {
 		k.ids[versionOf(f.Source)] = true
-		keys = append(keys, f.Source.Key)
+		k.keys = append(k.keys, f.Source.Key)
 	}
-	k.splits = listSplits(keys)
 	return k
 }
 
 type knownFiles struct {
 	schema []byte
 	ids    map[objectVersion]bool
-	// splits cut the table's listing into ranges listed at once (see
-	// listSplits).
-	splits []string
+	keys   []string
+}
+
+// splits cut the table's listing into ranges listed at once (see
+// listSplits), from the known files' keys (none without them). Made when
+// asked: a load that lists ahead has its cuts from the table format and
+// never sorts the keys.
+func (k *knownFiles) splits() []string {
+	if k == nil {
+		return nil
+	}
+	return listSplits(slices.Clone(k.keys))
 }
 
 // ListRangesMax bounds the ranges of a table's listing fetched at once,
