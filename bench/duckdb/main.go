@@ -62,6 +62,7 @@ type options struct {
 	csvFiles, rows, small  int
 	pairs, reuseRuns       int
 	reuseBatches           string
+	duckdbParquetVersion   string
 	cases, cores           []string
 	keep                   bool
 }
@@ -81,6 +82,7 @@ func run(ctx context.Context) error {
 	flag.StringVar(&o.reuseBatches, "reuse-batches", "default,1", "batch.files settings of the reuse case, comma-separated (default: the config's default)")
 	flag.StringVar(&cores, "cores", "1,all", "core settings to run: 1 (DuckDB threads=1, s3load GOMAXPROCS=1 and one worker), all")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	flag.StringVar(&o.duckdbParquetVersion, "duckdb-parquet-version", "V1", "DuckDB's PARQUET_VERSION: V1 (its default: dictionary and PLAIN encodings) or V2 (DELTA encodings, like s3load's default parquet_encodings: delta)")
 	flag.Parse()
 	o.cases, o.cores = strings.Split(cases, ","), strings.Split(cores, ",")
 	for _, c := range o.cases {
@@ -411,7 +413,7 @@ func (b *bench) runDuckDB(ctx context.Context, query string, threads int) (sampl
 	if err := os.RemoveAll(out); err != nil {
 		return sample{}, err
 	}
-	stdout, peak, _, err := timed(ctx, nil, self, "duckdb-copy", "-threads", strconv.Itoa(threads), "-query", query, "-out", out)
+	stdout, peak, _, err := timed(ctx, nil, self, "duckdb-copy", "-threads", strconv.Itoa(threads), "-parquet-version", b.o.duckdbParquetVersion, "-query", query, "-out", out)
 	if err != nil {
 		return sample{}, err
 	}
@@ -558,10 +560,11 @@ func duckdbChild(args []string) int {
 	threads := fset.Int("threads", 0, "DuckDB threads (0: its default, all cores)")
 	query := fset.String("query", "", "SELECT reading the input")
 	out := fset.String("out", "", "output Parquet file")
+	version := fset.String("parquet-version", "V1", "PARQUET_VERSION of the COPY")
 	if err := fset.Parse(args); err != nil {
 		return 2
 	}
-	d, err := duckdbCopy(*threads, *query, *out)
+	d, err := duckdbCopy(*threads, *version, *query, *out)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "duckdb-copy:", err)
 		return 1
@@ -570,7 +573,10 @@ func duckdbChild(args []string) int {
 	return 0
 }
 
-func duckdbCopy(threads int, query, out string) (time.Duration, error) {
+func duckdbCopy(threads int, version, query, out string) (time.Duration, error) {
+	if version != "V1" && version != "V2" {
+		return 0, fmt.Errorf("parquet version %q: want V1 or V2", version)
+	}
 	ctx := context.Background()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -590,7 +596,7 @@ func duckdbCopy(threads int, query, out string) (time.Duration, error) {
 		}
 	}
 	start := time.Now()
-	_, err = conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet, COMPRESSION zstd)", query, out))
+	_, err = conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION %s)", query, out, version))
 	if err != nil {
 		return 0, fmt.Errorf("COPY: %w", err)
 	}

@@ -44,6 +44,11 @@ func jobSpec(c config.Config) messages.JobSpec {
 	set("source.bucket", c.Source.Bucket)
 	set("target", c.Target)
 	set("table_format", c.TableFormat)
+	if c.ParquetEncodings != config.DefaultParquetEncodings {
+		// Absent at the default, so the default keeps the job IDs of
+		// configs written before the setting existed.
+		set("parquet_encodings", c.ParquetEncodings)
+	}
 	set("namespace", c.Namespace)
 	if c.Catalog != nil {
 		set("catalog.type", c.Catalog.Type)
@@ -174,8 +179,16 @@ func buildAdapters(ctx context.Context, c config.Config, m *metrics.Metrics) (*a
 			return nil, usageErr(fmt.Errorf("tables[%d].%w", i, err))
 		}
 	}
-	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil).WithPolicies(policies).WithRejectLimits(limits)
+	ad.target, ad.pipeline = tgt, pipeline.New(source, tgt, opts, nil).WithPolicies(policies).WithRejectLimits(limits).WithEncodings(encodings(c))
 	return ad, nil
+}
+
+// encodings is the config's parquet_encodings for the pipeline.
+func encodings(c config.Config) pipeline.Encodings {
+	if c.ParquetEncodings == config.EncodingsPlain {
+		return pipeline.EncodingsPlain
+	}
+	return pipeline.EncodingsDelta
 }
 
 // mergePolicy is how a table's files' schemas merge into its schema (the

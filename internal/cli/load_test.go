@@ -2,16 +2,21 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
@@ -557,4 +562,46 @@ func cutInsideQuotes(data []byte, rangeBytes int) bool {
 		}
 	}
 	return false
+}
+
+// parquet_encodings reaches the workers' writers: by default the integer
+// and timestamp columns of a part are DELTA_BINARY_PACKED, with plain
+// every column is PLAIN; the rows are the same either way.
+func TestParquetEncodingsSetting(t *testing.T) {
+	for _, tc := range []struct {
+		setting   string
+		wantDelta []string
+	}{
+		{"", []string{"id", "at"}},
+		{"parquet_encodings: plain", nil},
+	} {
+		t.Run(cmp.Or(tc.setting, "default"), func(t *testing.T) {
+			e := newLoadEnv(t)
+			e.put("o/a.csv", csvRows(0, 500, ",", true))
+			cfg := e.writeConfig("  - { name: o, prefix: o/ }", tc.setting)
+			if code, stdout, stderr := runCLI(t, "run", "--config", cfg); code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			m := verifyTable(t, e.out, "o", 500, 1)
+			pf, err := file.OpenParquetFile(filepath.Join(e.out, "o", m.Files[0].Path), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pf.Close()
+			var delta []string
+			rg := pf.MetaData().RowGroup(0)
+			for c := range rg.NumColumns() {
+				cc, err := rg.ColumnChunk(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slices.Contains(cc.Encodings(), parquet.Encodings.DeltaBinaryPacked) {
+					delta = append(delta, cc.PathInSchema().String())
+				}
+			}
+			if !slices.Equal(delta, tc.wantDelta) {
+				t.Errorf("DELTA_BINARY_PACKED columns %v, want %v", delta, tc.wantDelta)
+			}
+		})
+	}
 }

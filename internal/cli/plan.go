@@ -59,7 +59,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ports := coordinator.PlanPorts{Lister: ad.source, Prober: ad.pipeline, Merger: ad.pipeline,
 		Kind:                 func(table string, src messages.Source) coordinator.FileKind { return fileKind(src.Key, opts[table]) },
 		Columns:              schemaColumns,
-		Calibrate:            calibrator{store: ad.source, opts: opts, workers: c.Workers}.calibrate,
+		Calibrate:            calibrator{store: ad.source, opts: opts, encodings: encodings(c), workers: c.Workers}.calibrate,
 		ProbeKeepsSmallFiles: true, // costed as s3load run loads
 	}
 	if c.NATS.URL == "" {

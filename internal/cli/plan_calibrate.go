@@ -36,9 +36,10 @@ const (
 // writes them as Parquet, the way a worker does, in one goroutine; a load
 // runs min(GOMAXPROCS, workers) of those at once.
 type calibrator struct {
-	store   *s3store.Store
-	opts    map[string]decode.Options
-	workers int
+	store     *s3store.Store
+	opts      map[string]decode.Options
+	encodings pipeline.Encodings
+	workers   int
 }
 
 type calibrationSample struct {
@@ -62,7 +63,7 @@ func (c calibrator) calibrate(ctx context.Context, table string, files []message
 	for round := 0; round < calibrateRounds && took < calibrateTime; round++ {
 		for _, s := range samples {
 			start := time.Now()
-			if err := decodeToParquet(ctx, s, opts); err != nil {
+			if err := decodeToParquet(ctx, s, opts, c.encodings); err != nil {
 				return coordinator.Throughput{}, fmt.Errorf("decoding %s: %w", s.src, err)
 			}
 			took += time.Since(start)
@@ -141,12 +142,12 @@ func (c calibrator) read(ctx context.Context, src messages.Source, n int64) ([]b
 
 // decodeToParquet decodes a calibrationSample and writes it as a worker writes a
 // part (pipeline.WriterProperties), to nowhere.
-func decodeToParquet(ctx context.Context, s calibrationSample, opts decode.Options) error {
+func decodeToParquet(ctx context.Context, s calibrationSample, opts decode.Options, enc pipeline.Encodings) error {
 	obj := decode.ReaderObject(s.src.String(), bytes.NewReader(s.data), int64(len(s.data)))
 	var w *pqarrow.FileWriter
 	_, err := decode.Decode(ctx, obj, opts, func(rec arrow.RecordBatch) error {
 		if w == nil {
-			props := pipeline.WriterProperties()
+			props := pipeline.WriterProperties(rec.Schema(), enc)
 			var err error
 			if w, err = pqarrow.NewFileWriter(rec.Schema(), io.Discard, props, pqarrow.DefaultWriterProps()); err != nil {
 				return err

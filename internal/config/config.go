@@ -35,6 +35,11 @@ type Config struct {
 	// TableFormat is what a committed table is: iceberg (default) or
 	// parquet.
 	TableFormat string `yaml:"table_format"`
+	// ParquetEncodings is how data files lay out their values: delta
+	// (default: integer, date and timestamp columns DELTA_BINARY_PACKED,
+	// faster to write and smaller) or plain (every column PLAIN, for
+	// readers older than Spark 3.3 or Iceberg Java 1.10's vectorized one).
+	ParquetEncodings string `yaml:"parquet_encodings"`
 	// Namespace is the Iceberg namespace of every table of this config
 	// (levels separated by '.'; default "default"). The tables live at
 	// <target>/<namespace levels>/<table>.
@@ -510,6 +515,7 @@ func (c Config) WithDefaults() Config {
 	c.Batch.MaxFileBytes = cmp.Or(c.Batch.MaxFileBytes, DefaultBatchMaxFileBytes)
 	c.Split.RangeBytes = cmp.Or(c.Split.RangeBytes, DefaultSplitRangeBytes)
 	c.TableFormat = cmp.Or(c.TableFormat, DefaultTableFormat)
+	c.ParquetEncodings = cmp.Or(c.ParquetEncodings, DefaultParquetEncodings)
 	if c.TableFormat == FormatIceberg {
 		c.Namespace = cmp.Or(c.Namespace, DefaultNamespace)
 		c.KeepSnapshots = cmp.Or(c.KeepSnapshots, DefaultKeepSnapshots)
@@ -556,6 +562,11 @@ func (c Config) Validate() error {
 		validateS3(*c.TargetS3, "target_s3", false, bad)
 	}
 	c.validateTableFormat(bad)
+	switch c.ParquetEncodings {
+	case EncodingsDelta, EncodingsPlain:
+	default:
+		bad("parquet_encodings", "must be %s or %s (got %q)", EncodingsDelta, EncodingsPlain, c.ParquetEncodings)
+	}
 	if len(c.Tables) == 0 {
 		bad("tables", "at least one table is required")
 	}

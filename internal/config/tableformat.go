@@ -15,12 +15,22 @@ const (
 	FormatParquet = "parquet"
 )
 
+// Parquet encodings: how data files lay out their values (see
+// Config.ParquetEncodings).
+const (
+	EncodingsDelta = "delta"
+	EncodingsPlain = "plain"
+)
+
 // Defaults of the table format's settings.
 const (
-	DefaultTableFormat   = FormatIceberg
-	DefaultNamespace     = "default"
-	DefaultKeepSnapshots = 5
-	DefaultCatalogType   = CatalogFilesystem
+	DefaultTableFormat = FormatIceberg
+	// DefaultParquetEncodings is chosen by BenchmarkParquetWrite
+	// (docs/performance.md).
+	DefaultParquetEncodings = EncodingsDelta
+	DefaultNamespace        = "default"
+	DefaultKeepSnapshots    = 5
+	DefaultCatalogType      = CatalogFilesystem
 )
 
 // Catalog types.

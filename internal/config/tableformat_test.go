@@ -15,8 +15,11 @@ func TestTableFormatDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TableFormat != FormatIceberg || c.Namespace != DefaultNamespace || c.KeepSnapshots != DefaultKeepSnapshots || c.Catalog != nil {
-		t.Errorf("defaults: format %q, namespace %q, keep %d, catalog %+v", c.TableFormat, c.Namespace, c.KeepSnapshots, c.Catalog)
+	if c.TableFormat != FormatIceberg || c.Namespace != DefaultNamespace || c.KeepSnapshots != DefaultKeepSnapshots || c.Catalog != nil || c.ParquetEncodings != EncodingsDelta {
+		t.Errorf("defaults: format %q, namespace %q, keep %d, catalog %+v, encodings %q", c.TableFormat, c.Namespace, c.KeepSnapshots, c.Catalog, c.ParquetEncodings)
+	}
+	if c, err := Parse([]byte(tableFormatDoc("parquet_encodings: plain\n")), vars); err != nil || c.ParquetEncodings != EncodingsPlain {
+		t.Errorf("parquet_encodings: plain: %q, %v", c.ParquetEncodings, err)
 	}
 	c, err = Parse([]byte(tableFormatDoc("namespace: raw.sales\nkeep_snapshots: 2\ncatalog:\n  uri: https://cat.example/api\n  type: rest\n  token: ${CATALOG_TOKEN}\n")), vars)
 	if err != nil {
@@ -33,6 +36,7 @@ func TestTableFormatRejected(t *testing.T) {
 		name, block, want string
 	}{
 		{"unknown format", "table_format: delta\n", `table_format: must be iceberg or parquet (got "delta")`},
+		{"unknown encodings", "parquet_encodings: v2\n", `parquet_encodings: must be delta or plain (got "v2")`},
 		{"bad namespace", "namespace: raw..x\n", "namespace: levels"},
 		{"keep none", "keep_snapshots: -1\n", "keep_snapshots: must be at least 1"},
 		{"catalog for parquet", "table_format: parquet\ncatalog: { type: sql, uri: \"sqlite:///x.db\" }\n", "catalog: is for table_format: iceberg only"},

@@ -16,8 +16,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/decode"
@@ -48,6 +46,8 @@ type Pipeline struct {
 	// probed keeps small files the pre-flight read whole for their load.
 	probed probedFiles
 	mem    memory.Allocator
+	// encodings is how parts lay out their integer columns.
+	encodings Encodings
 }
 
 // New returns a pipeline reading through source and writing to tgt; tables
@@ -191,7 +191,7 @@ func (b *partLoad) rejectWriter(src messages.Source, rng *messages.Range) (*reje
 	if b.rejects == nil {
 		return nil, nil
 	}
-	return newRejectWriter(b.p.target, b.p.mem, b.rejects, b.limit, b.task.LoadID, src, rng)
+	return newRejectWriter(b.p.target, b.p.mem, b.p.encodings, b.rejects, b.limit, b.task.LoadID, src, rng)
 }
 
 // writeSchema is the schema the part is written in.
@@ -253,7 +253,7 @@ func (b *partLoad) load(ctx context.Context) {
 		return
 	}
 	defer part.Abort()
-	w, err := pqarrow.NewFileWriter(schema, part, WriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := pqarrow.NewFileWriter(schema, part, WriterProperties(schema, b.p.encodings), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		b.failAll(fmt.Errorf("opening parquet writer: %w", err))
 		return
@@ -619,22 +619,4 @@ func (b *partLoad) failAll(err error) {
 	for i, f := range b.task.Files {
 		b.outs[i] = worker.Outcome{Kind: classify(err), Err: fmt.Errorf("%s: %w", f.Source, err)}
 	}
-}
-
-// WriterProperties are the output Parquet settings, chosen by
-// BenchmarkParquetWrite on the 7-column shape (docs/performance.md): zstd
-// level 3 without dictionaries writes files 8% smaller than level 1 with
-// dictionaries for strings (and within 6% of DuckDB's zstd), at the same
-// speed: hashing every string for a dictionary cost as much as zstd's
-// better level, and zstd finds a column's repeated values on its own.
-// Statistics stay on: readers prune row groups with them. Row groups of
-// 512Ki rows bound a worker's buffered memory.
-func WriterProperties() *parquet.WriterProperties {
-	return parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(3),
-		parquet.WithDictionaryDefault(false),
-		parquet.WithMaxRowGroupLength(512*1024),
-		parquet.WithCreatedBy("s3load"),
-	)
 }

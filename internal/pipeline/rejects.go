@@ -53,6 +53,7 @@ var errTooManyRejects = errors.New("too many rejected rows")
 type rejectWriter struct {
 	tgt    *target.Target
 	mem    memory.Allocator
+	enc    Encodings
 	plan   *messages.RejectsPlan
 	schema *arrow.Schema // written in: the plan's write schema, else its schema
 	limit  RejectLimit
@@ -68,7 +69,7 @@ type rejectWriter struct {
 	first  string // the first rejected row, for the error of a file over its limit
 }
 
-func newRejectWriter(tgt *target.Target, mem memory.Allocator, plan *messages.RejectsPlan, limit RejectLimit, load string, src messages.Source, rng *messages.Range) (*rejectWriter, error) {
+func newRejectWriter(tgt *target.Target, mem memory.Allocator, encodings Encodings, plan *messages.RejectsPlan, limit RejectLimit, load string, src messages.Source, rng *messages.Range) (*rejectWriter, error) {
 	enc := plan.WriteSchema
 	if len(enc) == 0 {
 		enc = plan.Schema
@@ -77,7 +78,7 @@ func newRejectWriter(tgt *target.Target, mem memory.Allocator, plan *messages.Re
 	if err != nil {
 		return nil, fmt.Errorf("decoding the reject table's schema: %w", errors.Join(err, errConfig))
 	}
-	return &rejectWriter{tgt: tgt, mem: mem, plan: plan, schema: schema, limit: limit, load: load, src: src, rng: rng}, nil
+	return &rejectWriter{tgt: tgt, mem: mem, enc: encodings, plan: plan, schema: schema, limit: limit, load: load, src: src, rng: rng}, nil
 }
 
 // add records one skipped row; past the table's count limit it fails the
@@ -125,7 +126,7 @@ func (r *rejectWriter) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := pqarrow.NewFileWriter(r.schema, part, WriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := pqarrow.NewFileWriter(r.schema, part, WriterProperties(r.schema, r.enc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		part.Abort()
 		return fmt.Errorf("opening the reject table's parquet writer: %w", err)
