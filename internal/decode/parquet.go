@@ -42,7 +42,11 @@ var int96Type = &arrow.TimestampType{Unit: arrow.Microsecond}
 // pqFile is an open Parquet file and how its columns are read: INT96
 // columns by hand (see int96Type), the rest through pqarrow.
 type pqFile struct {
-	name   string
+	name string
+	size int64
+	// ahead serves reads from whole row groups fetched ahead; nil for a
+	// temporary file.
+	ahead  *readAhead
 	pages  pageLimits
 	pf     *file.Reader
 	fr     *pqarrow.FileReader
@@ -90,7 +94,7 @@ func openParquet(src *pqSource, s *settings) (*pqFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pqFile{name: src.name, pages: pages, pf: pf, fr: fr, fieldLeaves: make([][]int, len(fr.Manifest.Fields))}
+	p := &pqFile{name: src.name, size: src.size, ahead: src.ahead, pages: pages, pf: pf, fr: fr, fieldLeaves: make([][]int, len(fr.Manifest.Fields))}
 	fields := make([]arrow.Field, len(fr.Manifest.Fields))
 	for i, sf := range fr.Manifest.Fields {
 		// Field metadata (Parquet field ids) is the file's, not the table's.
@@ -238,8 +242,11 @@ func readFull(src *pqSource, buf []byte, off int64, n int) error {
 		return nil
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		if _, ok := src.ra.(*objectReaderAt); ok {
-			return src.ra.(*objectReaderAt).errs.prefer(err)
+		switch ra := src.ra.(type) {
+		case *objectReaderAt:
+			return ra.errs.prefer(err)
+		case *readAhead:
+			return ra.ra.errs.prefer(err)
 		}
 		return fmt.Errorf("reading temporary file for %s: %w", src.name, err)
 	}
@@ -316,13 +323,26 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 	if err != nil {
 		return 0, err
 	}
-	var total int64
+	var groups []int
 	for rg := range p.pf.NumRowGroups() {
+		if s.rowGroups == nil || p.rowGroupIn(rg, *s.rowGroups) {
+			groups = append(groups, rg)
+		}
+	}
+	if p.ahead != nil {
+		defer p.ahead.stop()
+	}
+	var total int64
+	for i, rg := range groups {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		if s.rowGroups != nil && !p.rowGroupIn(rg, *s.rowGroups) {
-			continue
+		if p.ahead != nil {
+			var next byteSpan
+			if i+1 < len(groups) {
+				next = p.aheadSpan(groups[i+1], plan)
+			}
+			p.ahead.hold(ctx, p.aheadSpan(rg, plan), next)
 		}
 		n, err := p.readRowGroup(ctx, rg, table, plan, s, emit)
 		total += n
@@ -337,9 +357,21 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 // span runs from its first column chunk's first page to its last column
 // chunk's end.
 func (p *pqFile) rowGroupIn(rg int, r ByteRange) bool {
+	span, _ := p.chunksSpan(rg, nil)
+	mid := span.start + span.size()/2
+	return mid >= r.Start && mid < r.End
+}
+
+// chunksSpan is the byte span of row group rg's column chunks in leaves
+// (nil: all of them), and the bytes those chunks hold. A row group with no
+// columns is placed at the file's start.
+func (p *pqFile) chunksSpan(rg int, leaves []int) (span byteSpan, chunks int64) {
 	md := p.pf.MetaData().RowGroup(rg)
-	start, end := int64(-1), int64(0)
+	span.start = -1
 	for c := range md.NumColumns() {
+		if leaves != nil && !slices.Contains(leaves, c) {
+			continue
+		}
 		cc, err := md.ColumnChunk(c)
 		if err != nil {
 			continue
@@ -348,16 +380,30 @@ func (p *pqFile) rowGroupIn(rg int, r ByteRange) bool {
 		if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < off {
 			off = cc.DictionaryPageOffset()
 		}
-		if start < 0 || off < start {
-			start = off
+		if span.start < 0 || off < span.start {
+			span.start = off
 		}
-		end = max(end, off+cc.TotalCompressedSize())
+		span.end = max(span.end, off+cc.TotalCompressedSize())
+		chunks += cc.TotalCompressedSize()
 	}
-	if start < 0 {
-		start = 0 // no columns: place it at the file's start, once
+	span.start = max(span.start, 0)
+	return span, chunks
+}
+
+// aheadSpan is what the read-ahead fetches of row group rg: the span of
+// the chunks the plan reads, unless it is mostly chunks the plan skips
+// (then none: those are read chunk by chunk).
+func (p *pqFile) aheadSpan(rg int, plan *pqPlan) byteSpan {
+	leaves := slices.Clone(plan.leaves)
+	for _, f := range plan.int96 {
+		leaves = append(leaves, f.leaf)
 	}
-	mid := start + (end-start)/2
-	return mid >= r.Start && mid < r.End
+	span, chunks := p.chunksSpan(rg, leaves)
+	span.end = min(span.end, p.size)
+	if len(leaves) == 0 || span.size() <= 0 || span.size() > 2*chunks {
+		return byteSpan{}
+	}
+	return span
 }
 
 // readRowGroup emits one row group's rows in batches. A panic in arrow's

@@ -25,6 +25,7 @@ type pqSource struct {
 	name    string
 	ra      parquetReaderAt
 	size    int64
+	ahead   *readAhead // nil for a temporary file
 	cleanup func()
 	// head holds the file's first bytes when they were read already (to
 	// tell plain from compressed Parquet): the footer check reuses them
@@ -38,7 +39,8 @@ type pqSource struct {
 // cleanup when done.
 func openParquetSource(ctx context.Context, obj Object, s *settings, errs *ioErrors) (*pqSource, error) {
 	ra := &objectReaderAt{ctx: ctx, obj: obj, errs: errs}
-	src := &pqSource{name: obj.Name(), ra: ra, size: obj.Size(), cleanup: func() {}}
+	ahead := newReadAhead(ra)
+	src := &pqSource{name: obj.Name(), ra: ahead, ahead: ahead, size: obj.Size(), cleanup: func() {}}
 	head := make([]byte, 4)
 	if n, err := ra.ReadAt(head, 0); n < len(head) {
 		if err != nil && !errors.Is(err, io.EOF) {
