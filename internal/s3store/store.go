@@ -122,7 +122,7 @@ func newStore(ctx context.Context, cfg Config, optFns ...func(*s3.Options)) (*St
 		// Ranged reads carry no whole-object checksum; without this the
 		// SDK writes a line to stderr for every one of them.
 		o.DisableLogOutputChecksumValidationSkipped = true
-		o.APIOptions = append(o.APIOptions, s.classifyErrors)
+		o.APIOptions = append(o.APIOptions, s.classifyErrors, verifyChecksums)
 	}
 	patient := func(o *s3.Options) {
 		o.Retryer = patientRetryer()

@@ -342,3 +342,44 @@ func TestSourceSeesOnlyReads(t *testing.T) {
 		t.Errorf("%d ListObjectsV2 requests for 9 keys in pages of 2, want 5", n)
 	}
 }
+
+// A whole-object GET is checked against the checksum the store sends with
+// it (on faster hashes than the SDK's, see checksum.go): intact bytes pass,
+// a flipped bit fails the read with ErrChecksum, not as a truncated or
+// passing read.
+func TestGetVerifiesChecksum(t *testing.T) {
+	e := newEnv(t)
+	proxy := testenv.NewProxy(t, e.srv.Endpoint)
+	cfg := e.srv.Config()
+	cfg.Endpoint = proxy.Endpoint
+	st, err := s3store.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 1<<20+5)
+	rand.Read(data)
+	src := e.srv.Put(t, srcBucket, "sum.bin", data)
+	read := func() ([]byte, error) {
+		body, err := st.Object(src).Open(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		defer body.Close()
+		return io.ReadAll(body)
+	}
+	got, err := read()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("intact read: %d bytes, %v", len(got), err)
+	}
+	proxy.Corrupt(1, testenv.IsGet("sum.bin"))
+	_, err = read()
+	if !errors.Is(err, s3store.ErrChecksum) || s3store.IsTransient(err) {
+		t.Fatalf("corrupted read: %v (transient %t), want ErrChecksum, permanent", err, s3store.IsTransient(err))
+	}
+	if !strings.Contains(err.Error(), "sum.bin") {
+		t.Errorf("error %q does not name the object", err)
+	}
+	if proxy.Injected.Load() != 1 {
+		t.Fatalf("the proxy corrupted %d responses, want 1", proxy.Injected.Load())
+	}
+}

@@ -32,6 +32,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	srv      *http.Server
 	rules    []*rule
+	corrupt  []*rule // status and code unused: the body is changed
 	throttle *throttle
 	// Requests counts requests answered, passed or failed; Injected the
 	// ones failed by a rule.
@@ -75,6 +76,7 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 
 func (p *Proxy) serve(l net.Listener) {
 	rp := httputil.NewSingleHostReverseProxy(p.upstream)
+	rp.ModifyResponse = p.corruptBody
 	// A client that gives up on a request (a cancelled load) is no news.
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +185,48 @@ func (p *Proxy) Up() {
 func (p *Proxy) Clear() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules = nil
+	p.rules, p.corrupt = nil, nil
+}
+
+// Corrupt flips a bit of the first byte of the bodies of the next n
+// successful responses to requests that match, headers untouched: what a
+// broken link or middlebox does that TCP's checksum misses.
+func (p *Proxy) Corrupt(n int, match func(*http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.corrupt = append(p.corrupt, &rule{match: match, n: n})
+}
+
+func (p *Proxy) corruptBody(resp *http.Response) error {
+	if resp.StatusCode >= 300 || resp.Request == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ru := range p.corrupt {
+		if ru.n > 0 && ru.match(resp.Request) {
+			ru.n--
+			p.Injected.Add(1)
+			resp.Body = &flipFirst{ReadCloser: resp.Body}
+			return nil
+		}
+	}
+	return nil
+}
+
+// flipFirst flips the lowest bit of the first byte read.
+type flipFirst struct {
+	io.ReadCloser
+	done bool
+}
+
+func (f *flipFirst) Read(b []byte) (int, error) {
+	n, err := f.ReadCloser.Read(b)
+	if n > 0 && !f.done {
+		b[0] ^= 1
+		f.done = true
+	}
+	return n, err
 }
 
 // IsGet matches GETs of keys ending in suffix.
