@@ -21,7 +21,8 @@ import (
 // the job spec: prefix, format, dialect, null values, declared schema,
 // column options...; the table format; the decoders' version), then the
 // whole (the config's part with the decided schema, the schema parts are
-// written in and the detected CSV dialect). A committed load's parts are reused by a later
+// written in, their Parquet encodings when not the default, and the
+// detected CSV dialect). A committed load's parts are reused by a later
 // load only when both loads have the same whole fingerprint: any change
 // there may change every row. The config's part alone lets the pre-flight
 // skip files whose schema the committed load already knows.
@@ -34,6 +35,12 @@ func (c *Coordinator) Fingerprint(i int, rec messages.TableRecord) string {
 	put("write_schema", string(rec.WriteSchema))
 	if rec.Preflight != nil {
 		put("dialect", rec.Preflight.Dialect)
+	}
+	// Absent at the default, which keeps the fingerprints of loads made
+	// before the setting: parts of other encodings hold the same rows, but
+	// a user who asks for plain ones asks for every part to be plain.
+	if enc := c.cfg.Spec["parquet_encodings"]; enc != "" {
+		put("parquet_encodings", enc)
 	}
 	return cfg + "." + hex.EncodeToString(h.Sum(nil))[:32]
 }

@@ -94,14 +94,20 @@ func TestFingerprint(t *testing.T) {
 	}
 	nulls := messages.JobSpec{"table_format": "iceberg", "tables[0].name": "t", "tables[0].csv.null_values": `"NA"`}
 	format := messages.JobSpec{"table_format": "parquet", "tables[0].name": "t", "tables[0].csv.null_values": `""`}
+	plain := messages.JobSpec{"table_format": "iceberg", "parquet_encodings": "plain", "tables[0].name": "t", "tables[0].csv.null_values": `""`}
 	newDecoder := (&Coordinator{cfg: Config{Spec: base, DecodeVersion: "2"}}).Fingerprint(0, messages.TableRecord{Schema: []byte("s")})
-	for name, other := range map[string]string{"null_values": fp(nulls, 0, "s"), "table_format": fp(format, 0, "s"), "schema": fp(base, 0, "s2"), "decode_version": newDecoder} {
+	for name, other := range map[string]string{"null_values": fp(nulls, 0, "s"), "table_format": fp(format, 0, "s"), "schema": fp(base, 0, "s2"),
+		"decode_version": newDecoder, "parquet_encodings": fp(plain, 0, "s")} {
 		if other == same {
 			t.Errorf("a changed %s keeps the fingerprint", name)
 		}
 	}
-	if cfgPart := func(s string) string { return s[:32] }; cfgPart(fp(base, 0, "s2")) != cfgPart(same) {
+	cfgPart := func(s string) string { return s[:32] }
+	if cfgPart(fp(base, 0, "s2")) != cfgPart(same) {
 		t.Error("a changed schema changes the config part")
+	}
+	if cfgPart(fp(plain, 0, "s")) != cfgPart(same) {
+		t.Error("other Parquet encodings change the config part (the pre-flight would read every file again)")
 	}
 }
 
