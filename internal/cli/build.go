@@ -185,8 +185,11 @@ func buildAdapters(ctx context.Context, c config.Config, m *metrics.Metrics) (*a
 
 // encodings is the config's parquet_encodings for the pipeline.
 func encodings(c config.Config) pipeline.Encodings {
-	if c.ParquetEncodings == config.EncodingsPlain {
+	switch c.ParquetEncodings {
+	case config.EncodingsPlain:
 		return pipeline.EncodingsPlain
+	case config.EncodingsCompact:
+		return pipeline.EncodingsCompact
 	}
 	return pipeline.EncodingsDelta
 }

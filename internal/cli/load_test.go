@@ -566,14 +566,16 @@ func cutInsideQuotes(data []byte, rangeBytes int) bool {
 
 // parquet_encodings reaches the workers' writers: by default the integer
 // and timestamp columns of a part are DELTA_BINARY_PACKED, with plain
-// every column is PLAIN; the rows are the same either way.
+// every column is PLAIN, with compact floats are BYTE_STREAM_SPLIT too;
+// the rows are the same either way.
 func TestParquetEncodingsSetting(t *testing.T) {
 	for _, tc := range []struct {
-		setting   string
-		wantDelta []string
+		setting              string
+		wantDelta, wantSplit []string
 	}{
-		{"", []string{"id", "at"}},
-		{"parquet_encodings: plain", nil},
+		{"", []string{"id", "at"}, nil},
+		{"parquet_encodings: plain", nil, nil},
+		{"parquet_encodings: compact", []string{"id", "at"}, []string{"amount"}},
 	} {
 		t.Run(cmp.Or(tc.setting, "default"), func(t *testing.T) {
 			e := newLoadEnv(t)
@@ -588,7 +590,7 @@ func TestParquetEncodingsSetting(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pf.Close()
-			var delta []string
+			var delta, split []string
 			rg := pf.MetaData().RowGroup(0)
 			for c := range rg.NumColumns() {
 				cc, err := rg.ColumnChunk(c)
@@ -598,9 +600,12 @@ func TestParquetEncodingsSetting(t *testing.T) {
 				if slices.Contains(cc.Encodings(), parquet.Encodings.DeltaBinaryPacked) {
 					delta = append(delta, cc.PathInSchema().String())
 				}
+				if slices.Contains(cc.Encodings(), parquet.Encodings.ByteStreamSplit) {
+					split = append(split, cc.PathInSchema().String())
+				}
 			}
-			if !slices.Equal(delta, tc.wantDelta) {
-				t.Errorf("DELTA_BINARY_PACKED columns %v, want %v", delta, tc.wantDelta)
+			if !slices.Equal(delta, tc.wantDelta) || !slices.Equal(split, tc.wantSplit) {
+				t.Errorf("DELTA_BINARY_PACKED columns %v, want %v; BYTE_STREAM_SPLIT %v, want %v", delta, tc.wantDelta, split, tc.wantSplit)
 			}
 		})
 	}

@@ -37,8 +37,10 @@ type Config struct {
 	TableFormat string `yaml:"table_format"`
 	// ParquetEncodings is how data files lay out their values: delta
 	// (default: integer, date and timestamp columns DELTA_BINARY_PACKED,
-	// faster to write and smaller) or plain (every column PLAIN, for
-	// readers older than Spark 3.3 or Iceberg Java 1.10's vectorized one).
+	// faster to write and smaller), plain (every column PLAIN, for
+	// readers older than Spark 3.3 or Iceberg Java 1.10's vectorized one)
+	// or compact (delta, and float columns BYTE_STREAM_SPLIT: smaller
+	// still, for DuckDB, Trino, pyarrow and other readers that know it).
 	ParquetEncodings string `yaml:"parquet_encodings"`
 	// Namespace is the Iceberg namespace of every table of this config
 	// (levels separated by '.'; default "default"). The tables live at
@@ -563,9 +565,9 @@ func (c Config) Validate() error {
 	}
 	c.validateTableFormat(bad)
 	switch c.ParquetEncodings {
-	case EncodingsDelta, EncodingsPlain:
+	case EncodingsDelta, EncodingsPlain, EncodingsCompact:
 	default:
-		bad("parquet_encodings", "must be %s or %s (got %q)", EncodingsDelta, EncodingsPlain, c.ParquetEncodings)
+		bad("parquet_encodings", "must be %s, %s or %s (got %q)", EncodingsDelta, EncodingsPlain, EncodingsCompact, c.ParquetEncodings)
 	}
 	if len(c.Tables) == 0 {
 		bad("tables", "at least one table is required")

@@ -18,8 +18,9 @@ const (
 // Parquet encodings: how data files lay out their values (see
 // Config.ParquetEncodings).
 const (
-	EncodingsDelta = "delta"
-	EncodingsPlain = "plain"
+	EncodingsDelta   = "delta"
+	EncodingsPlain   = "plain"
+	EncodingsCompact = "compact"
 )
 
 // Defaults of the table format's settings.

@@ -36,7 +36,7 @@ func TestTableFormatRejected(t *testing.T) {
 		name, block, want string
 	}{
 		{"unknown format", "table_format: delta\n", `table_format: must be iceberg or parquet (got "delta")`},
-		{"unknown encodings", "parquet_encodings: v2\n", `parquet_encodings: must be delta or plain (got "v2")`},
+		{"unknown encodings", "parquet_encodings: v2\n", `parquet_encodings: must be delta, plain or compact (got "v2")`},
 		{"bad namespace", "namespace: raw..x\n", "namespace: levels"},
 		{"keep none", "keep_snapshots: -1\n", "keep_snapshots: must be at least 1"},
 		{"catalog for parquet", "table_format: parquet\ncatalog: { type: sql, uri: \"sqlite:///x.db\" }\n", "catalog: is for table_format: iceberg only"},

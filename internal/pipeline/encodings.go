@@ -26,6 +26,13 @@ const (
 	// EncodingsPlain writes every column PLAIN: for readers older than
 	// those above.
 	EncodingsPlain
+	// EncodingsCompact is EncodingsDelta with float and double columns
+	// BYTE_STREAM_SPLIT: on the wide shape 2.6x smaller again and ~20%
+	// faster to write (BenchmarkParquetWrite), but Spark's vectorized
+	// reader reads it only from 2026 and Iceberg Java's from 1.11, so it is
+	// asked for, not the default. DuckDB, Trino, pyarrow and arrow-go read
+	// it.
+	EncodingsCompact
 )
 
 // String is the config's name of e.
@@ -35,6 +42,8 @@ func (e Encodings) String() string {
 		return "delta"
 	case EncodingsPlain:
 		return "plain"
+	case EncodingsCompact:
+		return "compact"
 	}
 	return fmt.Sprintf("Encodings(%d)", int(e))
 }
@@ -62,17 +71,18 @@ func WriterProperties(schema *arrow.Schema, enc Encodings) *parquet.WriterProper
 		parquet.WithMaxRowGroupLength(512 * 1024),
 		parquet.WithCreatedBy("s3load"),
 	}
-	if enc == EncodingsDelta && schema != nil {
-		props = append(props, deltaColumns(schema)...)
+	if enc != EncodingsPlain && schema != nil {
+		props = append(props, columnEncodings(schema, enc == EncodingsCompact)...)
 	}
 	return parquet.NewWriterProperties(props...)
 }
 
-// deltaColumns sets DELTA_BINARY_PACKED for every leaf column of schema
-// stored as INT32 or INT64, by the column paths arrow-go's writer gives
+// columnEncodings sets DELTA_BINARY_PACKED for every leaf column of schema
+// stored as INT32 or INT64 and, if split, BYTE_STREAM_SPLIT for those
+// stored as FLOAT or DOUBLE, by the column paths arrow-go's writer gives
 // them (nested fields included). A schema arrow-go cannot convert gets no
 // settings here: its writer reports the error when it opens.
-func deltaColumns(schema *arrow.Schema) []parquet.WriterProperty {
+func columnEncodings(schema *arrow.Schema, split bool) []parquet.WriterProperty {
 	sc, err := pqarrow.ToParquet(schema, nil, pqarrow.DefaultWriterProps())
 	if err != nil {
 		return nil
@@ -83,6 +93,10 @@ func deltaColumns(schema *arrow.Schema) []parquet.WriterProperty {
 		switch col.PhysicalType() {
 		case parquet.Types.Int32, parquet.Types.Int64:
 			props = append(props, parquet.WithEncodingPath(col.ColumnPath(), parquet.Encodings.DeltaBinaryPacked))
+		case parquet.Types.Float, parquet.Types.Double:
+			if split {
+				props = append(props, parquet.WithEncodingPath(col.ColumnPath(), parquet.Encodings.ByteStreamSplit))
+			}
 		}
 	}
 	return props

@@ -70,9 +70,11 @@ func TestWriterEncodings(t *testing.T) {
 	for _, tc := range []struct {
 		enc       Encodings
 		wantDelta []string
+		wantSplit []string
 	}{
-		{EncodingsDelta, delta},
-		{EncodingsPlain, nil},
+		{EncodingsDelta, delta, nil},
+		{EncodingsPlain, nil, nil},
+		{EncodingsCompact, delta, []string{"f64"}},
 	} {
 		t.Run(tc.enc.String(), func(t *testing.T) {
 			var buf bytes.Buffer
@@ -91,7 +93,7 @@ func TestWriterEncodings(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pf.Close()
-			var gotDelta []string
+			var gotDelta, gotSplit []string
 			rg := pf.MetaData().RowGroup(0)
 			for c := range rg.NumColumns() {
 				cc, err := rg.ColumnChunk(c)
@@ -101,9 +103,15 @@ func TestWriterEncodings(t *testing.T) {
 				if slices.Contains(cc.Encodings(), parquet.Encodings.DeltaBinaryPacked) {
 					gotDelta = append(gotDelta, cc.PathInSchema().String())
 				}
+				if slices.Contains(cc.Encodings(), parquet.Encodings.ByteStreamSplit) {
+					gotSplit = append(gotSplit, cc.PathInSchema().String())
+				}
 			}
 			if !slices.Equal(gotDelta, tc.wantDelta) {
 				t.Errorf("DELTA_BINARY_PACKED columns = %v, want %v", gotDelta, tc.wantDelta)
+			}
+			if !slices.Equal(gotSplit, tc.wantSplit) {
+				t.Errorf("BYTE_STREAM_SPLIT columns = %v, want %v", gotSplit, tc.wantSplit)
 			}
 			// Read back with Go's allocator: arrow-go v18.8.0's DELTA_BINARY_PACKED
 			// decoder never frees its miniblock widths (64 bytes a page), which

@@ -33,7 +33,8 @@ func wideBatches(b *testing.B, rows int) []arrow.RecordBatch {
 
 // BenchmarkParquetWrite compares output settings on the same batches:
 // the figures behind WriterProperties. "current" is WriterProperties with
-// EncodingsDelta, "plain" with EncodingsPlain.
+// EncodingsDelta, "plain" and "compact" with EncodingsPlain and
+// EncodingsCompact.
 func BenchmarkParquetWrite(b *testing.B) {
 	const rows = 1 << 20
 	batches := wideBatches(b, rows)
@@ -61,14 +62,12 @@ func BenchmarkParquetWrite(b *testing.B) {
 		{"zstd1-nodict-v2", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(1), parquet.WithDictionaryDefault(false), parquet.WithDataPageVersion(parquet.DataPageV2)}},
 		{"zstd3-dictstrings", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3), parquet.WithDictionaryDefault(false),
 			parquet.WithDictionaryFor("customer", true), parquet.WithDictionaryFor("city", true)}},
-		{"zstd3-delta-bss", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3), parquet.WithDictionaryDefault(false),
-			parquet.WithEncodingFor("id", parquet.Encodings.DeltaBinaryPacked), parquet.WithEncodingFor("quantity", parquet.Encodings.DeltaBinaryPacked),
-			parquet.WithEncodingFor("ordered_at", parquet.Encodings.DeltaBinaryPacked), parquet.WithEncodingFor("amount", parquet.Encodings.ByteStreamSplit)}},
 		{"zstd3-delta-dls", []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(3), parquet.WithDictionaryDefault(false),
 			parquet.WithEncodingFor("id", parquet.Encodings.DeltaBinaryPacked), parquet.WithEncodingFor("quantity", parquet.Encodings.DeltaBinaryPacked),
 			parquet.WithEncodingFor("ordered_at", parquet.Encodings.DeltaBinaryPacked),
 			parquet.WithEncodingFor("customer", parquet.Encodings.DeltaLengthByteArray), parquet.WithEncodingFor("city", parquet.Encodings.DeltaLengthByteArray)}},
 		{"plain", nil},
+		{"compact", nil},
 		{"current", nil},
 	}
 	for _, tc := range cases {
@@ -79,6 +78,8 @@ func BenchmarkParquetWrite(b *testing.B) {
 				switch {
 				case tc.name == "plain":
 					props = WriterProperties(batches[0].Schema(), EncodingsPlain)
+				case tc.name == "compact":
+					props = WriterProperties(batches[0].Schema(), EncodingsCompact)
 				case tc.props != nil:
 					props = parquet.NewWriterProperties(append(tc.props, parquet.WithMaxRowGroupLength(512*1024))...)
 				}
@@ -129,7 +130,7 @@ func BenchmarkParquetWriteRandom(b *testing.B) {
 			r.Release()
 		}
 	}()
-	for _, enc := range []Encodings{EncodingsPlain, EncodingsDelta} {
+	for _, enc := range []Encodings{EncodingsPlain, EncodingsDelta, EncodingsCompact} {
 		b.Run(enc.String(), func(b *testing.B) {
 			var out countingWriter
 			for b.Loop() {
