@@ -63,6 +63,7 @@ type options struct {
 	pairs, reuseRuns       int
 	reuseBatches           string
 	duckdbParquetVersion   string
+	s3loadEncodings        string
 	cases, cores           []string
 	keep                   bool
 }
@@ -82,6 +83,7 @@ func run(ctx context.Context) error {
 	flag.StringVar(&o.reuseBatches, "reuse-batches", "default,1", "batch.files settings of the reuse case, comma-separated (default: the config's default)")
 	flag.StringVar(&cores, "cores", "1,all", "core settings to run: 1 (DuckDB threads=1, s3load GOMAXPROCS=1 and one worker), all")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	flag.StringVar(&o.s3loadEncodings, "s3load-encodings", "", "s3load's parquet_encodings: delta, plain or compact (default: the config's default)")
 	flag.StringVar(&o.duckdbParquetVersion, "duckdb-parquet-version", "V1", "DuckDB's PARQUET_VERSION: V1 (its default: dictionary and PLAIN encodings) or V2 (DELTA encodings, like s3load's default parquet_encodings: delta)")
 	flag.Parse()
 	o.cases, o.cores = strings.Split(cases, ","), strings.Split(cores, ",")
@@ -456,6 +458,9 @@ tables:
 target: file://%s
 table_format: parquet
 `, b.srv.Region, bucket, b.srv.Endpoint, table, target)
+	if b.o.s3loadEncodings != "" {
+		doc += "parquet_encodings: " + b.o.s3loadEncodings + "\n"
+	}
 	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
 		return sample{}, err
 	}

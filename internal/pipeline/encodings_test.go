@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"math"
 	"slices"
 	"testing"
 
@@ -29,6 +30,10 @@ func encodingsRecord(t *testing.T, mem memory.Allocator) arrow.RecordBatch {
 		{Name: "nested", Type: arrow.StructOf(arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true}), Nullable: true},
 		{Name: "list", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true},
 		{Name: "nulls", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		// Deltas between these overflow 64 bits; the encoding wraps.
+		{Name: "extremes", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "unsigned", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+		{Name: "u32", Type: arrow.PrimitiveTypes.Uint32, Nullable: true},
 	}, nil)
 	bld := array.NewRecordBuilder(mem, schema)
 	defer bld.Release()
@@ -55,6 +60,11 @@ func encodingsRecord(t *testing.T, mem memory.Allocator) arrow.RecordBatch {
 			lb.ValueBuilder().(*array.Int64Builder).Append(int64(k + i))
 		}
 		bld.Field(9).AppendNull()
+		extremes := []int64{math.MinInt64, math.MaxInt64, 0, -1, math.MaxInt64, math.MinInt64 + 1}
+		bld.Field(10).(*array.Int64Builder).Append(extremes[i%len(extremes)])
+		unsigned := []uint64{0, math.MaxUint64, 1, math.MaxInt64 + 1, math.MaxUint64 - 7}
+		bld.Field(11).(*array.Uint64Builder).Append(unsigned[i%len(unsigned)])
+		bld.Field(12).(*array.Uint32Builder).Append([]uint32{math.MaxUint32, 0, 1 << 31}[i%3])
 	}
 	return bld.NewRecordBatch()
 }
@@ -66,7 +76,7 @@ func TestWriterEncodings(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	rec := encodingsRecord(t, mem)
 	defer rec.Release()
-	delta := []string{"i32", "i64", "ts", "day", "nested.n", "list.list.element", "nulls"}
+	delta := []string{"i32", "i64", "ts", "day", "nested.n", "list.list.element", "nulls", "extremes", "unsigned", "u32"}
 	for _, tc := range []struct {
 		enc       Encodings
 		wantDelta []string
