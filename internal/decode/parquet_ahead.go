@@ -8,9 +8,9 @@ import (
 
 // maxAheadBytes bounds one row group fetched whole. Two are held at once
 // (the one being decoded and the next), so a worker's read-ahead costs at
-// most 64 MiB; a larger row group is read as before, a column chunk
-// buffer at a time.
-const maxAheadBytes = 32 << 20
+// most 32 MiB of its 256 MB budget; a larger row group (Spark writes
+// 128 MB ones) is read as before, a column chunk buffer at a time.
+const maxAheadBytes = 16 << 20
 
 // byteSpan is [start, end) of a file.
 type byteSpan struct{ start, end int64 }
