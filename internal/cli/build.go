@@ -183,15 +183,11 @@ func buildAdapters(ctx context.Context, c config.Config, m *metrics.Metrics) (*a
 	return ad, nil
 }
 
-// encodings is the config's parquet_encodings for the pipeline.
+// encodings is the config's parquet_encodings for the pipeline; the
+// config's validation has rejected any other name.
 func encodings(c config.Config) pipeline.Encodings {
-	switch c.ParquetEncodings {
-	case config.EncodingsPlain:
-		return pipeline.EncodingsPlain
-	case config.EncodingsCompact:
-		return pipeline.EncodingsCompact
-	}
-	return pipeline.EncodingsDelta
+	e, _ := pipeline.ParseEncodings(c.ParquetEncodings)
+	return e
 }
 
 // mergePolicy is how a table's files' schemas merge into its schema (the

@@ -141,15 +141,14 @@ func (c calibrator) read(ctx context.Context, src messages.Source, n int64) ([]b
 }
 
 // decodeToParquet decodes a calibrationSample and writes it as a worker writes a
-// part (pipeline.WriterProperties), to nowhere.
+// part (pipeline.NewPartWriter), to nowhere.
 func decodeToParquet(ctx context.Context, s calibrationSample, opts decode.Options, enc pipeline.Encodings) error {
 	obj := decode.ReaderObject(s.src.String(), bytes.NewReader(s.data), int64(len(s.data)))
 	var w *pqarrow.FileWriter
 	_, err := decode.Decode(ctx, obj, opts, func(rec arrow.RecordBatch) error {
 		if w == nil {
-			props := pipeline.WriterProperties(rec.Schema(), enc)
 			var err error
-			if w, err = pqarrow.NewFileWriter(rec.Schema(), io.Discard, props, pqarrow.DefaultWriterProps()); err != nil {
+			if w, err = pipeline.NewPartWriter(rec.Schema(), io.Discard, enc); err != nil {
 				return err
 			}
 		}

@@ -18,7 +18,8 @@ type Object interface {
 	Size() int64
 	// Open returns the whole object as a stream.
 	Open(ctx context.Context) (io.ReadCloser, error)
-	// ReadAt is one ranged read, with io.ReaderAt's contract; Parquet uses it.
+	// ReadAt is one ranged read, with io.ReaderAt's contract; Parquet uses
+	// it, from two goroutines at once when it reads ahead.
 	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
 }
 

@@ -329,8 +329,10 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 			groups = append(groups, rg)
 		}
 	}
+	var spans []byteSpan // per group, and a zero one after the last
 	if p.ahead != nil {
 		defer p.ahead.stop()
+		spans = p.aheadSpans(groups, plan)
 	}
 	var total int64
 	for i, rg := range groups {
@@ -338,11 +340,7 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 			return total, err
 		}
 		if p.ahead != nil {
-			var next byteSpan
-			if i+1 < len(groups) {
-				next = p.aheadSpan(groups[i+1], plan)
-			}
-			p.ahead.hold(ctx, p.aheadSpan(rg, plan), next)
+			p.ahead.hold(ctx, spans[i], spans[i+1])
 		}
 		n, err := p.readRowGroup(ctx, rg, table, plan, s, emit)
 		total += n
@@ -390,20 +388,26 @@ func (p *pqFile) chunksSpan(rg int, leaves []int) (span byteSpan, chunks int64) 
 	return span, chunks
 }
 
-// aheadSpan is what the read-ahead fetches of row group rg: the span of
-// the chunks the plan reads, unless it is mostly chunks the plan skips
-// (then none: those are read chunk by chunk).
-func (p *pqFile) aheadSpan(rg int, plan *pqPlan) byteSpan {
+// aheadSpans are what the read-ahead fetches of each of groups, and a
+// zero span after them: the span of the chunks the plan reads, or none
+// where it is mostly chunks the plan skips (those are read chunk by chunk).
+func (p *pqFile) aheadSpans(groups []int, plan *pqPlan) []byteSpan {
 	leaves := slices.Clone(plan.leaves)
 	for _, f := range plan.int96 {
 		leaves = append(leaves, f.leaf)
 	}
-	span, chunks := p.chunksSpan(rg, leaves)
-	span.end = min(span.end, p.size)
-	if len(leaves) == 0 || span.size() <= 0 || span.size() > 2*chunks {
-		return byteSpan{}
+	spans := make([]byteSpan, len(groups)+1)
+	if len(leaves) == 0 {
+		return spans
 	}
-	return span
+	for i, rg := range groups {
+		span, chunks := p.chunksSpan(rg, leaves)
+		span.end = min(span.end, p.size)
+		if span.size() > 0 && span.size() <= 2*chunks {
+			spans[i] = span
+		}
+	}
+	return spans
 }
 
 // readRowGroup emits one row group's rows in batches. A panic in arrow's

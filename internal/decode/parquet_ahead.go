@@ -3,7 +3,6 @@ package decode
 import (
 	"context"
 	"io"
-	"sync"
 )
 
 // maxAheadBytes bounds one row group fetched whole. Two are held at once
@@ -33,7 +32,6 @@ type readAhead struct {
 	buf  []byte // held's bytes
 
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
 	pending byteSpan
 	result  chan fetched // of pending; nil when nothing is in flight
 	spare   []byte       // a buffer to fetch into, reused
@@ -90,16 +88,13 @@ func (r *readAhead) hold(ctx context.Context, span, next byteSpan) {
 	}
 }
 
-// fetch reads span in a goroutine that stop or the next hold waits for.
+// fetch reads span in a goroutine that stop or the next hold waits for:
+// its send on result is the last thing it does.
 func (r *readAhead) fetch(ctx context.Context, span byteSpan) {
 	fctx, cancel := context.WithCancel(ctx)
 	r.cancel, r.pending, r.result = cancel, span, make(chan fetched, 1)
 	buf := r.take(span.size())
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.result <- r.read(fctx, buf, span)
-	}()
+	go func(result chan<- fetched) { result <- r.read(fctx, buf, span) }(r.result)
 }
 
 // read fetches span into buf straight from the object: a prefetch's
@@ -127,7 +122,6 @@ func (r *readAhead) take(n int64) []byte {
 // collect waits for the prefetch in flight and returns what it read.
 func (r *readAhead) collect() fetched {
 	got := <-r.result
-	r.wg.Wait()
 	r.cancel()
 	r.result = nil
 	return got

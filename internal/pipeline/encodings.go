@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -48,6 +49,16 @@ func (e Encodings) String() string {
 	return fmt.Sprintf("Encodings(%d)", int(e))
 }
 
+// ParseEncodings is the Encodings the config names name (its String).
+func ParseEncodings(name string) (Encodings, bool) {
+	for _, e := range []Encodings{EncodingsDelta, EncodingsPlain, EncodingsCompact} {
+		if e.String() == name {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
 // WithEncodings sets how parts lay out their integer columns (default
 // EncodingsDelta).
 func (p *Pipeline) WithEncodings(e Encodings) *Pipeline {
@@ -75,6 +86,14 @@ func WriterProperties(schema *arrow.Schema, enc Encodings) *parquet.WriterProper
 		props = append(props, columnEncodings(schema, enc == EncodingsCompact)...)
 	}
 	return parquet.NewWriterProperties(props...)
+}
+
+// NewPartWriter opens a Parquet writer of schema on w with the part
+// settings of WriterProperties, storing the Arrow schema in the footer (so
+// a reader gets back the exact types, time zones included): how every part
+// s3load writes is written.
+func NewPartWriter(schema *arrow.Schema, w io.Writer, enc Encodings) (*pqarrow.FileWriter, error) {
+	return pqarrow.NewFileWriter(schema, w, WriterProperties(schema, enc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 }
 
 // columnEncodings sets DELTA_BINARY_PACKED for every leaf column of schema

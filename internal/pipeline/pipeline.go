@@ -253,7 +253,7 @@ func (b *partLoad) load(ctx context.Context) {
 		return
 	}
 	defer part.Abort()
-	w, err := pqarrow.NewFileWriter(schema, part, WriterProperties(schema, b.p.encodings), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := NewPartWriter(schema, part, b.p.encodings)
 	if err != nil {
 		b.failAll(fmt.Errorf("opening parquet writer: %w", err))
 		return

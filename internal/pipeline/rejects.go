@@ -126,7 +126,7 @@ func (r *rejectWriter) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := pqarrow.NewFileWriter(r.schema, part, WriterProperties(r.schema, r.enc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := NewPartWriter(r.schema, part, r.enc)
 	if err != nil {
 		part.Abort()
 		return fmt.Errorf("opening the reject table's parquet writer: %w", err)

@@ -107,7 +107,7 @@ func (b *partLoad) copyRows(ctx context.Context, from string) error {
 		return errors.Join(errPartBroken, err)
 	}
 	defer part.Abort()
-	w, err := pqarrow.NewFileWriter(schema, part, WriterProperties(schema, b.p.encodings), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := NewPartWriter(schema, part, b.p.encodings)
 	if err != nil {
 		b.failAll(fmt.Errorf("opening parquet writer: %w", err))
 		return errPartBroken
