@@ -21,6 +21,7 @@ import (
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/demo"
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -590,20 +591,8 @@ func TestParquetEncodingsSetting(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pf.Close()
-			var delta, split []string
-			rg := pf.MetaData().RowGroup(0)
-			for c := range rg.NumColumns() {
-				cc, err := rg.ColumnChunk(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if slices.Contains(cc.Encodings(), parquet.Encodings.DeltaBinaryPacked) {
-					delta = append(delta, cc.PathInSchema().String())
-				}
-				if slices.Contains(cc.Encodings(), parquet.Encodings.ByteStreamSplit) {
-					split = append(split, cc.PathInSchema().String())
-				}
-			}
+			delta := testenv.EncodedColumns(t, pf, parquet.Encodings.DeltaBinaryPacked)
+			split := testenv.EncodedColumns(t, pf, parquet.Encodings.ByteStreamSplit)
 			if !slices.Equal(delta, tc.wantDelta) || !slices.Equal(split, tc.wantSplit) {
 				t.Errorf("DELTA_BINARY_PACKED columns %v, want %v; BYTE_STREAM_SPLIT %v, want %v", delta, tc.wantDelta, split, tc.wantSplit)
 			}

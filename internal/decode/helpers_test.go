@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -22,8 +23,8 @@ type memObject struct {
 	failAfter int
 	openErr   error
 	readAtErr error
-	noOpen    bool // Open fails: Parquet must use ranged reads only
-	readAts   int
+	noOpen    bool         // Open fails: Parquet must use ranged reads only
+	readAts   atomic.Int64 // ReadAt runs concurrently (the Parquet read-ahead)
 }
 
 func (o *memObject) Name() string { return o.name }
@@ -43,7 +44,7 @@ func (o *memObject) Open(ctx context.Context) (io.ReadCloser, error) {
 }
 
 func (o *memObject) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	o.readAts++
+	o.readAts.Add(1)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

@@ -244,8 +244,8 @@ func TestParquetUsesRangedReadsOnly(t *testing.T) {
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
-	if obj.readAts == 0 || obj.readAts > 10 {
-		t.Errorf("%d ranged reads", obj.readAts)
+	if n := obj.readAts.Load(); n == 0 || n > 10 {
+		t.Errorf("%d ranged reads", n)
 	}
 }
 

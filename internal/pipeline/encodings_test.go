@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3load/s3load/internal/testenv"
 )
 
 // encodingsRecord holds a column of every kind the encodings choose
@@ -103,20 +105,8 @@ func TestWriterEncodings(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pf.Close()
-			var gotDelta, gotSplit []string
-			rg := pf.MetaData().RowGroup(0)
-			for c := range rg.NumColumns() {
-				cc, err := rg.ColumnChunk(c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if slices.Contains(cc.Encodings(), parquet.Encodings.DeltaBinaryPacked) {
-					gotDelta = append(gotDelta, cc.PathInSchema().String())
-				}
-				if slices.Contains(cc.Encodings(), parquet.Encodings.ByteStreamSplit) {
-					gotSplit = append(gotSplit, cc.PathInSchema().String())
-				}
-			}
+			gotDelta := testenv.EncodedColumns(t, pf, parquet.Encodings.DeltaBinaryPacked)
+			gotSplit := testenv.EncodedColumns(t, pf, parquet.Encodings.ByteStreamSplit)
 			if !slices.Equal(gotDelta, tc.wantDelta) {
 				t.Errorf("DELTA_BINARY_PACKED columns = %v, want %v", gotDelta, tc.wantDelta)
 			}

@@ -72,7 +72,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			out := countingWriter{w: io.Discard}
+			var written int64
 			for b.Loop() {
 				props := WriterProperties(batches[0].Schema(), EncodingsDelta)
 				switch {
@@ -83,22 +83,9 @@ func BenchmarkParquetWrite(b *testing.B) {
 				case tc.props != nil:
 					props = parquet.NewWriterProperties(append(tc.props, parquet.WithMaxRowGroupLength(512*1024))...)
 				}
-				out = countingWriter{w: io.Discard}
-				w, err := pqarrow.NewFileWriter(batches[0].Schema(), &out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range batches {
-					if err := w.WriteBuffered(r); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
-					b.Fatal(err)
-				}
+				written = writeBatches(b, batches, props)
 			}
-			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(out.n)/rows, "out-B/row")
+			reportWrite(b, rows, written)
 		})
 	}
 }
@@ -132,24 +119,35 @@ func BenchmarkParquetWriteRandom(b *testing.B) {
 	}()
 	for _, enc := range []Encodings{EncodingsPlain, EncodingsDelta, EncodingsCompact} {
 		b.Run(enc.String(), func(b *testing.B) {
-			var out countingWriter
+			var written int64
 			for b.Loop() {
-				out = countingWriter{w: io.Discard}
-				w, err := pqarrow.NewFileWriter(schema, &out, WriterProperties(schema, enc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, r := range batches {
-					if err := w.WriteBuffered(r); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
-					b.Fatal(err)
-				}
+				written = writeBatches(b, batches, WriterProperties(schema, enc))
 			}
-			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(float64(out.n)/rows, "out-B/row")
+			reportWrite(b, rows, written)
 		})
 	}
+}
+
+// writeBatches writes batches as one Parquet file with props, to nowhere,
+// and returns its size.
+func writeBatches(b *testing.B, batches []arrow.RecordBatch, props *parquet.WriterProperties) int64 {
+	out := countingWriter{w: io.Discard}
+	w, err := pqarrow.NewFileWriter(batches[0].Schema(), &out, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range batches {
+		if err := w.WriteBuffered(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return out.n
+}
+
+func reportWrite(b *testing.B, rows int, written int64) {
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(written)/float64(rows), "out-B/row")
 }
