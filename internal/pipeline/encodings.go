@@ -17,9 +17,9 @@ type Encodings int
 const (
 	// EncodingsDelta writes columns stored as Parquet INT32 or INT64
 	// (integers, dates, times, timestamps) DELTA_BINARY_PACKED and the
-	// rest PLAIN. On the 7-column shape of docs/performance.md it writes
-	// 1.4x faster and 2.5x smaller than PLAIN, and on random integers it
-	// is no slower and no larger (BenchmarkParquetWrite,
+	// rest PLAIN. On the 7-column shape of docs/performance.md PLAIN takes
+	// 1.37x its writing time and writes 2.5x its bytes; on random values
+	// it is no slower and 3% smaller (BenchmarkParquetWrite,
 	// BenchmarkParquetWriteRandom). Every current reader decodes it:
 	// DuckDB, Spark 3.3+, Trino, pyarrow, arrow-go, Iceberg Java 1.10+ (its
 	// vectorized reader before that did not).
@@ -28,10 +28,10 @@ const (
 	// those above.
 	EncodingsPlain
 	// EncodingsCompact is EncodingsDelta with float and double columns
-	// BYTE_STREAM_SPLIT: on the wide shape 2.6x smaller again and ~20%
+	// BYTE_STREAM_SPLIT: on the wide shape 2.6x smaller again and ~10%
 	// faster to write (BenchmarkParquetWrite), but Spark's vectorized
-	// reader reads it only from 2026 and Iceberg Java's from 1.11, so it is
-	// asked for, not the default. DuckDB, Trino, pyarrow and arrow-go read
+	// reader had no support before a 2026 change and Iceberg Java's came
+	// in 1.11, so it is asked for, not the default. DuckDB, Trino, pyarrow and arrow-go read
 	// it.
 	EncodingsCompact
 )
