@@ -398,7 +398,10 @@ func TestScaleWorkers(t *testing.T) {
 	d.startWorkers("w1")
 	started := time.Now()
 	d.startCoordinator()
-	d.waitProgress(0.05)
+	// Scale up as soon as the coordinator runs, not after a share of the
+	// parts: the whole load now takes ~8 s, about what five containers take
+	// to start, and one worker alone had loaded it all by then (a run with
+	// w2, w3 and w6 idle).
 	all := []string{"w1", "w2", "w3", "w4", "w5", "w6"}
 	d.startWorkers(all[1:]...)
 	t.Logf("scaled 1 -> 6 at %d/%d parts", d.partsWritten(), totalFiles)
