@@ -35,7 +35,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usageText())
 		return ExitUsage
 	}
-	defer startCPUProfile(stderr)()
+	defer startProfiles(stderr)()
 	var err error
 	switch args[0] {
 	case "run":

@@ -5,34 +5,50 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // CPUProfileEnv names a file for a CPU profile of the whole command, for
 // a performance report or docs/performance.md (`go tool pprof` reads it).
 const CPUProfileEnv = "S3LOAD_CPU_PROFILE"
 
-// startCPUProfile starts the profile CPUProfileEnv asks for and returns
-// what stops and writes it; a profile that cannot start is said on stderr
-// and does not stop the command.
-func startCPUProfile(stderr io.Writer) (stop func()) {
-	path := os.Getenv(CPUProfileEnv)
+// TraceEnv names a file for an execution trace of the whole command
+// (`go tool trace` reads it): where a load waits rather than computes,
+// which a CPU profile does not show.
+const TraceEnv = "S3LOAD_TRACE"
+
+// startProfiles starts the CPU profile and the execution trace the
+// environment asks for and returns what stops and writes them; one that
+// cannot start is said on stderr and does not stop the command.
+func startProfiles(stderr io.Writer) (stop func()) {
+	stopCPU := startProfile(stderr, CPUProfileEnv, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startProfile(stderr, TraceEnv, trace.Start, trace.Stop)
+	return func() {
+		stopTrace()
+		stopCPU()
+	}
+}
+
+// startProfile starts one profile into the file env names, if it names one.
+func startProfile(stderr io.Writer, env string, start func(io.Writer) error, stop func()) func() {
+	path := os.Getenv(env)
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "s3load: %s: %v\n", CPUProfileEnv, err)
+		fmt.Fprintf(stderr, "s3load: %s: %v\n", env, err)
 		return func() {}
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		fmt.Fprintf(stderr, "s3load: %s: %v\n", CPUProfileEnv, err)
+	if err := start(f); err != nil {
+		fmt.Fprintf(stderr, "s3load: %s: %v\n", env, err)
 		_ = f.Close()
 		return func() {}
 	}
 	return func() {
-		pprof.StopCPUProfile()
+		stop()
 		if err := f.Close(); err != nil {
-			fmt.Fprintf(stderr, "s3load: %s: %v\n", CPUProfileEnv, err)
+			fmt.Fprintf(stderr, "s3load: %s: %v\n", env, err)
 		}
 	}
 }
