@@ -66,6 +66,11 @@ func TestRoundTrip(t *testing.T) {
 			if !bytes.Equal(got, src) {
 				t.Fatalf("decoded %d bytes, not the %d encoded", len(got), len(src))
 			}
+			// The frame header descriptor's bit 2 is the content checksum
+			// flag (RFC 8878, 3.1.1.1.1): left out (see the package doc).
+			if len(enc) < 5 || enc[4]&0x04 != 0 {
+				t.Errorf("frame header % x: want no content checksum", enc[:min(len(enc), 5)])
+			}
 		})
 	}
 }
