@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/coordinator"
 	"github.com/s3load/s3load/internal/decode"
@@ -144,7 +143,7 @@ func (c calibrator) read(ctx context.Context, src messages.Source, n int64) ([]b
 // part (pipeline.NewPartWriter), to nowhere.
 func decodeToParquet(ctx context.Context, s calibrationSample, opts decode.Options, enc pipeline.Encodings) error {
 	obj := decode.ReaderObject(s.src.String(), bytes.NewReader(s.data), int64(len(s.data)))
-	var w *pqarrow.FileWriter
+	var w pipeline.PartWriter
 	_, err := decode.Decode(ctx, obj, opts, func(rec arrow.RecordBatch) error {
 		if w == nil {
 			var err error

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -88,11 +89,24 @@ func WriterProperties(schema *arrow.Schema, enc Encodings) *parquet.WriterProper
 	return parquet.NewWriterProperties(props...)
 }
 
+// PartWriter writes one Parquet part: what s3load asks of arrow-go's
+// pqarrow.FileWriter, which implements it.
+type PartWriter interface {
+	// WriteBuffered adds rec's rows to the current row group.
+	WriteBuffered(rec arrow.RecordBatch) error
+	// AppendKeyValueMetadata adds a footer entry; before Close.
+	AppendKeyValueMetadata(key, value string) error
+	// Close writes the footer; a second call does nothing.
+	Close() error
+	// FileMetadata is the footer written, after Close.
+	FileMetadata() (*metadata.FileMetaData, error)
+}
+
 // NewPartWriter opens a Parquet writer of schema on w with the part
 // settings of WriterProperties, storing the Arrow schema in the footer (so
 // a reader gets back the exact types, time zones included): how every part
 // s3load writes is written.
-func NewPartWriter(schema *arrow.Schema, w io.Writer, enc Encodings) (*pqarrow.FileWriter, error) {
+func NewPartWriter(schema *arrow.Schema, w io.Writer, enc Encodings) (PartWriter, error) {
 	return pqarrow.NewFileWriter(schema, w, WriterProperties(schema, enc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 }
 

@@ -16,7 +16,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/partfiles"
@@ -304,7 +303,7 @@ func (b *partLoad) load(ctx context.Context) {
 // finishPart lists the loaded task files (indexes) in the part's footer,
 // closes and commits the part, and completes their outcomes. On failure
 // every file of the task fails (failAll) and the error is returned too.
-func (b *partLoad) finishPart(ctx context.Context, part target.Part, w *pqarrow.FileWriter, loaded []int, started time.Time) error {
+func (b *partLoad) finishPart(ctx context.Context, part target.Part, w PartWriter, loaded []int, started time.Time) error {
 	fail := func(err error) error {
 		b.failAll(err)
 		return err
@@ -344,7 +343,7 @@ func (b *partLoad) finishPart(ctx context.Context, part target.Part, w *pqarrow.
 }
 
 // describePart reads the part's stats from the footer just written.
-func describePart(w *pqarrow.FileWriter, size int64) (*messages.PartStats, error) {
+func describePart(w PartWriter, size int64) (*messages.PartStats, error) {
 	md, err := w.FileMetadata()
 	if err != nil {
 		return nil, fmt.Errorf("reading the written footer: %w", err)
@@ -358,7 +357,7 @@ func describePart(w *pqarrow.FileWriter, size int64) (*messages.PartStats, error
 
 // streamFile decodes a lone file straight into w. werr reports a failed
 // write, which breaks the part; err is the file's own failure.
-func (b *partLoad) streamFile(ctx context.Context, w *pqarrow.FileWriter, src messages.Source, rw *rejectWriter) (rows int64, werr, err error) {
+func (b *partLoad) streamFile(ctx context.Context, w PartWriter, src messages.Source, rw *rejectWriter) (rows int64, werr, err error) {
 	rows, err = decode.Decode(ctx, b.object(src), b.fileOptions(ctx, rw), func(rec arrow.RecordBatch) error {
 		b.progress.AddRows(rec.NumRows())
 		out, err := b.conform(ctx, src, rec)
@@ -405,7 +404,7 @@ func (d decodedFile) release() {
 // writeBatch decodes the batch's files, a few at a time, and writes each
 // one that decoded whole into w, in task order. It returns the indexes of
 // the files written; werr means the part is broken.
-func (b *partLoad) writeBatch(ctx context.Context, w *pqarrow.FileWriter) (loaded []int, werr error) {
+func (b *partLoad) writeBatch(ctx context.Context, w PartWriter) (loaded []int, werr error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	files := b.task.Files

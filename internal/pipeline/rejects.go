@@ -9,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/target"
@@ -62,7 +61,7 @@ type rejectWriter struct {
 	rng    *messages.Range
 
 	part   target.Part
-	w      *pqarrow.FileWriter
+	w      PartWriter
 	bld    *array.RecordBuilder
 	closed bool
 	n      int64
