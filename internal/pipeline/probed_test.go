@@ -15,7 +15,8 @@ func TestProbedFiles(t *testing.T) {
 	src := func(i int) messages.Source {
 		return messages.Source{Bucket: "b", Key: fmt.Sprintf("k%d", i), ETag: "e", Size: 1 << 20}
 	}
-	c := probedFiles{on: true}
+	var c probedFiles
+	c.start()
 	mb := make([]byte, 1<<20)
 	if _, err := rand.Read(mb); err != nil { // does not compress
 		t.Fatal(err)
@@ -56,8 +57,10 @@ func TestProbedFiles(t *testing.T) {
 		t.Errorf("%d files, %d bytes after expiry; want only the new one", len(c.files), c.size)
 	}
 
-	// Text is kept compressed: twice the cap of CSV files all fit.
-	text := probedFiles{on: true}
+	// Text is kept compressed: twice the cap of CSV files all fit, and the
+	// small files of the harness too.
+	var text probedFiles
+	text.start()
 	csv := demo.WideCSV(0, 1400) // ~100 KB
 	n := 2 * probedBytesMax / len(csv)
 	for i := range n {
@@ -75,5 +78,19 @@ func TestProbedFiles(t *testing.T) {
 	}
 	if got, ok := text.take(src(n - 1)); !ok || !bytes.Equal(got, csv) {
 		t.Error("a kept CSV file's bytes did not come back as they were put")
+	}
+
+	// The harness's 10,000 files of 140 rows (~10 KB, 110 MB in all).
+	var small probedFiles
+	small.start()
+	const files = 10_000
+	for i := range files {
+		small.put(src(i), demo.WideCSV(i*140, 140))
+	}
+	if len(small.files) != files {
+		t.Errorf("%d of %d small CSV files kept in %d MiB (%d bytes held)", len(small.files), files, probedBytesMax>>20, small.size)
+	}
+	if got, ok := small.take(src(files - 1)); !ok || !bytes.Equal(got, demo.WideCSV((files-1)*140, 140)) {
+		t.Error("the last small file's bytes did not come back as they were put")
 	}
 }
