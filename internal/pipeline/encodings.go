@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3load/s3load/internal/flatparquet"
 )
 
 // Encodings say how a part's column values are laid out before zstd
@@ -105,9 +107,16 @@ type PartWriter interface {
 // NewPartWriter opens a Parquet writer of schema on w with the part
 // settings of WriterProperties, storing the Arrow schema in the footer (so
 // a reader gets back the exact types, time zones included): how every part
-// s3load writes is written.
+// s3load writes is written. A flat schema (every column a primitive, a
+// string or a binary) is written by flatparquet, the same file as
+// pqarrow's but in 0.64x its time (BenchmarkWrite there); any other by
+// pqarrow.
 func NewPartWriter(schema *arrow.Schema, w io.Writer, enc Encodings) (PartWriter, error) {
-	return pqarrow.NewFileWriter(schema, w, WriterProperties(schema, enc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	props := WriterProperties(schema, enc)
+	if flatparquet.Supported(schema) {
+		return flatparquet.NewWriter(schema, w, props, true)
+	}
+	return pqarrow.NewFileWriter(schema, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 }
 
 // columnEncodings sets DELTA_BINARY_PACKED for every leaf column of schema
