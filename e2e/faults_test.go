@@ -394,14 +394,18 @@ func TestNATSClusterNodeLost(t *testing.T) {
 // 7. Scale the workers from 1 to 6 and back to 2 during one load. Stopped
 // workers drain (SIGTERM: the files in hand finish) and exit 0.
 func TestScaleWorkers(t *testing.T) {
-	d := newDeployment(t, options{})
+	d := newDeployment(t, options{viaProxy: true})
+	// Each GET is held back so that one worker alone would take ~10 s over
+	// the 510 files: a load of the demo's small files is over in about the
+	// time five containers take to start (a run left w2, w3 and w6 idle,
+	// another gave w5 9 files), and a test that scales a load needs one
+	// that lasts, whatever the speed of a file's load.
+	d.setFaults(map[string]any{"get_delay": "20ms"})
 	d.startWorkers("w1")
 	started := time.Now()
 	d.startCoordinator()
 	// Scale up as soon as the coordinator runs, not after a share of the
-	// parts: the whole load now takes ~8 s, about what five containers take
-	// to start, and one worker alone had loaded it all by then (a run with
-	// w2, w3 and w6 idle).
+	// parts.
 	all := []string{"w1", "w2", "w3", "w4", "w5", "w6"}
 	d.startWorkers(all[1:]...)
 	t.Logf("scaled 1 -> 6 at %d/%d parts", d.partsWritten(), totalFiles)

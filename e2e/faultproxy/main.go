@@ -63,6 +63,10 @@ type Faults struct {
 	// many slow pages.
 	ListMaxKeys int      `json:"list_max_keys"`
 	ListDelay   Duration `json:"list_delay"`
+	// GetDelay holds each object GET back: a load then lasts long enough
+	// for workers that start during it to take part, however fast each
+	// file loads.
+	GetDelay Duration `json:"get_delay"`
 }
 
 // Stats count what the proxy saw and did.
@@ -194,6 +198,7 @@ const (
 	slowdown
 	cutBody
 	pageList
+	delayGet
 )
 
 // decide picks the action for r and counts it.
@@ -237,6 +242,9 @@ func (p *proxy) decide(r *http.Request) (action, Faults) {
 		p.stats.Resets++
 		return cutBody, f
 	}
+	if f.GetDelay > 0 {
+		return delayGet, f
+	}
 	return pass, f
 }
 
@@ -262,6 +270,12 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			`<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>`+
 			`<RequestId>faultproxy</RequestId></Error>`)
 		return
+	case delayGet:
+		select {
+		case <-time.After(time.Duration(f.GetDelay)):
+		case <-r.Context().Done():
+			return
+		}
 	case pageList:
 		select {
 		case <-time.After(time.Duration(f.ListDelay)):
