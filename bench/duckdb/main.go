@@ -385,6 +385,20 @@ func (b *bench) measure(ctx context.Context, name string, spec caseSpec, in inpu
 	if r.duckRows != in.rows || r.s3lRows != in.rows {
 		return r, fmt.Errorf("rows: want %d, DuckDB wrote %d, s3load wrote %d", in.rows, r.duckRows, r.s3lRows)
 	}
+	// And the same values, as DuckDB reads them back from each side's
+	// files: s3load's pages (its own writer, DELTA encodings) decode in
+	// DuckDB to exactly what DuckDB wrote itself.
+	duckSum, err := contentHash(ctx, filepath.Join(b.o.dir, "duck.parquet"))
+	if err != nil {
+		return r, err
+	}
+	s3lSum, err := contentHash(ctx, filepath.Join(b.o.dir, "s3load-out", "**", "*.parquet"))
+	if err != nil {
+		return r, err
+	}
+	if duckSum != s3lSum {
+		return r, fmt.Errorf("values: DuckDB reads a content hash of %s from its output and %s from s3load's", duckSum, s3lSum)
+	}
 	if spec.columns != "" {
 		// The conversion happened on both sides: id and quantity are int64
 		// in both outputs, and s3load's output is no copy of its input.
@@ -543,6 +557,21 @@ func countRows(ctx context.Context, glob string) (int64, error) {
 	var n int64
 	err = db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM read_parquet('%s')", glob)).Scan(&n)
 	return n, err
+}
+
+// contentHash is the sum of a hash of every row of the files at glob,
+// each column cast to one type (a time stamp as microseconds since the
+// epoch, so that either side's choice of time zone type does not count).
+func contentHash(ctx context.Context, glob string) (string, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var sum string
+	err = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT sum(hash(id::BIGINT, customer::VARCHAR, amount::DOUBLE, quantity::BIGINT,
+		city::VARCHAR, epoch_us(ordered_at), paid::BOOLEAN))::VARCHAR FROM read_parquet('%s')`, glob)).Scan(&sum)
+	return sum, err
 }
 
 // columnTypes is "<type of id>,<type of quantity>" in the files at glob.
