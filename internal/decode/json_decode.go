@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -17,6 +19,11 @@ type jsonDecoder struct {
 	jr    *jsonReader
 	cs    *columns
 	names []string
+	// plain[j]: names[j] is valid UTF-8 with no byte a JSON string must
+	// escape (a quote, a backslash, a control byte), so a key whose raw bytes are those of
+	// names[j] followed by a quote is that name: object checks the
+	// expected key so, without scanning it.
+	plain []bool
 	index map[string]int
 	succ  []int   // succ[j+1]: the column whose key followed column j's last time (succ[0]: the first key)
 	seen  []int64 // per column, the last row stamp it had a value in
@@ -43,12 +50,13 @@ type jsonLater struct {
 
 func newJSONDecoder(jr *jsonReader, cs *columns) (*jsonDecoder, error) {
 	nf := len(cs.cols)
-	d := &jsonDecoder{jr: jr, cs: cs, names: make([]string, nf), index: make(map[string]int, nf),
+	d := &jsonDecoder{jr: jr, cs: cs, names: make([]string, nf), plain: make([]bool, nf), index: make(map[string]int, nf),
 		succ: make([]int, nf+1), seen: make([]int64, nf), apps: make([]jsonAppender, nf)}
 	var text, compact []byte
 	for j := range cs.cols {
 		c := &cs.cols[j]
 		d.names[j] = c.field.Name
+		d.plain[j] = utf8.ValidString(c.field.Name) && !strings.ContainsFunc(c.field.Name, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 })
 		d.index[c.field.Name] = j
 		d.succ[j] = j
 		if c.kind == colGeneric || isNestedJSONType(c.field.Type) {
@@ -173,27 +181,35 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			if p >= len(b) || b[p] != '"' {
 				return 0, p, jsonSyntax, nil
 			}
-			kEnd, esc, f := scanString(b, p)
-			if f != jsonOK {
-				return 0, kEnd, f, nil
-			}
-			key := b[p+1 : kEnd-1]
-			if esc {
-				d.key = appendUnescaped(d.key[:0], key)
-				key = d.key
-			}
-			// Keys mostly come in the order of the row before.
+			// Keys mostly come in the order of the row before: the
+			// expected one is compared in place, and only another key is
+			// scanned (and unescaped) and looked up.
 			j := d.succ[prev+1]
-			if j >= len(d.names) || string(key) != d.names[j] {
-				var ok bool
-				if j, ok = d.index[string(key)]; !ok {
-					return 0, 0, 0, dataErr(d.jr.name, line, string(key), errUnknownKey)
+			var kEnd int
+			if j < len(d.names) && d.plain[j] && expectKey(b, p, d.names[j]) {
+				kEnd = p + len(d.names[j]) + 2
+			} else {
+				var esc bool
+				var f jsonFail
+				if kEnd, esc, f = scanString(b, p); f != jsonOK {
+					return 0, kEnd, f, nil
 				}
-				d.succ[prev+1] = j
+				key := b[p+1 : kEnd-1]
+				if esc {
+					d.key = appendUnescaped(d.key[:0], key)
+					key = d.key
+				}
+				if j >= len(d.names) || string(key) != d.names[j] {
+					var ok bool
+					if j, ok = d.index[string(key)]; !ok {
+						return 0, 0, 0, dataErr(d.jr.name, line, string(key), errUnknownKey)
+					}
+					d.succ[prev+1] = j
+				}
 			}
 			prev = j
 			if d.seen[j] == d.stamp {
-				return 0, 0, 0, dataErr(d.jr.name, line, string(key), errDuplicateKey)
+				return 0, 0, 0, dataErr(d.jr.name, line, d.names[j], errDuplicateKey)
 			}
 			d.seen[j] = d.stamp
 			p = skipSpace(b, kEnd)
@@ -378,4 +394,11 @@ func (d *jsonDecoder) defer_(j int, kind jsonKind, start, end int) error {
 // conflict is the error for a JSON value of a kind the column cannot hold.
 func conflict(c *column, kind jsonKind, raw []byte) error {
 	return fmt.Errorf("expected %s, found %s %s", c.field.Type, kind, clip(raw))
+}
+
+// expectKey reports whether the JSON string at b[p] (a quote) is exactly
+// name, a name with nothing to escape: its bytes, then the closing quote.
+func expectKey(b []byte, p int, name string) bool {
+	end := p + 1 + len(name)
+	return end < len(b) && b[end] == '"' && string(b[p+1:end]) == name
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 func jsonObj(text string) *memObject { return &memObject{name: "s3://b/k.json", data: []byte(text)} }
@@ -146,5 +148,44 @@ func TestJSONSchemaMismatch(t *testing.T) {
 	want := `s3://b/k.json: schema differs from the table: column "amount": expected int64, found utf8; column "extra": expected (absent), found int64`
 	if res.err.Error() != want {
 		t.Errorf("error\n got %s\nwant %s", res.err, want)
+	}
+}
+
+// TestJSONExpectedKeys covers the keys object compares in place (the key
+// the row before had next) against those it scans: the same key escaped,
+// a name that needs escaping, keys out of the last row's order, a key that
+// only starts like the expected one, and a duplicate seen the fast way.
+func TestJSONExpectedKeys(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: `a"b`, Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "idx", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	}, nil)
+	for _, tc := range []struct {
+		name, data string
+		want       []string
+		err        string // in the error, if one is wanted
+	}{
+		{"in order", `{"id":1,"a\"b":"x","idx":2}` + "\n" + `{"id":3,"a\"b":"y","idx":4}`, []string{"1|x|2", "3|y|4"}, ""},
+		{"escaped expected key", `{"id":1,"a\"b":"x","idx":2}` + "\n" + `{"i\u0064":3,"a\"b":"y","id\u0078":4}`, []string{"1|x|2", "3|y|4"}, ""},
+		{"out of order", `{"id":1,"a\"b":"x","idx":2}` + "\n" + `{"idx":4,"id":3}` + "\n" + `{"id":5,"idx":6}`, []string{"1|x|2", "3|null|4", "5|null|6"}, ""},
+		{"prefix of the expected key", `{"id":1,"idx":2}` + "\n" + `{"i":3}`, nil, `column "i"`},
+		{"duplicate", `{"id":1,"idx":2}` + "\n" + `{"id":3,"idx":4,"idx":5}`, nil, `line 2, column "idx": key appears twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := decodeDirect(t, "s3://b/k.jsonl", []byte(tc.data), Options{Schema: schema}, false)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want one with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(rows, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("rows\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
