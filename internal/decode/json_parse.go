@@ -27,7 +27,9 @@ const (
 )
 
 // isSpace reports JSON whitespace.
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+// isSpace: JSON's whitespace. Most bytes are above ' ', so one comparison
+// answers for them.
+func isSpace(c byte) bool { return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t') }
 
 func skipSpace(b []byte, p int) int {
 	for p < len(b) && isSpace(b[p]) {
