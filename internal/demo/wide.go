@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // The wide shape is the benchmarks' data: 7 columns (int, string, float,
@@ -64,4 +65,20 @@ func AppendWide(bld *array.RecordBuilder, first, n int) {
 		bld.Field(5).(*array.TimestampBuilder).Append(arrow.Timestamp(base + int64(i)*1e6))
 		bld.Field(6).(*array.BooleanBuilder).Append(i%3 == 0)
 	}
+}
+
+// WideBatches is rows 0..rows of the wide shape as record batches of 64Ki
+// rows allocated from mem: the input of the Parquet writer benchmarks.
+// The caller releases them.
+func WideBatches(mem memory.Allocator, rows int) []arrow.RecordBatch {
+	schema := WideSchema()
+	var out []arrow.RecordBatch
+	for first := 0; first < rows; first += 1 << 16 {
+		n := min(1<<16, rows-first)
+		bld := array.NewRecordBuilder(mem, schema)
+		AppendWide(bld, first, n)
+		out = append(out, bld.NewRecordBatch())
+		bld.Release()
+	}
+	return out
 }

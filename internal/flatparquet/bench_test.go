@@ -2,10 +2,10 @@ package flatparquet
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -13,22 +13,6 @@ import (
 
 	"github.com/s3load/s3load/internal/demo"
 )
-
-// wideBatches is the 7-column shape of s3load's benchmarks (int, string,
-// float, int, string, timestamp, bool) as 64Ki-row batches, built as
-// internal/pipeline's BenchmarkParquetWrite builds it.
-func wideBatches(rows int) []arrow.RecordBatch {
-	schema := demo.WideSchema()
-	var out []arrow.RecordBatch
-	for first := 0; first < rows; first += 1 << 16 {
-		n := min(1<<16, rows-first)
-		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		demo.AppendWide(bld, first, n)
-		out = append(out, bld.NewRecordBatch())
-		bld.Release()
-	}
-	return out
-}
 
 // wideProps are s3load's part settings for the wide shape (its
 // WriterProperties with EncodingsDelta): zstd 3, no dictionaries, 512Ki-row
@@ -65,49 +49,45 @@ func wideOptions(sc *arrow.Schema) []parquet.WriterProperty {
 // pqarrow's writer and with this package's.
 func BenchmarkWrite(b *testing.B) {
 	const rows = 1 << 20
-	batches := wideBatches(rows)
+	batches := demo.WideBatches(memory.DefaultAllocator, rows)
 	defer release(batches)
 	sc := batches[0].Schema()
 	b.Run("pqarrow", func(b *testing.B) {
-		var written int64
-		for b.Loop() {
-			out := &counter{}
-			w, err := pqarrow.NewFileWriter(sc, out, wideProps(sc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range batches {
-				if err := w.WriteBuffered(r); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				b.Fatal(err)
-			}
-			written = out.n
-		}
-		report(b, rows, written)
+		benchWrite(b, batches, rows, func(w io.Writer) (writer, error) {
+			return pqarrow.NewFileWriter(sc, w, wideProps(sc), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		})
 	})
 	b.Run("flat", func(b *testing.B) {
-		var written int64
-		for b.Loop() {
-			out := &counter{}
-			w, err := NewWriter(sc, out, wideProps(sc), true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range batches {
-				if err := w.WriteBuffered(r); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				b.Fatal(err)
-			}
-			written = out.n
-		}
-		report(b, rows, written)
+		benchWrite(b, batches, rows, func(w io.Writer) (writer, error) { return NewWriter(sc, w, wideProps(sc), true) })
 	})
+}
+
+// writer is what the benchmark asks of either writer.
+type writer interface {
+	WriteBuffered(arrow.RecordBatch) error
+	Close() error
+}
+
+// benchWrite writes batches to a new writer from open in each loop.
+func benchWrite(b *testing.B, batches []arrow.RecordBatch, rows int, open func(io.Writer) (writer, error)) {
+	var written int64
+	for b.Loop() {
+		out := &counter{}
+		w, err := open(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range batches {
+			if err := w.WriteBuffered(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		written = out.n
+	}
+	report(b, rows, written)
 }
 
 func report(b *testing.B, rows int, written int64) {
@@ -126,7 +106,7 @@ func (c *counter) Write(p []byte) (int, error) {
 // TestWideShape writes the benchmark's data (fewer rows, row groups
 // ending inside a batch) and checks it against pqarrow's file.
 func TestWideShape(t *testing.T) {
-	batches := wideBatches(3 << 16)
+	batches := demo.WideBatches(memory.DefaultAllocator, 3<<16)
 	defer release(batches)
 	sc := batches[0].Schema()
 	props := parquet.NewWriterProperties(append(wideOptions(sc), parquet.WithMaxRowGroupLength(100000))...)

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+
+	"github.com/s3load/s3load/internal/demo"
 )
 
 // TestHonouredProps writes with properties that change the file and
@@ -77,7 +79,7 @@ func TestFileMetadataBeforeClose(t *testing.T) {
 // TestSteadyAllocations checks that once its buffers have grown, the
 // writer allocates no large buffers: pages and column chunks reuse theirs.
 func TestSteadyAllocations(t *testing.T) {
-	batches := wideBatches(20 << 16)
+	batches := demo.WideBatches(memory.DefaultAllocator, 20<<16)
 	defer release(batches)
 	sc := batches[0].Schema()
 	props := parquet.NewWriterProperties(append(wideOptions(sc), parquet.WithMaxRowGroupLength(2<<16))...)

@@ -15,29 +15,13 @@ import (
 	"github.com/s3load/s3load/internal/demo"
 )
 
-// wideBatches builds the 7-column shape of the performance issue (int,
-// string, float, int, string, timestamp, bool) as 64Ki-row batches.
-func wideBatches(b *testing.B, rows int) []arrow.RecordBatch {
-	b.Helper()
-	schema := demo.WideSchema()
-	var out []arrow.RecordBatch
-	for first := 0; first < rows; first += 1 << 16 {
-		n := min(1<<16, rows-first)
-		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		demo.AppendWide(bld, first, n)
-		out = append(out, bld.NewRecordBatch())
-		bld.Release()
-	}
-	return out
-}
-
 // BenchmarkParquetWrite compares output settings on the same batches:
 // the figures behind WriterProperties. "current" is WriterProperties with
 // EncodingsDelta, "plain" and "compact" with EncodingsPlain and
 // EncodingsCompact.
 func BenchmarkParquetWrite(b *testing.B) {
 	const rows = 1 << 20
-	batches := wideBatches(b, rows)
+	batches := demo.WideBatches(memory.DefaultAllocator, rows)
 	defer func() {
 		for _, r := range batches {
 			r.Release()
