@@ -62,12 +62,6 @@ func BenchmarkWrite(b *testing.B) {
 	})
 }
 
-// writer is what the benchmark asks of either writer.
-type writer interface {
-	WriteBuffered(arrow.RecordBatch) error
-	Close() error
-}
-
 // benchWrite writes batches to a new writer from open in each loop.
 func benchWrite(b *testing.B, batches []arrow.RecordBatch, rows int, open func(io.Writer) (writer, error)) {
 	var written int64
@@ -77,14 +71,7 @@ func benchWrite(b *testing.B, batches []arrow.RecordBatch, rows int, open func(i
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, r := range batches {
-			if err := w.WriteBuffered(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
+		writeAll(b, w, batches)
 		written = out.n
 	}
 	report(b, rows, written)

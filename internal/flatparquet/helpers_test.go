@@ -28,14 +28,7 @@ func writeFlat(t testing.TB, batches []arrow.RecordBatch, sc *arrow.Schema, prop
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range batches {
-		if err := w.WriteBuffered(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, w, batches)
 	if err := w.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
@@ -50,6 +43,25 @@ func writeFlat(t testing.TB, batches []arrow.RecordBatch, sc *arrow.Schema, prop
 	return buf.Bytes()
 }
 
+// writer is what the tests and the benchmark ask of either writer.
+type writer interface {
+	WriteBuffered(arrow.RecordBatch) error
+	Close() error
+}
+
+// writeAll writes batches to w and closes it.
+func writeAll(t testing.TB, w writer, batches []arrow.RecordBatch) {
+	t.Helper()
+	for _, b := range batches {
+		if err := w.WriteBuffered(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writePqarrow writes batches as s3load writes parts with pqarrow.
 func writePqarrow(t testing.TB, batches []arrow.RecordBatch, sc *arrow.Schema, props *parquet.WriterProperties, store bool) []byte {
 	t.Helper()
@@ -62,14 +74,7 @@ func writePqarrow(t testing.TB, batches []arrow.RecordBatch, sc *arrow.Schema, p
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range batches {
-		if err := w.WriteBuffered(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeAll(t, w, batches)
 	return buf.Bytes()
 }
 
