@@ -72,6 +72,11 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 		defer func() { *scratch = cr.buf }()
 	}
 	sc := candidateScore{d: csvDialectChoice{delim: delim, quote: quote}}
+	var arena recordArena
+	if keep {
+		sc.records = make([]csvRecord, 0, detectRows)
+		arena.buf = make([]byte, 0, len(sample))
+	}
 	var lens [detectRows]int
 	n, eof := 0, false
 	for n < detectRows {
@@ -86,7 +91,7 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 		lens[n] = rec.len()
 		n++
 		if keep {
-			sc.records = append(sc.records, rec.clone(false))
+			sc.records = append(sc.records, arena.clone(rec))
 		}
 	}
 	if eof && !atEOF && n > 1 {
@@ -108,6 +113,29 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 	return sc
 }
 
+// recordArena copies records into slices they share: detection keeps up
+// to detectRows records of a sample, and three allocations for each were
+// most of inferring a small file's schema.
+type recordArena struct {
+	buf    []byte
+	ends   []int
+	quoted []bool
+}
+
+func (a *recordArena) clone(r *csvRecord) csvRecord {
+	if a.ends == nil {
+		a.ends = make([]int, 0, r.len()*detectRows)
+		a.quoted = make([]bool, 0, r.len()*detectRows)
+	}
+	b, e, q := len(a.buf), len(a.ends), len(a.quoted)
+	a.buf = append(a.buf, r.buf...)
+	a.ends = append(a.ends, r.ends...)
+	a.quoted = append(a.quoted, r.quoted...)
+	// Full slice expressions: a record never grows into the next one's.
+	return csvRecord{buf: a.buf[b:len(a.buf):len(a.buf)], ends: a.ends[e:len(a.ends):len(a.ends)],
+		quoted: a.quoted[q:len(a.quoted):len(a.quoted)], line: r.line}
+}
+
 // better ranks candidates as DuckDB's sniffer does: more records agreeing
 // first, then more columns; a split into one column never wins.
 func (a candidateScore) better(b candidateScore) bool {
@@ -122,8 +150,9 @@ func (a candidateScore) better(b candidateScore) bool {
 
 // detectDialect picks the dialect of sample (the start of a file; atEOF
 // when it is the whole file) for the settings s leaves to detection, and
-// returns the best candidate's score too.
-func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
+// returns the best candidate's score too. scratch is a reader buffer its
+// splits share (see scoreCandidate).
+func detectDialect(sample []byte, atEOF bool, s *settings, scratch *[]byte) candidateScore {
 	delims := []byte{s.delimiter}
 	if s.detect.Delimiter {
 		delims = detectDelimiters
@@ -160,23 +189,22 @@ func detectDialect(sample []byte, atEOF bool, s *settings) candidateScore {
 	// A lone candidate keeps its records for the header detection below
 	// rather than splitting the sample again.
 	keep := len(cands) == 1 && s.detect.Header
-	var scratch []byte
 	var best candidateScore
 	for i, c := range cands {
-		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, keep, &scratch)
+		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, keep, scratch)
 		if i == 0 || sc.better(best) {
 			best = sc
 		}
 	}
 	if best.cols <= 1 && s.detect.Delimiter {
 		// One column whatever the delimiter: keep the default.
-		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false, &scratch)
+		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false, scratch)
 		keep = false
 	}
 	best.d.header = s.header
 	if s.detect.Header {
 		if !keep {
-			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true, &scratch)
+			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true, scratch)
 		}
 		best.d.header = detectHeader(best.records, s.nulls)
 	}
@@ -279,14 +307,15 @@ func (s *settings) apply(d csvDialectChoice) {
 // settleDialect fixes s's CSV dialect before the file called name is read
 // from st: detected from the file's start when nothing recorded one (and
 // recorded for Infer's schema), or the recorded one, which the file must
-// not clearly contradict.
+// not clearly contradict. The buffer its splits grew is left in
+// s.readerBuf for the file's reader.
 func (s *settings) settleDialect(name string, st *stream) error {
 	if !s.detecting() {
 		return nil
 	}
 	sample, atEOF := peekSample(st)
 	if s.recorded == nil {
-		best := detectDialect(sample, atEOF, s)
+		best := detectDialect(sample, atEOF, s, &s.readerBuf)
 		s.apply(best.d)
 		s.detected = &best.d
 		return nil
@@ -301,10 +330,10 @@ func (s *settings) settleDialect(name string, st *stream) error {
 	// A file the table's dialect splits into columns is never refused, so
 	// that one split is tried first: the full detection (eight splits) is
 	// then needed only for suspect files, not for every file of a load.
-	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false, nil); mine.cols > 1 {
+	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false, &s.readerBuf); mine.cols > 1 {
 		return nil
 	}
-	own := detectDialect(sample, atEOF, s.freeDelimiter())
+	own := detectDialect(sample, atEOF, s.freeDelimiter(), &s.readerBuf)
 	if own.d.delim != table.delim && own.cols > 1 {
 		own.d.header = table.header
 		return dataErrf(name, 0, "", "%w: the file's CSV dialect (%s) differs from the table's detected dialect (%s); set csv.delimiter if the table's files really differ",

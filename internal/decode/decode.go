@@ -118,7 +118,9 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 			if err := s.settleDialect(obj.Name(), st); err != nil {
 				return err
 			}
-			return csvFn(newCSVReader(st.Reader, obj.Name(), s.delimiter, s.quote))
+			cr := newCSVReader(st.Reader, obj.Name(), s.delimiter, s.quote)
+			cr.buf, s.readerBuf = s.readerBuf, nil
+			return csvFn(cr)
 		case FormatJSON:
 			return jsonFn(newJSONReader(st.Reader, obj.Name()))
 		}

@@ -197,6 +197,10 @@ type settings struct {
 	temp            *tempspace.Budget
 	// onReject is Options.OnReject; nil fails the file on a bad row.
 	onReject func(Reject) error
+	// readerBuf is the buffer dialect detection read with, handed on to
+	// the file's CSV reader: for a small file, allocating one per reader
+	// was a large part of its cost.
+	readerBuf []byte
 }
 
 // resolve applies the defaults of opts for the object called name. Runes
