@@ -14,10 +14,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/s3load/s3load/internal/flatparquet"
 )
 
 const (
@@ -334,6 +337,10 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 		defer p.ahead.stop()
 		spans = p.aheadSpans(groups, plan)
 	}
+	// The buffers of batches read with flatparquet come back when the
+	// consumer releases them, and serve the next batches.
+	flatMem := newRecycler(s.mem)
+	defer flatMem.close()
 	var total int64
 	for i, rg := range groups {
 		if err := ctx.Err(); err != nil {
@@ -342,7 +349,7 @@ func decodeParquet(ctx context.Context, p *pqFile, s *settings, emit func(arrow.
 		if p.ahead != nil {
 			p.ahead.hold(ctx, spans[i], spans[i+1])
 		}
-		n, err := p.readRowGroup(ctx, rg, table, plan, s, emit)
+		n, err := p.readRowGroup(ctx, rg, table, plan, s, flatMem, emit)
 		total += n
 		if err != nil {
 			return total, err
@@ -410,9 +417,28 @@ func (p *pqFile) aheadSpans(groups []int, plan *pqPlan) []byteSpan {
 	return spans
 }
 
-// readRowGroup emits one row group's rows in batches. A panic in arrow's
-// decoding becomes a DataError naming the row group.
-func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, plan *pqPlan, s *settings, emit func(arrow.RecordBatch) error) (total int64, err error) {
+// readRowGroup emits one row group's rows in batches: with flatparquet's
+// column readers if they read every column the plan reads through pqarrow
+// (see parquet_flat.go), else with pqarrow. pqarrow stays the reference:
+// a row group the column readers fail on before any of its rows is
+// emitted is read again with pqarrow, whose verdict stands.
+func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, plan *pqPlan, s *settings, flatMem memory.Allocator, emit func(arrow.RecordBatch) error) (int64, error) {
+	if flat, err := p.flatReaders(rg, plan, flatMem); err == nil && flat != nil {
+		total, flatFailed, err := p.readGroup(ctx, rg, table, plan, s, flat, emit)
+		closeFlat(flat)
+		if !flatFailed || total > 0 {
+			return total, err
+		}
+	}
+	total, _, err := p.readGroup(ctx, rg, table, plan, s, nil, emit)
+	return total, err
+}
+
+// readGroup emits one row group's rows in batches, read with flat (one
+// reader per field of plan.arrow) or, if nil, pqarrow's record reader;
+// flatFailed says whether flat failed. A panic in arrow's decoding becomes
+// a DataError naming the row group.
+func (p *pqFile) readGroup(ctx context.Context, rg int, table *arrow.Schema, plan *pqPlan, s *settings, flat []*flatparquet.ColumnReader, emit func(arrow.RecordBatch) error) (total int64, flatFailed bool, err error) {
 	rowErr := func(err error) error {
 		var de *DataError
 		if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -430,13 +456,13 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 	}()
 	want := p.pf.MetaData().RowGroup(rg).NumRows()
 	if want == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	var rr pqarrow.RecordReader
-	if len(plan.leaves) > 0 {
+	if flat == nil && len(plan.leaves) > 0 {
 		rr, err = p.fr.GetRecordReader(ctx, plan.leaves, []int{rg})
 		if err != nil {
-			return 0, rowErr(err)
+			return 0, false, rowErr(err)
 		}
 		defer rr.Release()
 	}
@@ -444,12 +470,12 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 	for k, f := range plan.int96 {
 		ccr, err := p.pf.RowGroup(rg).Column(f.leaf)
 		if err != nil {
-			return 0, rowErr(err)
+			return 0, false, rowErr(err)
 		}
 		defer ccr.Close()
 		r, ok := ccr.(*file.Int96ColumnChunkReader)
 		if !ok {
-			return 0, rowErr(fmt.Errorf("column %d is not INT96", f.leaf))
+			return 0, false, rowErr(fmt.Errorf("column %d is not INT96", f.leaf))
 		}
 		i96[k] = r
 	}
@@ -459,27 +485,32 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 	for total < want {
 		clear(cols)
 		var n int64
-		if rr != nil {
-			if !rr.Next() {
-				break
+		var owned []arrow.Array
+		switch {
+		case flat != nil:
+			n = min(int64(s.batchRows), want-total)
+			if owned, err = p.readFlat(flat, plan, rg, n, total, want, cols); err != nil {
+				return total, true, err
 			}
-			rec := rr.RecordBatch()
-			n = rec.NumRows()
-			for k, fi := range plan.arrow {
-				cols[fi] = rec.Column(k)
+		case rr != nil:
+			if rr.Next() { // else n stays 0 and the loop ends
+				rec := rr.RecordBatch()
+				n = rec.NumRows()
+				for k, fi := range plan.arrow {
+					cols[fi] = rec.Column(k)
+				}
 			}
-		} else {
+		default:
 			n = min(int64(s.batchRows), want-total)
 		}
 		if n == 0 {
 			break
 		}
-		var owned []arrow.Array
 		for k, f := range plan.int96 {
 			arr, err := readInt96(i96[k], n, f.maxDef, s)
 			if err != nil {
 				releaseAll(owned)
-				return total, rowErr(fmt.Errorf("column %q: %w", p.schema.Field(f.field).Name, err))
+				return total, false, rowErr(fmt.Errorf("column %q: %w", p.schema.Field(f.field).Name, err))
 			}
 			owned = append(owned, arr)
 			cols[f.field] = arr
@@ -493,9 +524,11 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			case plan.cast[j]:
 				conv, err := ConformArray(mctx, cols[fi], tf.Type)
 				if err != nil {
-					releaseAll(owned)
-					return total, &DataError{File: p.name, RowGroup: rg, Column: tf.Name,
+					// the error first: owned may hold cols[fi]
+					err = &DataError{File: p.name, RowGroup: rg, Column: tf.Name,
 						Err: fmt.Errorf("converting %s to the table's %s: %w", cols[fi].DataType(), tf.Type, err)}
+					releaseAll(owned)
+					return total, false, err
 				}
 				out[j] = conv
 				owned = append(owned, conv)
@@ -504,7 +537,7 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 			}
 			if !tf.Nullable && out[j].NullN() > 0 {
 				releaseAll(owned)
-				return total, &DataError{File: p.name, RowGroup: rg, Column: table.Field(j).Name, Err: errors.New("null value in a non-nullable column")}
+				return total, false, &DataError{File: p.name, RowGroup: rg, Column: table.Field(j).Name, Err: errors.New("null value in a non-nullable column")}
 			}
 		}
 		rec := array.NewRecordBatch(table, out, n)
@@ -515,28 +548,28 @@ func (p *pqFile) readRowGroup(ctx context.Context, rg int, table *arrow.Schema, 
 		if err := array.ValidateRecord(rec); err != nil {
 			rec.Release()
 			releaseAll(owned)
-			return total, rowErr(fmt.Errorf("the decoded rows are inconsistent (corrupt file?): %w", err))
+			return total, flat != nil, rowErr(fmt.Errorf("the decoded rows are inconsistent (corrupt file?): %w", err))
 		}
 		err := emit(rec)
 		rec.Release()
 		releaseAll(owned)
 		if err != nil {
-			return total, err
+			return total, false, err
 		}
 		total += n
 		if err := ctx.Err(); err != nil {
-			return total, err
+			return total, false, err
 		}
 	}
 	if rr != nil {
 		if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-			return total, rowErr(err)
+			return total, false, rowErr(err)
 		}
 	}
 	if total != want {
-		return total, rowErr(fmt.Errorf("read %d of the row group's %d rows", total, want))
+		return total, false, rowErr(fmt.Errorf("read %d of the row group's %d rows", total, want))
 	}
-	return total, nil
+	return total, false, nil
 }
 
 func releaseAll(arrs []arrow.Array) {

@@ -20,4 +20,14 @@
 // definition levels and statistics for top-level columns of primitive,
 // string and binary types; Supported says which schemas those are, and
 // anything else is pqarrow's.
+//
+// It reads such columns too. ColumnReader decodes one column chunk's pages
+// (PLAIN, dictionary, RLE booleans, the DELTA encodings,
+// BYTE_STREAM_SPLIT; data pages V1 and V2) straight into Arrow buffers
+// allocated once per batch at their final size, where pqarrow's record
+// reader spends about a third of reading a snappy file growing, zeroing
+// and copying buffers; on the wide shape it reads about twice as fast
+// (BenchmarkRead). Page headers, decompression and checksums stay arrow-go's
+// (its PageReader); ReadSupported says which columns ColumnReader reads.
+// Corrupt pages are errors, never panics or unbounded allocations.
 package flatparquet
