@@ -30,12 +30,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/s3load/s3load/internal/demo"
@@ -181,7 +175,7 @@ var caseSpecs = map[string]caseSpec{
 	// (decode.ParquetCopyable), so without the override this case measured
 	// a copy. With it both sides decode, convert and re-encode; DuckDB casts
 	// in its SELECT.
-	"parquet": {ext: ".parquet", reader: "read_parquet('%s')", big: true, make: snappyParquet,
+	"parquet": {ext: ".parquet", reader: "read_parquet('%s')", big: true, make: demo.WideSnappyParquet,
 		sel:     "* REPLACE (CAST(id AS BIGINT) AS id, CAST(quantity AS BIGINT) AS quantity)",
 		columns: "{ id: int64, quantity: int64 }"},
 	// DuckDB is given the columns here: with auto-detection it sniffs every
@@ -259,75 +253,6 @@ func gzCSV(first, n int) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
-}
-
-// snappyParquet writes the wide rows with id and quantity narrowed to int32
-// (the table declares them int64: see the parquet case).
-func snappyParquet(first, n int) ([]byte, error) {
-	wide := demo.WideSchema()
-	fields := wide.Fields()
-	for _, i := range narrowed {
-		fields[i].Type = arrow.PrimitiveTypes.Int32
-	}
-	schema := arrow.NewSchema(fields, nil)
-	var out bytes.Buffer
-	w, err := pqarrow.NewFileWriter(schema, &out, parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(128<<10)), pqarrow.DefaultWriterProps())
-	if err != nil {
-		return nil, err
-	}
-	for f := first; f < first+n; f += 1 << 16 {
-		bld := array.NewRecordBuilder(memory.DefaultAllocator, wide)
-		demo.AppendWide(bld, f, min(1<<16, first+n-f))
-		rec := bld.NewRecordBatch()
-		bld.Release()
-		narrow, err := narrowRecord(schema, rec)
-		rec.Release()
-		if err != nil {
-			return nil, err
-		}
-		err = w.WriteBuffered(narrow)
-		narrow.Release()
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
-}
-
-// narrowed are the wide shape's int64 columns the Parquet case writes as
-// int32: id and quantity.
-var narrowed = []int{0, 3}
-
-func narrowRecord(schema *arrow.Schema, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, rec.NumCols())
-	for i := range cols {
-		cols[i] = rec.Column(i)
-		cols[i].Retain()
-	}
-	for _, i := range narrowed {
-		src := rec.Column(i).(*array.Int64)
-		b := array.NewInt32Builder(memory.DefaultAllocator)
-		for j := range src.Len() {
-			v := src.Value(j)
-			if v != int64(int32(v)) {
-				b.Release()
-				return nil, fmt.Errorf("column %d row %d: %d does not fit int32", i, j, v)
-			}
-			b.Append(int32(v))
-		}
-		cols[i].Release()
-		cols[i] = b.NewArray()
-		b.Release()
-	}
-	out := array.NewRecordBatch(schema, cols, rec.NumRows())
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
 }
 
 // sample is one timed run of one side.

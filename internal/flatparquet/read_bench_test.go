@@ -7,66 +7,22 @@ import (
 	"io"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/s3load/s3load/internal/demo"
 )
 
-// wideSnappy is the wide shape as the Parquet benchmarks load it (see
-// bench/duckdb's snappyParquet): id and quantity narrowed to int32, snappy,
-// dictionaries on, 128Ki-row row groups, written by pqarrow.
+// wideSnappy is the wide shape as the harness's Parquet case loads it
+// (demo.WideSnappyParquet).
 func wideSnappy(tb testing.TB, rows int) []byte {
 	tb.Helper()
-	batches := demo.WideBatches(memory.DefaultAllocator, rows)
-	defer release(batches)
-	fields := batches[0].Schema().Fields()
-	narrowed := []int{0, 3}
-	for _, i := range narrowed {
-		fields[i].Type = arrow.PrimitiveTypes.Int32
-	}
-	sc := arrow.NewSchema(fields, nil)
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(sc, &buf, parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Snappy), parquet.WithMaxRowGroupLength(128<<10)), pqarrow.DefaultWriterProps())
+	data, err := demo.WideSnappyParquet(0, rows)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, rec := range batches {
-		cols := make([]arrow.Array, rec.NumCols())
-		for i := range cols {
-			cols[i] = rec.Column(i)
-			cols[i].Retain()
-		}
-		for _, i := range narrowed {
-			src := cols[i].(*array.Int64).Int64Values()
-			b := array.NewInt32Builder(memory.DefaultAllocator)
-			for _, v := range src {
-				b.Append(int32(v))
-			}
-			cols[i].Release()
-			cols[i] = b.NewArray()
-			b.Release()
-		}
-		narrow := array.NewRecordBatch(sc, cols, rec.NumRows())
-		for _, c := range cols {
-			c.Release()
-		}
-		err := w.WriteBuffered(narrow)
-		narrow.Release()
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return data
 }
 
 // BenchmarkRead reads 512Ki rows of the wide shape (4 row groups) in
