@@ -26,7 +26,7 @@
 // BYTE_STREAM_SPLIT; data pages V1 and V2) straight into Arrow buffers
 // allocated once per batch at their final size, where pqarrow's record
 // reader spends about a third of reading a snappy file growing, zeroing
-// and copying buffers; on the wide shape it reads about twice as fast
+// and copying buffers; on the wide shape it reads about 1.8 times as fast
 // (BenchmarkRead). Page headers, decompression and checksums stay arrow-go's
 // (its PageReader); ReadSupported says which columns ColumnReader reads.
 // Corrupt pages are errors, never panics or unbounded allocations.
