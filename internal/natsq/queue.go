@@ -220,7 +220,7 @@ func (q *Queue) Publish(ctx context.Context, tasks ...messages.Task) error {
 		}
 		msg := nats.NewMsg(q.subject(task.Table))
 		msg.Data = data
-		f, err := q.js.PublishMsgAsync(msg, jetstream.WithMsgID(task.ID))
+		f, err := q.js.PublishMsgAsync(msg, jetstream.WithMsgID(task.ID), jetstream.WithStallWait(publishStallWait))
 		if err != nil {
 			return fmt.Errorf("publishing task %s of table %s: %w", task.ID, task.Table, err)
 		}

@@ -329,7 +329,7 @@ func (s *State) createPipelined(ctx context.Context, msgs []nats.Msg, name func(
 	futures := make([]jetstream.PubAckFuture, len(msgs))
 	for i := range msgs {
 		var err error
-		if futures[i], err = s.js.PublishMsgAsync(&msgs[i]); err != nil {
+		if futures[i], err = s.js.PublishMsgAsync(&msgs[i], jetstream.WithStallWait(publishStallWait)); err != nil {
 			return nil, fmt.Errorf("recording %s: %w", name(i), err)
 		}
 	}
