@@ -59,22 +59,23 @@ test: tools lint
 
 # The decoders' fuzz targets, each for a short budget (the seed corpora
 # and crashers found earlier run in every `go test` too). Longer runs:
-# go test -run '^$$' -fuzz '^FuzzParquet$$' -fuzztime 10m -fuzzminimizetime 5s ./internal/decode
+# go test -run '^$$' -fuzz '^FuzzParquet$$' -fuzztime 10m -fuzzminimizetime 1x ./internal/decode
 # go1.26's fuzzing engine can end a run that found nothing with a bare
 # "context deadline exceeded" when -fuzztime runs out while a worker is busy
 # (go.dev/issue/75804, fixed in Go 1.27; seen on a loaded 2-core machine).
 # A finding always writes its input under testdata/fuzz and fails; that
-# race alone is reported and not counted. On some machines the engine also
-# stops feeding its workers after a few inputs (0 execs/s until the budget
-# ends, then PASS); docs/performance.md ("Fifth round") says how the
-# Parquet column reader was exercised beyond its seeds there.
+# race alone is reported and not counted. -fuzzminimizetime 1x: the engine
+# minimizes every new interesting input for that budget, and the Parquet
+# targets' inputs are kilobytes, so with seconds of minimizing a short run
+# executed a few dozen inputs (0 execs/s for most of it) instead of
+# thousands a second.
 FUZZ_TARGETS := decode:FuzzParquet:30s decode:FuzzCSV:15s decode:FuzzJSON:15s decode:FuzzJSONValid:10s \
 	decode:FuzzScanners:10s flatparquet:FuzzColumnReader:15s
 fuzz:
 	@set -e; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; budget=$${rest#*:}; \
 		echo "fuzz $$name ($$pkg) for $$budget"; \
-		rc=0; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $$budget -fuzzminimizetime 5s ./internal/$$pkg >"$$log" 2>&1 || rc=$$?; \
+		rc=0; $(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $$budget -fuzzminimizetime 1x ./internal/$$pkg >"$$log" 2>&1 || rc=$$?; \
 		cat "$$log"; \
 		if [ $$rc -ne 0 ]; then \
 			if grep -q 'context deadline exceeded' "$$log" && ! grep -qE 'Failing input written|panic:' "$$log"; then \
