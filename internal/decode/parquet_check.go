@@ -268,7 +268,10 @@ func checkFileMeta(md *metadata.FileMetaData, size int64, lim decompressLimit) e
 		for j, cc := range rg.Columns {
 			m := cc.MetaData
 			if m == nil {
-				continue // encrypted: arrow-go refuses it
+				// Encrypted, or corrupt: arrow-go refuses it too, but only
+				// once it has allocated the row group's readers, which it
+				// then leaks.
+				return fmt.Errorf("row group %d, column %d: column chunk metadata is missing (encrypted columns are not supported)", i, j)
 			}
 			start := m.DataPageOffset
 			if m.DictionaryPageOffset != nil && *m.DictionaryPageOffset > 0 && *m.DictionaryPageOffset < start {
