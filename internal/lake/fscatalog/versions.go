@@ -29,6 +29,7 @@ func (c *Catalog) latest(ctx context.Context, ident table.Identifier) (current, 
 	if err != nil {
 		return current{}, err
 	}
+	hinted := version
 	if version == 0 {
 		if version, data, err = c.fromListing(ctx, ident); err != nil {
 			return current{}, err
@@ -50,7 +51,24 @@ func (c *Catalog) latest(ctx context.Context, ident table.Identifier) (current, 
 	if err != nil {
 		return current{}, fmt.Errorf("parsing %s: %w", loc, err)
 	}
+	if version != hinted {
+		c.repairHint(ctx, ident, version)
+	}
 	return current{version: version, location: loc, meta: meta}, nil
+}
+
+// repairHint points a lagging (or missing, or garbled) hint at version:
+// readers that trust the hint alone, as DuckDB's iceberg_scan does, would
+// otherwise see the table as it was before a commit whose writer died
+// between creating its metadata file and rewriting the hint, until the
+// next commit. Best effort, quietly: a reader without write access (a
+// status command) must not warn on every load.
+func (c *Catalog) repairHint(ctx context.Context, ident table.Identifier, version int) {
+	if err := c.fsys.WriteFile(ctx, c.hintFile(ident), []byte(strconv.Itoa(version))); err != nil {
+		c.log.Debug("fscatalog: lagging version hint not repaired", "table", strings.Join(ident, "."), "version", version, "err", err)
+		return
+	}
+	c.log.Info("fscatalog: repaired a lagging version hint", "table", strings.Join(ident, "."), "version", version)
 }
 
 // fromHint reads the version the hint names; 0 when there is no usable
