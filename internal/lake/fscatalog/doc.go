@@ -20,6 +20,8 @@
 // rewritten, best effort: the hint may lag (a crash, or two commits
 // finishing out of order), so loading reads vN from the hint and probes
 // vN+1, vN+2... until one is missing; without a hint it lists metadata/.
+// A load that finds the hint lagging rewrites it, for readers that trust
+// the hint alone.
 //
 // Metadata files are written uncompressed whatever
 // write.metadata.compression-codec says, as the vN.metadata.json names
