@@ -343,10 +343,7 @@ func (r *ColumnReader) startValues(data []byte, nv int, enc parquet.Encoding) er
 		if r.kind != readBinary && r.kind != readLargeBinary {
 			return r.unsupported(enc)
 		}
-		if err := r.delta.init(data, 32, nv); err != nil {
-			return fmt.Errorf("lengths: %w", err)
-		}
-		end, err := r.delta.end()
+		end, err := r.delta.lengths(data, nv)
 		if err != nil {
 			return fmt.Errorf("lengths: %w", err)
 		}
@@ -355,17 +352,11 @@ func (r *ColumnReader) startValues(data []byte, nv int, enc parquet.Encoding) er
 		if r.kind != readBinary && r.kind != readLargeBinary {
 			return r.unsupported(enc)
 		}
-		if err := r.prefix.init(data, 32, nv); err != nil {
-			return fmt.Errorf("prefix lengths: %w", err)
-		}
-		e1, err := r.prefix.end()
+		e1, err := r.prefix.lengths(data, nv)
 		if err != nil {
 			return fmt.Errorf("prefix lengths: %w", err)
 		}
-		if err := r.delta.init(data[e1:], 32, nv); err != nil {
-			return fmt.Errorf("suffix lengths: %w", err)
-		}
-		e2, err := r.delta.end()
+		e2, err := r.delta.lengths(data[e1:], nv)
 		if err != nil {
 			return fmt.Errorf("suffix lengths: %w", err)
 		}

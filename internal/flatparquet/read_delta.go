@@ -192,3 +192,13 @@ func (d deltaDecoder) end() (int, error) {
 	}
 	return d.pos, nil
 }
+
+// lengths starts d on a block of nv byte-array lengths (32-bit deltas) at
+// data's start and returns where the block ends: the byte-array encodings
+// keep their values after it.
+func (d *deltaDecoder) lengths(data []byte, nv int) (int, error) {
+	if err := d.init(data, 32, nv); err != nil {
+		return 0, err
+	}
+	return d.end()
+}
