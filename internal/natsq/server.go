@@ -33,7 +33,12 @@ func StartEmbedded(dir, host string, port int) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring embedded nats: %w", err)
 	}
-	go srv.Start() // owned by Embedded: Shutdown stops it.
+	// Start returns once JetStream is on and the client listener is up (its
+	// accept loop is a goroutine of the server's, which Shutdown stops).
+	// Started in a goroutine of ours, the server was rarely ready at
+	// ReadyForConnections' first look, and every later look comes after a
+	// 25 ms sleep: a quarter of `s3load run`'s start-up.
+	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("starting embedded nats: not ready after 10s")
