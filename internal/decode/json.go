@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -80,6 +81,11 @@ func sampleJSON(sc *jsonReader, keep, rejects bool) (*jsonSample, error) {
 		}
 		if keep {
 			start := len(smp.buf)
+			if cap(smp.buf)-start < len(obj) {
+				// Doubled: append grows a large slice by a quarter at a
+				// time, and the sample would be copied ~5 times over.
+				smp.buf = slices.Grow(smp.buf, max(len(obj), cap(smp.buf)))
+			}
 			smp.buf = append(smp.buf, obj...)
 			smp.rows = append(smp.rows, jsonRow{start: start, end: len(smp.buf), line: line})
 		}
