@@ -208,6 +208,7 @@ func FuzzJSONValid(f *testing.F) {
 // general parsers wherever they accept a value.
 func FuzzScanners(f *testing.F) {
 	for _, s := range []string{"123", "-0", "0.5", "-12.25", "1.", ".5", "123456789012345", "1e5",
+		"01.5", "0.25e3", "-", "1.2.3", "12345.67,", "1234567890123456",
 		"2024-01-02T03:04:05Z", "2024-01-02 03:04:05.123456+02:00", "1969-12-31T23:59:59.999999999-01:30",
 		"2024-02-30", "true", "false", "city, x", "caf\xc3\xa9,", "abcdefghijklmnop\n"} {
 		f.Add([]byte(s))
@@ -222,6 +223,15 @@ func FuzzScanners(f *testing.F) {
 			w, err := strconv.ParseFloat(string(b[:q]), 64)
 			if err != nil || math.Float64bits(w) != math.Float64bits(v) {
 				t.Fatalf("scanFloat(%q) = %v, strconv %v %v", b[:q], v, w, err)
+			}
+		}
+		if v, end, ok := scanJSONFloat(b, 0); ok {
+			// The one-pass path of a JSON float column agrees with the
+			// two-pass one it stands in for: scanNumber's end, scanFloat's value.
+			nEnd, _, _, fail := scanNumber(b, 0)
+			w, q, wok := scanFloat(b, 0)
+			if fail != jsonOK || nEnd != end || !wok || q != end || math.Float64bits(w) != math.Float64bits(v) {
+				t.Fatalf("scanJSONFloat(%q) = %v ending at %d; scanNumber ends at %d (%v), scanFloat %v at %d (%v)", b, v, end, nEnd, fail, w, q, wok)
 			}
 		}
 		var dc dateCache

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -19,11 +17,7 @@ type jsonDecoder struct {
 	jr    *jsonReader
 	cs    *columns
 	names []string
-	// plain[j]: names[j] is valid UTF-8 with no byte a JSON string must
-	// escape (a quote, a backslash, a control byte), so a key whose raw bytes are those of
-	// names[j] followed by a quote is that name: object checks the
-	// expected key so, without scanning it.
-	plain []bool
+	keys  []keyMatch // per column: object checks the expected key so, without scanning it
 	index map[string]int
 	succ  []int   // succ[j+1]: the column whose key followed column j's last time (succ[0]: the first key)
 	seen  []int64 // per column, the last row stamp it had a value in
@@ -50,13 +44,13 @@ type jsonLater struct {
 
 func newJSONDecoder(jr *jsonReader, cs *columns) (*jsonDecoder, error) {
 	nf := len(cs.cols)
-	d := &jsonDecoder{jr: jr, cs: cs, names: make([]string, nf), plain: make([]bool, nf), index: make(map[string]int, nf),
+	d := &jsonDecoder{jr: jr, cs: cs, names: make([]string, nf), keys: make([]keyMatch, nf), index: make(map[string]int, nf),
 		succ: make([]int, nf+1), seen: make([]int64, nf), apps: make([]jsonAppender, nf)}
 	var text, compact []byte
 	for j := range cs.cols {
 		c := &cs.cols[j]
 		d.names[j] = c.field.Name
-		d.plain[j] = utf8.ValidString(c.field.Name) && !strings.ContainsFunc(c.field.Name, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 })
+		d.keys[j] = newKeyMatch(c.field.Name)
 		d.index[c.field.Name] = j
 		d.succ[j] = j
 		if c.kind == colGeneric || isNestedJSONType(c.field.Type) {
@@ -187,7 +181,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			// scanned (and unescaped) and looked up.
 			j := d.succ[prev+1]
 			var kEnd int
-			if j < len(d.names) && d.plain[j] && expectKey(b, p, d.names[j]) {
+			if j < len(d.keys) && d.keys[j].at(b, p) {
 				kEnd = p + len(d.names[j]) + 2
 			} else {
 				var esc bool
@@ -363,6 +357,13 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 		}
 		return end, jsonOK, conflict(c, kind, b[start:end])
 	}
+	if c.kind == colFloat64 && d.apps[j] == nil {
+		if f, end, ok := scanJSONFloat(b, p); ok {
+			c.f64[n] = f
+			c.setValid(n)
+			return end, jsonOK, nil
+		}
+	}
 	end, v, isInt, fail := scanNumber(b, p)
 	if fail != jsonOK {
 		return end, fail, nil
@@ -399,11 +400,4 @@ func (d *jsonDecoder) defer_(j int, kind jsonKind, start, end int) error {
 // conflict is the error for a JSON value of a kind the column cannot hold.
 func conflict(c *column, kind jsonKind, raw []byte) error {
 	return fmt.Errorf("expected %s, found %s %s", c.field.Type, kind, clip(raw))
-}
-
-// expectKey reports whether the JSON string at b[p] (a quote) is exactly
-// name, a name with nothing to escape: its bytes, then the closing quote.
-func expectKey(b []byte, p int, name string) bool {
-	end := p + 1 + len(name)
-	return end < len(b) && b[end] == '"' && string(b[p+1:end]) == name
 }

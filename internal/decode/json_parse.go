@@ -154,6 +154,55 @@ func scanNumber(b []byte, p int) (end int, v int64, isInt bool, fail jsonFail) {
 	return p, int64(u), isInt, jsonOK
 }
 
+// scanJSONFloat is scanNumber and scanFloat in one pass for the common
+// number of a float column: -?(0|[1-9][0-9]*)(.[0-9]+)? of 1 to 15
+// digits, which scanFloat turns into the correctly rounded value. ok is
+// false for anything else (an exponent, more digits, bad syntax), which
+// the two-pass path then takes; end is where scanNumber would end.
+func scanJSONFloat(b []byte, p int) (f float64, end int, ok bool) {
+	neg := p < len(b) && b[p] == '-'
+	if neg {
+		p++
+	}
+	if p >= len(b) || b[p]-'0' > 9 {
+		return 0, p, false
+	}
+	var m uint64
+	start := p
+	if b[p] == '0' {
+		p++
+	} else {
+		for p < len(b) && b[p]-'0' <= 9 {
+			m = m*10 + uint64(b[p]-'0')
+			p++
+		}
+	}
+	nd, k := p-start, 0
+	if p < len(b) && b[p] == '.' {
+		p++
+		start = p
+		for p < len(b) && b[p]-'0' <= 9 {
+			m = m*10 + uint64(b[p]-'0')
+			p++
+		}
+		if k = p - start; k == 0 {
+			return 0, p, false
+		}
+		nd += k
+	}
+	if nd > 15 || p < len(b) && (b[p]-'0' <= 9 || b[p] == '.' || b[p]|0x20 == 'e') {
+		return 0, p, false
+	}
+	f = float64(m)
+	if k > 0 {
+		f /= pow10f[k]
+	}
+	if neg {
+		f = -f
+	}
+	return f, p, true
+}
+
 // scanLiteral checks that word (true, false or null) starts at b[p].
 func scanLiteral(b []byte, p int, word string) (int, jsonFail) {
 	for i := 0; i < len(word); i++ {
