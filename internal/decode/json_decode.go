@@ -286,14 +286,12 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 			if c.setStr(n, s) > d.cs.strLimit {
 				d.cs.full = true
 			}
-			c.setValid(n)
 			return end, jsonOK, nil
 		case colTimestamp:
 			// A column with a format or zone reads only by its style.
 			if sec, nsec, q, ok := scanTimestamp(s, 0, &c.date); c.style == nil && ok && q == len(s) {
 				if ts, err := timestampIn(sec, nsec, c.unit); err == nil {
 					c.i64[n] = ts
-					c.setValid(n)
 					return end, jsonOK, nil
 				}
 			}
@@ -330,7 +328,6 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 		switch c.kind {
 		case colBool:
 			c.setBool(n, ch == 't')
-			c.setValid(n)
 			return end, jsonOK, nil
 		case colString:
 			return end, jsonOK, d.cs.put(c, n, b[start:end], true)
@@ -360,7 +357,6 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 	if c.kind == colFloat64 && d.apps[j] == nil {
 		if f, end, ok := scanJSONFloat(b, p); ok {
 			c.f64[n] = f
-			c.setValid(n)
 			return end, jsonOK, nil
 		}
 	}
@@ -375,13 +371,11 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 	case colInt64:
 		if isInt {
 			c.i64[n] = v
-			c.setValid(n)
 			return end, jsonOK, nil
 		}
 	case colFloat64:
 		if f, q, ok := scanFloat(b, p); ok && q == end {
 			c.f64[n] = f
-			c.setValid(n)
 			return end, jsonOK, nil
 		}
 	case colString:

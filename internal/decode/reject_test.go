@@ -468,3 +468,43 @@ func TestRejectJSONUnknownKey(t *testing.T) {
 		t.Errorf("%d rows, want %d", len(rows), sampleRows+2)
 	}
 }
+
+// TestRejectJSONRestoresValidity: a rejected object's nulls (an explicit
+// null, a missing key) cleared validity bits of the row the next object
+// is written to, and the JSON decoder never sets a bit for a value (a row
+// starts valid): rejectRow must set them back.
+func TestRejectJSONRestoresValidity(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "b", Type: arrow.PrimitiveTypes.Int64},
+	}, nil)
+	lines := []string{
+		`{"a":null,"s":null,"b":"no"}`, // 1: nulls written, then a cast fails
+		`{"a":1,"s":"one","b":1}`,
+		`{}`, // 3: a and s missing (null), then b missing: rejected
+		`{"a":3,"s":"three","b":3}`,
+	}
+	var pre strings.Builder
+	for range sampleRows {
+		pre.WriteString(`{"a":0,"s":"","b":0}` + "\n")
+	}
+	for _, afterSample := range []bool{false, true} {
+		t.Run(fmt.Sprintf("after_sample=%v", afterSample), func(t *testing.T) {
+			in := strings.Join(lines, "\n") + "\n"
+			if afterSample {
+				in = pre.String() + in
+			}
+			rows, rejects, _, err := decodeRejecting(t, "v.jsonl", in, Options{Schema: schema}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rejects) != 2 {
+				t.Errorf("rejects: %v, want lines 1 and 3", rejects)
+			}
+			if got, want := rows[len(rows)-2:], []string{"1|one|1", "3|three|3"}; !slices.Equal(got, want) {
+				t.Errorf("rows %q, want %q", got, want)
+			}
+		})
+	}
+}
