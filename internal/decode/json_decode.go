@@ -167,7 +167,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 	d.stamp++
 	d.later = d.later[:0]
 	prev := -1
-	keys := 0 // distinct keys met: a row with every column needs no look for missing ones
+	met := 0 // distinct keys met: a row with every column needs no look for missing ones
 	p = skipSpace(b, p+1)
 	if p < len(b) && b[p] == '}' {
 		p++
@@ -207,7 +207,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 				return 0, 0, 0, dataErr(d.jr.name, line, d.names[j], errDuplicateKey)
 			}
 			d.seen[j] = d.stamp
-			keys++
+			met++
 			p = skipSpace(b, kEnd)
 			if p >= len(b) || b[p] != ':' {
 				return 0, p, jsonSyntax, nil
@@ -244,7 +244,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			return 0, 0, 0, dataErr(d.jr.name, line, d.names[l.col], err)
 		}
 	}
-	if keys == len(d.seen) {
+	if met == len(d.seen) {
 		return p, 0, jsonOK, nil
 	}
 	for j := range d.seen {
