@@ -16,8 +16,7 @@ import (
 type jsonDecoder struct {
 	jr    *jsonReader
 	cs    *columns
-	names []string
-	keys  []keyMatch // per column: object checks the expected key so, without scanning it
+	keys  []keyMatch // per column, its name: object checks the expected key so, without scanning it
 	index map[string]int
 	succ  []int   // succ[j+1]: the column whose key followed column j's last time (succ[0]: the first key)
 	seen  []int64 // per column, the last row stamp it had a value in
@@ -44,12 +43,11 @@ type jsonLater struct {
 
 func newJSONDecoder(jr *jsonReader, cs *columns) (*jsonDecoder, error) {
 	nf := len(cs.cols)
-	d := &jsonDecoder{jr: jr, cs: cs, names: make([]string, nf), keys: make([]keyMatch, nf), index: make(map[string]int, nf),
+	d := &jsonDecoder{jr: jr, cs: cs, keys: make([]keyMatch, nf), index: make(map[string]int, nf),
 		succ: make([]int, nf+1), seen: make([]int64, nf), apps: make([]jsonAppender, nf)}
 	var text, compact []byte
 	for j := range cs.cols {
 		c := &cs.cols[j]
-		d.names[j] = c.field.Name
 		d.keys[j] = newKeyMatch(c.field.Name)
 		d.index[c.field.Name] = j
 		d.succ[j] = j
@@ -182,7 +180,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			j := d.succ[prev+1]
 			var kEnd int
 			if j < len(d.keys) && d.keys[j].at(b, p) {
-				kEnd = p + len(d.names[j]) + 2
+				kEnd = p + len(d.keys[j].name) + 2
 			} else {
 				var esc bool
 				var f jsonFail
@@ -194,7 +192,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 					d.key = appendUnescaped(d.key[:0], key)
 					key = d.key
 				}
-				if j >= len(d.names) || string(key) != d.names[j] {
+				if j >= len(d.keys) || string(key) != d.keys[j].name {
 					var ok bool
 					if j, ok = d.index[string(key)]; !ok {
 						return 0, 0, 0, dataErr(d.jr.name, line, string(key), errUnknownKey)
@@ -204,7 +202,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			}
 			prev = j
 			if d.seen[j] == d.stamp {
-				return 0, 0, 0, dataErr(d.jr.name, line, d.names[j], errDuplicateKey)
+				return 0, 0, 0, dataErr(d.jr.name, line, d.keys[j].name, errDuplicateKey)
 			}
 			d.seen[j] = d.stamp
 			met++
@@ -218,7 +216,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 				return 0, p, fail, nil
 			}
 			if verr != nil {
-				return 0, 0, 0, dataErr(d.jr.name, line, d.names[j], verr)
+				return 0, 0, 0, dataErr(d.jr.name, line, d.keys[j].name, verr)
 			}
 			p = skipSpace(b, p)
 			if p >= len(b) {
@@ -241,7 +239,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			continue
 		}
 		if err := d.apps[l.col](l.kind, b[l.start:l.end]); err != nil {
-			return 0, 0, 0, dataErr(d.jr.name, line, d.names[l.col], err)
+			return 0, 0, 0, dataErr(d.jr.name, line, d.keys[l.col].name, err)
 		}
 	}
 	if met == len(d.seen) {
@@ -251,7 +249,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 		if d.seen[j] != d.stamp {
 			c := &cs.cols[j]
 			if !c.field.Nullable {
-				return 0, 0, 0, dataErr(d.jr.name, line, d.names[j], errMissingValue)
+				return 0, 0, 0, dataErr(d.jr.name, line, d.keys[j].name, errMissingValue)
 			}
 			c.setNull(n)
 		}
@@ -354,7 +352,7 @@ func (d *jsonDecoder) value(b []byte, p, j, n int) (int, jsonFail, error) {
 		}
 		return end, jsonOK, conflict(c, kind, b[start:end])
 	}
-	if c.kind == colFloat64 && d.apps[j] == nil {
+	if c.kind == colFloat64 { // never a builder column (apps)
 		if f, end, ok := scanJSONFloat(b, p); ok {
 			c.f64[n] = f
 			return end, jsonOK, nil
