@@ -21,7 +21,8 @@ var WideNarrowed = []int{0, 3}
 // file the way exports often are: written by arrow-go with Snappy,
 // dictionaries, 128 Ki-row groups, and WideNarrowed as int32.
 func WideSnappyParquet(first, n int) ([]byte, error) {
-	fields := WideSchema().Fields()
+	wide := WideSchema()
+	fields := wide.Fields()
 	for _, i := range WideNarrowed {
 		fields[i].Type = arrow.PrimitiveTypes.Int32
 	}
@@ -33,7 +34,7 @@ func WideSnappyParquet(first, n int) ([]byte, error) {
 		return nil, err
 	}
 	for f := first; f < first+n; f += 1 << 16 {
-		bld := array.NewRecordBuilder(memory.DefaultAllocator, WideSchema())
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, wide)
 		AppendWide(bld, f, min(1<<16, first+n-f))
 		rec := bld.NewRecordBatch()
 		bld.Release()
