@@ -75,14 +75,15 @@ type int96Field struct {
 	maxDef      int16
 }
 
-func openParquet(src *pqSource, s *settings) (*pqFile, error) {
+// openParquet opens src; its page readers' buffers come from pageMem.
+func openParquet(src *pqSource, s *settings, pageMem memory.Allocator) (*pqFile, error) {
 	lim := limitFor(src.size, s.maxDecompressed, s.maxRatio)
 	md, footer, err := readFooter(src, lim)
 	if err != nil {
 		return nil, err
 	}
 	pages := pageLimitsFor(md, src.size, lim)
-	pf, fr, err := openReaders(src, md, pages, s)
+	pf, fr, err := openReaders(src, md, pages, s, pageMem)
 	if err != nil && strings.Contains(err.Error(), "MAP") {
 		// arrow-go refuses some maps other readers accept; read them as
 		// lists of key-value structs instead (see relabelMaps).
@@ -90,7 +91,7 @@ func openParquet(src *pqSource, s *settings) (*pqFile, error) {
 			if md2, perr := parseFooter(fixed); perr == nil {
 				md2.SetSourceFileSize(src.size)
 				md = md2
-				pf, fr, err = openReaders(src, md, pages, s)
+				pf, fr, err = openReaders(src, md, pages, s, pageMem)
 			}
 		}
 	}
@@ -129,13 +130,13 @@ func appendLeaves(dst []int, sf *pqarrow.SchemaField) []int {
 	return dst
 }
 
-func openReaders(src *pqSource, md *metadata.FileMetaData, pages pageLimits, s *settings) (pf *file.Reader, fr *pqarrow.FileReader, err error) {
+func openReaders(src *pqSource, md *metadata.FileMetaData, pages pageLimits, s *settings, pageMem memory.Allocator) (pf *file.Reader, fr *pqarrow.FileReader, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = dataErrf(src.name, 0, "", "reading Parquet schema: decoder panic: %v", r)
 		}
 	}()
-	props := parquet.NewReaderProperties(s.mem)
+	props := parquet.NewReaderProperties(pageMem)
 	props.MaxUncompressedPageSize = pages.uncompressed
 	props.MaxCompressedPageSize = pages.compressed
 	// Read column chunks a buffer at a time instead of whole: a worker's
@@ -666,7 +667,7 @@ func ParquetCopyable(ctx context.Context, obj Object, opts Options) (rows int64,
 	if checkFileMeta(md, src.size, lim) != nil {
 		return 0, false, nil
 	}
-	pf, fr, err := openReaders(src, md, pageLimitsFor(md, src.size, lim), &s)
+	pf, fr, err := openReaders(src, md, pageLimitsFor(md, src.size, lim), &s, s.mem)
 	if err != nil {
 		return 0, false, nil
 	}

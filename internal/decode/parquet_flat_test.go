@@ -38,7 +38,7 @@ func TestParquetFlatPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := openParquet(src, &s)
+	p, err := openParquet(src, &s, s.mem)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestParquetFlatPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nsrc.cleanup()
-	np, err := openParquet(nsrc, &ns)
+	np, err := openParquet(nsrc, &ns, ns.mem)
 	if err != nil {
 		t.Fatal(err)
 	}
