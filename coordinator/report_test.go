@@ -42,25 +42,29 @@ func TestSummarizeSplitFiles(t *testing.T) {
 	}
 }
 
-// Ranges tile the file: no byte twice, none left out.
+// Ranges tile the file: no byte twice, none left out; a file of three
+// ranges or more ends on tailPieces pieces of its last range.
 func TestRanges(t *testing.T) {
 	c := &Coordinator{cfg: Config{SplitBytes: 10, Splittable: func(context.Context, string, []byte, messages.Source) bool { return true }}}
-	for _, size := range []int64{10, 11, 25, 99, 100, 101} {
+	for size, want := range map[int64]int{10: 0, 11: 2, 20: 2, 21: 3 - 1 + tailPieces, 25: 3 - 1 + tailPieces,
+		99: 10 - 1 + tailPieces, 100: 10 - 1 + tailPieces, 101: 11 - 1 + tailPieces} {
 		rs := c.ranges(context.Background(), "t", nil, messages.Source{Size: size})
-		if size <= 10 {
-			if rs != nil {
-				t.Errorf("size %d split into %d", size, len(rs))
-			}
+		if len(rs) != want {
+			t.Errorf("size %d: %d ranges, want %d", size, len(rs), want)
 			continue
 		}
 		var next int64
 		for i, r := range rs {
-			if r.Index != i || r.Count != len(rs) || r.Start != next || r.End <= r.Start || r.End-r.Start > 10 {
+			limit := int64(10)
+			if want > 2 && i >= want-tailPieces {
+				limit = 3 // a quarter of a range of at most 10 bytes, rounded up
+			}
+			if r.Index != i || r.Count != len(rs) || r.Start != next || r.End <= r.Start || r.End-r.Start > limit {
 				t.Errorf("size %d: range %+v", size, r)
 			}
 			next = r.End
 		}
-		if next != size {
+		if len(rs) > 0 && next != size {
 			t.Errorf("size %d: ranges end at %d", size, next)
 		}
 	}
