@@ -5,7 +5,10 @@
 package natsq
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -33,17 +36,56 @@ func StartEmbedded(dir, host string, port int) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring embedded nats: %w", err)
 	}
+	var log startLog
+	srv.SetLoggerV2(&log, false, false, false)
 	// Start returns once JetStream is on and the client listener is up (its
 	// accept loop is a goroutine of the server's, which Shutdown stops).
 	// Started in a goroutine of ours, the server was rarely ready at
 	// ReadyForConnections' first look, and every later look comes after a
 	// 25 ms sleep: a quarter of `s3load run`'s start-up.
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
+	ready := log.failure() == nil && srv.ReadyForConnections(10*time.Second)
+	srv.SetLoggerV2(nil, false, false, false) // logging off again, as configured
+	if !ready {
 		srv.Shutdown()
-		return nil, fmt.Errorf("starting embedded nats: not ready after 10s")
+		if err := log.failure(); err != nil {
+			return nil, fmt.Errorf("starting embedded nats: %w", err)
+		}
+		return nil, errors.New("starting embedded nats: not ready after 10s")
 	}
 	return &Embedded{srv: srv}, nil
+}
+
+// startLog keeps the fatal errors the server logs while it starts. A
+// server that cannot listen or start JetStream (a port in use, a store
+// directory it cannot write) says so only in its log and returns from
+// Start as if started: without the log, the caller waited 10 s for "not
+// ready" and never learnt why.
+type startLog struct {
+	mu    sync.Mutex
+	fatal []string
+}
+
+func (l *startLog) Fatalf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fatal = append(l.fatal, fmt.Sprintf(format, v...))
+}
+
+func (*startLog) Errorf(string, ...any)  {}
+func (*startLog) Noticef(string, ...any) {}
+func (*startLog) Warnf(string, ...any)   {}
+func (*startLog) Debugf(string, ...any)  {}
+func (*startLog) Tracef(string, ...any)  {}
+
+// failure is the fatal errors logged so far, or nil.
+func (l *startLog) failure() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.fatal) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(l.fatal, "; "))
 }
 
 // URL is the client URL of the embedded server.

@@ -2,6 +2,10 @@ package natsq
 
 import (
 	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +72,38 @@ func waitPending(t *testing.T, q *Queue) {
 			t.Fatal("no pull request pending after 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A server that cannot start says why, at once: its reasons are in the
+// server's log, which an embedded server keeps off.
+func TestStartEmbeddedFailureSaysWhy(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dir string
+		port      int
+		want      string
+	}{
+		{"port in use", t.TempDir(), busy.Addr().(*net.TCPAddr).Port, "address already in use"},
+		{"store is a file", notDir, 0, "JetStream"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := StartEmbedded(tc.dir, "127.0.0.1", tc.port)
+			if err == nil {
+				srv.Shutdown()
+				t.Fatal("started")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+		})
 	}
 }
