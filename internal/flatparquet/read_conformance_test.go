@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/s3load/s3load/internal/testenv"
 )
@@ -63,41 +64,32 @@ func conformFile(data []byte) (compared, bad int, err error) {
 	}
 	defer pf.Close()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	for i, sf := range fr.Manifest.Fields {
-		if len(sf.Children) > 0 || sf.ColIndex < 0 {
-			continue
+	err = supportedChunks(pf, fr.Manifest, func(i int, sf pqarrow.SchemaField, col *schema.Column, rg int) (err error) {
+		got, gerr := readChunk(pf, rg, sf.ColIndex, sf.Field.Type, 1000, mem)
+		want, werr := pqarrowChunk(fr, rg, i)
+		switch {
+		case gerr != nil && codecError(gerr):
+			// decompression is arrow-go's (the decoder registers the
+			// codecs these files need)
+		case gerr != nil:
+			bad++
+		case werr != nil:
+			err = fmt.Errorf("column %s row group %d: pqarrow fails (%v), ColumnReader reads %d rows", col.Path(), rg, werr, got.Len())
+		case !array.Equal(got, want) && !array.ApproxEqual(got, want, array.WithNaNsEqual(true), array.WithAbsTolerance(0)):
+			err = fmt.Errorf("column %s row group %d: values differ from pqarrow's", col.Path(), rg)
+		default:
+			compared++
 		}
-		col := pf.MetaData().Schema.Column(sf.ColIndex)
-		for rg := range pf.NumRowGroups() {
-			cc, cerr := pf.MetaData().RowGroup(rg).ColumnChunk(sf.ColIndex)
-			if cerr != nil || !ReadSupported(col, sf.Field.Type, cc.Encodings()) {
-				continue
-			}
-			got, gerr := readChunk(pf, rg, sf.ColIndex, sf.Field.Type, 1000, mem)
-			want, werr := pqarrowChunk(fr, rg, i)
-			switch {
-			case gerr != nil && codecError(gerr):
-				// decompression is arrow-go's (the decoder registers the
-				// codecs these files need)
-			case gerr != nil:
-				bad++
-			case werr != nil:
-				err = fmt.Errorf("column %s row group %d: pqarrow fails (%v), ColumnReader reads %d rows", col.Path(), rg, werr, got.Len())
-			case !array.Equal(got, want) && !array.ApproxEqual(got, want, array.WithNaNsEqual(true), array.WithAbsTolerance(0)):
-				err = fmt.Errorf("column %s row group %d: values differ from pqarrow's", col.Path(), rg)
-			default:
-				compared++
-			}
-			if got != nil {
-				got.Release()
-			}
-			if want != nil {
-				want.Release()
-			}
-			if err != nil {
-				return compared, bad, err
-			}
+		if got != nil {
+			got.Release()
 		}
+		if want != nil {
+			want.Release()
+		}
+		return err
+	})
+	if err != nil {
+		return compared, bad, err
 	}
 	if mem.CurrentAlloc() != 0 {
 		return compared, bad, fmt.Errorf("%d bytes leaked", mem.CurrentAlloc())

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // FuzzColumnReader reads every supported column of a file: corrupt input
@@ -36,7 +37,35 @@ func readEveryColumn(t testing.TB, data []byte) {
 	defer pf.Close()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	for _, sf := range manifest.Fields {
+	_ = supportedChunks(pf, manifest, func(_ int, sf pqarrow.SchemaField, col *schema.Column, rg int) error {
+		pages := pageReader(pf, rg, sf.ColIndex)
+		if pages == nil {
+			return nil
+		}
+		r := NewColumnReader(pages, col, sf.Field.Type, mem)
+		defer r.Close()
+		for range 1000 {
+			arr, err := r.Read(7)
+			if err != nil {
+				if !errors.Is(err, io.EOF) && err.Error() == "" {
+					t.Fatal("an error without a message")
+				}
+				break
+			}
+			if err := checkArray(arr); err != nil {
+				t.Fatalf("column %s: %v", col.Path(), err)
+			}
+			arr.Release()
+		}
+		return nil
+	})
+}
+
+// supportedChunks calls fn for each row group of each flat field of
+// manifest whose column chunk ReadSupported accepts (field is the index in
+// manifest.Fields), and stops at fn's first error.
+func supportedChunks(pf *file.Reader, manifest *pqarrow.SchemaManifest, fn func(field int, sf pqarrow.SchemaField, col *schema.Column, rg int) error) error {
+	for i, sf := range manifest.Fields {
 		if len(sf.Children) > 0 || sf.ColIndex < 0 {
 			continue
 		}
@@ -46,27 +75,12 @@ func readEveryColumn(t testing.TB, data []byte) {
 			if err != nil || !ReadSupported(col, sf.Field.Type, cc.Encodings()) {
 				continue
 			}
-			pages := pageReader(pf, rg, sf.ColIndex)
-			if pages == nil {
-				continue
+			if err := fn(i, sf, col, rg); err != nil {
+				return err
 			}
-			r := NewColumnReader(pages, col, sf.Field.Type, mem)
-			for range 1000 {
-				arr, err := r.Read(7)
-				if err != nil {
-					if !errors.Is(err, io.EOF) && err.Error() == "" {
-						t.Fatal("an error without a message")
-					}
-					break
-				}
-				if err := checkArray(arr); err != nil {
-					t.Fatalf("column %s: %v", col.Path(), err)
-				}
-				arr.Release()
-			}
-			r.Close()
 		}
 	}
+	return nil
 }
 
 // openManifest opens data with arrow-go and maps its columns to Arrow
