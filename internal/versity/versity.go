@@ -192,6 +192,12 @@ func TLSClient(certFile string) (*http.Client, error) {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
 }
 
+// CPU is the CPU time (user and system) the server has used so far:
+// benchmarks read it before and after a run to count what serving cost.
+func (s *Server) CPU() (time.Duration, error) {
+	return cpuTime(s.cmd.Process.Pid)
+}
+
 // Stop kills the server and waits for it to exit.
 func (s *Server) Stop() {
 	_ = s.cmd.Process.Kill()
