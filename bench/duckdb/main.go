@@ -260,6 +260,9 @@ type sample struct {
 	wall   time.Duration
 	outB   int64
 	peakKB int64
+	// cpu is the process's user and system time; server is versitygw's
+	// during an s3load run (it serves from the same cores).
+	cpu, server time.Duration
 }
 
 type result struct {
@@ -354,19 +357,19 @@ func (b *bench) runDuckDB(ctx context.Context, query string, threads int) (sampl
 	if err := os.RemoveAll(out); err != nil {
 		return sample{}, err
 	}
-	stdout, peak, _, err := timed(ctx, nil, self, "duckdb-copy", "-threads", strconv.Itoa(threads), "-parquet-version", b.o.duckdbParquetVersion, "-query", query, "-out", out)
+	u, err := timed(ctx, nil, self, "duckdb-copy", "-threads", strconv.Itoa(threads), "-parquet-version", b.o.duckdbParquetVersion, "-query", query, "-out", out)
 	if err != nil {
 		return sample{}, err
 	}
-	ns, err := strconv.ParseInt(strings.TrimSpace(stdout), 10, 64)
+	ns, err := strconv.ParseInt(strings.TrimSpace(u.stdout), 10, 64)
 	if err != nil {
-		return sample{}, fmt.Errorf("duckdb-copy printed %q: %w", stdout, err)
+		return sample{}, fmt.Errorf("duckdb-copy printed %q: %w", u.stdout, err)
 	}
 	fi, err := os.Stat(out)
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{wall: time.Duration(ns), outB: fi.Size(), peakKB: peak}, nil
+	return sample{wall: time.Duration(ns), outB: fi.Size(), peakKB: u.peakKB, cpu: u.cpu}, nil
 }
 
 // runS3load runs `s3load run` under /usr/bin/time -v with a fresh state
@@ -407,23 +410,37 @@ table_format: parquet
 	if cores == "1" {
 		env = append(env, "GOMAXPROCS=1")
 	}
-	_, peak, wall, err := timed(ctx, env, b.o.s3load, "run", "--config", cfg, "--state-dir", state,
+	served, err := b.srv.CPU()
+	if err != nil {
+		return sample{}, err
+	}
+	u, err := timed(ctx, env, b.o.s3load, "run", "--config", cfg, "--state-dir", state,
 		"--workers", strconv.Itoa(workers), "--log-level", "warn", "--progress", "off")
 	if err != nil {
 		return sample{}, err
 	}
+	servedAfter, err := b.srv.CPU()
+	if err != nil {
+		return sample{}, err
+	}
 	size, err := dirParquetBytes(target)
-	return sample{wall: wall, outB: size, peakKB: peak}, err
+	return sample{wall: u.wall, outB: size, peakKB: u.peakKB, cpu: u.cpu, server: servedAfter - served}, err
 }
 
-// timed runs bin under /usr/bin/time -v and returns its stdout, its peak
-// RSS in KiB and the wall time. (The rusage of a child exec'd from this
-// process would carry this process's own peak, hence time -v, which forks
-// from a small process.)
-func timed(ctx context.Context, env []string, bin string, args ...string) (string, int64, time.Duration, error) {
+// usage is what timed measured of one process.
+type usage struct {
+	stdout    string
+	peakKB    int64         // peak RSS
+	wall, cpu time.Duration // cpu: user and system time
+}
+
+// timed runs bin under /usr/bin/time -v. (The rusage of a child exec'd
+// from this process would carry this process's own peak, hence time -v,
+// which forks from a small process.)
+func timed(ctx context.Context, env []string, bin string, args ...string) (usage, error) {
 	rep, err := os.CreateTemp("", "time-v-")
 	if err != nil {
-		return "", 0, 0, err
+		return usage{}, err
 	}
 	rep.Close()
 	defer os.Remove(rep.Name())
@@ -433,20 +450,40 @@ func timed(ctx context.Context, env []string, bin string, args ...string) (strin
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err = cmd.Run()
-	wall := time.Since(start)
+	u := usage{stdout: stdout.String(), wall: time.Since(start)}
 	if err != nil {
-		return "", 0, 0, fmt.Errorf("%s %s: %w\n%s%s", filepath.Base(bin), args[0], err, stdout.String(), stderr.String())
+		return usage{}, fmt.Errorf("%s %s: %w\n%s%s", filepath.Base(bin), args[0], err, stdout.String(), stderr.String())
 	}
 	tv, err := os.ReadFile(rep.Name())
 	if err != nil {
-		return "", 0, 0, err
+		return usage{}, err
 	}
-	peak, err := timeField(tv, "Maximum resident set size (kbytes):")
-	return stdout.String(), peak, wall, err
+	if u.peakKB, err = timeField(tv, "Maximum resident set size (kbytes):"); err != nil {
+		return usage{}, err
+	}
+	for _, label := range []string{"User time (seconds):", "System time (seconds):"} {
+		v, err := timeSeconds(tv, label)
+		if err != nil {
+			return usage{}, err
+		}
+		u.cpu += v
+	}
+	return u, nil
 }
 
 func withoutGOMAXPROCS(env []string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(s string) bool { return strings.HasPrefix(s, "GOMAXPROCS=") })
+}
+
+// timeSeconds reads a field of seconds ("12.34") of time -v's report.
+func timeSeconds(out []byte, label string) (time.Duration, error) {
+	for line := range strings.SplitSeq(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), label); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return time.Duration(f * float64(time.Second)), err
+		}
+	}
+	return 0, fmt.Errorf("no %q in /usr/bin/time -v output:\n%s", label, out)
 }
 
 func timeField(out []byte, label string) (int64, error) {

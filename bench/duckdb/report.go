@@ -18,12 +18,23 @@ func median[T float64 | time.Duration](xs []T) T {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func walls(ss []sample) []time.Duration {
+// durations is one measure of each sample.
+func durations(ss []sample, of func(sample) time.Duration) []time.Duration {
 	out := make([]time.Duration, len(ss))
 	for i, s := range ss {
-		out[i] = s.wall
+		out[i] = of(s)
 	}
 	return out
+}
+
+func walls(ss []sample) []time.Duration {
+	return durations(ss, func(s sample) time.Duration { return s.wall })
+}
+func cpus(ss []sample) []time.Duration {
+	return durations(ss, func(s sample) time.Duration { return s.cpu })
+}
+func servers(ss []sample) []time.Duration {
+	return durations(ss, func(s sample) time.Duration { return s.server })
 }
 
 func peak(ss []sample) int64 {
@@ -66,7 +77,34 @@ func printReport(o options, results []result) {
 				r.cores, float64(r.in.files)/median(walls(r.s3l)).Seconds(), float64(r.in.files)/median(walls(r.duck)).Seconds())
 		}
 	}
+	printScaling(results)
 	fmt.Printf("\ncommand: %s\n", strings.Join(os.Args, " "))
+}
+
+// printScaling says, for each case run on one core and on all, how much
+// faster all cores were, and how close s3load came to what the cores
+// could give: its CPU time and versitygw's (which serves from the same
+// cores) spread over all of them is the least wall time they allow.
+func printScaling(results []result) {
+	for _, one := range results {
+		if one.cores != "1" {
+			continue
+		}
+		i := slices.IndexFunc(results, func(r result) bool { return r.name == one.name && r.cores == "all" })
+		if i < 0 {
+			continue
+		}
+		all := results[i]
+		s1, sa := median(walls(one.s3l)), median(walls(all.s3l))
+		d1, da := median(walls(one.duck)), median(walls(all.duck))
+		cpu, server := median(cpus(all.s3l)), median(servers(all.s3l))
+		floor := (cpu + server) / time.Duration(runtime.NumCPU())
+		fmt.Printf("\n%s, all cores against one (medians): s3load %.2f× (%.2f → %.2f s), DuckDB %.2f× (%.2f → %.2f s); "+
+			"s3load CPU %.2f → %.2f s, versitygw CPU %.2f → %.2f s; on all cores the two need at least %.2f s of wall time, s3load took %.2f× that\n",
+			one.name, s1.Seconds()/sa.Seconds(), s1.Seconds(), sa.Seconds(), d1.Seconds()/da.Seconds(), d1.Seconds(), da.Seconds(),
+			median(cpus(one.s3l)).Seconds(), cpu.Seconds(), median(servers(one.s3l)).Seconds(), server.Seconds(),
+			floor.Seconds(), sa.Seconds()/floor.Seconds())
+	}
 }
 
 func cpuModel() string {

@@ -148,9 +148,9 @@ target: file://%s
 	}
 	env := []string{"BENCH_S3_KEY=" + b.srv.AccessKeyID, "BENCH_S3_SECRET=" + b.srv.SecretAccessKey, "GOMAXPROCS=1"}
 	load := func(report string) (time.Duration, error) {
-		_, _, wall, err := timed(ctx, env, b.o.s3load, "run", "--config", cfg, "--state-dir", state,
+		u, err := timed(ctx, env, b.o.s3load, "run", "--config", cfg, "--state-dir", state,
 			"--workers", "1", "--log-level", "warn", "--progress", "off", "--report-json", report)
-		return wall, err
+		return u.wall, err
 	}
 	var err error
 	if r.first, err = load(filepath.Join(b.o.dir, "reuse-1.json")); err != nil {
