@@ -43,6 +43,22 @@ func (o *memObject) Open(ctx context.Context) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(o.data)), nil
 }
 
+// streamObject is a memObject that streams from an offset, as an S3
+// object does (one request from there), in reads of at most 7,000 bytes,
+// as a network body gives them.
+type streamObject struct{ *memObject }
+
+func (o streamObject) OpenAt(_ context.Context, off int64) (io.ReadCloser, error) {
+	return io.NopCloser(&shortReader{r: bytes.NewReader(o.data[off:]), max: 7000}), nil
+}
+
+type shortReader struct {
+	r   io.Reader
+	max int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.max)]) }
+
 func (o *memObject) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 	o.readAts.Add(1)
 	if err := ctx.Err(); err != nil {

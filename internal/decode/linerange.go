@@ -38,17 +38,24 @@ func (l *lineRange) Open(ctx context.Context) (io.ReadCloser, error) {
 	// Start one byte early: a line starts at Start exactly when the byte
 	// before it is a newline.
 	from := max(l.r.Start-1, 0)
+	// Through ReadAt every read is a request: buffered, they are 1 MiB.
 	var src io.Reader = io.NewSectionReader(readerAt{ctx: ctx, obj: l.Object}, from, l.Object.Size()-from)
 	var closer io.Closer = io.NopCloser(nil)
+	buffer := 1 << 20
 	if o, ok := l.Object.(rangeOpener); ok {
 		rc, err := o.OpenAt(ctx, from)
 		if err != nil {
 			return nil, err
 		}
 		src, closer = rc, rc
+		// A stream needs a buffer only to find the first line's end:
+		// bufio passes reads at least its size straight through, and the
+		// decoders read 256 KiB at a time, so a small buffer spares copying
+		// every byte of the range (2% of a split file's load).
+		buffer = 64 << 10
 	}
 	body := &lineCutter{
-		r:    bufio.NewReaderSize(src, 1<<20),
+		r:    bufio.NewReaderSize(src, buffer),
 		pos:  from,
 		end:  l.r.End,
 		skip: l.r.Start > 0,

@@ -14,7 +14,7 @@ import (
 
 // decodeRanges decodes obj as n ranges of equal size and returns every
 // row, in range order, and the first error.
-func decodeRanges(t *testing.T, obj *memObject, opts Options, n int) ([]string, error) {
+func decodeRanges(t *testing.T, obj Object, opts Options, n int) ([]string, error) {
 	t.Helper()
 	var rows []string
 	size := obj.Size()
@@ -32,9 +32,15 @@ func decodeRanges(t *testing.T, obj *memObject, opts Options, n int) ([]string, 
 
 // The ranges of a file decode each row exactly once, however the file is
 // cut: every range count from 1 to 40 on files with CRLF, a header, no
-// final newline, blank lines and quoted fields without newlines.
+// final newline, blank lines, quoted fields without newlines and lines
+// longer than the buffers, read with ranged reads and streamed from an
+// offset.
 func TestRangesCoverEveryRowOnce(t *testing.T) {
-	var csvLF, csvCRLF, jsonl strings.Builder
+	var csvLF, csvCRLF, jsonl, long strings.Builder
+	long.WriteString("id,name\n")
+	for i := range 40 {
+		fmt.Fprintf(&long, "%d,%s\n", i, strings.Repeat(string(rune('a'+i%26)), 100_000+i))
+	}
 	csvLF.WriteString("id,name\n")
 	csvCRLF.WriteString("id,name\r\n")
 	for i := range 300 {
@@ -56,6 +62,7 @@ func TestRangesCoverEveryRowOnce(t *testing.T) {
 		{"csv without a final newline", "t.csv", noFinalNewline, Options{CSV: CSVOptions{Header: true}}},
 		{"csv without a header", "t.csv", strings.SplitN(csvLF.String(), "\n", 2)[1], Options{}},
 		{"json lines", "t.jsonl", jsonl.String(), Options{}},
+		{"csv with lines longer than the buffers", "t.csv", long.String(), Options{CSV: CSVOptions{Header: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,18 +71,23 @@ func TestRangesCoverEveryRowOnce(t *testing.T) {
 				t.Fatalf("%s is not splittable", tt.key)
 			}
 			whole := decodeAll(t, obj, tt.opts)
-			if whole.err != nil || len(whole.rows) < 299 {
+			if whole.err != nil || len(whole.rows) < 40 {
 				t.Fatalf("whole: %d rows, %v", len(whole.rows), whole.err)
 			}
 			opts := tt.opts
 			opts.Schema = whole.schema
-			for n := 1; n <= 40; n++ {
-				rows, err := decodeRanges(t, obj, opts, n)
-				if err != nil {
-					t.Fatalf("%d ranges: %v", n, err)
-				}
-				if !slices.Equal(rows, whole.rows) {
-					t.Fatalf("%d ranges: %d rows, want %d (first difference near %v)", n, len(rows), len(whole.rows), firstRowDiff(rows, whole.rows))
+			for _, o := range []struct {
+				how string
+				obj Object
+			}{{"ranged reads", obj}, {"streamed", streamObject{obj}}} {
+				for n := 1; n <= 40; n++ {
+					rows, err := decodeRanges(t, o.obj, opts, n)
+					if err != nil {
+						t.Fatalf("%s, %d ranges: %v", o.how, n, err)
+					}
+					if !slices.Equal(rows, whole.rows) {
+						t.Fatalf("%s, %d ranges: %d rows, want %d (first difference near %v)", o.how, n, len(rows), len(whole.rows), firstRowDiff(rows, whole.rows))
+					}
 				}
 			}
 		})
