@@ -268,11 +268,23 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 		return err
 	}
 	files := make([]messages.TaskFile, 0, len(recs))
+	// Files whose ranges an earlier run of this load recorded in another
+	// layout (a coordinator of another version, stopped mid-page): their
+	// recorded ranges stand, and the ones this run added past them are
+	// merged, since the earlier ranges hold their bytes.
+	var laidOut map[string]int // file token: the range count recorded earlier
 	for i, rec := range recs {
 		if rec.State.Terminal() {
 			continue // rejected by the pre-flight
 		}
 		src, rev := rec.Source, revs[i]
+		if n, ok := laidOut[src.Token()]; ok && rev != 0 && rec.Range != nil && rec.Range.Index >= n {
+			rec.State, rec.Updated = messages.StateMerged, time.Now().UTC()
+			if _, err := c.putFile(ctx, rec, rev); err != nil {
+				return err
+			}
+			continue
+		}
 		if rev == 0 { // recorded by an earlier run of this load
 			var existing messages.FileRecord
 			if err := c.retry(ctx, "reading "+src.String(), func() (err error) {
@@ -280,6 +292,12 @@ func (c *Coordinator) recordAndPublish(ctx context.Context, load, table string, 
 				return err
 			}); err != nil && !errors.Is(err, messages.ErrNotFound) {
 				return err
+			}
+			if existing.Range != nil && rec.Range != nil && existing.Range.Count != rec.Range.Count {
+				if laidOut == nil {
+					laidOut = map[string]int{}
+				}
+				laidOut[src.Token()] = existing.Range.Count
 			}
 			if existing.State.Terminal() {
 				continue

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -67,5 +68,62 @@ func TestRanges(t *testing.T) {
 		if len(rs) > 0 && next != size {
 			t.Errorf("size %d: ranges end at %d", size, next)
 		}
+	}
+}
+
+// A file whose ranges an earlier run of the load recorded in the layout of
+// a coordinator of another version (9 equal ranges, before the last was
+// cut in four) keeps them: the ranges this run adds past them are merged,
+// and every byte loads once.
+func TestRangesRecordedInAnotherLayoutStand(t *testing.T) {
+	ctx := context.Background()
+	st := newOutageState(false)
+	cfg := Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}, SplitBytes: 100,
+		Splittable: func(context.Context, string, []byte, messages.Source) bool { return true }}
+	src := messages.Source{Bucket: "b", Key: "t/big.csv", ETag: "e", Size: 900}
+	c, err := New(cfg, ports(pageLister{src}, noProber{}, st, &countingCommitter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var earlier []messages.FileRecord
+	for i := range 9 {
+		earlier = append(earlier, messages.FileRecord{LoadID: "l", Table: "t", Source: src, State: messages.StateListed,
+			Range: &messages.Range{Index: i, Count: 9, Start: int64(i) * 100, End: int64(i+1) * 100}})
+	}
+	if _, err := st.CreateFiles(ctx, earlier); err != nil {
+		t.Fatal(err)
+	}
+	recs := c.appendRecords(ctx, nil, "l", "t", nil, src, time.Now())
+	if len(recs) != 9-1+tailPieces {
+		t.Fatalf("this layout has %d ranges, want %d", len(recs), 9-1+tailPieces)
+	}
+	if err := c.recordAndPublish(ctx, "l", "t", recs, nil); err != nil {
+		t.Fatal(err)
+	}
+	files, err := st.Files(ctx, "l", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := make([]int, src.Size)
+	var merged int
+	for _, f := range files {
+		switch f.State {
+		case messages.StateLoaded:
+			for b := f.Range.Start; b < f.Range.End; b++ {
+				covered[b]++
+			}
+		case messages.StateMerged:
+			merged++
+		default:
+			t.Errorf("range %+v: state %s", f.Range, f.State)
+		}
+	}
+	for b, n := range covered {
+		if n != 1 {
+			t.Fatalf("byte %d loaded %d times", b, n)
+		}
+	}
+	if merged != tailPieces-1 {
+		t.Errorf("%d ranges merged, want the %d this run added", merged, tailPieces-1)
 	}
 }

@@ -14,10 +14,11 @@ const (
 	StateFailed FileState = "failed"
 	// StateChanged: its ETag no longer matched the listing when it was read.
 	StateChanged FileState = "changed"
-	// StateMerged: a range of a split file whose rows load with its first
-	// range instead, which was widened to the whole file (a range could not
-	// be loaded on its own: a quoted newline at a split point, or a bad row
-	// whose error should name its true line).
+	// StateMerged: a range of a split file whose rows load with another
+	// range: its first, widened to the whole file (a range could not be
+	// loaded on its own: a quoted newline at a split point, or a bad row
+	// whose error should name its true line), or one an earlier run of the
+	// load recorded in another layout of ranges.
 	StateMerged FileState = "merged"
 )
 
