@@ -252,3 +252,21 @@ func BenchmarkInferSmallFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadSmallFile: the load of one small CSV file of a table whose
+// dialect was detected (the schema carries it), as every file of a
+// small-files table is loaded after its pre-flight: the table's dialect
+// is checked against the file's start, then the file is decoded.
+func BenchmarkLoadSmallFile(b *testing.B) {
+	data := demo.WideCSV(0, 140)
+	// What a table that sets no csv: options gets (internal/cli/build.go).
+	csv := CSVOptions{Delimiter: ',', Quote: '"', Header: true, Detect: CSVDetect{Delimiter: true, Quote: true, Header: true}}
+	schema, err := Infer(context.Background(), ReaderObject("small.csv", bytes.NewReader(data), int64(len(data))), Options{CSV: csv})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{Schema: schema, CSV: csv, Mem: memory.DefaultAllocator}
+	measure(b, int64(len(data)), func() (int64, error) {
+		return Decode(context.Background(), &memObject{name: "small.csv", data: data}, opts, func(arrow.RecordBatch) error { return nil })
+	})
+}

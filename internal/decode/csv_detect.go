@@ -61,7 +61,10 @@ type candidateScore struct {
 // copying every candidate's records was most of a small file's detection.
 // scratch, when not nil, is the reader's buffer, kept for the next
 // candidate: a small file's detection was mostly allocating one per split.
-func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, keep bool, scratch *[]byte) candidateScore {
+// settled stops once a field count over one holds a majority of detectRows
+// records: cols is final then (consistent is not), for a caller that asks
+// only whether the sample splits into columns.
+func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, keep, settled bool, scratch *[]byte) candidateScore {
 	d := csvDialect{quote: quote, escape: -1, comment: s.quote.comment, skip: s.quote.skip}
 	if quote >= 0 {
 		d.escape = s.quote.escape
@@ -78,6 +81,7 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 		arena.buf = make([]byte, 0, len(sample))
 	}
 	var lens [detectRows]int
+	counts := map[int]int{}
 	n, eof := 0, false
 	for n < detectRows {
 		rec, err := cr.next()
@@ -88,22 +92,24 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 		if err != nil {
 			break // an unclosed quote at the sample's end, or a bad dialect
 		}
-		lens[n] = rec.len()
+		l := rec.len()
+		lens[n] = l
 		n++
+		counts[l]++
 		if keep {
 			sc.records = append(sc.records, arena.clone(rec))
+		}
+		if settled && l > 1 && counts[l] > detectRows/2 {
+			break // no other count can catch up, even if the last is dropped
 		}
 	}
 	if eof && !atEOF && n > 1 {
 		// The sample's last record may be cut short.
 		n--
+		counts[lens[n]]--
 		if keep {
 			sc.records = sc.records[:n]
 		}
-	}
-	counts := map[int]int{}
-	for _, l := range lens[:n] {
-		counts[l]++
 	}
 	for cols, c := range counts {
 		if c > sc.consistent || c == sc.consistent && cols > sc.cols {
@@ -191,20 +197,20 @@ func detectDialect(sample []byte, atEOF bool, s *settings, scratch *[]byte) cand
 	keep := len(cands) == 1 && s.detect.Header
 	var best candidateScore
 	for i, c := range cands {
-		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, keep, scratch)
+		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, keep, false, scratch)
 		if i == 0 || sc.better(best) {
 			best = sc
 		}
 	}
 	if best.cols <= 1 && s.detect.Delimiter {
 		// One column whatever the delimiter: keep the default.
-		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false, scratch)
+		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false, false, scratch)
 		keep = false
 	}
 	best.d.header = s.header
 	if s.detect.Header {
 		if !keep {
-			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true, scratch)
+			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true, false, scratch)
 		}
 		best.d.header = detectHeader(best.records, s.nulls)
 	}
@@ -330,7 +336,7 @@ func (s *settings) settleDialect(name string, st *stream) error {
 	// A file the table's dialect splits into columns is never refused, so
 	// that one split is tried first: the full detection (eight splits) is
 	// then needed only for suspect files, not for every file of a load.
-	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false, &s.readerBuf); mine.cols > 1 {
+	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false, true, &s.readerBuf); mine.cols > 1 {
 		return nil
 	}
 	own := detectDialect(sample, atEOF, s.freeDelimiter(), &s.readerBuf)
