@@ -237,7 +237,8 @@ func (c *Coordinator) ranges(ctx context.Context, table string, schema []byte, s
 		bounds = append(bounds, src.Size*i/n)
 	}
 	// With two ranges there is no tail: two workers load them side by side.
-	if last := bounds[n-1]; n >= 3 {
+	if n >= 3 {
+		last := bounds[n-1]
 		pieces := min(tailPieces, src.Size-last)
 		for j := int64(1); j < pieces; j++ {
 			bounds = append(bounds, last+(src.Size-last)*j/pieces)
