@@ -2,45 +2,24 @@ package coordinator
 
 import (
 	"context"
-	"time"
 
 	"github.com/s3load/s3load/messages"
 )
 
-// listingAhead is a new load's listing of a table, started as the table's
-// run begins. A listing mostly waits on the store, and what the run does
-// first (taking the table's lock, opening its record, reading the
-// committed load) needs none of it: only where to cut the listing into
-// ranges comes from the committed load, and a SplitsReader tells that
-// without reading the load's files. On one core this took the committed
-// load's read and the lock out of a repeated load's path.
-type listingAhead struct {
-	done   chan struct{}
-	cancel context.CancelFunc
-	// Set before done is closed.
-	pages  [][]messages.Source
-	ranges int
-	took   time.Duration
-	err    error
-}
-
-// listAhead starts the table's listing, or returns nil where no
-// SplitsReader is wired: the pre-flight then lists once it knows the
-// committed load.
-func (tc *tableRun) listAhead(ctx context.Context) *listingAhead {
+// listAhead starts a new load's listing of the table as the table's run
+// begins. A listing mostly waits on the store, and what the run does first
+// (taking the table's lock, opening its record, reading the committed
+// load) needs none of it: only where to cut the listing into ranges comes
+// from the committed load, and a SplitsReader tells that without reading
+// the load's files. On one core this took the committed load's read and
+// the lock out of a repeated load's path. Where no SplitsReader is wired
+// it returns nil: the pre-flight then lists once it knows the committed
+// load.
+func (tc *tableRun) listAhead(ctx context.Context) *liveListing {
 	if tc.c.Splits == nil {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	l := &listingAhead{done: make(chan struct{}), cancel: cancel}
-	go func() { // owned by stop, which the table's run defers.
-		defer close(l.done)
-		started := time.Now()
-		splits := tc.splitsHint(ctx)
-		l.pages, l.err = tc.c.listRanges(ctx, tc.t, splits)
-		l.ranges, l.took = len(splits)+1, time.Since(started)
-	}()
-	return l
+	return tc.c.startListing(ctx, tc.t, tc.splitsHint)
 }
 
 // splitsHint is where the committed load cut its listing, or nil: the
@@ -70,27 +49,6 @@ func validSplits(splits []string) bool {
 		}
 	}
 	return true
-}
-
-// wait returns the listing's pages once it is done, handing them over: the
-// listing keeps no reference to them.
-func (l *listingAhead) wait(ctx context.Context) (pages [][]messages.Source, ranges int, took time.Duration, err error) {
-	select {
-	case <-l.done:
-		pages, l.pages = l.pages, nil
-		return pages, l.ranges, l.took, l.err
-	case <-ctx.Done():
-		return nil, 0, 0, context.Cause(ctx)
-	}
-}
-
-// stop ends the listing if it still runs, and waits for it to end.
-func (l *listingAhead) stop() {
-	if l == nil {
-		return
-	}
-	l.cancel()
-	<-l.done
 }
 
 // commitSplits are where the next load's listing is cut, from the keys of

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,22 +60,34 @@ func (c *Coordinator) preflight(ctx context.Context, load string, t Table, log *
 // listing (never nil on success), for the table's listing to record and
 // publish without listing a million keys a second time. With ahead, the
 // pages are that listing's; otherwise the table is listed now, cut where
-// the known files say.
-func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles, ahead *listingAhead) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
-	var ranges int
-	var took time.Duration
-	if ahead != nil {
-		pages, ranges, took, err = ahead.wait(ctx)
-	} else {
+// the known files say. The workers start on the files listed first while
+// the rest are listed (see earlyProbes).
+func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table, log *slog.Logger, known *knownFiles, ahead *liveListing) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, pages [][]messages.Source, err error) {
+	listing := ahead
+	if listing == nil {
 		splits := known.splits()
-		started := time.Now()
-		pages, err = c.listRanges(ctx, t, splits)
-		ranges, took = len(splits)+1, time.Since(started)
+		listing = c.startListing(ctx, t, func(context.Context) []string { return splits })
+		defer listing.stop()
 	}
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+	tasks := &probeTasks{c: c, load: load, t: t}
+	early := earlyProbes{tasks: tasks, known: known}
+	pages = [][]messages.Source{}
+	for {
+		page, ok, err := listing.next(ctx)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("listing for the pre-flight: %w", err)
+		}
+		if !ok {
+			break
+		}
+		pages = append(pages, page)
+		if err := early.add(ctx, page); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
-	log.Debug("listed", "pages", len(pages), "ranges", ranges, "took", took, "ahead", ahead != nil)
+	ranges, took := listing.stats()
+	log.Debug("listed", "pages", len(pages), "ranges", ranges, "took", took, "ahead", ahead != nil,
+		"probe_tasks", tasks.published)
 	eligible := 0
 	for _, page := range pages {
 		for _, src := range page {
@@ -94,46 +107,139 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 			}
 		}
 	}
-	schema, pf, failures, err = c.probeFiles(ctx, load, t, files, log, known)
+	schema, pf, failures, err = c.probeFiles(ctx, tasks, files, log, known)
 	return schema, pf, failures, pages, err
+}
+
+// earlyProbes publishes a table's probe tasks while its listing runs: once
+// more files need probing than ProbeLocalMax (so the pre-flight spreads
+// them over the workers), each task of ProbeTaskFiles files is published
+// as soon as the listing has reached its last file. They are the tasks
+// probeOnWorkers would publish after the listing, the same files under the
+// same IDs, only sooner.
+type earlyProbes struct {
+	tasks *probeTasks
+	known *knownFiles
+	// pending are the files to probe not yet in a task, in listing order;
+	// seen counts every file to probe so far.
+	pending []*messages.Source
+	seen    int
+}
+
+// add takes the listing's next page.
+func (e *earlyProbes) add(ctx context.Context, page []messages.Source) error {
+	c, t := e.tasks.c, e.tasks.t
+	for i := range page {
+		if c.eligible(t, page[i]) && !e.known.has(page[i]) {
+			e.pending = append(e.pending, &page[i])
+			e.seen++
+		}
+	}
+	if e.seen <= c.cfg.ProbeLocalMax {
+		return nil
+	}
+	full := len(e.pending) / c.cfg.ProbeTaskFiles * c.cfg.ProbeTaskFiles
+	if full == 0 {
+		return nil
+	}
+	if err := e.tasks.publish(ctx, e.pending[:full]); err != nil {
+		return err
+	}
+	e.pending = slices.Delete(e.pending, 0, full)
+	return nil
+}
+
+// probeTasks are a table's probe tasks of one pre-flight, numbered in the
+// order published: task i holds the files to probe from i*ProbeTaskFiles.
+type probeTasks struct {
+	c    *Coordinator
+	load string
+	t    Table
+	// round tells the tasks of a second reading of every file (see
+	// probeFiles) from the first's, which the queue would take for
+	// duplicates.
+	round     string
+	published int
+}
+
+// publish publishes files, the next of the files to probe, as tasks of
+// ProbeTaskFiles files (the last may hold fewer).
+func (p *probeTasks) publish(ctx context.Context, files []*messages.Source) error {
+	if len(files) == 0 {
+		return nil
+	}
+	var tasks []messages.Task
+	for start := 0; start < len(files); start += p.c.cfg.ProbeTaskFiles {
+		end := min(start+p.c.cfg.ProbeTaskFiles, len(files))
+		task := messages.Task{ID: fmt.Sprintf("probe-%s-%s-%s%06d", p.load, p.t.Name, p.round, p.published+len(tasks)),
+			LoadID: p.load, Table: p.t.Name, Probe: true}
+		for _, src := range files[start:end] {
+			task.Files = append(task.Files, messages.TaskFile{Source: *src})
+		}
+		tasks = append(tasks, task)
+	}
+	if err := p.c.retry(ctx, "publishing probe tasks", func() error { return p.c.Queue.Publish(ctx, tasks...) }); err != nil {
+		return fmt.Errorf("publishing probe tasks: %w", err)
+	}
+	p.published += len(tasks)
+	return nil
 }
 
 // errRangeListed stops the listing of a range at its end.
 var errRangeListed = errors.New("range listed")
 
-// listRanges lists the table's keys, in key order, as pages. With splits,
-// the ranges they cut (keys up to and including the first split, then
-// after it up to the next, ...) are listed at once and their pages joined
-// in order. A listing the store keeps refusing resumes after the last page
-// handled, not from the start.
+// listRanges lists the table's keys, in key order, as pages: all of
+// listRangesTo's pages, joined in order.
 func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) ([][]messages.Source, error) {
 	ranges := make([][][]messages.Source, len(splits)+1)
+	var mu sync.Mutex
+	add := func(r int, page []messages.Source) {
+		mu.Lock()
+		defer mu.Unlock()
+		ranges[r] = append(ranges[r], page)
+	}
+	if err := c.listRangesTo(ctx, t, splits, add, func(int) {}); err != nil {
+		return nil, err
+	}
+	pages := [][]messages.Source{}
+	for _, r := range ranges {
+		pages = append(pages, r...)
+	}
+	return pages, nil
+}
+
+// listRangesTo lists the table's keys. With splits, the ranges they cut
+// (keys up to and including the first split, then after it up to the
+// next, ...) are listed at once: each range's pages go to add, in key
+// order, as they come (from one goroutine per range), and end is called
+// once the range is all listed. A listing the store keeps refusing resumes
+// after the last page handled, not from the start.
+func (c *Coordinator) listRangesTo(ctx context.Context, t Table, splits []string, add func(r int, page []messages.Source), end func(r int)) error {
 	g, gctx := errgroup.WithContext(ctx)
-	for i := range ranges {
-		after, end := "", ""
+	for i := range len(splits) + 1 {
+		after, last := "", ""
 		if i > 0 {
 			after = splits[i-1]
 		}
 		if i < len(splits) {
-			end = splits[i]
+			last = splits[i]
 		}
 		g.Go(func() error {
-			pages := [][]messages.Source{}
 			err := c.retry(gctx, "listing "+t.Prefix, func() error {
 				err := c.Lister.List(gctx, c.cfg.Bucket, t.Prefix, after, func(page []messages.Source) error {
 					done := false
-					if end != "" {
-						n, _ := slices.BinarySearchFunc(page, end, func(s messages.Source, k string) int { return strings.Compare(s.Key, k) })
-						if n < len(page) && page[n].Key == end {
+					if last != "" {
+						n, _ := slices.BinarySearchFunc(page, last, func(s messages.Source, k string) int { return strings.Compare(s.Key, k) })
+						if n < len(page) && page[n].Key == last {
 							n++
 						}
 						// Past the end, or on it: a page that ends on the
 						// range's last key needs no page after it.
-						done, page = n < len(page) || (n > 0 && page[n-1].Key == end), page[:n]
+						done, page = n < len(page) || (n > 0 && page[n-1].Key == last), page[:n]
 					}
 					if len(page) > 0 {
 						after = page[len(page)-1].Key
-						pages = append(pages, page)
+						add(i, page)
 					}
 					if done {
 						return errRangeListed
@@ -145,18 +251,13 @@ func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) 
 				}
 				return err
 			})
-			ranges[i] = pages
+			if err == nil {
+				end(i)
+			}
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	pages := [][]messages.Source{}
-	for _, r := range ranges {
-		pages = append(pages, r...)
-	}
-	return pages, nil
+	return g.Wait()
 }
 
 // listRequests is how many requests listRanges makes for keys (in key
@@ -187,8 +288,10 @@ func listRequests(keys, splits []string, pageKeys int) int {
 }
 
 // probeFiles reads the schema of every eligible file and merges them, as
-// preflight says; files known from the committed load are not read.
-func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, files []*messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+// preflight says; files known from the committed load are not read. Of
+// the files to probe, those in tasks already published are left to them.
+func (c *Coordinator) probeFiles(ctx context.Context, tasks *probeTasks, files []*messages.Source, log *slog.Logger, known *knownFiles) (schema []byte, pf *messages.Preflight, failures []messages.ManifestFailure, err error) {
+	t := tasks.t
 	if len(files) == 0 {
 		return t.Schema, nil, nil, nil
 	}
@@ -204,7 +307,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 	}
 	distributed := len(found) > c.cfg.ProbeLocalMax
 	if distributed {
-		if err := c.probeOnWorkers(ctx, load, t, found, log); err != nil {
+		if err := c.probeOnWorkers(ctx, tasks, found, log); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -250,7 +353,7 @@ func (c *Coordinator) probeFiles(ctx context.Context, load string, t Table, file
 		// The known files do not fit the schema the others give: read them
 		// all, as a load without a committed one would, to say which.
 		log.Info("the table's files no longer fit the schema of its committed load; reading every file's schema")
-		return c.probeFiles(ctx, load, t, files, log, nil)
+		return c.probeFiles(ctx, &probeTasks{c: c, load: tasks.load, t: t, round: "all-"}, files, log, nil)
 	}
 	pf.Widened, pf.Dialect = merged.Widened, merged.Dialect
 	var misfits []messages.ManifestFailure
@@ -372,32 +475,28 @@ func (c *Coordinator) probeOne(ctx context.Context, t Table, p *probed) {
 	p.err = err.Error()
 }
 
-// probeOnWorkers publishes the files as probe tasks and gathers the
-// workers' findings. Files no finding covers once the findings stop coming
-// for ProbeStall (no worker alive, tasks lost with the queue) are left to
-// probeHere.
-func (c *Coordinator) probeOnWorkers(ctx context.Context, load string, t Table, found []probed, log *slog.Logger) error {
+// probeOnWorkers publishes the files not yet in tasks as probe tasks and
+// gathers the workers' findings. Files no finding covers once the findings
+// stop coming for ProbeStall (no worker alive, tasks lost with the queue)
+// are left to probeHere.
+func (c *Coordinator) probeOnWorkers(ctx context.Context, tasks *probeTasks, found []probed, log *slog.Logger) error {
+	load, t := tasks.load, tasks.t
 	at := make(map[string]int, len(found))
 	for i, p := range found {
 		at[p.src.Identity()] = i
 	}
-	var tasks []messages.Task
-	for start := 0; start < len(found); start += c.cfg.ProbeTaskFiles {
-		end := min(start+c.cfg.ProbeTaskFiles, len(found))
-		task := messages.Task{ID: fmt.Sprintf("probe-%s-%s-%06d", load, t.Name, len(tasks)), LoadID: load, Table: t.Name, Probe: true}
-		for _, p := range found[start:end] {
-			task.Files = append(task.Files, messages.TaskFile{Source: *p.src})
-		}
-		tasks = append(tasks, task)
+	rest := make([]*messages.Source, 0, max(len(found)-tasks.published*c.cfg.ProbeTaskFiles, 0))
+	for _, p := range found[min(tasks.published*c.cfg.ProbeTaskFiles, len(found)):] {
+		rest = append(rest, p.src)
 	}
-	if err := c.retry(ctx, "publishing probe tasks", func() error { return c.Queue.Publish(ctx, tasks...) }); err != nil {
-		return fmt.Errorf("publishing probe tasks: %w", err)
+	if err := tasks.publish(ctx, rest); err != nil {
+		return err
 	}
 	// Each read returns the findings stored since the last one, or waits
 	// for the next to be stored: a task's findings are seen the moment a
 	// worker stores them. The wait is bounded so that a stall is noticed,
 	// and grows with the table: findings come a task (100 files) at a time.
-	wait := probeWait + time.Duration(len(tasks))*2*time.Millisecond
+	wait := probeWait + time.Duration(tasks.published)*2*time.Millisecond
 	done, lastNews, lastLog := 0, time.Now(), time.Now()
 	var seen uint64
 	for done < len(found) {

@@ -23,6 +23,7 @@ type probingQueue struct {
 	mu     sync.Mutex
 	tasks  int
 	probed map[string]int
+	ids    map[string][]string // each probe task's keys, if not nil
 }
 
 func (q *probingQueue) Publish(ctx context.Context, tasks ...messages.Task) error {
@@ -34,6 +35,11 @@ func (q *probingQueue) Publish(ctx context.Context, tasks ...messages.Task) erro
 		}
 		q.mu.Lock()
 		q.tasks++
+		if q.ids != nil {
+			for _, f := range task.Files {
+				q.ids[task.ID] = append(q.ids[task.ID], f.Source.Key)
+			}
+		}
 		q.mu.Unlock()
 		if q.drop {
 			continue

@@ -70,7 +70,7 @@ func (tc *tableRun) run(ctx context.Context, resumed bool) (TableReport, error) 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// A new load always lists the table (a resumed one may not need to).
-	var ahead *listingAhead
+	var ahead *liveListing
 	if !resumed {
 		ahead = tc.listAhead(ctx)
 		defer ahead.stop()

@@ -1,0 +1,187 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3load/s3load/messages"
+)
+
+// heldLister is a pagingLister whose listing of the first range (from the
+// table's start) waits for release before its first page.
+type heldLister struct {
+	pagingLister
+	release chan struct{}
+}
+
+func (l *heldLister) List(ctx context.Context, bucket, prefix, startAfter string, fn func([]messages.Source) error) error {
+	if startAfter == "" {
+		select {
+		case <-l.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return l.pagingLister.List(ctx, bucket, prefix, startAfter, fn)
+}
+
+// A live listing hands its pages on in key order, though its ranges are
+// listed at once and a later one ends first: nothing of a later range
+// comes before every page of the earlier ones.
+func TestLiveListingInKeyOrder(t *testing.T) {
+	var keys []messages.Source
+	var want []string
+	for i := range 95 {
+		k := fmt.Sprintf("t/%02d.csv", i)
+		keys, want = append(keys, messages.Source{Bucket: "b", Key: k, ETag: "e", Size: 1}), append(want, k)
+	}
+	lister := &heldLister{pagingLister: pagingLister{keys: keys, size: 10}, release: make(chan struct{})}
+	table := Table{Name: "t", Prefix: "t/"}
+	co, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, RetryFor: time.Minute},
+		ports(lister, &countingProber{}, newOutageState(false), &countingCommitter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l := co.startListing(ctx, table, func(context.Context) []string { return []string{"t/29.csv", "t/60.csv"} })
+	defer l.stop()
+
+	// The later ranges end while the first waits.
+	for ended := false; !ended; {
+		l.mu.Lock()
+		ended = l.ranges != nil && l.ranges[1].done && l.ranges[2].done
+		l.mu.Unlock()
+		if !ended {
+			select {
+			case <-ctx.Done():
+				t.Fatal("the later ranges were not listed while the first waited")
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	page, ok, err := l.next(short)
+	stop()
+	if ok || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("next gave a page (%d keys from %q) before the first range was listed", len(page), page[0].Key)
+	}
+
+	close(lister.release)
+	var got []string
+	for {
+		page, ok, err := l.next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		for _, s := range page {
+			got = append(got, s.Key)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages gave %q, want every key once in order", got)
+	}
+	if ranges, took := l.stats(); ranges != 3 || took <= 0 {
+		t.Errorf("stats: %d ranges in %v, want 3 and the time taken", ranges, took)
+	}
+}
+
+// gatedLister serves pages of 10 keys, and holds the page starting at
+// hold until published says probe tasks were published, or a deadline
+// passes (noted in waitedInVain).
+type gatedLister struct {
+	pagingLister
+	hold      string
+	published func() bool
+
+	mu           sync.Mutex
+	waitedInVain bool
+}
+
+func (l *gatedLister) List(ctx context.Context, bucket, prefix, startAfter string, fn func([]messages.Source) error) error {
+	return l.pagingLister.List(ctx, bucket, prefix, startAfter, func(page []messages.Source) error {
+		if page[0].Key == l.hold {
+			deadline := time.Now().Add(5 * time.Second)
+			for !l.published() && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			l.mu.Lock()
+			l.waitedInVain = !l.published()
+			l.mu.Unlock()
+		}
+		return fn(page)
+	})
+}
+
+// TestPreflightProbesWhileListing: the workers get a table's first probe
+// tasks while the rest of it is still being listed, and the tasks are
+// those a pre-flight after the listing would publish: every file once, in
+// tasks of ProbeTaskFiles consecutive keys.
+func TestPreflightProbesWhileListing(t *testing.T) {
+	st := newOutageState(false)
+	var keys []messages.Source
+	for i := range 150 {
+		keys = append(keys, messages.Source{Bucket: "b", Key: fmt.Sprintf("t/%03d.csv", i), ETag: "e", Size: 10})
+	}
+	q := &probingQueue{loadingQueue: loadingQueue{st}, probed: map[string]int{}, ids: map[string][]string{}}
+	lister := &gatedLister{pagingLister: pagingLister{keys: keys, size: 10}, hold: "t/100.csv"}
+	lister.published = func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.tasks > 0
+	}
+	here := &countingProber{}
+	p := ports(lister, here, st, &countingCommitter{})
+	p.Queue = q
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}},
+		ProbeLocalMax: 10, ProbeTaskFiles: 40, ProbeStall: time.Minute}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := c.Run(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("run: %+v, %v", rep, err)
+	}
+	if lister.waitedInVain {
+		t.Error("no probe task was published before the listing reached t/100.csv: the pre-flight waited for the whole listing")
+	}
+	if here.tries != 0 {
+		t.Errorf("the coordinator probed %d files itself, want none", here.tries)
+	}
+	if len(q.probed) != len(keys) {
+		t.Errorf("%d files probed, want %d", len(q.probed), len(keys))
+	}
+	for k, n := range q.probed {
+		if n != 1 {
+			t.Errorf("%s probed %d times", k, n)
+		}
+	}
+	var ids []string
+	for id, files := range q.ids {
+		ids = append(ids, id)
+		var n int
+		if _, err := fmt.Sscanf(id[len(id)-6:], "%d", &n); err != nil {
+			t.Fatalf("probe task %q: %v", id, err)
+		}
+		want := []string{}
+		for i := n * 40; i < min(n*40+40, len(keys)); i++ {
+			want = append(want, keys[i].Key)
+		}
+		if !slices.Equal(files, want) {
+			t.Errorf("probe task %s holds %q, want %q", id, files, want)
+		}
+	}
+	if len(ids) != 4 {
+		t.Errorf("probe tasks %q, want 4", ids)
+	}
+}
