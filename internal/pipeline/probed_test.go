@@ -3,8 +3,11 @@ package pipeline
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/s3load/s3load/internal/demo"
@@ -92,5 +95,35 @@ func TestProbedFiles(t *testing.T) {
 	}
 	if got, ok := small.take(src(files - 1)); !ok || !bytes.Equal(got, demo.WideCSV((files-1)*140, 140)) {
 		t.Error("the last small file's bytes did not come back as they were put")
+	}
+}
+
+// readSized reads what io.ReadAll would, whatever the listed size says and
+// however the reader splits its reads, and passes a read error on.
+func TestReadSized(t *testing.T) {
+	content := bytes.Repeat([]byte("0123456789"), 1000)
+	for _, tc := range []struct {
+		name   string
+		listed int64
+		r      func() io.Reader
+	}{
+		{"listed size", 10_000, func() io.Reader { return bytes.NewReader(content) }},
+		{"larger than listed", 4_000, func() io.Reader { return bytes.NewReader(content) }},
+		{"smaller than listed", 20_000, func() io.Reader { return bytes.NewReader(content) }},
+		{"empty", 0, func() io.Reader { return bytes.NewReader(nil) }},
+		{"a byte a read", 10_000, func() io.Reader { return iotest.OneByteReader(bytes.NewReader(content)) }},
+		{"data with EOF", 10_000, func() io.Reader { return iotest.DataErrReader(bytes.NewReader(content)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readSized(tc.r(), tc.listed)
+			want, _ := io.ReadAll(tc.r())
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("read %d bytes, %v; want %d bytes, as io.ReadAll", len(got), err, len(want))
+			}
+		})
+	}
+	broken := errors.New("connection reset by peer")
+	if _, err := readSized(io.MultiReader(bytes.NewReader(content[:100]), iotest.ErrReader(broken)), 10_000); !errors.Is(err, broken) {
+		t.Errorf("a read failing after 100 bytes gave %v, want its error", err)
 	}
 }
