@@ -185,3 +185,79 @@ func TestPreflightProbesWhileListing(t *testing.T) {
 		t.Errorf("probe tasks %q, want 4", ids)
 	}
 }
+
+// oldSchemaMerger says the files known from the committed load (the group
+// of schema "old") no longer fit the others.
+type oldSchemaMerger struct{}
+
+func (oldSchemaMerger) MergeSchemas(_ context.Context, _ string, _ []byte, groups []SchemaGroup) (MergedSchema, error) {
+	m := MergedSchema{Misfits: make([]string, len(groups))}
+	for i, g := range groups {
+		if string(g.Schema) == "old" {
+			m.Misfits[i] = "another schema"
+		} else if m.Schema == nil {
+			m.Schema = g.Schema
+		}
+	}
+	return m, nil
+}
+
+// dedupQueue is a probingQueue that drops a task whose ID it has seen, as
+// JetStream does within its duplicate window.
+type dedupQueue struct {
+	*probingQueue
+	seen map[string]bool
+}
+
+func (q *dedupQueue) Publish(ctx context.Context, tasks ...messages.Task) error {
+	var fresh []messages.Task
+	for _, task := range tasks {
+		if !q.seen[task.ID] {
+			q.seen[task.ID] = true
+			fresh = append(fresh, task)
+		}
+	}
+	return q.probingQueue.Publish(ctx, fresh...)
+}
+
+// When the files known from the committed load no longer fit, the
+// pre-flight reads every file again on the workers, in tasks the queue does
+// not take for the first round's: no file waits for ProbeStall to be
+// probed by the coordinator itself.
+func TestPreflightReadsKnownFilesAgainOnWorkers(t *testing.T) {
+	st := newOutageState(false)
+	var keys pageLister
+	known := &knownFiles{schema: []byte("old"), ids: map[objectVersion]bool{}}
+	for i := range 150 {
+		src := messages.Source{Bucket: "b", Key: fmt.Sprintf("t/%03d.csv", i), ETag: "e", Size: 10}
+		keys = append(keys, src)
+		if i < 100 {
+			known.ids[versionOf(src)] = true
+			known.keys = append(known.keys, src.Key)
+		}
+	}
+	q := &dedupQueue{probingQueue: &probingQueue{loadingQueue: loadingQueue{st}, probed: map[string]int{}}, seen: map[string]bool{}}
+	here := &countingProber{}
+	p := ports(keys, here, st, &countingCommitter{})
+	p.Queue, p.Merger = q, oldSchemaMerger{}
+	table := Table{Name: "t", Prefix: "t/"}
+	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, ProbeLocalMax: 10, ProbeTaskFiles: 40, ProbeStall: time.Minute}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	schema, pf, _, err := c.preflight(ctx, "l", table, c.cfg.Logger, known)
+	if err != nil {
+		t.Fatalf("pre-flight: %v (a stalled probe task ends it at the test's deadline)", err)
+	}
+	if string(schema) != "schema on a worker" || pf.Files != len(keys) {
+		t.Errorf("schema %q from %d files, want the workers' from all %d", schema, pf.Files, len(keys))
+	}
+	if here.tries != 0 {
+		t.Errorf("the coordinator probed %d files itself, want none", here.tries)
+	}
+	if len(q.probed) != len(keys) {
+		t.Errorf("the workers probed %d files, want all %d", len(q.probed), len(keys))
+	}
+}
