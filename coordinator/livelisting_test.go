@@ -261,3 +261,52 @@ func TestPreflightReadsKnownFilesAgainOnWorkers(t *testing.T) {
 		t.Errorf("the workers probed %d files, want all %d", len(q.probed), len(keys))
 	}
 }
+
+// earlyProbes holds no files while the coordinator would probe the table
+// itself, and from the page that makes it the workers' holds only the
+// files not yet in a task.
+func TestEarlyProbesHoldOnlyWhatIsNotPublished(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		localMax   int
+		wantHeld   []int // after each page of 10 files
+		wantTasks  []int
+		wantFirsts []string // each task's first key
+	}{
+		{"spread over the workers", 15, []int{0, 20, 30, 0, 10}, []int{0, 0, 0, 1, 1}, []string{"t/00.csv"}},
+		{"probed here", 1 << 30, []int{0, 0, 0, 0, 0}, []int{0, 0, 0, 0, 0}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &probingQueue{loadingQueue: loadingQueue{newOutageState(false)}, probed: map[string]int{}, ids: map[string][]string{}}
+			p := ports(pageLister{}, &countingProber{}, newOutageState(false), &countingCommitter{})
+			p.Queue = q
+			table := Table{Name: "t", Prefix: "t/"}
+			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{table}, ProbeLocalMax: tc.localMax, ProbeTaskFiles: 40}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := earlyProbes{tasks: &probeTasks{c: c, load: "l", t: table}}
+			var pages [][]messages.Source
+			for n := range 5 {
+				var page []messages.Source
+				for i := range 10 {
+					page = append(page, messages.Source{Bucket: "b", Key: fmt.Sprintf("t/%02d.csv", n*10+i), ETag: "e", Size: 1})
+				}
+				pages = append(pages, page)
+				if err := e.add(context.Background(), pages); err != nil {
+					t.Fatal(err)
+				}
+				if len(e.pending) != tc.wantHeld[n] || e.tasks.published != tc.wantTasks[n] {
+					t.Errorf("after page %d: %d files held, %d tasks; want %d and %d", n, len(e.pending), e.tasks.published, tc.wantHeld[n], tc.wantTasks[n])
+				}
+			}
+			var firsts []string
+			for _, files := range q.ids {
+				firsts = append(firsts, files[0])
+			}
+			if !slices.Equal(firsts, tc.wantFirsts) {
+				t.Errorf("tasks start at %q, want %q", firsts, tc.wantFirsts)
+			}
+		})
+	}
+}

@@ -81,7 +81,7 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 			break
 		}
 		pages = append(pages, page)
-		if err := early.add(ctx, page); err != nil {
+		if err := early.add(ctx, pages); err != nil {
 			return nil, nil, nil, nil, err
 		}
 	}
@@ -120,23 +120,37 @@ func (c *Coordinator) preflightListed(ctx context.Context, load string, t Table,
 type earlyProbes struct {
 	tasks *probeTasks
 	known *knownFiles
-	// pending are the files to probe not yet in a task, in listing order;
-	// seen counts every file to probe so far.
-	pending []*messages.Source
+	// seen counts the files to probe until there are more than
+	// ProbeLocalMax; from then on (started), pending holds those not yet
+	// in a task, in listing order. Before, nothing is held: a table the
+	// coordinator probes itself keeps no second list of its files.
 	seen    int
+	started bool
+	pending []*messages.Source
 }
 
-// add takes the listing's next page.
-func (e *earlyProbes) add(ctx context.Context, page []messages.Source) error {
-	c, t := e.tasks.c, e.tasks.t
-	for i := range page {
-		if c.eligible(t, page[i]) && !e.known.has(page[i]) {
-			e.pending = append(e.pending, &page[i])
-			e.seen++
+// add takes the listing's next page, the last of pages (all so far).
+func (e *earlyProbes) add(ctx context.Context, pages [][]messages.Source) error {
+	c := e.tasks.c
+	last := pages[len(pages)-1]
+	from := len(pages) - 1
+	if !e.started {
+		for i := range last {
+			if e.toProbe(last[i]) {
+				e.seen++
+			}
 		}
+		if e.seen <= c.cfg.ProbeLocalMax {
+			return nil
+		}
+		e.started, from = true, 0 // every file so far
 	}
-	if e.seen <= c.cfg.ProbeLocalMax {
-		return nil
+	for _, page := range pages[from:] {
+		for i := range page {
+			if e.toProbe(page[i]) {
+				e.pending = append(e.pending, &page[i])
+			}
+		}
 	}
 	full := len(e.pending) / c.cfg.ProbeTaskFiles * c.cfg.ProbeTaskFiles
 	if full == 0 {
@@ -147,6 +161,11 @@ func (e *earlyProbes) add(ctx context.Context, page []messages.Source) error {
 	}
 	e.pending = slices.Delete(e.pending, 0, full)
 	return nil
+}
+
+// toProbe says whether the pre-flight reads src's schema.
+func (e *earlyProbes) toProbe(src messages.Source) bool {
+	return e.tasks.c.eligible(e.tasks.t, src) && !e.known.has(src)
 }
 
 // probeTasks are a table's probe tasks of one pre-flight, numbered in the
