@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/s3load/s3load/messages"
@@ -415,4 +416,21 @@ func (h *memHistory) entries() []messages.LoadRecord {
 		out[i] = h.recs[id]
 	}
 	return out
+}
+
+// runCommitted runs a coordinator of cfg on p for at most a minute and
+// fails the test unless every table committed.
+func runCommitted(t *testing.T, cfg Config, p Ports) Report {
+	t.Helper()
+	c, err := New(cfg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := c.Run(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("run: %+v, %v", rep, err)
+	}
+	return rep
 }

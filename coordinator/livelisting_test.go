@@ -141,17 +141,8 @@ func TestPreflightProbesWhileListing(t *testing.T) {
 	here := &countingProber{}
 	p := ports(lister, here, st, &countingCommitter{})
 	p.Queue = q
-	c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}},
+	runCommitted(t, Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}},
 		ProbeLocalMax: 10, ProbeTaskFiles: 40, ProbeStall: time.Minute}, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	rep, err := c.Run(ctx)
-	if err != nil || !rep.OK() {
-		t.Fatalf("run: %+v, %v", rep, err)
-	}
 	if lister.waitedInVain {
 		t.Error("no probe task was published before the listing reached t/100.csv: the pre-flight waited for the whole listing")
 	}

@@ -85,17 +85,8 @@ func TestPreflightOnWorkers(t *testing.T) {
 			com := &countingCommitter{}
 			p := ports(files, here, st, com)
 			p.Queue = q
-			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}},
+			rep := runCommitted(t, Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}},
 				ProbeLocalMax: 10, ProbeTaskFiles: 40, ProbeStall: 300 * time.Millisecond}, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			rep, err := c.Run(ctx)
-			if err != nil || !rep.OK() {
-				t.Fatalf("run: %+v, %v", rep, err)
-			}
 			if q.tasks != 4 {
 				t.Errorf("%d probe tasks, want 4 of at most 40 files", q.tasks)
 			}

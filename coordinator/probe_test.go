@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/s3load/s3load/messages"
 )
@@ -58,17 +57,8 @@ func TestSchemaProbe(t *testing.T) {
 			}
 			prober := &scriptedProber{fails: tt.fails, bad: tt.bad, tries: map[string]int{}}
 			com := &countingCommitter{}
-			c, err := New(Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}, MaxFailedFiles: len(tt.bad)},
+			rep := runCommitted(t, Config{Job: "j", Bucket: "b", Tables: []Table{{Name: "t", Prefix: "t/"}}, MaxFailedFiles: len(tt.bad)},
 				ports(files, prober, st, com))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			rep, err := c.Run(ctx)
-			if err != nil || !rep.OK() {
-				t.Fatalf("run: %+v, %v; want the table committed", rep, err)
-			}
 			if fmt.Sprint(prober.tries) != fmt.Sprint(tt.wantTries) {
 				t.Errorf("probes per file %v, want %v", prober.tries, tt.wantTries)
 			}
