@@ -107,19 +107,20 @@ func (l *liveListing) next(ctx context.Context) (page []messages.Source, ok bool
 		if finished {
 			// Every range ended: wait for the listing to return, so its
 			// stats are final.
-			changed = l.done
+			select {
+			case <-l.done:
+			case <-ctx.Done():
+				return nil, false, context.Cause(ctx)
+			}
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			return nil, false, l.err
 		}
 		select {
 		case <-changed:
 		case <-l.done: // failed: the error is returned above
 		case <-ctx.Done():
 			return nil, false, context.Cause(ctx)
-		}
-		if finished {
-			l.mu.Lock()
-			err := l.err
-			l.mu.Unlock()
-			return nil, false, err
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -121,11 +120,10 @@ type earlyProbes struct {
 	tasks *probeTasks
 	known *knownFiles
 	// seen counts the files to probe until there are more than
-	// ProbeLocalMax; from then on (started), pending holds those not yet
-	// in a task, in listing order. Before, nothing is held: a table the
-	// coordinator probes itself keeps no second list of its files.
+	// ProbeLocalMax; from then on, pending holds those not yet in a task,
+	// in listing order. Before, nothing is held: a table the coordinator
+	// probes itself keeps no second list of its files.
 	seen    int
-	started bool
 	pending []*messages.Source
 }
 
@@ -134,7 +132,7 @@ func (e *earlyProbes) add(ctx context.Context, pages [][]messages.Source) error 
 	c := e.tasks.c
 	last := pages[len(pages)-1]
 	from := len(pages) - 1
-	if !e.started {
+	if e.seen <= c.cfg.ProbeLocalMax {
 		for i := range last {
 			if e.toProbe(last[i]) {
 				e.seen++
@@ -143,7 +141,7 @@ func (e *earlyProbes) add(ctx context.Context, pages [][]messages.Source) error 
 		if e.seen <= c.cfg.ProbeLocalMax {
 			return nil
 		}
-		e.started, from = true, 0 // every file so far
+		from = 0 // every file so far
 	}
 	for _, page := range pages[from:] {
 		for i := range page {
@@ -207,26 +205,6 @@ func (p *probeTasks) publish(ctx context.Context, files []*messages.Source) erro
 // errRangeListed stops the listing of a range at its end.
 var errRangeListed = errors.New("range listed")
 
-// listRanges lists the table's keys, in key order, as pages: all of
-// listRangesTo's pages, joined in order.
-func (c *Coordinator) listRanges(ctx context.Context, t Table, splits []string) ([][]messages.Source, error) {
-	ranges := make([][][]messages.Source, len(splits)+1)
-	var mu sync.Mutex
-	add := func(r int, page []messages.Source) {
-		mu.Lock()
-		defer mu.Unlock()
-		ranges[r] = append(ranges[r], page)
-	}
-	if err := c.listRangesTo(ctx, t, splits, add, func(int) {}); err != nil {
-		return nil, err
-	}
-	pages := [][]messages.Source{}
-	for _, r := range ranges {
-		pages = append(pages, r...)
-	}
-	return pages, nil
-}
-
 // listRangesTo lists the table's keys. With splits, the ranges they cut
 // (keys up to and including the first split, then after it up to the
 // next, ...) are listed at once: each range's pages go to add, in key
@@ -279,7 +257,7 @@ func (c *Coordinator) listRangesTo(ctx context.Context, t Table, splits []string
 	return g.Wait()
 }
 
-// listRequests is how many requests listRanges makes for keys (in key
+// listRequests is how many requests listRangesTo makes for keys (in key
 // order, as listed) cut at splits, pageKeys to a page: each range's pages,
 // where a range with keys after it stops at the first page that shows one
 // or ends on the range's last key (one more request when its keys fill

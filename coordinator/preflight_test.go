@@ -282,7 +282,7 @@ func TestListRanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, splits := range c.splits {
-				pages, err := co.listRanges(context.Background(), table, splits)
+				pages, err := listAll(co, table, splits)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -363,7 +363,7 @@ func (l *pagingLister) List(_ context.Context, _, _, startAfter string, fn func(
 
 func (*pagingLister) IsPermanent(error) bool { return false }
 
-// The plan's count of LIST requests is what listRanges asks the store for,
+// The plan's count of LIST requests is what listRangesTo asks the store for,
 // with ranges ending inside a page, on a page's last key (listed, or not),
 // or past the last key.
 func TestListRequestsCountsListRanges(t *testing.T) {
@@ -381,19 +381,35 @@ func TestListRequestsCountsListRanges(t *testing.T) {
 	}
 	for _, splits := range [][]string{nil, {"t/30.csv"}, {"t/09.csv", "t/45.csv", "t/77.csv"}, {"t/19.csv", "t/39.csv"}, {"t/30.csva", "t/31.csv"}, {"t/94.csv"}, {"t/99.csv"}, {"t/19.csvz"}, {"t/09.csv", "t/94.csv"}} {
 		l.requests.Store(0)
-		if _, err := c.listRanges(context.Background(), table, splits); err != nil {
+		if _, err := listAll(c, table, splits); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := listRequests(keys, splits, l.size), int(l.requests.Load()); got != want {
-			t.Errorf("splits %v: listRequests says %d, listRanges made %d", splits, got, want)
+			t.Errorf("splits %v: listRequests says %d, the listing made %d", splits, got, want)
 		}
 	}
 	// Ranges cut where pages end (as listSplits cuts) ask for each page once.
 	l.requests.Store(0)
-	if _, err := c.listRanges(context.Background(), table, []string{"t/19.csv", "t/39.csv", "t/49.csv"}); err != nil {
+	if _, err := listAll(c, table, []string{"t/19.csv", "t/39.csv", "t/49.csv"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := l.requests.Load(); got != 10 {
 		t.Errorf("95 keys cut on page ends: %d requests, want 10 (one a page)", got)
+	}
+}
+
+// listAll lists t cut at splits through a live listing and returns its
+// pages in the order it handed them on.
+func listAll(c *Coordinator, t Table, splits []string) ([][]messages.Source, error) {
+	ctx := context.Background()
+	l := c.startListing(ctx, t, func(context.Context) []string { return splits })
+	defer l.stop()
+	pages := [][]messages.Source{}
+	for {
+		page, ok, err := l.next(ctx)
+		if err != nil || !ok {
+			return pages, err
+		}
+		pages = append(pages, page)
 	}
 }

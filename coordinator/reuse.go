@@ -150,7 +150,7 @@ const ListRangesMax = 8
 // committed load's, so its keys are where to cut.
 //
 // Each range is whole pages of ListPageKeys keys and ends on its last
-// page's last key, where listRanges stops without asking for more: a range
+// page's last key, where listRangesTo stops without asking for more: a range
 // ending inside a page would ask for a page past its end, and the store
 // would read and send up to a page of keys the next range lists again (on
 // a store whose cost is per key listed, 40% more keys for 10,000 keys in
