@@ -55,16 +55,29 @@ type candidateScore struct {
 	records    []csvRecord
 }
 
-// scoreCandidate splits sample with delim and quote and counts how many
-// records agree on the most common field count. keep keeps the records
-// too (header detection reads them): only the winner's are needed, and
-// copying every candidate's records was most of a small file's detection.
-// scratch, when not nil, is the reader's buffer, kept for the next
-// candidate: a small file's detection was mostly allocating one per split.
-// settled stops once a field count over one holds a majority of detectRows
-// records: cols is final then (consistent is not), for a caller that asks
-// only whether the sample splits into columns.
-func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, keep, settled bool, scratch *[]byte) candidateScore {
+// scoreMode says how much of a split scoreCandidate keeps or reads.
+type scoreMode int
+
+const (
+	// scoreCount counts how many records agree on the most common field
+	// count.
+	scoreCount scoreMode = iota
+	// scoreKeep counts and keeps the records too (header detection reads
+	// them): only the winner's are needed, and copying every candidate's
+	// records was most of a small file's detection.
+	scoreKeep
+	// scoreSettle stops once a field count over one holds a majority of
+	// detectRows records: cols is final then (consistent is not), for a
+	// caller that asks only whether the sample splits into columns.
+	scoreSettle
+)
+
+// scoreCandidate splits sample with delim and quote and scores the split
+// as mode says. scratch, when not nil, is the reader's buffer, kept for the
+// next candidate: a small file's detection was mostly allocating one per
+// split.
+func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote int, mode scoreMode, scratch *[]byte) candidateScore {
+	keep, settled := mode == scoreKeep, mode == scoreSettle
 	d := csvDialect{quote: quote, escape: -1, comment: s.quote.comment, skip: s.quote.skip}
 	if quote >= 0 {
 		d.escape = s.quote.escape
@@ -195,22 +208,26 @@ func detectDialect(sample []byte, atEOF bool, s *settings, scratch *[]byte) cand
 	// A lone candidate keeps its records for the header detection below
 	// rather than splitting the sample again.
 	keep := len(cands) == 1 && s.detect.Header
+	mode := scoreCount
+	if keep {
+		mode = scoreKeep
+	}
 	var best candidateScore
 	for i, c := range cands {
-		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, keep, false, scratch)
+		sc := scoreCandidate(sample, atEOF, s, c.delim, c.quote, mode, scratch)
 		if i == 0 || sc.better(best) {
 			best = sc
 		}
 	}
 	if best.cols <= 1 && s.detect.Delimiter {
 		// One column whatever the delimiter: keep the default.
-		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], false, false, scratch)
+		best = scoreCandidate(sample, atEOF, s, ',', quotes[0], scoreCount, scratch)
 		keep = false
 	}
 	best.d.header = s.header
 	if s.detect.Header {
 		if !keep {
-			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, true, false, scratch)
+			best = scoreCandidate(sample, atEOF, s, best.d.delim, best.d.quote, scoreKeep, scratch)
 		}
 		best.d.header = detectHeader(best.records, s.nulls)
 	}
@@ -336,7 +353,7 @@ func (s *settings) settleDialect(name string, st *stream) error {
 	// A file the table's dialect splits into columns is never refused, so
 	// that one split is tried first: the full detection (eight splits) is
 	// then needed only for suspect files, not for every file of a load.
-	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, false, true, &s.readerBuf); mine.cols > 1 {
+	if mine := scoreCandidate(sample, atEOF, s, table.delim, table.quote, scoreSettle, &s.readerBuf); mine.cols > 1 {
 		return nil
 	}
 	own := detectDialect(sample, atEOF, s.freeDelimiter(), &s.readerBuf)

@@ -161,8 +161,8 @@ func TestSettledScoreKeepsCols(t *testing.T) {
 	}
 	for name, sample := range samples {
 		for _, atEOF := range []bool{true, false} {
-			all := scoreCandidate([]byte(sample), atEOF, &s, ',', '"', false, false, nil)
-			settled := scoreCandidate([]byte(sample), atEOF, &s, ',', '"', false, true, nil)
+			all := scoreCandidate([]byte(sample), atEOF, &s, ',', '"', scoreCount, nil)
+			settled := scoreCandidate([]byte(sample), atEOF, &s, ',', '"', scoreSettle, nil)
 			if all.cols != settled.cols {
 				t.Errorf("%s (at EOF %t): %d columns settled, %d read through", name, atEOF, settled.cols, all.cols)
 			}

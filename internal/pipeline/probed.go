@@ -153,22 +153,14 @@ func (p *Pipeline) probeObject(ctx context.Context, src messages.Source) (decode
 }
 
 // readSized reads r to its end into one buffer of the size the listing
-// gave, growing it only for an object larger than that: io.ReadAll's
-// doubling from 512 bytes made and cleared five buffers for a 10 KB file.
+// gave (as lake's files manifest is read), growing it only for an object
+// larger than that: io.ReadAll's doubling from 512 bytes made and cleared
+// five buffers for a 10 KB file.
 func readSized(r io.Reader, size int64) ([]byte, error) {
-	data := make([]byte, 0, size+1) // one more byte sees the end without growing
-	for {
-		n, err := r.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		switch {
-		case err == io.EOF:
-			return data, nil
-		case err != nil:
-			return data, err
-		case len(data) == cap(data):
-			data = append(data, 0)[:len(data)]
-		}
-	}
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // loadObject is src for its load: the pre-flight's bytes when this
