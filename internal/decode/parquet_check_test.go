@@ -1,10 +1,14 @@
 package decode
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // defaultLimits are config's defaults for the decompression caps.
@@ -49,6 +53,16 @@ func TestHostileParquet(t *testing.T) {
 			"compressed page size 209715200 exceeds configured limit 150 (a page cannot be larger than the file)"},
 		{"snappy page declaring 200 MiB", craft{values: v, pageUncomp: 200 << 20, codec: 1}, defaultLimits,
 			"exceeds configured limit 4800"},
+		// A snappy block names its decoded length up front; the decoder
+		// allocated it before finding the rest corrupt (1 GiB, found by
+		// FuzzParquet). zstd's frame header names its content size alike; the
+		// buffers are the pages' sizes rounded up to 64 bytes by arrow-go.
+		{"snappy body declaring 1 GiB in a 25-byte page", craft{values: v, numValues: 3, codec: 1, pageBody: snappyClaiming(1<<30, 20)}, defaultLimits,
+			"row group 0: parquet: could not decompress page: the snappy block declares 1073741824 bytes, more than its page's buffer of 64"},
+		{"zstd frame declaring 256 MiB in a 400-byte page", craft{values: v, numValues: 3, codec: 6, pageBody: zstdClaiming(256<<20, 400)}, defaultLimits,
+			"row group 0: parquet: could not decompress page: the zstd frame declares 268435456 bytes, more than its page's buffer of 448"},
+		{"zstd frame of no declared size expanding past its page", craft{values: v, numValues: 3, codec: 6, pageBody: zstdStream(make([]byte, 16<<20)), pageUncomp: 24}, defaultLimits,
+			"row group 0: parquet: could not decompress page: decompressed size exceeds configured limit"},
 		{"brotli page declaring 200 MiB, capped by bytes", craft{values: v, pageUncomp: 200 << 20, codec: 4}, Options{MaxDecompressedBytes: 1 << 20},
 			"exceeds configured limit 1048576 (limits.max_decompressed_bytes caps what this file may expand to at 1048576 bytes; raise it if the file is genuine)"},
 		{"dictionary page declaring 200 MiB", func() craft { c := dict; c.dictUncomp = 200 << 20; return c }(), defaultLimits,
@@ -219,4 +233,33 @@ func TestCheckFooter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// snappyClaiming is a snappy block whose header declares size decoded
+// bytes, followed by n bytes that are not a valid block.
+func snappyClaiming(size uint64, n int) []byte {
+	b := binary.AppendUvarint(nil, size)
+	return append(b, bytes.Repeat([]byte{0xff}, n)...)
+}
+
+// zstdClaiming is a zstd frame whose header declares size content bytes
+// and whose first block is cut off after n bytes of literals.
+func zstdClaiming(size uint64, n int) []byte {
+	b := []byte{0x28, 0xb5, 0x2f, 0xfd, 0xe0} // magic; descriptor: 8-byte content size, single segment
+	b = binary.LittleEndian.AppendUint64(b, size)
+	// A raw block, the last, that declares more bytes than follow.
+	blockLen := uint32(n + 1000)
+	hdr := blockLen<<3 | 1
+	b = append(b, byte(hdr), byte(hdr>>8), byte(hdr>>16))
+	return append(b, bytes.Repeat([]byte{0}, n)...)
+}
+
+// zstdStream is src compressed as a stream, whose frame does not declare
+// its content size.
+func zstdStream(src []byte) []byte {
+	var b bytes.Buffer
+	w, _ := zstd.NewWriter(&b)
+	w.Write(src)
+	w.Close()
+	return b.Bytes()
 }

@@ -8,17 +8,24 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/snappy"
 	"github.com/pierrec/lz4/v4"
+
+	_ "github.com/s3load/s3load/internal/zstdpages" // the zstd codec, its decoding bounded by the page
 )
 
 // Arrow's Parquet codecs are looked up in a process-wide registry that is
 // only safe to write before any reading starts, hence init. The two below
-// fill gaps in arrow-go v18.8.0:
+// fill gaps in arrow-go v18.8.0 (zstd's is internal/zstdpages'):
 //   - LZ4 (the deprecated codec, not LZ4_RAW) is missing. Writers disagree
 //     on its framing: Hadoop's block framing (parquet-mr, Arrow C++) or a
 //     bare LZ4 block (old parquet-cpp). We try Hadoop framing and fall back
 //     to a bare block, as Arrow C++ does.
 //   - Snappy rejects a zero-length page body, which a V2 data page whose
 //     values are all null legitimately has.
+//   - Snappy allocates the size a corrupt block's first bytes declare
+//     before it finds the rest corrupt: a 3 KB file cost 1 GiB (found by
+//     FuzzParquet). The page reader hands the codec a buffer of the page's
+//     uncompressed size, itself capped by the file's size and
+//     limits.max_decompressed_bytes; no block may declare more.
 func init() {
 	compress.RegisterCodec(compress.Codecs.Lz4, lz4HadoopCodec{})
 	compress.RegisterCodec(compress.Codecs.Snappy, emptySafeSnappy{})
@@ -105,6 +112,9 @@ type emptySafeSnappy struct{}
 func (emptySafeSnappy) DecodeWithError(dst, src []byte) ([]byte, error) {
 	if len(src) == 0 {
 		return dst[:0], nil
+	}
+	if n, err := snappy.DecodedLen(src); err == nil && n > cap(dst) {
+		return nil, fmt.Errorf("the snappy block declares %d bytes, more than its page's buffer of %d", n, cap(dst))
 	}
 	return snappy.Decode(dst, src)
 }

@@ -1,5 +1,5 @@
-// Package zstdpages owns the zstd codec that compresses the Parquet pages
-// s3load writes. Importing it registers the codec with arrow-go.
+// Package zstdpages owns the zstd codec of the Parquet pages s3load writes
+// and reads. Importing it registers the codec with arrow-go.
 //
 // arrow-go's own codec keeps its encoders in a sync.Pool, which every
 // garbage collection empties. A worker writing small parts collects often,
@@ -14,6 +14,12 @@
 // bytes with xxhash for one, 2.7% of a CSV load's CPU, to guard bytes that
 // the store's own checksums (S3's, and the response checks of s3store)
 // already guard end to end.
+//
+// A page is decoded into no more than the buffer the page reader sized for
+// it (the page's uncompressed size, capped by the file's size and
+// limits.max_decompressed_bytes): arrow-go's decoder allocated what a
+// corrupt frame header declared, up to 32 KB for each byte of the page
+// (~100 MB for a 3 KB one), before it found the rest corrupt.
 package zstdpages
 
 import (
@@ -53,18 +59,40 @@ type arrowZstd interface {
 	compress.StreamingCodec
 }
 
-// codec encodes with kept encoders and leaves everything else (decoding,
-// streams) to arrow-go's codec.
+// codec encodes with kept encoders, decodes within the page and leaves
+// streams to arrow-go's codec.
 type codec struct {
 	arrowZstd
-	keep int // encoders kept per level
+	keep int           // encoders kept per level
+	dec  *zstd.Decoder // safe for concurrent DecodeAll
 
 	mu   sync.Mutex
 	free map[zstd.EncoderLevel][]*zstd.Encoder
 }
 
 func newCodec(base arrowZstd, keep int) *codec {
-	return &codec{arrowZstd: base, keep: max(keep, 1), free: map[zstd.EncoderLevel][]*zstd.Encoder{}}
+	// arrow-go's decoder options but for the cap; none can fail.
+	dec, _ := zstd.NewReader(nil, zstd.WithDecodeAllCapLimit(true))
+	return &codec{arrowZstd: base, keep: max(keep, 1), dec: dec, free: map[zstd.EncoderLevel][]*zstd.Encoder{}}
+}
+
+// DecodeWithError decodes src into dst's capacity. A frame that declares
+// more is refused by name; one that does not declare its size is stopped
+// by the decoder where it passes dst's capacity.
+func (c *codec) DecodeWithError(dst, src []byte) ([]byte, error) {
+	var h zstd.Header
+	if err := h.Decode(src); err == nil && h.HasFCS && h.FrameContentSize > uint64(cap(dst)) {
+		return nil, fmt.Errorf("the zstd frame declares %d bytes, more than its page's buffer of %d", h.FrameContentSize, cap(dst))
+	}
+	return c.dec.DecodeAll(src, dst[:0])
+}
+
+func (c *codec) Decode(dst, src []byte) []byte {
+	out, err := c.DecodeWithError(dst, src)
+	if err != nil {
+		panic(err) // the Codec interface has no error; arrow recovers this
+	}
+	return out
 }
 
 func (c *codec) Encode(dst, src []byte) []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -70,6 +71,59 @@ func TestRoundTrip(t *testing.T) {
 			// flag (RFC 8878, 3.1.1.1.1): left out (see the package doc).
 			if len(enc) < 5 || enc[4]&0x04 != 0 {
 				t.Errorf("frame header % x: want no content checksum", enc[:min(len(enc), 5)])
+			}
+		})
+	}
+}
+
+// TestDecodeStaysInThePage checks that no frame decodes past the buffer
+// the page reader gives it, whether its header declares more or declares
+// nothing (a stream's frame).
+func TestDecodeStaysInThePage(t *testing.T) {
+	c, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Larger than the decoder's own state, which it makes as it goes.
+	src := page(8 << 20)
+	stream := func(src []byte) []byte {
+		var b bytes.Buffer
+		w, _ := zstd.NewWriter(&b)
+		w.Write(src)
+		w.Close()
+		return b.Bytes()
+	}
+	zeros := make([]byte, 64<<20)
+	for _, tc := range []struct {
+		name  string
+		want  []byte
+		enc   []byte
+		dst   int
+		alloc int    // at most, beside the decoder's state
+		msg   string // "" means it decodes
+	}{
+		{"a frame into its page", src, c.Encode(nil, src), len(src), len(src) / 4, ""},
+		{"a stream's frame into its page", src, stream(src), len(src), len(src) / 4, ""},
+		{"a frame declaring more than its page", nil, c.Encode(nil, src), len(src) / 2, len(src) / 4,
+			"the zstd frame declares 8388608 bytes, more than its page's buffer of 4194304"},
+		// Found a block past the buffer: that block grew it once.
+		{"a stream's 64 MiB frame into a 4 MiB page", nil, stream(zeros), 4 << 20, 8 << 20, "decompressed size exceeds configured limit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dst := make([]byte, tc.dst)
+			compress.Decode(c, dst, tc.enc) // the decoder's own state, made once
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			got, err := compress.Decode(c, dst, tc.enc)
+			runtime.ReadMemStats(&after)
+			switch {
+			case tc.msg == "" && (err != nil || !bytes.Equal(got, tc.want)):
+				t.Fatalf("decoded %d bytes, not the %d encoded: %v", len(got), len(tc.want), err)
+			case tc.msg != "" && (err == nil || !strings.Contains(err.Error(), tc.msg)):
+				t.Fatalf("error %v, want one containing %q", err, tc.msg)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > uint64(tc.alloc) {
+				t.Errorf("%d bytes allocated decoding into a buffer of %d", n, tc.dst)
 			}
 		})
 	}
