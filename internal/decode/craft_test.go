@@ -80,6 +80,8 @@ type craft struct {
 	optional   bool    // the column is OPTIONAL: def levels precede values
 	defLevels  []byte  // raw def-level bytes (RLE with length prefix) when optional
 	codec      int32   // the column chunk's codec (the page is stored as is)
+	physType   int32   // the leaf's physical type; 0 means INT64
+	nullType   bool    // the leaf's logical type is UNKNOWN (always null)
 	zstdPage   bool    // compress the data page with zstd (set codec 6)
 	rows       int64   // row group and file num_rows
 	numValues  int32   // the data page's num_values
@@ -169,13 +171,16 @@ func (c craft) build() []byte {
 				w.I32(5, or32(c.rootChildren, 1))
 			})
 			w.Elem(func() {
-				w.I32(1, 2) // INT64
+				w.I32(1, or32(c.physType, 2)) // INT64
 				rep := int32(0)
 				if c.optional {
 					rep = 1
 				}
 				w.I32(3, rep)
 				w.Bin(4, "a")
+				if c.nullType {
+					w.Struct(10, func() { w.Struct(11, func() {}) })
+				}
 			})
 			for range c.extraSchema {
 				w.Elem(func() { w.Bin(4, "") })

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
@@ -244,8 +245,8 @@ func joinPath(group, name string) string {
 // checkFileMeta checks what the parsed footer says against the file: an
 // Arrow schema arrow-go can read safely; row counts that are not negative,
 // do not overflow and, at a byte a row, fit under the decompression cap;
-// one column chunk per column, each within the file, in a codec arrow-go
-// has.
+// columns of Parquet's physical types; one column chunk per column, each
+// within the file, in a codec arrow-go has.
 func checkFileMeta(md *metadata.FileMetaData, size int64, lim decompressLimit) error {
 	if md.NumRows < 0 {
 		return fmt.Errorf("the file declares %d rows", md.NumRows)
@@ -256,6 +257,14 @@ func checkFileMeta(md *metadata.FileMetaData, size int64, lim decompressLimit) e
 		}
 	}
 	columns := md.Schema.NumColumns()
+	for i := range columns {
+		// arrow-go has no reader for another physical type: it makes a nil
+		// one and panics on it, leaking the row group's buffers.
+		col := md.Schema.Column(i)
+		if t := col.PhysicalType(); t < parquet.Types.Boolean || t > parquet.Types.FixedLenByteArray {
+			return fmt.Errorf("column %q has physical type %d, which is not a Parquet type", col.Path(), t)
+		}
+	}
 	var rows int64
 	for i, rg := range md.RowGroups {
 		if rg.NumRows < 0 || rg.NumRows > math.MaxInt64-rows {

@@ -69,6 +69,10 @@ func TestHostileParquet(t *testing.T) {
 			"uncompressed page size 209715200 exceeds configured limit 160"},
 		{"dictionary declaring 2^31 values", func() craft { c := dict; c.dictNum = 1<<31 - 1; return c }(), defaultLimits, ""},
 		{"data page declaring 2^31 values", craft{values: v, numValues: 1<<31 - 1}, defaultLimits, "eof exception"},
+		// arrow-go reads a column of the null logical type whatever its
+		// physical type, then panics on the type (found by FuzzParquet).
+		{"unknown physical type of the null logical type", craft{values: v, physType: -8, nullType: true}, defaultLimits,
+			`corrupt Parquet footer: column "a" has physical type -8, which is not a Parquet type`},
 		{"unknown codec", craft{values: v, codec: 99}, defaultLimits, "corrupt Parquet footer: row group 0, column 0: compression for "},
 		{"negative rows", craft{values: v, rows: -1}, defaultLimits, "corrupt Parquet footer: the file declares -1 rows"},
 		{"2^62 rows", craft{values: v, rows: 1 << 62}, defaultLimits,
