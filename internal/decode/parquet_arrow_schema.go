@@ -195,11 +195,16 @@ func (fb flatbuf) tableAt(pos int) (fbTable, error) {
 	return t, nil
 }
 
-// slot is where field i of t lies, or 0 when it is absent.
+// slot is where field i of t lies, or 0 when it is absent. As in the
+// flatbuffers runtime arrow-go reads with, a slot is there when it starts
+// within the vtable's declared size, even if an odd size cuts it in half.
 func (t fbTable) slot(i, size int) (int, error) {
 	at := 4 + 2*i
-	if at+2 > t.vtLen {
+	if at >= t.vtLen {
 		return 0, nil
+	}
+	if t.vt+at+2 > len(t.fb) {
+		return 0, fmt.Errorf("%w: a vtable slot outside its %d bytes", errArrowSchema, len(t.fb))
 	}
 	off := int(binary.LittleEndian.Uint16(t.fb[t.vt+at:]))
 	if off == 0 {

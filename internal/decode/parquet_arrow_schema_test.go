@@ -151,6 +151,19 @@ func TestCheckArrowSchemaRefusesLies(t *testing.T) {
 		{"message of 1 GiB", func(t *testing.T, s *ipcSchema) {
 			binary.LittleEndian.PutUint32(s.raw[4:], 1<<30)
 		}, "a message of 1073741824 bytes"},
+		// flatbuffers reads a slot whose offset is under the vtable's size
+		// even when an odd size cuts its second byte off (found by
+		// FuzzParquet: arrow-go asked for 34 GB of message body).
+		{"body length in an odd vtable's cut-off slot", func(t *testing.T, s *ipcSchema) {
+			// The message's vtable ends before the body length's slot, and
+			// the table follows it: one byte more makes the table's first
+			// two bytes (its offset back to the vtable) the slot.
+			msg, _ := s.fb.root()
+			if at := 4 + 2*fbMessageBodyLength; msg.vtLen != at || msg.pos != msg.vt+at {
+				t.Fatalf("the message's vtable is %d bytes at %d, its table at %d", msg.vtLen, msg.vt, msg.pos)
+			}
+			binary.LittleEndian.PutUint16(s.fb[msg.vt:], 4+2*fbMessageBodyLength+1)
+		}, "a message body of"},
 		{"vtable outside", func(t *testing.T, s *ipcSchema) {
 			f := s.field(t, s.schema, fbSchemaFields, 0)
 			s.put32(f.pos, 1<<31-1)
