@@ -5,11 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/messages"
@@ -25,13 +24,14 @@ import (
 const (
 	// probedFileMax: larger files are sampled, not read whole.
 	probedFileMax = 256 << 10
-	// probedBytesMax bounds the bytes kept, as stored: compressed with
-	// zstd's fastest level, which takes the harness's 10 KB CSV files to
-	// 18% (S2, used before, to 42%: 10,000 of them needed 44 MB, and the
-	// last quarter probed were fetched again by their loads) at ~40 µs a
-	// file there and back. Files probed once it is full are not kept: the
-	// load reads them as usual.
-	probedBytesMax = 32 << 20
+	// probedBytesMax bounds the bytes kept, as stored: compressed with S2,
+	// which takes the harness's 10 KB CSV files to 43%, so its 10,000 fit
+	// (~45 MB). zstd's fastest level took them to 19% in 32 MB, at 1.8
+	// times the CPU there and back (42 against 23 µs a file,
+	// BenchmarkKeptBytes): 13% of a small-file load's CPU in its profile.
+	// Files probed once it is full are not kept: the load reads them as
+	// usual.
+	probedBytesMax = 48 << 20
 	// probedTTL: bytes no load took by then (its file failed the
 	// pre-flight, or loads on another worker) are dropped.
 	probedTTL = 10 * time.Minute
@@ -42,8 +42,6 @@ const (
 type probedFiles struct {
 	mu    sync.Mutex
 	on    bool
-	enc   *zstd.Encoder // EncodeAll and DecodeAll run concurrently
-	dec   *zstd.Decoder
 	size  int64
 	files map[string]probedFile
 	// swept is when expired bytes were last dropped: sweeping on every put
@@ -60,14 +58,8 @@ func (p *Pipeline) KeepProbedFiles() {
 
 // start turns keeping on.
 func (c *probedFiles) start() {
-	// A window of probedFileMax covers any file kept; neither starts a
-	// goroutine (they would for streams), and neither can fail with these
-	// options.
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(false),
-		zstd.WithWindowSize(probedFileMax), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
-	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)))
 	c.mu.Lock()
-	c.on, c.enc, c.dec = true, enc, dec
+	c.on = true
 	c.mu.Unlock()
 }
 
@@ -84,7 +76,7 @@ type probedFile struct {
 }
 
 func (c *probedFiles) put(src messages.Source, raw []byte) {
-	data := c.enc.EncodeAll(raw, make([]byte, 0, len(raw)/4))
+	data := s2.Encode(nil, raw)
 	if cap(data) > len(data)+len(data)/8 {
 		data = bytes.Clone(data) // keep only what is used
 	}
@@ -125,7 +117,7 @@ func (c *probedFiles) take(src messages.Source) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	raw, err := c.dec.DecodeAll(f.data, nil)
+	raw, err := s2.Decode(nil, f.data)
 	if err != nil {
 		return nil, false // never: the bytes were encoded here; the store has them
 	}
