@@ -17,13 +17,26 @@ const CPUProfileEnv = "S3LOAD_CPU_PROFILE"
 // which a CPU profile does not show.
 const TraceEnv = "S3LOAD_TRACE"
 
-// startProfiles starts the CPU profile and the execution trace the
-// environment asks for and returns what stops and writes them; one that
-// cannot start is said on stderr and does not stop the command.
+// AllocsProfileEnv names a file for the profile of what the whole command
+// allocated (`go tool pprof -sample_index=alloc_space` reads it): where
+// the garbage collector's work comes from.
+const AllocsProfileEnv = "S3LOAD_ALLOCS_PROFILE"
+
+// startProfiles starts the CPU profile, the execution trace and the
+// allocation profile the environment asks for and returns what stops and
+// writes them; one that cannot start is said on stderr and does not stop
+// the command.
 func startProfiles(stderr io.Writer) (stop func()) {
 	stopCPU := startProfile(stderr, CPUProfileEnv, pprof.StartCPUProfile, pprof.StopCPUProfile)
 	stopTrace := startProfile(stderr, TraceEnv, trace.Start, trace.Stop)
+	var allocsTo io.Writer // the runtime samples allocations all along: only the writing waits for the end
+	stopAllocs := startProfile(stderr, AllocsProfileEnv, func(w io.Writer) error { allocsTo = w; return nil }, func() {
+		if err := pprof.Lookup("allocs").WriteTo(allocsTo, 0); err != nil {
+			fmt.Fprintf(stderr, "s3load: %s: %v\n", AllocsProfileEnv, err)
+		}
+	})
 	return func() {
+		stopAllocs()
 		stopTrace()
 		stopCPU()
 	}
