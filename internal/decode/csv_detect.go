@@ -82,11 +82,12 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 	if quote >= 0 {
 		d.escape = s.quote.escape
 	}
-	cr := newCSVReader(bytes.NewReader(sample), "", delim, d)
+	cr := newCSVReader(nil, "", delim, d)
 	if scratch != nil {
 		cr.buf = *scratch
 		defer func() { *scratch = cr.buf }()
 	}
+	cr.prime(sample, true) // the sample is all this reader reads
 	sc := candidateScore{d: csvDialectChoice{delim: delim, quote: quote}}
 	var arena recordArena
 	if keep {
@@ -330,13 +331,15 @@ func (s *settings) apply(d csvDialectChoice) {
 // settleDialect fixes s's CSV dialect before the file called name is read
 // from st: detected from the file's start when nothing recorded one (and
 // recorded for Infer's schema), or the recorded one, which the file must
-// not clearly contradict. The buffer its splits grew is left in
-// s.readerBuf for the file's reader.
+// not clearly contradict. The buffer its splits read is left in
+// s.readerBuf, and the sample's length in s.sampled, for the file's
+// reader (csvFileReader).
 func (s *settings) settleDialect(name string, st *stream) error {
 	if !s.detecting() {
 		return nil
 	}
 	sample, atEOF := peekSample(st)
+	s.sampled = len(sample)
 	if s.recorded == nil {
 		best := detectDialect(sample, atEOF, s, &s.readerBuf)
 		s.apply(best.d)
@@ -363,6 +366,21 @@ func (s *settings) settleDialect(name string, st *stream) error {
 			ErrDialectMismatch, own.d, table)
 	}
 	return nil
+}
+
+// csvFileReader is the CSV reader of the file st in s's settled dialect.
+// It starts from the sample detection read (still in st's buffer) and the
+// buffer detection read it with, so neither is read nor allocated again.
+func (s *settings) csvFileReader(name string, st *stream) *csvReader {
+	cr := newCSVReader(st.Reader, name, s.delimiter, s.quote)
+	cr.buf, s.readerBuf = s.readerBuf, nil
+	if n := s.sampled; n > 0 {
+		if b, err := st.Peek(n); err == nil { // buffered: no read
+			cr.prime(b, false) // the stream tells its end on the next read
+			_, _ = st.Discard(n)
+		}
+	}
+	return cr
 }
 
 // freeDelimiter is a copy of s that detects the delimiter and quote only.

@@ -118,9 +118,7 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 			if err := s.settleDialect(obj.Name(), st); err != nil {
 				return err
 			}
-			cr := newCSVReader(st.Reader, obj.Name(), s.delimiter, s.quote)
-			cr.buf, s.readerBuf = s.readerBuf, nil
-			return csvFn(cr)
+			return csvFn(s.csvFileReader(obj.Name(), st))
 		case FormatJSON:
 			return jsonFn(newJSONReader(st.Reader, obj.Name()))
 		}

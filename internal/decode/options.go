@@ -201,6 +201,8 @@ type settings struct {
 	// the file's CSV reader: for a small file, allocating one per reader
 	// was a large part of its cost.
 	readerBuf []byte
+	// sampled is how much of the file's start dialect detection read.
+	sampled int
 }
 
 // resolve applies the defaults of opts for the object called name. Runes

@@ -203,24 +203,33 @@ func TestObjectErrorsStayRecognisable(t *testing.T) {
 	js := bytes.Repeat([]byte(`{"a":1}`+"\n"), 50_000)
 	pq := readTestdata(t, "golden.parquet")
 	tests := []struct {
-		name string
-		obj  *memObject
+		name   string
+		obj    *memObject
+		detect bool // the CSV dialect detected: the file's reader starts from the detection's sample
 	}{
 		// Infer is checked too where the failure lies within its sample.
-		{"open", &memObject{name: "s3://b/k.csv", data: csv, openErr: errNetwork}},
-		{"csv mid-stream", &memObject{name: "s3://b/k.csv", data: csv, streamErr: errNetwork, failAfter: 100_003}},
-		{"csv mid-stream in a quote", &memObject{name: "s3://b/k.csv", data: []byte("a\n\"" + strings.Repeat("x", 1<<20)), streamErr: errNetwork, failAfter: 600_000}},
-		{"gzip csv mid-stream", &memObject{name: "s3://b/k.csv.gz", data: gzipMembers(t, csv), streamErr: errNetwork, failAfter: 500}},
-		{"json mid-stream", &memObject{name: "s3://b/k.json", data: js, streamErr: errNetwork, failAfter: 70_001}},
-		{"json in the sample", &memObject{name: "s3://b/k.json", data: js, streamErr: errNetwork, failAfter: 10}},
-		{"zstd json at start", &memObject{name: "s3://b/k.json.zst", data: zstdOf(t, js), streamErr: errNetwork, failAfter: 2}},
-		{"parquet ranged read", &memObject{name: "s3://b/k.parquet", data: pq, readAtErr: errNetwork}},
-		{"gzip parquet to temp file", &memObject{name: "s3://b/k.parquet.gz", data: gzipMembers(t, pq), streamErr: errNetwork, failAfter: 100}},
+		{"open", &memObject{name: "s3://b/k.csv", data: csv, openErr: errNetwork}, false},
+		{"csv mid-stream", &memObject{name: "s3://b/k.csv", data: csv, streamErr: errNetwork, failAfter: 100_003}, false},
+		{"csv mid-stream in a quote", &memObject{name: "s3://b/k.csv", data: []byte("a\n\"" + strings.Repeat("x", 1<<20)), streamErr: errNetwork, failAfter: 600_000}, false},
+		{"gzip csv mid-stream", &memObject{name: "s3://b/k.csv.gz", data: gzipMembers(t, csv), streamErr: errNetwork, failAfter: 500}, false},
+		{"detected csv mid-stream", &memObject{name: "s3://b/k.csv", data: csv, streamErr: errNetwork, failAfter: 100_003}, true},
+		{"detected csv just past the sample", &memObject{name: "s3://b/k.csv", data: csv, streamErr: errNetwork, failAfter: detectBytes + 1}, true},
+		{"detected csv in the sample", &memObject{name: "s3://b/k.csv", data: csv, streamErr: errNetwork, failAfter: 10}, true},
+		{"detected small csv in the sample", &memObject{name: "s3://b/k.csv", data: csv[:1000], streamErr: errNetwork, failAfter: 10}, true},
+		{"json mid-stream", &memObject{name: "s3://b/k.json", data: js, streamErr: errNetwork, failAfter: 70_001}, false},
+		{"json in the sample", &memObject{name: "s3://b/k.json", data: js, streamErr: errNetwork, failAfter: 10}, false},
+		{"zstd json at start", &memObject{name: "s3://b/k.json.zst", data: zstdOf(t, js), streamErr: errNetwork, failAfter: 2}, false},
+		{"parquet ranged read", &memObject{name: "s3://b/k.parquet", data: pq, readAtErr: errNetwork}, false},
+		{"gzip parquet to temp file", &memObject{name: "s3://b/k.parquet.gz", data: gzipMembers(t, pq), streamErr: errNetwork, failAfter: 100}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.obj.data = tc.obj.data[:len(tc.obj.data):len(tc.obj.data)]
-			res := decodeAll(t, tc.obj, Options{CSV: CSVOptions{Header: true}})
+			opts := Options{CSV: CSVOptions{Header: true}}
+			if tc.detect {
+				opts.CSV = CSVOptions{Delimiter: ',', Quote: '"', Header: true, Detect: CSVDetect{Delimiter: true, Quote: true, Header: true}}
+			}
+			res := decodeAll(t, tc.obj, opts)
 			if !errors.Is(res.err, errNetwork) {
 				t.Fatalf("error %v does not wrap the Object's error", res.err)
 			}
@@ -230,7 +239,7 @@ func TestObjectErrorsStayRecognisable(t *testing.T) {
 			if !strings.Contains(res.err.Error(), "s3://b/k.") {
 				t.Errorf("error %q does not name the file", res.err)
 			}
-			_, err := Infer(context.Background(), tc.obj, Options{CSV: CSVOptions{Header: true}})
+			_, err := Infer(context.Background(), tc.obj, opts)
 			if inSample := tc.obj.streamErr == nil || tc.obj.failAfter <= 100; inSample && (!errors.Is(err, errNetwork) || IsPermanent(err)) {
 				t.Errorf("Infer: error %v", err)
 			}

@@ -31,6 +31,29 @@ type window struct {
 	eof   bool // src has no more
 	fills int  // reads into buf, so a caller can tell buf changed
 	ask   int  // the next read's size
+	// primed: prime put primedLen bytes at buf's start, which the first
+	// fill hands over instead of reading; primedEOF says the stream has
+	// nothing after them.
+	primed    bool
+	primedLen int
+	primedEOF bool
+	roomFirst bool // the next read goes into the room there is (see fill)
+}
+
+// prime makes b (copied into buf, which grows only if it is too short)
+// what the first fill reads, and eof says the stream has nothing after
+// it. Dialect detection has read a file's start already: its splits and
+// the file's own reader start from that copy rather than reading it
+// again, and a small file then needs no buffer of firstRead or more (two
+// of them were a third of the bytes a 10,000-file load allocated).
+func (w *window) prime(b []byte, eof bool) {
+	if cap(w.buf) < len(b)+w.pad {
+		w.buf = make([]byte, len(b)+w.pad)
+	}
+	w.buf = w.buf[:cap(w.buf)]
+	copy(w.buf, b)
+	w.pos, w.end = 0, 0
+	w.primed, w.primedLen, w.primedEOF = true, len(b), eof
 }
 
 // fill reads more of the stream after the unconsumed bytes. At the end of
@@ -42,6 +65,16 @@ func (w *window) fill(tooLong func() error) error {
 		return nil
 	}
 	w.fills++
+	if w.primed {
+		w.primed = false
+		w.end, w.eof = w.primedLen, w.primedEOF
+		// The primed bytes may be all there is (a small file): the next
+		// read goes into the room they leave, and only a read that fills
+		// it makes the buffer grow.
+		w.roomFirst = true
+		clear(w.buf[w.end : w.end+w.pad])
+		return nil
+	}
 	if w.pos > 0 {
 		copy(w.buf, w.buf[w.pos:w.end])
 		w.end -= w.pos
@@ -50,7 +83,7 @@ func (w *window) fill(tooLong func() error) error {
 	if w.ask == 0 {
 		w.ask = firstRead
 	}
-	if len(w.buf)-w.pad-w.end < w.ask {
+	if room := len(w.buf) - w.pad - w.end; room <= 0 || room < w.ask && !w.roomFirst {
 		if w.end > maxRecordBytes {
 			return tooLong()
 		}
@@ -58,6 +91,7 @@ func (w *window) fill(tooLong func() error) error {
 		copy(nb, w.buf[:w.end])
 		w.buf = nb
 	}
+	w.roomFirst = false
 	for {
 		n, err := w.src.Read(w.buf[w.end : len(w.buf)-w.pad])
 		w.end += n
