@@ -253,6 +253,17 @@ func BenchmarkInferSmallFile(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadSmallJSONFile: the load of one small JSON lines file (100
+// rows, ~14 KB) of a table whose schema is known, read as an object is:
+// the reader sizes its buffer by the object.
+func BenchmarkLoadSmallJSONFile(b *testing.B) {
+	data := demo.WideJSONLines(0, 100)
+	opts := Options{Schema: demo.WideSchema(), Mem: memory.DefaultAllocator}
+	measure(b, int64(len(data)), func() (int64, error) {
+		return Decode(context.Background(), &memObject{name: "small.json", data: data}, opts, func(arrow.RecordBatch) error { return nil })
+	})
+}
+
 // BenchmarkLoadSmallFile: the load of one small CSV file of a table whose
 // dialect was detected (the schema carries it), as every file of a
 // small-files table is loaded after its pre-flight: the table's dialect

@@ -374,6 +374,7 @@ func (s *settings) settleDialect(name string, st *stream) error {
 func (s *settings) csvFileReader(name string, st *stream) *csvReader {
 	cr := newCSVReader(st.Reader, name, s.delimiter, s.quote)
 	cr.buf, s.readerBuf = s.readerBuf, nil
+	cr.expect(st.size)
 	if n := s.sampled; n > 0 {
 		if b, err := st.Peek(n); err == nil { // buffered: no read
 			cr.prime(b, false) // the stream tells its end on the next read

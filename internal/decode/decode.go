@@ -120,7 +120,9 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 			}
 			return csvFn(s.csvFileReader(obj.Name(), st))
 		case FormatJSON:
-			return jsonFn(newJSONReader(st.Reader, obj.Name()))
+			jr := newJSONReader(st.Reader, obj.Name())
+			jr.expect(st.size)
+			return jsonFn(jr)
 		}
 		st.Close() // Parquet reads by range instead
 	}

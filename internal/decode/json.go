@@ -81,10 +81,19 @@ func sampleJSON(sc *jsonReader, keep, rejects bool) (*jsonSample, error) {
 		}
 		if keep {
 			start := len(smp.buf)
-			if cap(smp.buf)-start < len(obj) {
+			if cap(smp.buf)-start < len(obj)+jsonPad {
 				// Doubled: append grows a large slice by a quarter at a
-				// time, and the sample would be copied ~5 times over.
-				smp.buf = slices.Grow(smp.buf, max(len(obj), cap(smp.buf)))
+				// time, and the sample would be copied ~5 times over. When
+				// the reader likely holds the rest of the file (its last
+				// read left room), room for all of it within the sample's
+				// bound: a small file's sample is then one allocation, with
+				// the padding decodeJSON adds.
+				want := max(len(obj), cap(smp.buf))
+				if (sc.eof || sc.short) && smp.rows == nil {
+					want = min(len(obj)+sc.end-sc.pos, sampleBytes)
+					smp.rows = make([]jsonRow, 0, min(sampleRows, want/max(len(obj), 1)+1))
+				}
+				smp.buf = slices.Grow(smp.buf, want+jsonPad)
 			}
 			smp.buf = append(smp.buf, obj...)
 			smp.rows = append(smp.rows, jsonRow{start: start, end: len(smp.buf), line: line})

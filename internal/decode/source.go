@@ -42,6 +42,9 @@ func sniffCompression(b []byte) Compression {
 type stream struct {
 	*bufio.Reader
 	closers []io.Closer
+	// size is how many bytes the stream gives, when known (an object read
+	// as it is stored); -1 when not (decompressed).
+	size int64
 }
 
 func (s *stream) Close() error {
@@ -61,7 +64,7 @@ func openStream(ctx context.Context, obj Object, s *settings, errs *ioErrors) (*
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", obj.Name(), err)
 	}
-	st := &stream{closers: []io.Closer{body}}
+	st := &stream{closers: []io.Closer{body}, size: -1}
 	// No larger than the object: a small file gets a small buffer.
 	raw := bufio.NewReaderSize(&streamReader{r: body, errs: errs}, int(min(streamBuffer, max(obj.Size(), 0)+64)))
 	magic, err := raw.Peek(4)
@@ -95,7 +98,7 @@ func openStream(ctx context.Context, obj Object, s *settings, errs *ioErrors) (*
 	case CompressionBzip2:
 		r = bzip2.NewReader(raw)
 	default:
-		st.Reader = raw
+		st.Reader, st.size = raw, obj.Size()
 		return st, nil
 	}
 	// Small: it serves the format sniffing, then the text readers' reads

@@ -37,7 +37,22 @@ type window struct {
 	primed    bool
 	primedLen int
 	primedEOF bool
-	roomFirst bool // the next read goes into the room there is (see fill)
+	// short: the last read, or the primed bytes, left room in the
+	// buffer, so the stream may be at its end: the next read goes into
+	// the room there is, and only a read that fills its room makes the
+	// buffer grow. A small file so learns of its end without a buffer
+	// twice its size.
+	short bool
+}
+
+// expect sizes the first read for a stream that will give n bytes, when n
+// is known and smaller than firstRead: a small file's reader then holds a
+// buffer of its size, not firstRead and then twice that to read its end.
+// A wrong n costs only the buffer growing.
+func (w *window) expect(n int64) {
+	if n >= 0 && n < firstRead && w.ask == 0 {
+		w.ask = int(n) + 1 // one byte of room left tells the end on the next read
+	}
 }
 
 // prime makes b (copied into buf, which grows only if it is too short)
@@ -68,10 +83,7 @@ func (w *window) fill(tooLong func() error) error {
 	if w.primed {
 		w.primed = false
 		w.end, w.eof = w.primedLen, w.primedEOF
-		// The primed bytes may be all there is (a small file): the next
-		// read goes into the room they leave, and only a read that fills
-		// it makes the buffer grow.
-		w.roomFirst = true
+		w.short = true // the primed bytes may be all there is
 		clear(w.buf[w.end : w.end+w.pad])
 		return nil
 	}
@@ -83,7 +95,7 @@ func (w *window) fill(tooLong func() error) error {
 	if w.ask == 0 {
 		w.ask = firstRead
 	}
-	if room := len(w.buf) - w.pad - w.end; room <= 0 || room < w.ask && !w.roomFirst {
+	if room := len(w.buf) - w.pad - w.end; room <= 0 || room < w.ask && !w.short {
 		if w.end > maxRecordBytes {
 			return tooLong()
 		}
@@ -91,10 +103,11 @@ func (w *window) fill(tooLong func() error) error {
 		copy(nb, w.buf[:w.end])
 		w.buf = nb
 	}
-	w.roomFirst = false
 	for {
+		room := len(w.buf) - w.pad - w.end
 		n, err := w.src.Read(w.buf[w.end : len(w.buf)-w.pad])
 		w.end += n
+		w.short = n < room
 		if err == io.EOF {
 			w.eof = true
 			break
