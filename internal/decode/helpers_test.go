@@ -18,9 +18,12 @@ import (
 type memObject struct {
 	name string
 	data []byte
-	// streamErr, if set, ends the stream from Open after failAfter bytes.
+	// streamErr, if set, ends the stream from Open after failAfter bytes;
+	// with errOnce the stream says it once and then that it ended, as a
+	// body may after its connection broke.
 	streamErr error
 	failAfter int
+	errOnce   bool
 	openErr   error
 	readAtErr error
 	noOpen    bool         // Open fails: Parquet must use ranged reads only
@@ -38,7 +41,11 @@ func (o *memObject) Open(ctx context.Context) (io.ReadCloser, error) {
 		return nil, o.openErr
 	}
 	if o.streamErr != nil {
-		return io.NopCloser(io.MultiReader(bytes.NewReader(o.data[:o.failAfter]), errReader{o.streamErr})), nil
+		var tail io.Reader = errReader{o.streamErr}
+		if o.errOnce {
+			tail = &onceErrReader{err: o.streamErr}
+		}
+		return io.NopCloser(io.MultiReader(bytes.NewReader(o.data[:o.failAfter]), tail)), nil
 	}
 	return io.NopCloser(bytes.NewReader(o.data)), nil
 }
@@ -73,6 +80,18 @@ func (o *memObject) ReadAt(ctx context.Context, p []byte, off int64) (int, error
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// onceErrReader fails its first read with err, and ends after it.
+type onceErrReader struct{ err error }
+
+func (e *onceErrReader) Read([]byte) (int, error) {
+	err := e.err
+	if err == nil {
+		return 0, io.EOF
+	}
+	e.err = nil
+	return 0, err
+}
 
 // result is what decoding a file produced.
 type result struct {
