@@ -331,12 +331,17 @@ func TestNATSRestart(t *testing.T) {
 }
 
 // 5. Kill the coordinator while it is still publishing (the proxy serves
-// listings in slow pages of 20 keys) and start it again: it resumes the
+// listings in pages of 60 keys, one table's slowly, so that table is still
+// listing when the others are recorded) and start it again: it resumes the
 // open load, lists again, creates only the missing records, and nothing is
 // skipped.
 func TestCoordinatorKilledMidPublish(t *testing.T) {
 	d := newDeployment(t, options{viaProxy: true, batchFiles: 64})
-	d.setFaults(map[string]any{"list_max_keys": 20, "list_delay": "300ms"})
+	// A table's files are recorded in one burst once it is listed and probed
+	// (its schema is decided from every file): slowing every listing alike
+	// left nothing between the first record and the last to kill in, and a
+	// run killed the coordinator after all 510.
+	d.setFaults(map[string]any{"list_max_keys": 60, "list_delay": "5s", "list_delay_prefix": "products/"})
 	d.startWorkers(fourWorkers...)
 	nc, js := d.js()
 	defer nc.Close()

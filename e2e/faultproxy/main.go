@@ -60,9 +60,12 @@ type Faults struct {
 	ListSlowdownRate float64 `json:"list_slowdown_rate"`
 	// ListMaxKeys lowers the page size of ListObjectsV2 (0: as asked), and
 	// ListDelay holds each listing request back, so publishing a table takes
-	// many slow pages.
-	ListMaxKeys int      `json:"list_max_keys"`
-	ListDelay   Duration `json:"list_delay"`
+	// many slow pages; only listings of prefixes under ListDelayPrefix, when
+	// it is set, so one table is still listing when the others are
+	// recorded and published.
+	ListMaxKeys     int      `json:"list_max_keys"`
+	ListDelay       Duration `json:"list_delay"`
+	ListDelayPrefix string   `json:"list_delay_prefix"`
 	// GetDelay holds each object GET back: a load then lasts long enough
 	// for workers that start during it to take part, however fast each
 	// file loads.
@@ -277,10 +280,12 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case pageList:
-		select {
-		case <-time.After(time.Duration(f.ListDelay)):
-		case <-r.Context().Done():
-			return
+		if strings.HasPrefix(r.URL.Query().Get("prefix"), f.ListDelayPrefix) {
+			select {
+			case <-time.After(time.Duration(f.ListDelay)):
+			case <-r.Context().Done():
+				return
+			}
 		}
 		if f.ListMaxKeys > 0 {
 			if err := p.lowerMaxKeys(r, f.ListMaxKeys); err != nil {
