@@ -118,11 +118,11 @@ func run(ctx context.Context, obj Object, s *settings, errs *ioErrors,
 			if err := s.settleDialect(obj.Name(), st); err != nil {
 				return err
 			}
-			return streamed(csvFn(s.csvFileReader(obj.Name(), st)), errs)
+			return csvFn(s.csvFileReader(obj.Name(), st))
 		case FormatJSON:
 			jr := newJSONReader(st.Reader, obj.Name())
 			jr.expect(st.size)
-			return streamed(jsonFn(jr), errs)
+			return jsonFn(jr)
 		}
 		st.Close() // Parquet reads by range instead
 	}
@@ -214,16 +214,4 @@ func (g *emitGuard) recover(name string, err *error) {
 
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// streamed is the outcome of reading a text stream whose reader returned
-// err: a read error the reader never saw fails it too. bufio hands a
-// stream's error out once, to the Peek that met it (format sniffing,
-// dialect detection), and a body may then say it ended: the file would
-// read cut short, without an error.
-func streamed(err error, errs *ioErrors) error {
-	if err == nil {
-		err = errs.first()
-	}
-	return err
 }

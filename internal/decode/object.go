@@ -107,15 +107,26 @@ func (e *ioErrors) prefer(err error) error {
 	return err
 }
 
-// streamReader is the Object's stream with its errors remembered.
+// streamReader is the Object's stream with its errors remembered. A
+// stream that failed stays failed: bufio hands an error out once, to the
+// Peek that met it (format sniffing, dialect detection), and reads again
+// after it, where a body may say it ended and the file would read cut
+// short without an error.
 type streamReader struct {
-	r    io.Reader
-	errs *ioErrors
+	r      io.Reader
+	errs   *ioErrors
+	failed error
 }
 
 func (s *streamReader) Read(p []byte) (int, error) {
+	if s.failed != nil {
+		return 0, s.failed
+	}
 	n, err := s.r.Read(p)
 	s.errs.record(err)
+	if err != nil && err != io.EOF {
+		s.failed = err
+	}
 	return n, err
 }
 
