@@ -82,12 +82,12 @@ func scoreCandidate(sample []byte, atEOF bool, s *settings, delim byte, quote in
 	if quote >= 0 {
 		d.escape = s.quote.escape
 	}
-	cr := newCSVReader(nil, "", delim, d)
+	cr := newCSVReader(ended{}, "", delim, d)
 	if scratch != nil {
 		cr.buf = *scratch
 		defer func() { *scratch = cr.buf }()
 	}
-	cr.prime(sample, true) // the sample is all this reader reads
+	cr.prime(sample) // the sample is all this reader reads
 	sc := candidateScore{d: csvDialectChoice{delim: delim, quote: quote}}
 	var arena recordArena
 	if keep {
@@ -377,7 +377,7 @@ func (s *settings) csvFileReader(name string, st *stream) *csvReader {
 	cr.expect(st.size)
 	if n := s.sampled; n > 0 {
 		if b, err := st.Peek(n); err == nil { // buffered: no read
-			cr.prime(b, false) // the stream tells its end on the next read
+			cr.prime(b) // the stream tells its end on the next read
 			_, _ = st.Discard(n)
 		}
 	}

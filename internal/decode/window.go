@@ -32,11 +32,9 @@ type window struct {
 	fills int  // reads into buf, so a caller can tell buf changed
 	ask   int  // the next read's size
 	// primed: prime put primedLen bytes at buf's start, which the first
-	// fill hands over instead of reading; primedEOF says the stream has
-	// nothing after them.
+	// fill hands over instead of reading.
 	primed    bool
 	primedLen int
-	primedEOF bool
 	// short: the last read, or the primed bytes, left room in the
 	// buffer, so the stream may be at its end: the next read goes into
 	// the room there is, and only a read that fills its room makes the
@@ -56,19 +54,18 @@ func (w *window) expect(n int64) {
 }
 
 // prime makes b (copied into buf, which grows only if it is too short)
-// what the first fill reads, and eof says the stream has nothing after
-// it. Dialect detection has read a file's start already: its splits and
+// what the first fill reads; the stream goes on after it. Dialect detection has read a file's start already: its splits and
 // the file's own reader start from that copy rather than reading it
 // again, and a small file then needs no buffer of firstRead or more (two
 // of them were a third of the bytes a 10,000-file load allocated).
-func (w *window) prime(b []byte, eof bool) {
+func (w *window) prime(b []byte) {
 	if cap(w.buf) < len(b)+w.pad {
 		w.buf = make([]byte, len(b)+w.pad)
 	}
 	w.buf = w.buf[:cap(w.buf)]
 	copy(w.buf, b)
 	w.pos, w.end = 0, 0
-	w.primed, w.primedLen, w.primedEOF = true, len(b), eof
+	w.primed, w.primedLen = true, len(b)
 }
 
 // fill reads more of the stream after the unconsumed bytes. At the end of
@@ -82,7 +79,7 @@ func (w *window) fill(tooLong func() error) error {
 	w.fills++
 	if w.primed {
 		w.primed = false
-		w.end, w.eof = w.primedLen, w.primedEOF
+		w.end = w.primedLen
 		w.short = true // the primed bytes may be all there is
 		clear(w.buf[w.end : w.end+w.pad])
 		return nil
@@ -131,3 +128,9 @@ const (
 	_ = uint(maxPad - csvPad)
 	_ = uint(maxPad - jsonPad)
 )
+
+// ended is a stream with nothing in it: what a window primed with all
+// there is reads after.
+type ended struct{}
+
+func (ended) Read([]byte) (int, error) { return 0, io.EOF }

@@ -15,7 +15,7 @@ func TestWindowSizedReads(t *testing.T) {
 	tests := []struct {
 		name         string
 		primed, rest string
-		eof          bool  // the primed bytes are all of the stream, said up front
+		eof          bool  // the primed bytes are all of the stream (it reads nothing)
 		expect       int64 // the stream's size as told to the window; -1: not told
 		noGrowth     bool
 	}{
@@ -34,11 +34,12 @@ func TestWindowSizedReads(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := window{pad: csvPad}
-			if !tc.eof {
-				w.src = strings.NewReader(tc.rest) // with eof, a read would panic
+			w.src = strings.NewReader(tc.rest)
+			if tc.eof {
+				w.src = ended{}
 			}
 			if tc.primed != "" || tc.eof {
-				w.prime([]byte(tc.primed), tc.eof)
+				w.prime([]byte(tc.primed))
 			}
 			w.expect(tc.expect)
 			firstCap := -1
