@@ -20,6 +20,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"gopkg.in/yaml.v3"
+
+	"github.com/s3load/s3load/coordinator"
+	"github.com/s3load/s3load/internal/natsq"
+	"github.com/s3load/s3load/worker"
 )
 
 // Config is one full load: where the files are, which tables they form, and
@@ -475,18 +479,20 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// Defaults of the values a config leaves unset.
+// Defaults of the values a config leaves unset. Those of a setting that
+// configures a package are that package's own default, named here so a
+// config shows what a run will use; the others are decided here.
 const (
-	DefaultAckWait              = 60 * time.Second
-	DefaultRetryMaxDuration     = 30 * time.Minute
-	DefaultRetryMaxAttempts     = 5
-	DefaultRetryBackoff         = time.Second
-	DefaultRetryMaxBackoff      = time.Minute
-	DefaultNoProgressTimeout    = 10 * time.Minute
+	DefaultAckWait              = natsq.DefaultAckWait
+	DefaultRetryMaxDuration     = worker.DefaultMaxDuration
+	DefaultRetryMaxAttempts     = worker.DefaultMaxAttempts
+	DefaultRetryBackoff         = worker.DefaultBackoff
+	DefaultRetryMaxBackoff      = worker.DefaultMaxBackoff
+	DefaultNoProgressTimeout    = worker.DefaultNoProgressTimeout
 	DefaultStartupWait          = 30 * time.Second
-	DefaultBatchFiles           = 64
-	DefaultBatchMaxFileBytes    = 1 << 20
-	DefaultSplitRangeBytes      = 256 << 20
+	DefaultBatchFiles           = coordinator.DefaultBatchFiles
+	DefaultBatchMaxFileBytes    = coordinator.DefaultSmallFileBytes
+	DefaultSplitRangeBytes      = coordinator.DefaultSplitBytes
 	DefaultMaxDecompressedBytes = 64 << 30
 	DefaultMaxCompressionRatio  = 100
 	DefaultMaxTempBytes         = 16 << 30

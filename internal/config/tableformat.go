@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"strings"
+
+	"github.com/s3load/s3load/internal/lake"
 )
 
 // Table formats: what a committed table is.
@@ -30,7 +32,7 @@ const (
 	// (docs/performance.md).
 	DefaultParquetEncodings = EncodingsDelta
 	DefaultNamespace        = "default"
-	DefaultKeepSnapshots    = 5
+	DefaultKeepSnapshots    = lake.DefaultKeepSnapshots
 	DefaultCatalogType      = CatalogFilesystem
 )
 
