@@ -178,7 +178,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *workers > 0 {
 		c.Workers = *workers
 	}
-	setMemoryLimit(c.Workers, log)
+	defer keepMemoryLimit(c.Workers, log)()
 	natsURL := c.NATS.URL
 	if natsURL == "" {
 		dir := *stateDir
@@ -294,7 +294,7 @@ func cmdWorker(ctx context.Context, args []string, stderr io.Writer) error {
 	if *id == "" {
 		*id = fmt.Sprintf("%s-%d", hostname(), os.Getpid())
 	}
-	setMemoryLimit(*concurrency, log)
+	defer keepMemoryLimit(*concurrency, log)()
 	s, err := openSession(ctx, c, log, c.NATS.URL, "s3load-worker-"+*id)
 	if err != nil {
 		return err

@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -139,9 +141,17 @@ func (q timedQueue) Publish(ctx context.Context, tasks ...messages.Task) error {
 // With S3LOAD_BENCH_NATS_PROCESS=1 the NATS server runs as its own process
 // ($S3LOAD_NATS_SERVER), as it does in a deployment: peak-RSS-MB is then the
 // coordinator's (and the fake S3's), and nats-peak-RSS-MB the server's.
+// With S3LOAD_BENCH_HEAP=run the process keeps to the heap limit `s3load
+// run` keeps to with one worker (keepMemoryLimit), as a run that lists
+// the bucket does; GOMEMLIMIT=176MiB instead is that limit held fixed.
 //
 //	go test -run XXX -bench BenchmarkListing -benchtime 1x ./internal/cli
 func BenchmarkListing(b *testing.B) {
+	if os.Getenv("S3LOAD_BENCH_HEAP") == "run" {
+		before := debug.SetMemoryLimit(-1)
+		defer debug.SetMemoryLimit(before)
+		defer keepMemoryLimit(1, slog.New(slog.DiscardHandler))()
+	}
 	for _, keys := range []int{100_000, 1_000_000} {
 		b.Run(strconv.Itoa(keys), func(b *testing.B) {
 			srv := httptest.NewServer(listingS3(keys))
