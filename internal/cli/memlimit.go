@@ -40,10 +40,13 @@ func memoryLimit(workers int) int64 {
 // limitFor is the soft limit of a process whose base limit is base and
 // whose live heap is live: base while the live heap is small, and twice
 // the live heap (what the collector lets a heap grow to at GOGC=100) plus
-// the shared allowance once it is not. A fixed limit under a live heap
-// that outgrew it has the collector run back to back: listing a million
-// keys under `s3load run`'s limit of one worker took 91 s and 180 CPU-s
-// against 27 s and 45 CPU-s without (BenchmarkListing, docs/performance.md).
+// the shared allowance (the limit counts stacks and the runtime's own
+// memory too) once it is not. A fixed limit under a live heap that
+// outgrew it has the collector run back to back: listing a million keys
+// under `s3load run`'s limit of one worker took 93-147 s and 176-182 CPU-s
+// against 27 s and 44 CPU-s without, and 27-28 s and 44-46 CPU-s with
+// this; without the allowance 30-31 s and 51-52 CPU-s (BenchmarkListing,
+// docs/performance.md).
 func limitFor(base, live int64) int64 {
 	return max(base, 2*live+SharedHeap)
 }
