@@ -60,13 +60,20 @@ func keepMemoryLimit(workers int, log *slog.Logger) (stop func()) {
 		return func() {}
 	}
 	base := memoryLimit(workers)
-	debug.SetMemoryLimit(base)
 	log.Debug("go heap limit set", "bytes", base, "workers", workers)
+	return followMemoryLimit(base, heapFollowEvery)
+}
+
+// followMemoryLimit sets the runtime's soft limit to base and has it
+// follow the live heap (limitFor), looking every period, until stop is
+// called.
+func followMemoryLimit(base int64, every time.Duration) (stop func()) {
+	debug.SetMemoryLimit(base)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		followLiveHeap(ctx, base, heapFollowEvery, liveHeap(), func(limit int64) { debug.SetMemoryLimit(limit) })
+		followLiveHeap(ctx, base, every, liveHeap(), func(limit int64) { debug.SetMemoryLimit(limit) })
 	}()
 	return func() {
 		cancel()
