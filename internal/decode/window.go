@@ -54,10 +54,11 @@ func (w *window) expect(n int64) {
 }
 
 // prime makes b (copied into buf, which grows only if it is too short)
-// what the first fill reads; the stream goes on after it. Dialect detection has read a file's start already: its splits and
-// the file's own reader start from that copy rather than reading it
-// again, and a small file then needs no buffer of firstRead or more (two
-// of them were a third of the bytes a 10,000-file load allocated).
+// what the first fill reads; the stream goes on after it. Dialect
+// detection has read a file's start already: its splits and the file's
+// own reader start from that copy rather than reading it again, and a
+// small file then needs no buffer of firstRead or more (two of them were
+// a third of the bytes a 10,000-file load allocated).
 func (w *window) prime(b []byte) {
 	if cap(w.buf) < len(b)+w.pad {
 		w.buf = make([]byte, len(b)+w.pad)
