@@ -67,18 +67,52 @@ type fileSet struct {
 	kept   map[string][]messages.FileRecord // kept token -> the records it stands for
 	keptAt map[string]uint64                // kept token -> its revision
 	keptOf map[string]string                // file token -> the kept token standing for it
+	// unkept are files of a deleted kept record whose own record the watch
+	// has not met yet. The bucket keeps one message a key, so a watch that
+	// lags behind the writes never sees an own record a later write to its
+	// key replaced: that write comes after the kept record's deletion. They
+	// are said deleted only once the watch has caught up without meeting
+	// one.
+	unkept map[string]bool
 }
 
 func newFileSet() *fileSet {
-	return &fileSet{own: map[string]bool{}, kept: map[string][]messages.FileRecord{}, keptAt: map[string]uint64{}, keptOf: map[string]string{}}
+	return &fileSet{own: map[string]bool{}, kept: map[string][]messages.FileRecord{}, keptAt: map[string]uint64{},
+		keptOf: map[string]string{}, unkept: map[string]bool{}}
 }
 
 // apply takes one key's change (token, its revision, whether it is a
-// deletion, its value) and sends the file events it makes to emit.
-func (fs *fileSet) apply(token string, rev uint64, deleted bool, value []byte, current bool, emit func(coordinator.FileEvent) error) error {
+// deletion, its value; caughtUp: no later change is waiting) and sends the
+// file events it makes to emit.
+func (fs *fileSet) apply(token string, rev uint64, deleted bool, value []byte, current, caughtUp bool, emit func(coordinator.FileEvent) error) error {
+	if err := fs.applyKey(token, rev, deleted, value, current, emit); err != nil {
+		return err
+	}
+	if caughtUp {
+		return fs.flushUnkept(current, emit)
+	}
+	return nil
+}
+
+// flushUnkept says deleted the files of deleted kept records that got no
+// own record.
+func (fs *fileSet) flushUnkept(current bool, emit func(coordinator.FileEvent) error) error {
+	for t := range fs.unkept {
+		delete(fs.unkept, t)
+		if !fs.own[t] {
+			if err := emit(coordinator.FileEvent{Token: t, Deleted: true, Current: current}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (fs *fileSet) applyKey(token string, rev uint64, deleted bool, value []byte, current bool, emit func(coordinator.FileEvent) error) error {
 	if messages.IsKeptToken(token) {
 		return fs.applyKept(token, rev, deleted, value, current, emit)
 	}
+	delete(fs.unkept, token) // its own record, or its own deletion, says the rest
 	if deleted {
 		delete(fs.own, token)
 		if k, ok := fs.keptOf[token]; ok {
@@ -109,9 +143,7 @@ func (fs *fileSet) applyKept(token string, rev uint64, deleted bool, value []byt
 				delete(fs.keptOf, t)
 			}
 			if !fs.own[t] {
-				if err := emit(coordinator.FileEvent{Token: t, Deleted: true, Current: current}); err != nil {
-					return err
-				}
+				fs.unkept[t] = true
 			}
 		}
 		return nil
@@ -125,6 +157,7 @@ func (fs *fileSet) applyKept(token string, rev uint64, deleted bool, value []byt
 	for _, r := range recs {
 		t := r.Token()
 		fs.keptOf[t] = token
+		delete(fs.unkept, t)
 		if fs.own[t] {
 			continue
 		}

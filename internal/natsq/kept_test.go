@@ -175,3 +175,32 @@ func TestKeptRecordTooLarge(t *testing.T) {
 		t.Fatalf("CreateKept = %v, want ErrTooLarge", err)
 	}
 }
+
+// A kept record deleted with no own records written for its files (a
+// load's records dropped) takes its files with it: the watch says each
+// deleted once it has caught up.
+func TestKeptRecordDeletedTakesItsFiles(t *testing.T) {
+	_, st := connect(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	kept := messages.KeptRecord{LoadID: "l", Table: "t", Part: "data/p1.parquet", PartFiles: 3, Bytes: 100, Files: keptFiles(3)}
+	if err := st.CreateKept(ctx, []messages.KeptRecord{kept}); err != nil {
+		t.Fatal(err)
+	}
+	w := startWatch(t, ctx, st)
+	now := map[string]messages.FileRecord{}
+	w.until(t, now, func() bool { return len(now) == 3 })
+	if err := st.DeleteFile(ctx, "l", "t", kept.Token()); err != nil {
+		t.Fatal(err)
+	}
+	seen := w.until(t, now, func() bool { return len(now) == 0 })
+	deleted := 0
+	for _, ev := range seen {
+		if ev.Deleted {
+			deleted++
+		}
+	}
+	if deleted != 3 {
+		t.Errorf("the watch said %d files deleted, want the kept record's 3", deleted)
+	}
+}

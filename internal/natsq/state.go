@@ -396,6 +396,9 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 			}
 			if e == nil {
 				current = true
+				if err := set.flushUnkept(false, fn); err != nil {
+					return err
+				}
 				if err := fn(coordinator.FileEvent{Current: true}); err != nil {
 					return err
 				}
@@ -403,7 +406,7 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 			}
 			op := e.Operation()
 			deleted := op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge
-			if err := set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), deleted, e.Value(), current, fn); err != nil {
+			if err := set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), deleted, e.Value(), current, e.Delta() == 0, fn); err != nil {
 				return fmt.Errorf("reading %s: %w", e.Key(), err)
 			}
 		}
@@ -430,7 +433,7 @@ func (s *State) Files(ctx context.Context, load, table string) ([]messages.FileR
 			return nil
 		}
 		err := readCurrent(ctx, kv, prefix+"*", 0, func(e jetstream.KeyValueEntry) error {
-			return set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), false, e.Value(), false, emit)
+			return set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), false, e.Value(), false, false, emit)
 		})
 		if err != nil {
 			return err
