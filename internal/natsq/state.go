@@ -140,7 +140,8 @@ func (s *State) do(ctx context.Context, op func(kv jetstream.KeyValue) error) er
 // bucketGone recognises the errors of an operation on a deleted bucket.
 func bucketGone(err error) bool {
 	return errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) ||
-		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, errReadStalled)
 }
 
 func jobKey(job string) string             { return "job." + job }
@@ -503,6 +504,16 @@ func readCurrent(ctx context.Context, kv jetstream.KeyValue, pattern string, aft
 	return readCurrentOrNext(ctx, kv, pattern, after, 0, fn)
 }
 
+// readStall bounds the wait for the next of the current entries of a read.
+// They come back to back, so a read that waits this long is on a bucket
+// deleted under it and created again: the watch under it then follows the
+// new bucket from the old one's last revision, and never says it has them
+// all. The read fails, and State.do reads the new bucket.
+const readStall = 5 * time.Second
+
+// errReadStalled ends a read whose watch stopped short of the current entries.
+var errReadStalled = fmt.Errorf("no entry for %s before the last: the bucket was deleted under the read", readStall)
+
 // readCurrentOrNext is readCurrent, but if there is no entry it waits up
 // to wait for the next one stored, and returns once it has had that.
 func readCurrentOrNext(ctx context.Context, kv jetstream.KeyValue, pattern string, after uint64, wait time.Duration, fn func(jetstream.KeyValueEntry) error) error {
@@ -515,12 +526,18 @@ func readCurrentOrNext(ctx context.Context, kv jetstream.KeyValue, pattern strin
 		return fmt.Errorf("reading %s: %w", pattern, err)
 	}
 	defer func() { _ = w.Stop() }()
+	// stalled runs while the current entries come, restarted after each
+	// (fn's own time is not the watch's).
+	stalled := time.NewTimer(readStall)
+	defer stalled.Stop()
 	var waited <-chan time.Time // set once the current entries are read
 	got := false
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stalled.C:
+			return fmt.Errorf("reading %s: %w", pattern, errReadStalled)
 		case <-waited:
 			return nil
 		case e, ok := <-w.Updates():
@@ -528,6 +545,7 @@ func readCurrentOrNext(ctx context.Context, kv jetstream.KeyValue, pattern strin
 				return fmt.Errorf("reading %s: watcher closed", pattern)
 			}
 			if e == nil {
+				stalled.Stop()
 				if got || wait <= 0 {
 					return nil
 				}
@@ -543,6 +561,7 @@ func readCurrentOrNext(ctx context.Context, kv jetstream.KeyValue, pattern strin
 			if waited != nil {
 				return nil // the one stored while waiting
 			}
+			stalled.Reset(readStall)
 		}
 	}
 }
