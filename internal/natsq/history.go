@@ -143,21 +143,13 @@ func (s *State) moveOldHistory(ctx context.Context, kv jetstream.KeyValue, job s
 // trimHistory purges the job's oldest history entries beyond keep. Load
 // IDs begin with their start time, so their order is the loads' order.
 func trimHistory(ctx context.Context, js jetstream.JetStream, kv jetstream.KeyValue, job string, keep int) error {
-	l, err := kv.ListKeysFiltered(ctx, historyPrefix(job)+"*")
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
+	var keys []string
+	err := readCurrent(ctx, kv, historyPrefix(job)+"*", 0, func(e jetstream.KeyValueEntry) error {
+		keys = append(keys, e.Key())
 		return nil
-	}
+	})
 	if err != nil {
 		return fmt.Errorf("listing the history of %s: %w", job, err)
-	}
-	defer func() { _ = l.Stop() }()
-	var keys []string
-	seen := map[string]bool{} // a listing may repeat a key
-	for k := range l.Keys() {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
 	}
 	if len(keys) <= keep {
 		return nil
