@@ -505,14 +505,15 @@ func readCurrent(ctx context.Context, kv jetstream.KeyValue, pattern string, aft
 }
 
 // readStall bounds the wait for the next of the current entries of a read.
-// They come back to back, so a read that waits this long is on a bucket
-// deleted under it and created again: the watch under it then follows the
-// new bucket from the old one's last revision, and never says it has them
-// all. The read fails, and State.do reads the new bucket.
+// They come back to back, so a read that waits this long is, but for a
+// stalled server, on a bucket deleted under it and created again: the
+// watch under it then follows the new bucket from the old one's last
+// revision and never says it has them all. The read fails, State.do reads
+// the bucket again, and a caller that retries retries.
 const readStall = 5 * time.Second
 
 // errReadStalled ends a read whose watch stopped short of the current entries.
-var errReadStalled = fmt.Errorf("no entry for %s before the last: the bucket was deleted under the read", readStall)
+var errReadStalled = fmt.Errorf("no entry for %s before the last (the bucket deleted under the read, or the server stalled)", readStall)
 
 // readCurrentOrNext is readCurrent, but if there is no entry it waits up
 // to wait for the next one stored, and returns once it has had that.
