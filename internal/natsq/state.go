@@ -386,17 +386,24 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 	}
 	defer func() { _ = w.Stop() }()
 	current := false
+	// As a read's (readStall): a watch begun as the bucket goes never says
+	// it has the current records, and its caller waits for that.
+	stalled := time.NewTimer(readStall)
+	defer stalled.Stop()
 	set := newFileSet()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stalled.C:
+			return fmt.Errorf("watching files of %s: %w", table, errReadStalled)
 		case e, ok := <-w.Updates():
 			if !ok {
 				return fmt.Errorf("watching files of %s: watcher closed", table)
 			}
 			if e == nil {
 				current = true
+				stalled.Stop()
 				if err := set.flushUnkept(false, fn); err != nil {
 					return err
 				}
@@ -409,6 +416,9 @@ func (s *State) WatchFiles(ctx context.Context, load, table string, fn func(coor
 			deleted := op == jetstream.KeyValueDelete || op == jetstream.KeyValuePurge
 			if err := set.apply(strings.TrimPrefix(e.Key(), prefix), e.Revision(), deleted, e.Value(), current, e.Delta() == 0, fn); err != nil {
 				return fmt.Errorf("reading %s: %w", e.Key(), err)
+			}
+			if !current {
+				stalled.Reset(readStall)
 			}
 		}
 	}
@@ -504,7 +514,8 @@ func readCurrent(ctx context.Context, kv jetstream.KeyValue, pattern string, aft
 	return readCurrentOrNext(ctx, kv, pattern, after, 0, fn)
 }
 
-// readStall bounds the wait for the next of the current entries of a read.
+// readStall bounds the wait for the next of the current entries of a read
+// (and of WatchFiles' first look).
 // They come back to back, so a read that waits this long is, but for a
 // stalled server, on a bucket deleted under it and created again: the
 // watch under it then follows the new bucket from the old one's last
