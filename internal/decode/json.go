@@ -45,7 +45,7 @@ func sampleJSON(sc *jsonReader, keep, rejects bool) (*jsonSample, error) {
 			break
 		}
 		if err != nil && rejects && sc.bad != "" {
-			bad, line, class := err, sc.objLine, sc.bad
+			bad, line, class := err, sc.objLine(), sc.bad
 			start := len(smp.buf)
 			if smp.buf, err = sc.skipLine(smp.buf); err != nil {
 				return nil, err
@@ -221,7 +221,7 @@ func decodeJSON(ctx context.Context, jr *jsonReader, s *settings, emit func(arro
 			}
 			continue
 		}
-		if _, pos, fail, err := d.object(buf[:r.end+jsonPad], r.start, r.line); err != nil {
+		if _, pos, fail, err := d.object(buf[:r.end+jsonPad], r.start, func() int64 { return r.line }); err != nil {
 			if d.onReject == nil {
 				return cs.total, err
 			}

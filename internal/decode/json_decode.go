@@ -108,7 +108,7 @@ func (d *jsonDecoder) next() (bool, error) {
 			// A value that cannot load: skip the object, once its end is
 			// found (it may be malformed further on, which wins).
 			if end, fail = skipValue(jr.data(), jr.pos, 0); fail == jsonOK {
-				if err := d.rejectValue(err, jr.objLine, jr.buf[jr.pos:end]); err != nil {
+				if err := d.rejectValue(err, jr.objLine(), jr.buf[jr.pos:end]); err != nil {
 					return false, err
 				}
 				jr.consume(end)
@@ -147,7 +147,7 @@ func (d *jsonDecoder) skipBad(err error) error {
 	if d.onReject == nil || jr.bad == "" {
 		return err
 	}
-	line, class := jr.objLine, jr.bad
+	line, class := jr.objLine(), jr.bad
 	raw, serr := jr.skipLine(d.raw[:0])
 	d.raw = raw
 	if serr != nil {
@@ -158,8 +158,9 @@ func (d *jsonDecoder) skipBad(err error) error {
 
 // object parses the object at b[p] == '{' into row cs.n and returns its
 // end. A JSON failure comes back as its position and kind; err is a value
-// that does not fit its column, a duplicate or unknown key.
-func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail jsonFail, err error) {
+// that does not fit its column, a duplicate or unknown key, at the object's
+// line (asked only then: see jsonReader.line).
+func (d *jsonDecoder) object(b []byte, p int, line func() int64) (end, pos int, fail jsonFail, err error) {
 	cs := d.cs
 	n := cs.n
 	d.stamp++
@@ -195,14 +196,14 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 				if j >= len(d.keys) || string(key) != d.keys[j].name {
 					var ok bool
 					if j, ok = d.index[string(key)]; !ok {
-						return 0, 0, 0, dataErr(d.jr.name, line, string(key), errUnknownKey)
+						return 0, 0, 0, dataErr(d.jr.name, line(), string(key), errUnknownKey)
 					}
 					d.succ[prev+1] = j
 				}
 			}
 			prev = j
 			if d.seen[j] == d.stamp {
-				return 0, 0, 0, dataErr(d.jr.name, line, d.keys[j].name, errDuplicateKey)
+				return 0, 0, 0, dataErr(d.jr.name, line(), d.keys[j].name, errDuplicateKey)
 			}
 			d.seen[j] = d.stamp
 			met++
@@ -216,7 +217,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 				return 0, p, fail, nil
 			}
 			if verr != nil {
-				return 0, 0, 0, dataErr(d.jr.name, line, d.keys[j].name, verr)
+				return 0, 0, 0, dataErr(d.jr.name, line(), d.keys[j].name, verr)
 			}
 			p = skipSpace(b, p)
 			if p >= len(b) {
@@ -239,7 +240,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 			continue
 		}
 		if err := d.apps[l.col](l.kind, b[l.start:l.end]); err != nil {
-			return 0, 0, 0, dataErr(d.jr.name, line, d.keys[l.col].name, err)
+			return 0, 0, 0, dataErr(d.jr.name, line(), d.keys[l.col].name, err)
 		}
 	}
 	if met == len(d.seen) {
@@ -249,7 +250,7 @@ func (d *jsonDecoder) object(b []byte, p int, line int64) (end, pos int, fail js
 		if d.seen[j] != d.stamp {
 			c := &cs.cols[j]
 			if !c.field.Nullable {
-				return 0, 0, 0, dataErr(d.jr.name, line, d.keys[j].name, errMissingValue)
+				return 0, 0, 0, dataErr(d.jr.name, line(), d.keys[j].name, errMissingValue)
 			}
 			c.setNull(n)
 		}

@@ -2,6 +2,8 @@ package decode
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,4 +190,98 @@ func TestJSONExpectedKeys(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestJSONErrorLinesAfterRefills checks the lines errors and rejects name
+// deep into files whose objects span lines: they are counted only when
+// asked for and before each refill drops bytes (jsonReader.lineAt), so a
+// bad object is placed after the sample and after many refills, in JSON
+// lines and in a top-level array, and the want is counted here from the
+// text itself.
+func TestJSONErrorLinesAfterRefills(t *testing.T) {
+	// Objects of 1 to 4 lines, some blank lines between them.
+	good := func(i int) string {
+		switch i % 4 {
+		case 0:
+			return fmt.Sprintf(`{"v":%d}`+"\n", i)
+		case 1:
+			return fmt.Sprintf("{\n  \"v\": %d\n}\n", i)
+		case 2:
+			return fmt.Sprintf("{\"v\":\n%d}\n\n", i)
+		default:
+			return fmt.Sprintf("\n{\n\"v\"\n:%d}\n", i)
+		}
+	}
+	const before = sampleRows + 2345
+	tests := []struct {
+		name  string
+		bad   string // the object at index before; "" for the truncated end
+		array bool
+		msg   string
+	}{
+		{"type conflict", "{\n\"v\": \"x\"}\n", false, "expected int64"},
+		{"unknown key", "{\n\n\"w\": 1}\n", false, "not a column of the table"},
+		{"invalid JSON", "{\"v\":\n}\n", false, "invalid JSON"},
+		{"not an object", "[1]\n", false, "not an object"},
+		{"type conflict in an array", "{\n\"v\": \"x\"}", true, "expected int64"},
+		{"truncated", "", false, "file ends inside a JSON value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			sep := ""
+			if tc.array {
+				b.WriteString("[\n")
+				sep = ","
+			}
+			for i := range before {
+				b.WriteString(good(i) + sep)
+			}
+			bad := tc.bad
+			if bad == "" {
+				bad = "{\n\"v\":\n"
+			}
+			// The line of the bad object's first byte.
+			want := int64(strings.Count(b.String(), "\n")+strings.Count(bad[:strings.IndexAny(bad, "{[")], "\n")) + 1
+			if tc.name == "truncated" {
+				want = int64(strings.Count(b.String()+bad, "\n")) + 1 // where the file ends
+			}
+			b.WriteString(bad)
+			if tc.bad != "" {
+				b.WriteString(sep + good(1))
+				if tc.array {
+					b.WriteString(good(2) + "]")
+				}
+			}
+			res := decodeAll(t, jsonObj(b.String()), Options{Schema: schemaOf(t, "v", "int64")})
+			de := mustErrAs[*DataError](t, res.err)
+			if de.Line != want || !strings.Contains(res.err.Error(), tc.msg) {
+				t.Errorf("error %q at line %d, want %q at line %d", res.err, de.Line, tc.msg, want)
+			}
+		})
+	}
+
+	t.Run("rejects", func(t *testing.T) {
+		var b strings.Builder
+		var want []int64
+		for i := range before {
+			if i > sampleRows && i%997 == 0 {
+				want = append(want, int64(strings.Count(b.String(), "\n"))+1)
+				b.WriteString(`{"v":"x"}` + "\n")
+				continue
+			}
+			b.WriteString(good(i))
+		}
+		_, rejects, _, err := decodeRejecting(t, "r.jsonl", b.String(), Options{Schema: schemaOf(t, "v", "int64")}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, r := range rejects {
+			got = append(got, r.Line)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rejects at lines %v, want %v", got, want)
+		}
+	})
 }
