@@ -62,7 +62,7 @@ test: tools lint
 # meet most: 2.8 min on 2 cores of a slow host from an empty build cache,
 # most of it building the standard library and dependencies under the
 # detector. internal/natsq added 75 s more to that (it builds nats-server
-# under the detector) and the suite had passed 20 minutes there, so it,
+# under the detector) and the suite had gone over 20 minutes there, so it,
 # the in-process loads of internal/cli, and pipeline, decode and
 # flatparquet run under it by hand (all passed on 2026-12-05):
 # CGO_ENABLED=1 go test -race ./internal/...

@@ -47,13 +47,10 @@ func (j *jsonReader) fill() error {
 	return err
 }
 
-// lineAt is the line of buf[p], for any p in the buffered input.
+// lineAt is the line of buf[p], for p at or after the last position asked
+// for: pos only moves forward, and fill moves the mark with the bytes.
 func (j *jsonReader) lineAt(p int) int64 {
-	if p >= j.linePos {
-		j.line += int64(bytes.Count(j.buf[j.linePos:p], newline))
-	} else {
-		j.line -= int64(bytes.Count(j.buf[p:j.linePos], newline))
-	}
+	j.line += int64(bytes.Count(j.buf[j.linePos:p], newline))
 	j.linePos = p
 	return j.line
 }
@@ -176,7 +173,7 @@ func (j *jsonReader) failed(pos int, fail jsonFail) error {
 		if !j.eof {
 			return errNeedMore
 		}
-		return dataErrf(j.name, j.lineAt(j.end), "", "file ends inside a JSON value")
+		return dataErrf(j.name, j.objLine()+int64(bytes.Count(j.buf[j.pos:j.end], newline)), "", "file ends inside a JSON value")
 	}
 	if !j.array {
 		j.bad = RejectInvalidJSON

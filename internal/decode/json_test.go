@@ -214,17 +214,18 @@ func TestJSONErrorLinesAfterRefills(t *testing.T) {
 	}
 	const before = sampleRows + 2345
 	tests := []struct {
-		name  string
-		bad   string // the object at index before; "" for the truncated end
-		array bool
-		msg   string
+		name      string
+		bad       string // the object at index before
+		array     bool
+		truncated bool // bad ends the file, and the error names its last line
+		msg       string
 	}{
-		{"type conflict", "{\n\"v\": \"x\"}\n", false, "expected int64"},
-		{"unknown key", "{\n\n\"w\": 1}\n", false, "not a column of the table"},
-		{"invalid JSON", "{\"v\":\n}\n", false, "invalid JSON"},
-		{"not an object", "[1]\n", false, "not an object"},
-		{"type conflict in an array", "{\n\"v\": \"x\"}", true, "expected int64"},
-		{"truncated", "", false, "file ends inside a JSON value"},
+		{"type conflict", "{\n\"v\": \"x\"}\n", false, false, "expected int64"},
+		{"unknown key", "{\n\n\"w\": 1}\n", false, false, "not a column of the table"},
+		{"invalid JSON", "{\"v\":\n}\n", false, false, "invalid JSON"},
+		{"not an object", "[1]\n", false, false, "not an object"},
+		{"type conflict in an array", "{\n\"v\": \"x\"}", true, false, "expected int64"},
+		{"truncated", "{\n\"v\":\n", false, true, "file ends inside a JSON value"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,17 +238,13 @@ func TestJSONErrorLinesAfterRefills(t *testing.T) {
 			for i := range before {
 				b.WriteString(good(i) + sep)
 			}
-			bad := tc.bad
-			if bad == "" {
-				bad = "{\n\"v\":\n"
+			// The line of the bad object's first byte, or of the file's end.
+			want := int64(strings.Count(b.String(), "\n")+strings.Count(tc.bad[:strings.IndexAny(tc.bad, "{[")], "\n")) + 1
+			if tc.truncated {
+				want = int64(strings.Count(b.String()+tc.bad, "\n")) + 1
 			}
-			// The line of the bad object's first byte.
-			want := int64(strings.Count(b.String(), "\n")+strings.Count(bad[:strings.IndexAny(bad, "{[")], "\n")) + 1
-			if tc.name == "truncated" {
-				want = int64(strings.Count(b.String()+bad, "\n")) + 1 // where the file ends
-			}
-			b.WriteString(bad)
-			if tc.bad != "" {
+			b.WriteString(tc.bad)
+			if !tc.truncated {
 				b.WriteString(sep + good(1))
 				if tc.array {
 					b.WriteString(good(2) + "]")
