@@ -100,6 +100,9 @@ func sampleCSV(cr *csvReader, s *settings, h *csvHead, ncols int, keep bool) err
 			h.kinds = make([]uint8, ncols)
 		}
 		for i := range ncols {
+			if h.kinds[i]&kindString != 0 {
+				continue // text absorbs every kind: nothing left to learn
+			}
 			if f := rec.field(i); rec.quoted[i] || !isNull(f, s.nulls) {
 				h.kinds[i] |= s.text.classify(f)
 			}
