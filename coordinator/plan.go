@@ -312,14 +312,12 @@ func (tp *TablePlan) skip(why string) {
 }
 
 // Sizes that decide how s3load reads a file; they mirror the adapters'
-// (internal/pipeline probedFileMax and probedBytesMax, internal/decode
+// (internal/pipeline probedFileMax and probedSpoolMax, internal/decode
 // footerGuessBytes and the Parquet reader's buffer) and are only used to
-// estimate. The pipeline keeps probed files compressed, so text files fit
-// two to four times their raw bytes: counting raw bytes, the estimate may
-// count a load GET for a file that is kept.
+// estimate. A spool full of limits.max_temp_bytes keeps fewer.
 const (
 	planProbedFileMax  = 256 << 10
-	planProbedBytesMax = 32 << 20
+	planProbedBytesMax = 1 << 30
 	planParquetBuffer  = 1 << 20
 )
 

@@ -113,6 +113,8 @@ type adapters struct {
 	targetStore  *s3store.Store
 	targetBucket string
 	pipeline     *pipeline.Pipeline
+	// temp is the process's scratch disk budget (limits.max_temp_bytes).
+	temp *tempspace.Budget
 	// lake commits Iceberg tables (openLake); nil for plain Parquet.
 	lake *lake.Committer
 	// closers release what openLake opened (a SQL catalog's database).
@@ -155,6 +157,7 @@ func buildAdapters(ctx context.Context, c config.Config, m *metrics.Metrics) (*a
 	// One budget for all of this process's temporary files: decompressed
 	// Parquet and parts spooled for an s3:// target.
 	temp := tempspace.New(c.Limits.TempDir, int64(c.Limits.MaxTempBytes))
+	ad.temp = temp
 	topts := []target.Option{target.WithTemp(temp)}
 	if c.TableFormat == config.FormatIceberg {
 		topts = append(topts, target.WithLayout(target.Layout{Namespace: c.NamespaceLevels()}))

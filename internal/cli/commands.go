@@ -207,8 +207,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer s.close()
 	// The coordinator and the workers share this process: a small file the
 	// pre-flight reads is loaded from those bytes. A fleet's worker would
-	// rarely load a file it probed, and would hold the memory for nothing.
-	s.ad.pipeline.KeepProbedFiles()
+	// rarely load a file it probed, and would spool it for nothing.
+	defer s.ad.pipeline.KeepProbedFiles(s.ad.temp)()
 
 	var g run.Group
 	report := s.addCoordinator(ctx, &g, *fullReload, pv)

@@ -112,7 +112,8 @@ type Limits struct {
 	// decompression bomb, 1000x and more.
 	MaxCompressionRatio int `yaml:"max_compression_ratio"`
 	// MaxTempBytes caps the temporary disk one worker process uses at once
-	// (decompressed Parquet, parts spooled for an S3 target); default
+	// (decompressed Parquet, parts spooled for an S3 target, the small
+	// files s3load run keeps from its pre-flight for their load); default
 	// DefaultMaxTempBytes.
 	MaxTempBytes ByteSize `yaml:"max_temp_bytes"`
 	// TempDir is where those files go (default: the system's temporary

@@ -11,6 +11,7 @@ import (
 	"github.com/s3load/s3load/internal/decode"
 	"github.com/s3load/s3load/internal/s3store"
 	"github.com/s3load/s3load/internal/target"
+	"github.com/s3load/s3load/internal/tempspace"
 	"github.com/s3load/s3load/messages"
 	"github.com/s3load/s3load/worker"
 )
@@ -35,7 +36,7 @@ func TestBatchStoppedReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := New(store, tgt, map[string]decode.Options{"t": {Format: decode.FormatCSV, CSV: decode.CSVOptions{Delimiter: ',', Quote: '"', Header: true}}}, nil)
-	p.KeepProbedFiles()
+	defer p.KeepProbedFiles(tempspace.New(t.TempDir(), 0))()
 	task := messages.Task{LoadID: "l", Table: "t"}
 	for i := range 5 * batchPrefetch {
 		src := messages.Source{Bucket: "b", Key: fmt.Sprintf("f%02d.csv", i), ETag: "e", Size: 8}

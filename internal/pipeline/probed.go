@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/s2"
-
 	"github.com/s3load/s3load/internal/decode"
+	"github.com/s3load/s3load/internal/tempspace"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -21,17 +20,21 @@ import (
 // listed version's (the read was pinned to its ETag), so the file loads as
 // it was listed even if the object changed since, as a pinned read of a
 // versioned bucket would.
+//
+// The bytes wait in a spool file on the worker's scratch disk, not in
+// memory: kept on the heap (as S2, 43% of a CSV file's bytes) the
+// harness's 10,000 small files were 43 MB of a live heap the collector
+// doubles, and the load's peak RSS reached 256 MB, the limit a
+// worker. In the spool they are the kernel's page cache, which it can
+// write out or drop, and writing and reading them back costs less CPU than
+// S2 did there and back (BenchmarkKeptBytes).
 const (
 	// probedFileMax: larger files are sampled, not read whole.
 	probedFileMax = 256 << 10
-	// probedBytesMax bounds the bytes kept, as stored: compressed with S2,
-	// which takes the harness's 10 KB CSV files to 43%, so its 10,000 fit
-	// (~45 MB). zstd's fastest level took them to 19% in 32 MB, at 1.8
-	// times the CPU there and back (42 against 23 µs a file,
-	// BenchmarkKeptBytes): 13% of a small-file load's CPU in its profile.
-	// Files probed once it is full are not kept: the load reads them as
-	// usual.
-	probedBytesMax = 48 << 20
+	// probedSpoolMax bounds a spool's size. Files probed once it is full
+	// are not kept (nor when limits.max_temp_bytes is spent): the load
+	// reads them as usual.
+	probedSpoolMax = 1 << 30
 	// probedTTL: bytes no load took by then (its file failed the
 	// pre-flight, or loads on another worker) are dropped.
 	probedTTL = 10 * time.Minute
@@ -40,88 +43,126 @@ const (
 // probedFiles holds small files' bytes from their probe until their load
 // takes them, each pinned to its listed identity (bucket, key, ETag).
 type probedFiles struct {
-	mu    sync.Mutex
-	on    bool
-	size  int64
+	mu sync.Mutex
+	// temp is where the spool is made; nil: files are not kept.
+	temp *tempspace.Budget
+	// spool holds the kept bytes, appended; nil until a file is kept, and
+	// removed (its bytes given back to temp) once it holds no file, so a
+	// load's spool lives from its pre-flight to the end of its load.
+	spool *tempspace.File
+	// limit is the spool's largest size: probedSpoolMax.
+	limit int64
 	files map[string]probedFile
-	// swept is when expired bytes were last dropped: sweeping on every put
+	// swept is when expired files were last dropped: sweeping on every put
 	// walked the whole map per probed file, quadratic in a load's files.
 	swept time.Time
 }
 
 // KeepProbedFiles makes the pipeline keep the small files its probes read
-// for their loads: for a process that both probes and loads (s3load run).
-// Call it before the pipeline is used.
-func (p *Pipeline) KeepProbedFiles() {
-	p.probed.start()
+// for their loads, in a spool file under temp: for a process that both
+// probes and loads (s3load run). Call it before the pipeline is used, and
+// stop, which removes the spool, once it is no longer used.
+func (p *Pipeline) KeepProbedFiles(temp *tempspace.Budget) (stop func()) {
+	p.probed.start(temp)
+	return p.probed.stop
 }
 
 // start turns keeping on.
-func (c *probedFiles) start() {
+func (c *probedFiles) start(temp *tempspace.Budget) {
 	c.mu.Lock()
-	c.on = true
+	c.temp, c.limit = temp, probedSpoolMax
 	c.mu.Unlock()
+}
+
+// stop forgets every kept file and removes the spool.
+func (c *probedFiles) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.temp, c.files = nil, nil
+	c.removeSpool()
 }
 
 // keeping says whether probed files are kept.
 func (c *probedFiles) keeping() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.on
+	return c.temp != nil
 }
 
+// probedFile is where a kept file's bytes are in the spool.
 type probedFile struct {
-	data []byte
-	at   time.Time
+	off, n int64
+	at     time.Time
 }
 
+// put keeps raw, the bytes of src, if the spool has room. A file that
+// cannot be kept is not an error: its load reads it from the store.
 func (c *probedFiles) put(src messages.Source, raw []byte) {
-	data := s2.Encode(nil, raw)
-	if cap(data) > len(data)+len(data)/8 {
-		data = bytes.Clone(data) // keep only what is used
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.temp == nil {
+		return
+	}
 	now := time.Now()
-	if now.Sub(c.swept) > probedTTL/10 { // bytes outlive their TTL by a tenth at most
+	if now.Sub(c.swept) > probedTTL/10 { // files outlive their TTL by a tenth at most
 		c.swept = now
 		for id, f := range c.files {
 			if now.Sub(f.at) > probedTTL {
 				delete(c.files, id)
-				c.size -= int64(len(f.data))
 			}
 		}
+		if len(c.files) == 0 {
+			c.removeSpool()
+		}
 	}
-	if c.size+int64(len(data)) > probedBytesMax {
+	if c.spool == nil {
+		f, err := c.temp.Create("s3load-probed-*")
+		if err != nil {
+			return
+		}
+		c.spool = f
+	}
+	off := c.spool.Size()
+	if off+int64(len(raw)) > c.limit {
 		return
+	}
+	if n, err := c.spool.Write(raw); err != nil || n != len(raw) {
+		return // over limits.max_temp_bytes, or the disk's fault: not kept
 	}
 	if c.files == nil {
 		c.files = map[string]probedFile{}
 	}
-	if old, ok := c.files[src.Identity()]; ok {
-		c.size -= int64(len(old.data))
-	}
-	c.files[src.Identity()] = probedFile{data: data, at: now}
-	c.size += int64(len(data))
+	// A file probed again replaces its earlier bytes, which stay in the
+	// spool, unreferenced, until it is removed.
+	c.files[src.Identity()] = probedFile{off: off, n: int64(len(raw)), at: now}
 }
 
 // take returns and forgets the bytes of src, if kept.
 func (c *probedFiles) take(src messages.Source) ([]byte, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	f, ok := c.files[src.Identity()]
-	if ok {
-		delete(c.files, src.Identity())
-		c.size -= int64(len(f.data))
-	}
-	c.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
-	raw, err := s2.Decode(nil, f.data)
+	delete(c.files, src.Identity())
+	raw := make([]byte, f.n)
+	_, err := c.spool.ReadAt(raw, f.off) // an error only for a short read
+	if len(c.files) == 0 {
+		c.removeSpool()
+	}
 	if err != nil {
-		return nil, false // never: the bytes were encoded here; the store has them
+		return nil, false // the disk's fault: the load reads the store
 	}
 	return raw, true
+}
+
+// removeSpool removes the spool, if there is one. c.mu is held.
+func (c *probedFiles) removeSpool() {
+	if c.spool != nil {
+		_ = c.spool.Remove() // a temporary file: nothing to do if it cannot be removed
+		c.spool = nil
+	}
 }
 
 // probeObject is src as the pre-flight reads it: a small file read whole,
