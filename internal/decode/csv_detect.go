@@ -240,10 +240,10 @@ func detectDialect(sample []byte, atEOF bool, s *settings, scratch *[]byte) cand
 // column, or when every column is text (nothing tells a header from data
 // then, and a header is the common case).
 //
-// It looks column by column, and a column no further than text needs
-// (kindString absorbs every other kind): the first typed column usually
-// tells, where classifying every value of the sample was a third of a
-// small file's detection.
+// It goes column by column, reads a column only until it is text
+// (kindString absorbs every other kind), and returns at the first column
+// that tells, usually the first typed one: classifying every value of the
+// sample first was a third of a small file's detection.
 func detectHeader(recs []csvRecord, nulls []string) bool {
 	if len(recs) < 2 {
 		return true

@@ -26,8 +26,8 @@ import (
 // harness's 10,000 small files were 43 MB of a live heap the collector
 // doubles, and the load's peak RSS reached 256 MB, the limit a
 // worker. In the spool they are the kernel's page cache, which it can
-// write out or drop, and writing and reading them back costs less CPU than
-// S2 did there and back (BenchmarkKeptBytes).
+// write out and reclaim, and writing and reading them back costs less CPU
+// than S2 did there and back (BenchmarkKeptBytes).
 const (
 	// probedFileMax: larger files are sampled, not read whole.
 	probedFileMax = 256 << 10
@@ -127,7 +127,12 @@ func (c *probedFiles) put(src messages.Source, raw []byte) {
 		return
 	}
 	if n, err := c.spool.Write(raw); err != nil || n != len(raw) {
-		return // over limits.max_temp_bytes, or the disk's fault: not kept
+		// Over limits.max_temp_bytes, or the disk's fault: not kept, and
+		// a spool that holds nothing goes.
+		if len(c.files) == 0 {
+			c.removeSpool()
+		}
+		return
 	}
 	if c.files == nil {
 		c.files = map[string]probedFile{}

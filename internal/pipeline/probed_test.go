@@ -145,6 +145,16 @@ func TestProbedFiles(t *testing.T) {
 		}
 	})
 
+	t.Run("a spool that keeps nothing goes", func(t *testing.T) {
+		dir := t.TempDir()
+		var c probedFiles
+		c.start(tempspace.New(dir, 1)) // a budget no file fits
+		c.put(src(0), file(0))
+		if names := spoolFiles(t, dir); len(names) != 0 || len(c.files) != 0 {
+			t.Errorf("spool files %v and %d kept files after the budget refused the only file", names, len(c.files))
+		}
+	})
+
 	t.Run("expired files are dropped", func(t *testing.T) {
 		dir := t.TempDir()
 		var c probedFiles
