@@ -46,7 +46,8 @@ func editConfig(t *testing.T, path string, edit func(string) string) {
 
 // A good config passes every check, one ✓ line each, in order: the
 // source's credentials, bucket and region, ACL, each table's prefix, one
-// read; the target; the catalog of an Iceberg config; NATS.
+// read; the target; the temporary disk; the catalog of an Iceberg config;
+// NATS.
 func TestCheckAllPass(t *testing.T) {
 	e := newLoadEnv(t)
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
@@ -59,13 +60,13 @@ func TestCheckAllPass(t *testing.T) {
 		want        []string // checks, in order
 	}{
 		{"parquet", "", []string{"credentials", "bucket and region", "GetBucketAcl", "ListBucket", "ListBucket", "ListBucket",
-			"GetObject", "writable", "reachable with JetStream"}},
+			"GetObject", "writable", "writable", "reachable with JetStream"}},
 		{"iceberg with the filesystem catalog", "table_format: iceberg",
 			[]string{"credentials", "bucket and region", "GetBucketAcl", "ListBucket", "ListBucket", "ListBucket",
-				"GetObject", "writable", "reachable", "reachable with JetStream"}},
+				"GetObject", "writable", "writable", "reachable", "reachable with JetStream"}},
 		{"iceberg with a SQL catalog", "table_format: iceberg\ncatalog: { type: sql, uri: \"sqlite://" + db + "\" }",
 			[]string{"credentials", "bucket and region", "GetBucketAcl", "ListBucket", "ListBucket", "ListBucket",
-				"GetObject", "writable", "reachable", "reachable with JetStream"}},
+				"GetObject", "writable", "writable", "reachable", "reachable with JetStream"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := e.writeConfig(tables, tt.extra)
@@ -135,6 +136,7 @@ func TestCheckFailures(t *testing.T) {
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
 	closed := testenv.FreeAddr(t) // nothing listens here
 	silent := silentListener(t)
+	missingDir := filepath.Join(t.TempDir(), "no-such-dir")
 	tests := []struct {
 		name string
 		edit func(doc string) string
@@ -187,6 +189,9 @@ target_s3:
 			},
 			check: "writable", where: "target s3://out/lake",
 			want: []string{"s3://out/lake", "denies the write", "AccessDenied"}, fix: "grant the target's key s3:PutObject"},
+		{name: "temporary disk missing", edit: func(d string) string { return d + "\nlimits: { temp_dir: " + missingDir + " }\n" },
+			check: "writable", where: "temporary disk " + missingDir,
+			want: []string{missingDir, "no such file or directory"}, fix: "check limits.temp_dir"},
 		{name: "nats down", setup: func(t *testing.T, _ string) { e.natsDown() },
 			check: "reachable with JetStream", where: "nats " + e.natsURL,
 			want: []string{"no server reachable at " + e.natsURL}, fix: "check nats.url and that the server is up"},

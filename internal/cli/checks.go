@@ -8,6 +8,7 @@ import (
 
 	"github.com/s3load/s3load/internal/config"
 	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/internal/tempspace"
 )
 
 // check is one connection check. `s3load check` runs them all; `run`,
@@ -39,8 +40,8 @@ var errSkipped = errors.New("skipped")
 // sampleLimit bounds how many objects of a prefix a check counts.
 const sampleLimit = 1000
 
-// storeChecks are the checks of the source bucket and of the target, one
-// group each, in the order they run.
+// storeChecks are the checks of the source bucket, of the target and of
+// the temporary disk, one group each, in the order they run.
 func storeChecks(c config.Config, ad *adapters) [][]check {
 	src := "source s3://" + c.Source.Bucket
 	source := bucketChecks(ad.source, c.Source.Bucket, src, "source")
@@ -115,7 +116,22 @@ func storeChecks(c config.Config, ad *adapters) [][]check {
 	return [][]check{
 		withEndpoint(source, storeEndpoint(c.Source.Endpoint, ad.source)),
 		withEndpoint(target, targetEndpoint),
+		{tempCheck(ad.temp)},
 	}
+}
+
+// tempCheck makes and removes a file in limits.temp_dir. A directory that
+// is missing or not writable would otherwise show only at the first file
+// that needs it (a compressed Parquet file, a part for an s3:// target),
+// or not at all: run's small files would quietly be fetched twice.
+func tempCheck(temp *tempspace.Budget) check {
+	return check{name: "writable", target: "temporary disk " + temp.Dir(), scope: "limits.temp_dir", startup: true,
+		run: func(context.Context) (string, error) {
+			if err := temp.Check(); err != nil {
+				return "", fmt.Errorf("%w: check limits.temp_dir, a directory where this user may create files", err)
+			}
+			return "a file was created and removed", nil
+		}}
 }
 
 // storeEndpoint names a store's endpoint in messages.

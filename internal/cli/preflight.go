@@ -13,7 +13,8 @@ import (
 
 // preflight checks, before anything is loaded, what only a person can fix:
 // the source's credentials, bucket and region, and that the target takes
-// writes (an s3:// target's credentials, bucket and region too): the
+// writes (an s3:// target's credentials, bucket and region too), and that
+// limits.temp_dir takes files: the
 // start-up checks of storeChecks, which `s3load check` runs too. It stops
 // within seconds on any of these, naming the cause and the fix, rather
 // than retrying for the load's whole retry budget. NATS has been checked

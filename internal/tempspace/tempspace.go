@@ -52,6 +52,20 @@ func New(dir string, max int64) *Budget {
 	return &Budget{dir: dir, max: max}
 }
 
+// Dir is the directory the budget's files are made in.
+func (b *Budget) Dir() string { return b.dir }
+
+// Check makes and removes an empty file in the budget's directory: that
+// the directory exists and takes this user's files is then known at start,
+// not at the first file that needs it.
+func (b *Budget) Check() error {
+	f, err := b.Create("s3load-check-*")
+	if err != nil {
+		return err
+	}
+	return f.Remove()
+}
+
 // Used is how many bytes the budget's live files hold.
 func (b *Budget) Used() int64 { return b.used.Load() }
 
