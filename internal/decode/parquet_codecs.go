@@ -14,7 +14,8 @@ import (
 
 // Arrow's Parquet codecs are looked up in a process-wide registry that is
 // only safe to write before any reading starts, hence init. The two below
-// fill gaps in arrow-go v18.8.0 (zstd's is internal/zstdpages'):
+// fill gaps in arrow-go (found in v18.8.0; v18.9.0 still has no LZ4) (zstd's
+// is internal/zstdpages'):
 //   - LZ4 (the deprecated codec, not LZ4_RAW) is missing. Writers disagree
 //     on its framing: Hadoop's block framing (parquet-mr, Arrow C++) or a
 //     bare LZ4 block (old parquet-cpp). We try Hadoop framing and fall back

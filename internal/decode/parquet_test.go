@@ -31,19 +31,6 @@ var conformanceMisses = map[string]string{
 		"(maxPageSize); refused with a clear error",
 }
 
-// arrowLeaks are files whose DELTA_BINARY_PACKED pages make arrow-go
-// v18.8.0 allocate block buffers it never releases (delta_bit_packing.go,
-// initBlock); with the default Go allocator the garbage collector reclaims
-// them. The leak check skips them.
-var arrowLeaks = map[string]bool{
-	"data/datapage_v2.snappy.parquet":             true,
-	"data/delta_binary_packed.parquet":            true,
-	"data/delta_byte_array.parquet":               true,
-	"data/delta_encoding_optional_column.parquet": true,
-	"data/delta_encoding_required_column.parquet": true,
-	"data/delta_length_byte_array.parquet":        true,
-}
-
 func TestParquetConformance(t *testing.T) {
 	corpus := testenv.ParquetConformanceDir(t)
 	f, err := os.Open(filepath.Join(corpus, "expected.tsv"))
@@ -87,7 +74,7 @@ func TestParquetConformance(t *testing.T) {
 			if !IsPermanent(err) {
 				t.Errorf("%s: error on a local file is not permanent: %v", rel, err)
 			}
-		} else if leaked := mem.CurrentAlloc(); leaked != 0 && !arrowLeaks[rel] {
+		} else if leaked := mem.CurrentAlloc(); leaked != 0 {
 			t.Errorf("%s: %d bytes leaked", rel, leaked)
 		}
 		t.Logf("%-50s want %-6s got %-6s %v %v", rel, want, got, time.Since(start).Round(time.Millisecond), err)
@@ -164,8 +151,8 @@ func TestParquetSchemaMismatch(t *testing.T) {
 }
 
 func TestParquetPanicBecomesDataError(t *testing.T) {
-	// This byte of the first page header makes arrow-go v18.8.0
-	// dereference nil while reading the row group.
+	// This byte of the first page header makes arrow-go (v18.8.0 and
+	// v18.9.0) dereference nil while reading the row group.
 	data := bytes.Clone(readTestdata(t, "golden.parquet"))
 	data[10] = 0
 	res := decodeAll(t, &memObject{name: "s3://b/k.parquet", data: data}, Options{})

@@ -113,10 +113,11 @@ func TestWriterEncodings(t *testing.T) {
 			if !slices.Equal(gotSplit, tc.wantSplit) {
 				t.Errorf("BYTE_STREAM_SPLIT columns = %v, want %v", gotSplit, tc.wantSplit)
 			}
-			// Read back with Go's allocator: arrow-go v18.8.0's DELTA_BINARY_PACKED
-			// decoder never frees its miniblock widths (64 bytes a page), which
-			// the garbage collector reclaims but a checked allocator reports.
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 20}, memory.DefaultAllocator)
+			// Read back with a checked allocator: since arrow-go v18.9.0 the
+			// DELTA_BINARY_PACKED decoder frees what it allocates.
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 20}, mem)
 			if err != nil {
 				t.Fatal(err)
 			}
