@@ -79,7 +79,7 @@ func (c *probedFiles) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.temp, c.files = nil, nil
-	c.removeSpool()
+	c.dropEmptySpool()
 }
 
 // keeping says whether probed files are kept.
@@ -111,9 +111,7 @@ func (c *probedFiles) put(src messages.Source, raw []byte) {
 				delete(c.files, id)
 			}
 		}
-		if len(c.files) == 0 {
-			c.removeSpool()
-		}
+		c.dropEmptySpool()
 	}
 	if c.spool == nil {
 		f, err := c.temp.Create("s3load-probed-*")
@@ -129,9 +127,7 @@ func (c *probedFiles) put(src messages.Source, raw []byte) {
 	if n, err := c.spool.Write(raw); err != nil || n != len(raw) {
 		// Over limits.max_temp_bytes, or the disk's fault: not kept, and
 		// a spool that holds nothing goes.
-		if len(c.files) == 0 {
-			c.removeSpool()
-		}
+		c.dropEmptySpool()
 		return
 	}
 	if c.files == nil {
@@ -151,20 +147,21 @@ func (c *probedFiles) take(src messages.Source) ([]byte, bool) {
 		return nil, false
 	}
 	delete(c.files, src.Identity())
+	// Read under the lock: a page-cache read of a few µs, and another take
+	// could otherwise remove the spool under this one.
 	raw := make([]byte, f.n)
 	_, err := c.spool.ReadAt(raw, f.off) // an error only for a short read
-	if len(c.files) == 0 {
-		c.removeSpool()
-	}
+	c.dropEmptySpool()
 	if err != nil {
 		return nil, false // the disk's fault: the load reads the store
 	}
 	return raw, true
 }
 
-// removeSpool removes the spool, if there is one. c.mu is held.
-func (c *probedFiles) removeSpool() {
-	if c.spool != nil {
+// dropEmptySpool removes the spool once it keeps no file, giving its bytes
+// back to temp. c.mu is held.
+func (c *probedFiles) dropEmptySpool() {
+	if len(c.files) == 0 && c.spool != nil {
 		_ = c.spool.Remove() // a temporary file: nothing to do if it cannot be removed
 		c.spool = nil
 	}
