@@ -12,6 +12,9 @@ func (c *column) startChunk(meta *metadata.ColumnChunkMetaDataBuilder, pager fil
 	c.meta, c.pager = meta, pager
 	c.chunkRows, c.written = 0, 0
 	c.chunk.reset()
+	if c.dict != nil {
+		c.dict.reset()
+	}
 }
 
 // closeChunk writes the last page, sets the chunk's statistics and has the
@@ -26,12 +29,23 @@ func (c *column) closeChunk(w *Writer) error {
 			return err
 		}
 	}
+	hasDict, fellBack := false, false
+	if c.dict != nil {
+		// an empty chunk too has its (empty) dictionary, as arrow-go writes it
+		if !c.dict.plainOn {
+			if err := c.writeDictionary(w); err != nil {
+				return err
+			}
+		}
+		// a dictionary dropped before its first page is not mentioned
+		hasDict, fellBack = c.dict.written, c.dict.plainOn && c.dict.written
+	}
 	if c.statsOn {
 		if st := c.chunk.encode(c.maxStats); c.chunkRows > 0 && st.IsSet() {
 			c.meta.SetStats(st)
 		}
 	}
-	err := c.pager.Close(false, false)
+	err := c.pager.Close(hasDict, fellBack)
 	c.meta, c.pager = nil, nil
 	return err
 }

@@ -29,6 +29,7 @@ type column struct {
 	values []byte // PLAIN values (booleans: bits)
 	nbits  int    // booleans in values
 	delta  deltaEncoder
+	dict   *dictEncoder // byte arrays with a dictionary; nil without
 	page   stats
 
 	// the current column chunk
@@ -47,7 +48,12 @@ type column struct {
 
 func newColumn(field arrow.Field, k kind, descr *schema.Column, props *parquet.WriterProperties) *column {
 	path := descr.Path()
+	var dict *dictEncoder
+	if k.physical() == parquet.Types.ByteArray && props.DictionaryEnabledFor(path) {
+		dict = newDictEncoder()
+	}
 	return &column{
+		dict:     dict,
 		name:     field.Name,
 		descr:    descr,
 		kind:     k,
@@ -68,9 +74,15 @@ func (c *column) size() int {
 		return (c.nbits + 7) / 8
 	case c.enc == parquet.Encodings.DeltaBinaryPacked:
 		return c.delta.size()
+	case c.dictOn():
+		return c.dict.raw
 	}
 	return len(c.values)
 }
+
+// dictOn says the column's values go to its dictionary: it has one and
+// has not fallen back to PLAIN.
+func (c *column) dictOn() bool { return c.dict != nil && !c.dict.plainOn }
 
 // write adds rows lo to lo+n of arr to the column in batches of the write
 // batch size, starting a new page whenever the current one reaches the
@@ -92,6 +104,11 @@ func (c *column) write(w *Writer, arr arrow.Array, lo, n int) (err error) {
 		done += k
 		if int64(c.size()) >= w.props.DataPageSize() {
 			if err := c.flushPage(w); err != nil {
+				return err
+			}
+		}
+		if c.dictOn() && c.dictTooCostly(w) {
+			if err := c.fallBack(w); err != nil {
 				return err
 			}
 		}
@@ -247,12 +264,17 @@ func putByteArrays[O int32 | int64](c *column, data arrow.ArrayData, off, n int,
 	if err != nil {
 		return err
 	}
-	c.values = appendByteArrays(c.values, values, offs, valid, off)
 	count := n
 	if valid != nil {
 		count = bitutil.CountSetBits(valid, off, n)
 	}
 	c.page.values += int64(count)
+	if c.dictOn() {
+		// the page's min and max are its entries', taken at flushPage
+		putDict(c.dict, values, offs, valid, off)
+		return nil
+	}
+	c.values = appendByteArrays(c.values, values, offs, valid, off)
 	if c.statsOn {
 		if mn, mx, ok := byteArraysMinMax(values, offs, valid, off); ok {
 			c.page.setBytes(mn, mx)

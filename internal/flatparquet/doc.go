@@ -1,7 +1,7 @@
 // Package flatparquet writes Arrow record batches of flat schemas to Parquet
 // files: the same files pqarrow.FileWriter writes for them (the Parquet
 // schema pqarrow.ToParquet gives, PLAIN or the column's asked-for encoding,
-// data pages V1, the same statistics in page headers and column chunks, the
+// dictionaries for byte arrays where asked, data pages V1, the same statistics in page headers and column chunks, the
 // Arrow schema in the footer; byte for byte the same unless a page holds
 // some nulls, whose definition levels are encoded differently) at a third
 // of the cost outside compression: on s3load's 7-column benchmark with
@@ -16,7 +16,8 @@
 // what arrow-go does well is left to it: page headers, compression (through
 // the registered codecs), column chunk metadata and the footer.
 //
-// It owns encoding (PLAIN, DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT),
+// It owns encoding (PLAIN, DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
+// dictionaries of byte arrays),
 // definition levels and statistics for top-level columns of primitive,
 // string and binary types; Supported says which schemas those are, and
 // anything else is pqarrow's.

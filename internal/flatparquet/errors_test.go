@@ -68,16 +68,18 @@ func TestRefusedProps(t *testing.T) {
 	mem := memory.DefaultAllocator
 	cases := map[string]*parquet.WriterProperties{
 		"defaults (dictionaries on)": nil,
-		"dictionary for a column":    testProps(mem, parquet.WithDictionaryFor("s", true)),
-		"data page v2":               testProps(mem, parquet.WithDataPageVersion(parquet.DataPageV2)),
-		"page index":                 testProps(mem, parquet.WithPageIndexEnabled(true)),
-		"bloom filter":               testProps(mem, parquet.WithBloomFilterEnabledFor("i", true)),
-		"delta length byte array":    testProps(mem, parquet.WithEncodingFor("s", parquet.Encodings.DeltaLengthByteArray)),
-		"delta for a double":         testProps(mem, parquet.WithEncodingFor("f", parquet.Encodings.DeltaBinaryPacked)),
-		"split for a string":         testProps(mem, parquet.WithEncodingFor("s", parquet.Encodings.ByteStreamSplit)),
-		"nanoseconds as micros":      testProps(mem, parquet.WithVersion(parquet.V2_4)),
-		"no row groups":              testProps(mem, parquet.WithMaxRowGroupLength(0)),
-		"codec not registered":       testProps(mem, parquet.WithCompression(compress.Codecs.Lzo)),
+		"dictionary for an integer":  testProps(mem, parquet.WithDictionaryFor("i", true)),
+		"dictionary falling back to delta": testProps(mem, parquet.WithDictionaryFor("s", true),
+			parquet.WithEncodingFor("s", parquet.Encodings.DeltaLengthByteArray)),
+		"data page v2":            testProps(mem, parquet.WithDataPageVersion(parquet.DataPageV2)),
+		"page index":              testProps(mem, parquet.WithPageIndexEnabled(true)),
+		"bloom filter":            testProps(mem, parquet.WithBloomFilterEnabledFor("i", true)),
+		"delta length byte array": testProps(mem, parquet.WithEncodingFor("s", parquet.Encodings.DeltaLengthByteArray)),
+		"delta for a double":      testProps(mem, parquet.WithEncodingFor("f", parquet.Encodings.DeltaBinaryPacked)),
+		"split for a string":      testProps(mem, parquet.WithEncodingFor("s", parquet.Encodings.ByteStreamSplit)),
+		"nanoseconds as micros":   testProps(mem, parquet.WithVersion(parquet.V2_4)),
+		"no row groups":           testProps(mem, parquet.WithMaxRowGroupLength(0)),
+		"codec not registered":    testProps(mem, parquet.WithCompression(compress.Codecs.Lzo)),
 	}
 	for name, props := range cases {
 		if _, err := NewWriter(sc, io.Discard, props, true); err == nil {

@@ -233,6 +233,13 @@ func comparePages(t *testing.T, col string, g int, frg, prg *file.RowGroupReader
 			}
 			return
 		}
+		if fd, ok := fp.Page().(*file.DictionaryPage); ok {
+			pd, ok := pp.Page().(*file.DictionaryPage)
+			if !ok || fd.NumValues() != pd.NumValues() || fd.Encoding() != pd.Encoding() || !bytes.Equal(fd.Data(), pd.Data()) {
+				t.Errorf("%s row group %d page %d: dictionary page of %d values (%v), pqarrow's %T", col, g, n, fd.NumValues(), fd.Encoding(), pp.Page())
+			}
+			continue
+		}
 		f, ok1 := fp.Page().(*file.DataPageV1)
 		p, ok2 := pp.Page().(*file.DataPageV1)
 		if !ok1 || !ok2 {

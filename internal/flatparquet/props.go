@@ -29,8 +29,10 @@ func checkProps(props *parquet.WriterProperties) error {
 func checkColumn(col *schema.Column, props *parquet.WriterProperties) error {
 	path := col.Path()
 	switch {
-	case props.DictionaryEnabledFor(path):
-		return fmt.Errorf("dictionary encoding is enabled: disable it (parquet.WithDictionaryDefault(false))")
+	case props.DictionaryEnabledFor(path) && col.PhysicalType() != parquet.Types.ByteArray:
+		return fmt.Errorf("dictionary encoding is enabled for a %s column: only byte arrays have one here (parquet.WithDictionaryDefault(false))", col.PhysicalType())
+	case props.DictionaryEnabledFor(path) && props.EncodingFor(path) != parquet.Encodings.Plain:
+		return fmt.Errorf("dictionary encoding falls back to %s: only to PLAIN", props.EncodingFor(path))
 	case props.PageIndexEnabledFor(path):
 		return fmt.Errorf("page indexes are not supported")
 	case props.BloomFilterEnabledFor(path):

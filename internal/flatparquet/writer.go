@@ -41,13 +41,16 @@ type Writer struct {
 }
 
 // NewWriter writes a Parquet file of schema to w with props (nil for
-// arrow-go's defaults, which enable dictionaries and so are refused). It
-// honours the compression codec and level, the maximum row group length,
-// the data page size, the write batch size, per-column encodings (PLAIN;
-// DELTA_BINARY_PACKED for INT32 and INT64 columns; BYTE_STREAM_SPLIT for
-// FLOAT and DOUBLE ones), statistics on or off and their maximum size,
-// the Parquet version and created_by. It refuses the properties it does
-// not honour: dictionaries, data pages V2, page indexes, bloom filters,
+// arrow-go's defaults, which enable dictionaries for every column and so
+// are refused). It honours the compression codec and level, the maximum
+// row group length, the data page size, the write batch size, per-column
+// encodings (PLAIN; DELTA_BINARY_PACKED for INT32 and INT64 columns;
+// BYTE_STREAM_SPLIT for FLOAT and DOUBLE ones), dictionaries for
+// BYTE_ARRAY columns (falling back to PLAIN as arrow-go does: at the
+// dictionary page size limit, and on its cost check where enabled),
+// statistics on or off and their maximum size, the Parquet version and
+// created_by. It refuses the properties it does not honour: dictionaries
+// for other columns, data pages V2, page indexes, bloom filters,
 // encryption. If storeSchema, the footer keeps the Arrow schema under
 // "ARROW:schema" as pqarrow.WithStoreSchema does.
 //

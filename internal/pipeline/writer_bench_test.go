@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,6 +53,8 @@ func BenchmarkParquetWrite(b *testing.B) {
 			parquet.WithEncodingFor("ordered_at", parquet.Encodings.DeltaBinaryPacked),
 			parquet.WithEncodingFor("customer", parquet.Encodings.DeltaLengthByteArray), parquet.WithEncodingFor("city", parquet.Encodings.DeltaLengthByteArray)}},
 		{"plain", nil},
+		{"delta-nodict", append(writerOptions(batches[0].Schema(), EncodingsDelta),
+			parquet.WithDictionaryFor("customer", false), parquet.WithDictionaryFor("city", false))},
 		{"compact", nil},
 		{"current", nil},
 	}
@@ -134,4 +138,55 @@ func writeBatches(b *testing.B, batches []arrow.RecordBatch, props *parquet.Writ
 func reportWrite(b *testing.B, rows int, written int64) {
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(written)/float64(rows), "out-B/row")
+}
+
+// BenchmarkParquetWriteShuffled writes the wide shape with its string
+// columns drawn at random, as real exports hold them (a customer among
+// 50,000, a city among 1,000), with and without the string columns'
+// dictionaries: in the ordered shape zstd finds the repeated strings on
+// its own, here it cannot.
+func BenchmarkParquetWriteShuffled(b *testing.B) {
+	const rows = 1 << 20
+	schema := demo.WideSchema()
+	r := rand.New(rand.NewPCG(1, 2))
+	var batches []arrow.RecordBatch
+	for first := 0; first < rows; first += 1 << 16 {
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		demo.AppendWide(bld, first, 1<<16)
+		rec := bld.NewRecordBatch()
+		bld.Release()
+		customers := array.NewStringBuilder(memory.DefaultAllocator)
+		cities := array.NewStringBuilder(memory.DefaultAllocator)
+		for range 1 << 16 {
+			customers.Append(fmt.Sprintf("customer-%07d", r.IntN(50000)))
+			cities.Append(fmt.Sprintf("city number %d", r.IntN(1000)))
+		}
+		cols := slices.Clone(rec.Columns())
+		cols[1], cols[4] = customers.NewArray(), cities.NewArray()
+		batches = append(batches, array.NewRecordBatch(schema, cols, 1<<16))
+		cols[1].Release()
+		cols[4].Release()
+		customers.Release()
+		cities.Release()
+		rec.Release()
+	}
+	defer func() {
+		for _, r := range batches {
+			r.Release()
+		}
+	}()
+	noDict := parquet.NewWriterProperties(append(writerOptions(schema, EncodingsDelta),
+		parquet.WithDictionaryFor("customer", false), parquet.WithDictionaryFor("city", false))...)
+	for _, tc := range []struct {
+		name  string
+		props *parquet.WriterProperties
+	}{{"delta-nodict", noDict}, {"current", WriterProperties(schema, EncodingsDelta)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var written int64
+			for b.Loop() {
+				written = writeBatches(b, batches, tc.props)
+			}
+			reportWrite(b, rows, written)
+		})
+	}
 }
