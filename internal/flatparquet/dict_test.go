@@ -1,6 +1,7 @@
 package flatparquet
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -197,4 +198,46 @@ func decodeIndices(t *testing.T, b []byte, width, n int) []uint32 {
 		t.Fatalf("%d bytes after the runs", len(b))
 	}
 	return out
+}
+
+// FuzzDictionary writes strings cut from the input (a 0xff byte ends a
+// value, a 0xfe one is a null) with a dictionary, the page size, batch size
+// and dictionary limit taken from the input's first bytes, and reads them
+// back with pqarrow and ColumnReader.
+func FuzzDictionary(f *testing.F) {
+	f.Add([]byte{8, 2, 1, 'a', 0xff, 'b', 0xff, 'a', 0xfe, 'c', 0xff, 'a'})
+	f.Add([]byte{1, 1, 0, 0xfe, 0xfe, 0xff, 0xff, 'x'})
+	f.Add(append([]byte{200, 40, 3}, bytes.Repeat([]byte("city number 1\xffcity number 2\xff\xfe"), 300)...))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 3 {
+			return
+		}
+		pageSize, batch, limit := int64(in[0])*8+1, int64(in[1])+1, int64(in[2])*16
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		defer mem.AssertSize(t, 0)
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		start := 3
+		for i := 3; i <= len(in); i++ {
+			switch {
+			case i == len(in) || in[i] == 0xff:
+				b.Append(string(in[start:i]))
+				start = i + 1
+			case in[i] == 0xfe:
+				b.AppendNull()
+				start = i + 1
+			}
+		}
+		col := b.NewArray()
+		defer col.Release()
+		sc := arrow.NewSchema([]arrow.Field{{Name: "c", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+		rec := array.NewRecordBatch(sc, []arrow.Array{col}, int64(col.Len()))
+		defer rec.Release()
+		batches := []arrow.RecordBatch{rec}
+		props := testProps(mem, parquet.WithDictionaryFor("c", true), parquet.WithDataPageSize(pageSize),
+			parquet.WithBatchSize(batch), parquet.WithDictionaryPageSizeLimit(limit), parquet.WithMaxRowGroupLength(int64(in[0])+1))
+		flat := writeFlat(t, batches, sc, props, true)
+		checkRoundTrip(t, flat, sc, batches)
+		compareFile(t, flat, []int{1, 7, 1 << 20}, false)
+	})
 }
