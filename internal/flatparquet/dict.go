@@ -45,7 +45,10 @@ type dictEncoder struct {
 	plainOn bool          // fell back: the rest of the chunk is PLAIN
 }
 
-type dictEntry struct{ start, len uint32 } // the value's bytes in plain
+// dictEntry is where an entry's bytes lie in plain (ints, not uint32: a
+// batch of long values may take a dictionary past 4 GiB before the limit
+// is checked).
+type dictEntry struct{ start, len int }
 
 // pendingPage is a compressed data page waiting for its dictionary page.
 type pendingPage struct {
@@ -129,7 +132,7 @@ func (d *dictEncoder) index(v []byte) uint32 {
 	i := int32(len(d.entries))
 	d.slots[s] = tag | uint64(i+1)
 	d.plain = binary.LittleEndian.AppendUint32(d.plain, uint32(len(v)))
-	d.entries = append(d.entries, dictEntry{start: uint32(len(d.plain)), len: uint32(len(v))})
+	d.entries = append(d.entries, dictEntry{start: len(d.plain), len: len(v)})
 	d.plain = append(d.plain, v...)
 	d.seen = append(d.seen, ^d.pageNo)
 	d.note(i)
