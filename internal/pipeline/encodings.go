@@ -19,7 +19,8 @@ type Encodings int
 
 const (
 	// EncodingsDelta writes columns stored as Parquet INT32 or INT64
-	// (integers, dates, times, timestamps) DELTA_BINARY_PACKED and the
+	// (integers, dates, times, timestamps) DELTA_BINARY_PACKED, string and
+	// binary columns with a dictionary where WriterProperties says, and the
 	// rest PLAIN. On the 7-column shape of docs/performance.md PLAIN takes
 	// 1.37x its writing time and writes 2.5x its bytes; on random values
 	// it is no slower and 3% smaller (BenchmarkParquetWrite,
@@ -27,8 +28,8 @@ const (
 	// DuckDB, Spark 3.3+, Trino, pyarrow, arrow-go, Iceberg Java 1.10+ (its
 	// vectorized reader before that did not).
 	EncodingsDelta Encodings = iota
-	// EncodingsPlain writes every column PLAIN: for readers older than
-	// those above.
+	// EncodingsPlain writes every column PLAIN, with no dictionary: for
+	// readers older than those above.
 	EncodingsPlain
 	// EncodingsCompact is EncodingsDelta with float and double columns
 	// BYTE_STREAM_SPLIT: on the wide shape 2.6x smaller again and ~10%
