@@ -50,7 +50,7 @@ func newColumn(field arrow.Field, k kind, descr *schema.Column, props *parquet.W
 	path := descr.Path()
 	var dict *dictEncoder
 	if k.physical() == parquet.Types.ByteArray && props.DictionaryEnabledFor(path) {
-		dict = newDictEncoder()
+		dict = newDictEncoder(props.DictionaryCostFallbackEnabledFor(path))
 	}
 	return &column{
 		dict:     dict,

@@ -40,6 +40,8 @@ type dictEncoder struct {
 	pageNo   uint32
 	min, max int32 // the current page's least and greatest entry, -1 if none
 
+	costCheck bool // arrow-go's cost check is asked for (WithDictionaryCostFallbackFor)
+
 	pending []pendingPage // data pages written before the dictionary page
 	written bool          // the chunk's dictionary page is written
 	plainOn bool          // fell back: the rest of the chunk is PLAIN
@@ -56,8 +58,8 @@ type pendingPage struct {
 	cfg  file.DataPageConfig
 }
 
-func newDictEncoder() *dictEncoder {
-	return &dictEncoder{seed: maphash.MakeSeed(), min: -1, max: -1}
+func newDictEncoder(costCheck bool) *dictEncoder {
+	return &dictEncoder{seed: maphash.MakeSeed(), min: -1, max: -1, costCheck: costCheck}
 }
 
 // reset empties the encoder for the next column chunk, keeping its

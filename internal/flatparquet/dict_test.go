@@ -13,20 +13,25 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 )
 
-// dictShape is how many distinct values a dictionary test's column holds
-// and the dictionary page size limit it is written with.
+// dictShape is how many distinct values a dictionary test's column holds,
+// how it is written, and whether its chunks keep their dictionary.
 type dictShape struct {
 	name     string
 	distinct int
 	limit    int64 // 0: arrow-go's default
+	cost     bool  // arrow-go's cost check on
+	keeps    bool
 }
 
 var dictShapes = []dictShape{
-	{name: "few", distinct: 20},
+	{name: "few", distinct: 20, keeps: true},
 	// the dictionary passes its limit after a few batches: the chunk falls
 	// back to PLAIN
 	{name: "fallback", distinct: 5000, limit: 600},
-	{name: "one", distinct: 1},
+	{name: "one", distinct: 1, keeps: true},
+	{name: "few-costcheck", distinct: 20, cost: true, keeps: true},
+	// the first batch is mostly distinct values: the dictionary is dropped
+	{name: "many-costcheck", distinct: 5000, cost: true},
 }
 
 // genDictArray builds n values of type dt drawn from distinct values
@@ -92,8 +97,7 @@ func TestDictionary(t *testing.T) {
 						}
 						defer release(batches)
 						more := append([]parquet.WriterProperty{parquet.WithDictionaryFor("c", true),
-							// arrow-go's own guess before the first page, which this package does not make
-							parquet.WithDictionaryCostFallbackFor("c", false)}, l.props...)
+							parquet.WithDictionaryCostFallbackFor("c", sh.cost)}, l.props...)
 						if sh.limit > 0 {
 							more = append(more, parquet.WithDictionaryPageSizeLimit(sh.limit))
 						}
@@ -102,7 +106,7 @@ func TestDictionary(t *testing.T) {
 						compareFile(t, flat, []int{1, 100, 1 << 20}, false)
 						pq := writePqarrow(t, batches, sc, testProps(memory.DefaultAllocator, more...), true)
 						compareFiles(t, flat, pq)
-						checkDictionaryChunks(t, flat, nl, sh)
+						checkDictionaryChunks(t, flat, nl, sh, l)
 					})
 				}
 			}
@@ -112,8 +116,10 @@ func TestDictionary(t *testing.T) {
 
 // checkDictionaryChunks checks that a chunk's dictionary page comes
 // before its data pages, that the shapes of few distinct values keep their
-// dictionary, and that the shape past the limit falls back to PLAIN.
-func checkDictionaryChunks(t *testing.T, data []byte, nl nulls, sh dictShape) {
+// dictionary (but where the cost check drops an all-null one), and that
+// the others fall back to PLAIN (but where the first batch fills a page,
+// before the cost check would look).
+func checkDictionaryChunks(t *testing.T, data []byte, nl nulls, sh dictShape, l layout) {
 	t.Helper()
 	md := readMeta(t, data)
 	for g := range md.NumRowGroups() {
@@ -129,9 +135,9 @@ func checkDictionaryChunks(t *testing.T, data []byte, nl nulls, sh dictShape) {
 		}
 		plain := slices.Contains(encodingStats(cc), "DATA_PAGE PLAIN")
 		switch {
-		case sh.limit == 0 && (plain || !cc.HasDictionaryPage()):
+		case sh.keeps && !(sh.cost && nl == allNulls) && (plain || !cc.HasDictionaryPage()):
 			t.Errorf("row group %d: %d values of %d distinct not all with the dictionary: %v", g, cc.NumValues(), sh.distinct, encodingStats(cc))
-		case sh.limit > 0 && nl != allNulls && cc.NumValues() >= 500 && !plain:
+		case !sh.keeps && !(sh.cost && l.name == "pages") && nl != allNulls && cc.NumValues() >= 500 && !plain:
 			t.Errorf("row group %d: %d values of %d distinct did not fall back: %v", g, cc.NumValues(), sh.distinct, encodingStats(cc))
 		}
 	}

@@ -115,8 +115,7 @@ func (c *column) dictTooCostly(w *Writer) bool {
 	if int64(d.size()) >= w.props.DictionaryPageSizeLimit() {
 		return true
 	}
-	return len(d.pending) == 0 && w.props.DictionaryCostFallbackEnabledFor(c.descr.Path()) &&
-		d.size()+d.encodedSize() >= d.raw
+	return len(d.pending) == 0 && d.costCheck && d.size()+d.encodedSize() >= d.raw
 }
 
 // fallBack ends the chunk's dictionary as arrow-go's FallbackToPlain does:
