@@ -225,28 +225,29 @@ func (d *dictEncoder) appendIndices(dst []byte) []byte {
 }
 
 // appendBitPacked appends v in bit-packed runs of width bits a value, the
-// last group of 8 padded with zeros.
+// last group of 8 padded with zeros. The values are packed 32 at a time by
+// the DELTA encoder's pack32 (the same least-significant-bit-first order);
+// a run's last block is cut back to the run's groups, its bytes past them
+// holding only the padding.
 func appendBitPacked(dst []byte, v []uint32, width int) []byte {
+	var block [deltaMini]uint64
 	for len(v) > 0 {
 		n := min(len(v), bitPackedRunMax)
 		groups := (n + 7) / 8
 		dst = append(dst, byte(groups<<1|1))
-		dst = grow(dst, groups*width)
-		var acc uint64
-		var nbits int
-		for i := range groups * 8 {
-			var x uint32
-			if i < n {
-				x = v[i]
+		end := len(dst) + groups*width
+		for run := v[:n]; len(run) > 0; {
+			k := min(len(run), deltaMini)
+			for i := range block {
+				block[i] = 0
+				if i < k {
+					block[i] = uint64(run[i])
+				}
 			}
-			acc |= uint64(x) << nbits
-			nbits += width
-			for nbits >= 8 {
-				dst = append(dst, byte(acc))
-				acc >>= 8
-				nbits -= 8
-			}
+			dst = pack32(dst, &block, width)
+			run = run[k:]
 		}
+		dst = dst[:end]
 		v = v[n:]
 	}
 	return dst

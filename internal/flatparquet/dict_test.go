@@ -3,6 +3,7 @@ package flatparquet
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -144,66 +145,32 @@ func checkDictionaryChunks(t *testing.T, data []byte, nl nulls, sh dictShape, l 
 }
 
 // TestDictionaryIndices checks the bit-packed runs of dictionary indices
-// against arrow-go's decoding of them, for every width and for counts
-// around the run and group sizes.
+// with the reader's decoding of them (hybrid, which TestReadDifferential
+// checks on arrow-go's files), for every width and for counts around the
+// group, block and run sizes: the whole data is runs, nothing after them.
 func TestDictionaryIndices(t *testing.T) {
 	for width := 1; width <= 32; width++ {
-		for _, n := range []int{1, 7, 8, 9, bitPackedRunMax - 1, bitPackedRunMax, bitPackedRunMax + 1, 3*bitPackedRunMax + 5} {
+		for _, n := range []int{1, 7, 8, 9, 31, 33, bitPackedRunMax - 1, bitPackedRunMax, bitPackedRunMax + 1, 3*bitPackedRunMax + 5} {
 			r := rand.New(rand.NewPCG(uint64(width), uint64(n)))
 			v := make([]uint32, n)
 			for i := range v {
 				v[i] = uint32(r.Uint64() & (1<<width - 1))
 			}
-			got := decodeIndices(t, appendBitPacked(nil, v, width), width, n)
+			data := appendBitPacked(nil, v, width)
+			var h hybrid
+			h.reset(data, width)
+			got := make([]uint32, n)
+			if err := h.indices(got, math.MaxInt); err != nil {
+				t.Fatalf("width %d, %d values: %v", width, n, err)
+			}
 			if !slices.Equal(got, v) {
 				t.Fatalf("width %d, %d values: read back %v, wrote %v", width, n, got, v)
 			}
-		}
-	}
-}
-
-// decodeIndices reads n indices of width bits from the hybrid runs in b
-// as the Parquet spec lays them out. arrow-go's decoder is internal; the
-// round trips of TestDictionary check real readers on the widths a test's
-// dictionaries reach.
-func decodeIndices(t *testing.T, b []byte, width, n int) []uint32 {
-	t.Helper()
-	out := make([]uint32, 0, n)
-	for len(out) < n {
-		if len(b) == 0 {
-			t.Fatalf("runs end after %d of %d values", len(out), n)
-		}
-		h := b[0]
-		b = b[1:]
-		if h&1 == 0 {
-			t.Fatalf("an RLE run: only bit-packed ones are written")
-		}
-		groups := int(h >> 1)
-		size := groups * width
-		if len(b) < size {
-			t.Fatalf("a run of %d groups in %d bytes", groups, len(b))
-		}
-		var acc uint64
-		nbits := 0
-		run := b[:size]
-		for range groups * 8 {
-			for nbits < width {
-				acc |= uint64(run[0]) << nbits
-				run = run[1:]
-				nbits += 8
+			if h.pos != len(data) {
+				t.Errorf("width %d, %d values: %d bytes after the runs", width, n, len(data)-h.pos)
 			}
-			if len(out) < n {
-				out = append(out, uint32(acc&(1<<width-1)))
-			}
-			acc >>= width
-			nbits -= width
 		}
-		b = b[size:]
 	}
-	if len(b) != 0 {
-		t.Fatalf("%d bytes after the runs", len(b))
-	}
-	return out
 }
 
 // FuzzDictionary writes strings cut from the input (a 0xff byte ends a
