@@ -309,9 +309,10 @@ func coordinatorTables(c config.Config) ([]coordinator.Table, error) {
 	return out, nil
 }
 
-// queueOptions derive the JetStream settings from the config.
+// queueOptions derive the JetStream settings from the config. Without a
+// URL, the server is the one this process embeds.
 func queueOptions(c config.Config) natsq.Options {
-	return natsq.Options{AckWait: time.Duration(c.NATS.AckWait), Replicas: c.NATS.Replicas}
+	return natsq.Options{AckWait: time.Duration(c.NATS.AckWait), Replicas: c.NATS.Replicas, AsyncPersist: c.NATS.URL == ""}
 }
 
 type natsConn struct {

@@ -140,7 +140,8 @@ func (q timedQueue) Publish(ctx context.Context, tasks ...messages.Task) error {
 //
 // With S3LOAD_BENCH_NATS_PROCESS=1 the NATS server runs as its own process
 // ($S3LOAD_NATS_SERVER), as it does in a deployment: peak-RSS-MB is then the
-// coordinator's (and the fake S3's), and nats-peak-RSS-MB the server's.
+// coordinator's (and the fake S3's), nats-peak-RSS-MB the server's, and
+// the state bucket flushes each write, as against any separate server.
 // With S3LOAD_BENCH_HEAP=run the process keeps to the heap limit `s3load
 // run` keeps to with one worker (keepMemoryLimit), as a run that lists
 // the bucket does; GOMEMLIMIT=176MiB instead is that limit held fixed.
@@ -209,7 +210,9 @@ func listOnce(b *testing.B, store *s3store.Store, keys int, p *phases, natsHWM *
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := natsq.OpenState(ctx, js, natsq.Options{})
+	// As `s3load run` opens it with its embedded server, and as a fleet's
+	// coordinator with a server of its own (queueOptions).
+	st, err := natsq.OpenState(ctx, js, natsq.Options{AsyncPersist: nsrv.pid == 0})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,6 +34,16 @@ type Options struct {
 	DuplicateWindow time.Duration
 	// FetchWait bounds one wait for a task, so a stopping worker notices soon.
 	FetchWait time.Duration
+	// AsyncPersist lets the server acknowledge a write to the state bucket
+	// before it has written it to its files (JetStream's async persist
+	// mode, set when the bucket is created), sparing a write system call
+	// per record: a fifth of listing a million keys. It is for the server
+	// `s3load run` embeds, which stops only with the process that acted on
+	// its acknowledgements: a crash loses at most the last writes' window,
+	// and the load resumes from the records kept, as after any lost window
+	// (docs/deploy.md). A separate server flushes each write, and keeps
+	// `sync_interval: always`, which async persist mode turns off.
+	AsyncPersist bool
 	// DeleteMarkerAge is how long the state bucket keeps the marker a
 	// deleted record leaves; older ones go when the next load drops the
 	// records of the last (negative: all).

@@ -61,47 +61,72 @@ func (s *State) bucket(ctx context.Context, open bool) (jetstream.KeyValue, erro
 	if s.kv != nil && !open {
 		return s.kv, nil
 	}
-	kv, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      StateBucket,
-		Description: "s3load: durable state of loads, tables and files",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    s.opts.Replicas,
-	})
+	kv, err := openStateBucket(ctx, s.js, s.opts)
 	if err != nil {
-		return nil, fmt.Errorf("opening kv bucket %s: %w", StateBucket, err)
-	}
-	if err := narrowDuplicates(ctx, s.js, "KV_"+StateBucket); err != nil {
 		return nil, fmt.Errorf("opening kv bucket %s: %w", StateBucket, err)
 	}
 	s.kv = kv
 	return kv, nil
 }
 
-// stateDuplicates is the state bucket's duplicate window, the least the
-// server takes (see narrowDuplicates).
-const stateDuplicates = 100 * time.Millisecond
-
-// narrowDuplicates sets a bucket's duplicate window to stateDuplicates. A
-// key-value write carries no message id, so the window (nats.go makes it 2
-// minutes, on each CreateOrUpdateKeyValue) dedupes nothing; yet a server
-// that starts within it reads every message stored in it to rebuild its
-// index of ids: ~60 ms of each start right after a load of 10,000 files.
-func narrowDuplicates(ctx context.Context, js jetstream.JetStream, name string) error {
-	stream, err := js.Stream(ctx, name)
+// openStateBucket creates the state bucket, or brings an existing one to
+// stateStream's settings, and opens it. The stream is made here rather than
+// by nats.go's CreateOrUpdateKeyValue, which has no option for either of
+// the two settings stateStream changes.
+func openStateBucket(ctx context.Context, js jetstream.JetStream, opts Options) (jetstream.KeyValue, error) {
+	want := stateStream(opts)
+	_, err := js.CreateStream(ctx, want)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		// The server changes no stream's persist mode: a bucket keeps the
+		// mode it was made with (an older s3load's, or a separate server's
+		// default).
+		var st jetstream.Stream
+		if st, err = js.Stream(ctx, want.Name); err == nil {
+			want.PersistMode = st.CachedInfo().Config.PersistMode
+			_, err = js.UpdateStream(ctx, want)
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("reading stream %s: %w", name, err)
+		return nil, err
 	}
-	cfg := stream.CachedInfo().Config
-	if cfg.Duplicates == stateDuplicates {
-		return nil
-	}
-	cfg.Duplicates = stateDuplicates
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		return fmt.Errorf("updating stream %s: %w", name, err)
-	}
-	return nil
+	return js.KeyValue(ctx, StateBucket)
 }
+
+// stateStream is the state bucket's stream: what nats.go makes of
+// KeyValueConfig{History: 1, Storage: FileStorage}, with the duplicate
+// window narrowed to stateDuplicates and, under opts.AsyncPersist, the
+// server's async persist mode.
+func stateStream(opts Options) jetstream.StreamConfig {
+	persist := jetstream.DefaultPersistMode
+	if opts.AsyncPersist {
+		persist = jetstream.AsyncPersistMode
+	}
+	return jetstream.StreamConfig{
+		Name:              "KV_" + StateBucket,
+		Description:       "s3load: durable state of loads, tables and files",
+		Subjects:          []string{"$KV." + StateBucket + ".>"},
+		Storage:           jetstream.FileStorage,
+		Replicas:          max(opts.Replicas, 1),
+		MaxMsgsPerSubject: 1,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgSize:        -1,
+		MaxConsumers:      -1,
+		Discard:           jetstream.DiscardNew,
+		AllowRollup:       true,
+		DenyDelete:        true,
+		AllowDirect:       true,
+		Duplicates:        stateDuplicates,
+		PersistMode:       persist,
+	}
+}
+
+// stateDuplicates is the state bucket's duplicate window, the least the
+// server takes. A key-value write carries no message id, so the window
+// (nats.go makes it 2 minutes) dedupes nothing; yet a server that starts
+// within it reads every message stored in it to rebuild its index of ids:
+// ~60 ms of each start right after a load of 10,000 files.
+const stateDuplicates = 100 * time.Millisecond
 
 // Ensure checks that the bucket exists, creating it again if it was
 // deleted, and returns its generation (the creation time of the stream
