@@ -96,6 +96,11 @@ type Config struct {
 	// LeaseTTL: a coordinator lease not renewed for this long is taken
 	// over by a standby; it is renewed every third of it.
 	LeaseTTL time.Duration
+	// PrivateState says the state store serves this process alone (the
+	// server `s3load run` embeds, in a directory it has locked): a lease
+	// found there is an earlier process's that stopped without releasing
+	// it (killed, crashed), and is taken at once instead of after LeaseTTL.
+	PrivateState bool
 	// WorkerTimeout: a worker announcement older than this is a worker gone
 	// (the queue's ack wait).
 	WorkerTimeout time.Duration

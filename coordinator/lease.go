@@ -48,7 +48,7 @@ func (c *Coordinator) acquireLease(ctx context.Context) (l *lease, waitedSince t
 			return &lease{c: c, rec: cur, rev: curRev}, waitedSince, nil
 		case curRev != seenRev:
 			// Alive (or first seen): watch it for a full TTL.
-			if seenRev == 0 && now.Sub(cur.Renewed) <= 2*c.cfg.LeaseTTL {
+			if seenRev == 0 && !c.cfg.PrivateState && now.Sub(cur.Renewed) <= 2*c.cfg.LeaseTTL {
 				waitedSince = time.Now()
 				c.cfg.Logger.Warn("another coordinator runs this job; waiting as a standby until its lease lapses",
 					"holder", cur.Holder, "host", cur.Host, "pid", cur.PID, "renewed", now.Sub(cur.Renewed).Round(time.Second).String()+" ago",
@@ -60,13 +60,16 @@ func (c *Coordinator) acquireLease(ctx context.Context) (l *lease, waitedSince t
 		// coordinator killed a while back) is taken at once; twice the TTL
 		// leaves room for clocks that disagree.
 		lapsed := curRev != 0 && now.Sub(cur.Renewed) > 2*c.cfg.LeaseTTL
-		if curRev == 0 || lapsed || time.Since(seenAt) >= c.cfg.LeaseTTL {
+		if curRev == 0 || lapsed || c.cfg.PrivateState || time.Since(seenAt) >= c.cfg.LeaseTTL {
 			if curRev != 0 {
 				rec.LoadID = cur.LoadID
 			}
 			rev, err := c.Leases.PutLease(ctx, rec, curRev)
 			if err == nil {
-				if curRev != 0 {
+				switch {
+				case curRev != 0 && c.cfg.PrivateState:
+					c.cfg.Logger.Warn("took the job over from an earlier run that stopped without releasing it", "from", cur.Holder, "pid", cur.PID)
+				case curRev != 0:
 					c.cfg.Logger.Warn("took the job over from a coordinator whose lease lapsed", "from", cur.Holder, "host", cur.Host)
 				}
 				return &lease{c: c, rec: rec, rev: rev}, waitedSince, nil

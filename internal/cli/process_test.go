@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -173,6 +174,74 @@ func TestInterruptedRunResumesAtOnce(t *testing.T) {
 		t.Fatalf("resumed run: %v\n%s", err, outb)
 	}
 	t.Logf("the resumed run took %s", time.Since(resumed).Round(time.Millisecond))
+	t.Logf("%s", outb)
 	mustContain(t, "resumed run", string(outb), "every table committed")
+	verifyTable(t, e.out, "t", files*5000, files)
+}
+
+// SIGKILL in the middle of a load, then run again: the embedded server
+// dies with the run, with whatever writes of the state bucket it had
+// acknowledged but not yet written to its files (async persist mode,
+// natsq.Options.AsyncPersist), and the next run still commits every row
+// once. It takes the dead run's coordinator lease over at once: nothing
+// else can use the state directory it has locked.
+func TestKilledRunResumes(t *testing.T) {
+	bin := s3loadBinary(t)
+	e := newLoadEnv(t)
+	const files = 60
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*5000, 5000, ",", true))
+	}
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An embedded NATS with its state kept in a directory.
+	doc := strings.Replace(string(raw), "  url: "+e.natsURL+"\n", "", 1)
+	if doc == string(raw) {
+		t.Fatal("the test config names no NATS url to take out")
+	}
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg, "--state-dir", state, "--workers", "2")
+	cmd.Env = os.Environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a file to load", time.Minute, func() bool {
+		parts, _ := filepath.Glob(filepath.Join(e.out, ".s3load", "t", "*", "part-*.parquet"))
+		return len(parts) >= 1
+	})
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+
+	again := exec.CommandContext(ctx, bin, "run", "--config", cfg, "--state-dir", state, "--workers", "2")
+	again.Env = os.Environ()
+	outb, err := again.CombinedOutput()
+	if err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, outb)
+	}
+	out := string(outb)
+	mustContain(t, "resumed run", out, "took the job over from an earlier run that stopped without releasing it", "every table committed")
+	if strings.Contains(out, "waiting as a standby") {
+		t.Errorf("the resumed run waited for the dead run's lease:\n%s", out)
+	}
+	// The table's record may say listed, or not (its write lost with the
+	// server): the run resumes it, or lists it again over the file records
+	// that were kept.
+	if kept := regexp.MustCompile(`"table resumed".* kept=(\d+)`).FindStringSubmatch(out); kept != nil {
+		t.Logf("killed with %s of %d files loaded", kept[1], files)
+	} else {
+		mustContain(t, "resumed run", out, `"table listed"`)
+		t.Logf("killed before the table's listing was written to the server's files")
+	}
 	verifyTable(t, e.out, "t", files*5000, files)
 }
