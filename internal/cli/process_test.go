@@ -125,19 +125,7 @@ func TestInterruptedRunResumesAtOnce(t *testing.T) {
 	bin := s3loadBinary(t)
 	e := newLoadEnv(t)
 	const files = 60
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*5000, 5000, ",", true))
-	}
-	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
-	raw, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// An embedded NATS with its state kept in a directory, and a long ack wait.
-	doc := strings.Replace(string(raw), "  url: "+e.natsURL+"\n  ack_wait: 3s\n", "  ack_wait: 10m\n", 1)
-	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := embeddedRunConfig(t, e, files, "10m") // a long ack wait
 	state := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -157,7 +145,7 @@ func TestInterruptedRunResumesAtOnce(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != ExitFailure {
 		t.Fatalf("interrupted run: %v, want exit %d\nstdout:\n%s\nstderr:\n%s", err, ExitFailure, out.String(), errb.String())
@@ -189,22 +177,7 @@ func TestKilledRunResumes(t *testing.T) {
 	bin := s3loadBinary(t)
 	e := newLoadEnv(t)
 	const files = 60
-	for i := range files {
-		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*5000, 5000, ",", true))
-	}
-	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
-	raw, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// An embedded NATS with its state kept in a directory.
-	doc := strings.Replace(string(raw), "  url: "+e.natsURL+"\n", "", 1)
-	if doc == string(raw) {
-		t.Fatal("the test config names no NATS url to take out")
-	}
-	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := embeddedRunConfig(t, e, files, "3s")
 	state := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -244,4 +217,27 @@ func TestKilledRunResumes(t *testing.T) {
 		t.Logf("killed before the table's listing was written to the server's files")
 	}
 	verifyTable(t, e.out, "t", files*5000, files)
+}
+
+// embeddedRunConfig puts files CSV files of 5,000 rows each under t/ and
+// writes a config of one file a task for `s3load run` with its embedded
+// NATS (no url: the state kept in --state-dir) and the given ack wait.
+func embeddedRunConfig(t *testing.T, e *loadEnv, files int, ackWait string) string {
+	t.Helper()
+	for i := range files {
+		e.put(fmt.Sprintf("t/f%02d.csv", i), csvRows(i*5000, 5000, ",", true))
+	}
+	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "batch: { files: 1 }")
+	raw, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(string(raw), "  url: "+e.natsURL+"\n  ack_wait: 3s\n", "  ack_wait: "+ackWait+"\n", 1)
+	if doc == string(raw) {
+		t.Fatal("the test config's nats block is not as this helper expects")
+	}
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
