@@ -162,7 +162,6 @@ func TestInterruptedRunResumesAtOnce(t *testing.T) {
 		t.Fatalf("resumed run: %v\n%s", err, outb)
 	}
 	t.Logf("the resumed run took %s", time.Since(resumed).Round(time.Millisecond))
-	t.Logf("%s", outb)
 	mustContain(t, "resumed run", string(outb), "every table committed")
 	verifyTable(t, e.out, "t", files*5000, files)
 }
