@@ -309,11 +309,14 @@ func coordinatorTables(c config.Config) ([]coordinator.Table, error) {
 	return out, nil
 }
 
-// queueOptions derive the JetStream settings from the config. Without a
-// URL, the server is the one this process embeds.
+// queueOptions derive the JetStream settings from the config.
 func queueOptions(c config.Config) natsq.Options {
-	return natsq.Options{AckWait: time.Duration(c.NATS.AckWait), Replicas: c.NATS.Replicas, AsyncPersist: c.NATS.URL == ""}
+	return natsq.Options{AckWait: time.Duration(c.NATS.AckWait), Replicas: c.NATS.Replicas, AsyncPersist: embeddedNATS(c)}
 }
+
+// embeddedNATS says the NATS server is the one this process embeds (`s3load
+// run` with no nats.url): it and its state serve this process alone.
+func embeddedNATS(c config.Config) bool { return c.NATS.URL == "" }
 
 type natsConn struct {
 	nc    *nats.Conn

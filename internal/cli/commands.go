@@ -369,7 +369,7 @@ func (s *session) newCoordinator(fullReload bool, adjust ...func(*coordinator.Co
 		WorkerTimeout:  time.Duration(c.NATS.AckWait),
 		CheckInterval:  time.Duration(c.Coordinator.CheckInterval),
 		LeaseTTL:       time.Duration(c.Coordinator.LeaseTTL),
-		PrivateState:   c.NATS.URL == "", // run's embedded server
+		PrivateState:   embeddedNATS(c),
 		ProbeLocalMax:  c.Coordinator.ProbeLocalMax,
 		BatchFiles:     c.Batch.Files,
 		SmallFileBytes: int64(c.Batch.MaxFileBytes),
