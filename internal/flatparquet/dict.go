@@ -238,12 +238,10 @@ func appendBitPacked(dst []byte, v []uint32, width int) []byte {
 		end := len(dst) + groups*width
 		for run := v[:n]; len(run) > 0; {
 			k := min(len(run), deltaMini)
-			for i := range block {
-				block[i] = 0
-				if i < k {
-					block[i] = uint64(run[i])
-				}
+			for i, x := range run[:k] {
+				block[i] = uint64(x)
 			}
+			clear(block[k:])
 			dst = pack32(dst, &block, width)
 			run = run[k:]
 		}
