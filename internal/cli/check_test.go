@@ -134,7 +134,7 @@ func TestCheckAllPass(t *testing.T) {
 func TestCheckFailures(t *testing.T) {
 	e := newLoadEnv(t)
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
-	closed := testenv.FreeAddr(t) // nothing listens here
+	closed := testenv.RefusedAddr(t)
 	silent := silentListener(t)
 	missingDir := filepath.Join(t.TempDir(), "no-such-dir")
 	tests := []struct {

@@ -19,7 +19,7 @@ func TestStartupChecksFailFast(t *testing.T) {
 	e := newLoadEnv(t)
 	e.put("t/a.csv", csvRows(0, 10, ",", true))
 	tlsSrv := testenv.VersityTLS(t)
-	closed := testenv.FreeAddr(t) // nothing listens here
+	closed := testenv.RefusedAddr(t)
 	missingDir := filepath.Join(t.TempDir(), "no-such-dir")
 	tests := []struct {
 		name string

@@ -188,7 +188,7 @@ func (l *lineCounter) Write(p []byte) (int, error) {
 func TestStatusNATSUnreachable(t *testing.T) {
 	e := newLoadEnv(t)
 	cfg := e.writeConfig("  - { name: t, prefix: t/ }", "")
-	addr := testenv.FreeAddr(t) // nothing listens there
+	addr := testenv.RefusedAddr(t)
 	code, stdout, stderr := runCLI(t, "status", "--config", cfg, "--nats", "nats://loader:s3cr3t@"+addr)
 	if code != ExitFailure {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitFailure, stdout, stderr)

@@ -405,7 +405,7 @@ func TestConnectCancelEndsTheWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, _, err := Connect(ctx, ConnectOptions{URL: fmt.Sprintf("nats://u:%s@127.0.0.1:%d", testPassword, testenv.FreePort(t)), Wait: time.Minute})
+	_, _, err := Connect(ctx, ConnectOptions{URL: fmt.Sprintf("nats://u:%s@%s", testPassword, testenv.RefusedAddr(t)), Wait: time.Minute})
 	t.Logf("Connect returned after %v: %v", time.Since(start), err)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want the context's", err)

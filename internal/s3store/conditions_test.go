@@ -95,7 +95,7 @@ var conditions = []condition{
 		name: "endpoint down",
 		setup: func(t *testing.T) (s3store.Config, string) {
 			cfg := seeded(t).Config()
-			cfg.Endpoint = "http://" + closedPort(t)
+			cfg.Endpoint = "http://" + testenv.RefusedAddr(t)
 			return cfg, srcBucket
 		},
 		kind: s3store.ErrUnreachable,

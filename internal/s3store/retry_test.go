@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/s3load/s3load/internal/s3store"
+	"github.com/s3load/s3load/internal/testenv"
 	"github.com/s3load/s3load/messages"
 )
 
@@ -58,7 +59,7 @@ func TestMissingCredentialsAreNotRetried(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://"+imds)
 
-	st, err := s3store.New(context.Background(), s3store.Config{Region: "us-east-1", Endpoint: "http://" + closedPort(t), PathStyle: true})
+	st, err := s3store.New(context.Background(), s3store.Config{Region: "us-east-1", Endpoint: "http://" + testenv.RefusedAddr(t), PathStyle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,17 +101,6 @@ func droppingServer(t *testing.T) (string, *atomic.Int32) {
 		<-done
 	})
 	return l.Addr().String(), &accepted
-}
-
-// closedPort is an address nothing listens on.
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // noCredentials leaves the AWS credential chain nothing to find.

@@ -8,7 +8,8 @@ import (
 )
 
 // FreePort is a TCP port on 127.0.0.1 nothing listens on right now, for a
-// server a test starts, or one that is down.
+// server a test starts. An address that must stay unanswered is
+// RefusedAddr's: a free port may be given to another process at once.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	port, err := versity.FreePort()
