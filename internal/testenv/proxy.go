@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,12 @@ type Proxy struct {
 	upstream *url.URL
 	t        testing.TB
 
-	mu       sync.Mutex
-	srv      *http.Server
+	mu  sync.Mutex
+	srv *http.Server
+	// held keeps the port while the proxy is down, so that no server a
+	// parallel test starts is given it: the endpoint must refuse, not
+	// answer as something else.
+	held     *heldPort
 	rules    []*rule
 	corrupt  []*rule // status and code unused: the body is changed
 	throttle *throttle
@@ -70,7 +75,10 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 	}
 	p := &Proxy{Endpoint: "http://" + l.Addr().String(), addr: l.Addr().String(), upstream: u, t: t}
 	p.serve(l)
-	t.Cleanup(p.Down)
+	t.Cleanup(func() {
+		p.Down()
+		p.release()
+	})
 	return p
 }
 
@@ -150,20 +158,46 @@ func IsPut(suffix string) func(*http.Request) bool {
 }
 
 // Down closes the listener and every connection: the endpoint refuses
-// connections until Up.
+// connections until Up. The port stays held meanwhile (holdPort).
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	srv := p.srv
 	p.srv = nil
 	p.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
+	if srv == nil {
+		return
+	}
+	_ = srv.Close()
+	port := 0
+	if _, ps, err := net.SplitHostPort(p.addr); err == nil {
+		port, _ = strconv.Atoi(ps)
+	}
+	h, err := holdPort(port, true)
+	if err != nil {
+		// Still down; only unguarded.
+		p.t.Logf("proxy down on %s without holding its port: %v", p.addr, err)
+		return
+	}
+	p.mu.Lock()
+	p.held = h
+	p.mu.Unlock()
+}
+
+// release gives up the port Down held.
+func (p *Proxy) release() {
+	p.mu.Lock()
+	h := p.held
+	p.held = nil
+	p.mu.Unlock()
+	if h != nil {
+		h.release()
 	}
 }
 
 // Up listens again on the same address.
 func (p *Proxy) Up() {
 	p.t.Helper()
+	p.release()
 	var l net.Listener
 	var err error
 	deadline := time.Now().Add(10 * time.Second)

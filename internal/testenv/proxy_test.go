@@ -1,10 +1,14 @@
 package testenv
 
 import (
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -69,5 +73,42 @@ func TestProxyThrottle(t *testing.T) {
 	p.StopThrottle()
 	if status, body := get(http.MethodGet, "/bucket/key.csv"); status != http.StatusOK || body != "upstream" {
 		t.Errorf("after StopThrottle: %d %q, want the upstream's answer", status, body)
+	}
+}
+
+// Down refuses connections while it holds the port, after a request left
+// a connection open; Up serves on the same address again.
+func TestProxyDownUp(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "upstream")
+	}))
+	defer upstream.Close()
+	p := NewProxy(t, upstream.URL)
+	client := &http.Client{Transport: &http.Transport{}} // keeps its connection
+	get := func() (string, error) {
+		resp, err := client.Get(p.Endpoint + "/bucket/key.csv")
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return string(body), err
+	}
+	if body, err := get(); err != nil || body != "upstream" {
+		t.Fatalf("before Down: %q, %v", body, err)
+	}
+	p.Down()
+	p.mu.Lock()
+	held := p.held != nil
+	p.mu.Unlock()
+	if !held && runtime.GOOS != "windows" {
+		t.Error("Down did not hold the proxy's port")
+	}
+	if _, err := net.Dial("tcp", strings.TrimPrefix(p.Endpoint, "http://")); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dialing the proxy while down: %v, want connection refused", err)
+	}
+	p.Up()
+	if body, err := get(); err != nil || body != "upstream" {
+		t.Fatalf("after Up: %q, %v", body, err)
 	}
 }

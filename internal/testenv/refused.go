@@ -1,10 +1,7 @@
-//go:build unix
-
 package testenv
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 )
 
@@ -16,21 +13,10 @@ import (
 // client reached NATS instead of nothing).
 func RefusedAddr(t testing.TB) string {
 	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	h, err := holdPort(0, false)
 	if err != nil {
-		t.Fatalf("socket for a refused address: %v", err)
+		t.Fatalf("holding a port that refuses connections: %v", err)
 	}
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatalf("binding a refused address: %v", err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatalf("naming a refused address: %v", err)
-	}
-	in4, ok := sa.(*syscall.SockaddrInet4)
-	if !ok {
-		t.Fatalf("refused address: bound to %T, want IPv4", sa)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", in4.Port)
+	t.Cleanup(h.release)
+	return fmt.Sprintf("127.0.0.1:%d", h.port)
 }
