@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/s3load/s3load/internal/s3store"
@@ -22,21 +23,48 @@ import (
 // prefix is checked when its table starts, where a problem ends that
 // table only.
 func (s *session) preflight(ctx context.Context, log *slog.Logger) error {
+	// The groups (source, target, temporary disk) run side by side: on
+	// remote stores each check is a round trip or more, and the target's
+	// alone are four. The first group to fail stops the others; its
+	// error is the one reported.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
 	for _, group := range storeChecks(s.cfg, s.ad) {
-		for _, c := range group {
-			if !c.startup {
-				continue
+		wg.Go(func() {
+			if err := s.checkGroup(ctx, log, group); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
 			}
-			var detail string
-			err := s.awaitStore(ctx, log, strings.Fields(c.scope)[0], func() (err error) {
-				detail, err = c.run(ctx)
-				return err
-			})
-			if err != nil {
-				return exitError{code: ExitFailure, err: fmt.Errorf("%s: %w", c.scope, err)}
-			}
-			log.Info("checked", "check", c.name, "on", c.target, "result", detail)
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// checkGroup runs a group's start-up checks in order.
+func (s *session) checkGroup(ctx context.Context, log *slog.Logger, group []check) error {
+	for _, c := range group {
+		if !c.startup {
+			continue
 		}
+		var detail string
+		err := s.awaitStore(ctx, log, strings.Fields(c.scope)[0], func() (err error) {
+			detail, err = c.run(ctx)
+			return err
+		})
+		if err != nil {
+			return exitError{code: ExitFailure, err: fmt.Errorf("%s: %w", c.scope, err)}
+		}
+		log.Info("checked", "check", c.name, "on", c.target, "result", detail)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +83,36 @@ func TestStartupChecksFailFast(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The start-up checks of the source, the target and the temporary disk run
+// side by side: a permanent failure of one is reported at once, not after
+// another has waited out its startup_wait for a store that is down.
+func TestStartupFailureDoesNotWaitForOtherStores(t *testing.T) {
+	e := newLoadEnv(t)
+	e.put("t/a.csv", csvRows(0, 10, ",", true))
+	down := testenv.RefusedAddr(t)
+	missingDir := filepath.Join(t.TempDir(), "no-such-dir")
+	path := e.writeConfig("  - { name: t, prefix: t/ }", "startup_wait: 10m\nlimits: { temp_dir: "+missingDir+" }")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(raw), e.s3.Endpoint, "http://"+down, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Far below startup_wait: had the source's wait been sat out, Main
+	// returns at this deadline with the source's error instead.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	started := time.Now()
+	code := Main(ctx, []string{"run", "--config", path, "--log-level", "warn"}, &stdout, &stderr)
+	t.Logf("exit %d after %s: %s", code, time.Since(started).Round(time.Millisecond), strings.TrimSpace(stderr.String()))
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitFailure, stdout.String(), stderr.String())
+	}
+	mustContain(t, "error", stderr.String(), "limits.temp_dir", missingDir)
 }
 
 // A store that is not up yet when s3load starts (a container beside it, a
