@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +26,7 @@ type Proxy struct {
 	Endpoint string
 
 	addr     string
+	port     int
 	upstream *url.URL
 	t        testing.TB
 
@@ -73,7 +73,7 @@ func NewProxy(t testing.TB, upstream string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{Endpoint: "http://" + l.Addr().String(), addr: l.Addr().String(), upstream: u, t: t}
+	p := &Proxy{Endpoint: "http://" + l.Addr().String(), addr: l.Addr().String(), port: l.Addr().(*net.TCPAddr).Port, upstream: u, t: t}
 	p.serve(l)
 	t.Cleanup(func() {
 		p.Down()
@@ -168,11 +168,7 @@ func (p *Proxy) Down() {
 		return
 	}
 	_ = srv.Close()
-	port := 0
-	if _, ps, err := net.SplitHostPort(p.addr); err == nil {
-		port, _ = strconv.Atoi(ps)
-	}
-	h, err := holdPort(port, true)
+	h, err := holdPort(p.port, true)
 	if err != nil {
 		// Still down; only unguarded.
 		p.t.Logf("proxy down on %s without holding its port: %v", p.addr, err)
