@@ -21,6 +21,15 @@ type lease struct {
 	rev uint64
 }
 
+// holderGone says a lease found is known to be a dead holder's, to take at
+// once: in private state (PrivateState) any lease is an earlier process's,
+// and elsewhere one whose holder's own clock says it lapsed long ago (a
+// coordinator killed a while back); twice the TTL leaves room for clocks
+// that disagree.
+func (c *Coordinator) holderGone(cur messages.LeaseRecord, now time.Time) bool {
+	return c.cfg.PrivateState || now.Sub(cur.Renewed) > 2*c.cfg.LeaseTTL
+}
+
 // acquireLease takes the job's lease, waiting as a standby while another
 // coordinator holds a live one: a lease that has not changed for LeaseTTL
 // (as this coordinator's own clock measures it, so clocks need not agree)
@@ -48,7 +57,7 @@ func (c *Coordinator) acquireLease(ctx context.Context) (l *lease, waitedSince t
 			return &lease{c: c, rec: cur, rev: curRev}, waitedSince, nil
 		case curRev != seenRev:
 			// Alive (or first seen): watch it for a full TTL.
-			if seenRev == 0 && !c.cfg.PrivateState && now.Sub(cur.Renewed) <= 2*c.cfg.LeaseTTL {
+			if seenRev == 0 && !c.holderGone(cur, now) {
 				waitedSince = time.Now()
 				c.cfg.Logger.Warn("another coordinator runs this job; waiting as a standby until its lease lapses",
 					"holder", cur.Holder, "host", cur.Host, "pid", cur.PID, "renewed", now.Sub(cur.Renewed).Round(time.Second).String()+" ago",
@@ -56,11 +65,7 @@ func (c *Coordinator) acquireLease(ctx context.Context) (l *lease, waitedSince t
 			}
 			seenRev, seenAt = curRev, time.Now()
 		}
-		// A lease whose holder's own clock says it lapsed long ago (a
-		// coordinator killed a while back) is taken at once; twice the TTL
-		// leaves room for clocks that disagree.
-		lapsed := curRev != 0 && now.Sub(cur.Renewed) > 2*c.cfg.LeaseTTL
-		if curRev == 0 || lapsed || c.cfg.PrivateState || time.Since(seenAt) >= c.cfg.LeaseTTL {
+		if curRev == 0 || c.holderGone(cur, now) || time.Since(seenAt) >= c.cfg.LeaseTTL {
 			if curRev != 0 {
 				rec.LoadID = cur.LoadID
 			}
